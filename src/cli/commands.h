@@ -1,0 +1,13 @@
+#pragma once
+// Each subcommand lives in its own file and registers itself on the root app. A command's
+// callback may throw InputError; main turns that into one line on stderr and exit code 2.
+#include <CLI/CLI.hpp>
+
+namespace lp::cli {
+
+void add_inspect_command(CLI::App& app);
+
+// Prints JSON the way every command does: indented, invalid UTF-8 from a damaged file replaced.
+void print_json(const nlohmann::json& j);
+
+}  // namespace lp::cli

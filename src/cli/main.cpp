@@ -1,0 +1,38 @@
+// llama-pajamas: pick the quantization of a model to deploy, with measurements to prove it.
+#include <fmt/core.h>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+#include <new>
+
+#include "cli/commands.h"
+#include "core/error.h"
+#include "version.h"
+
+namespace lp::cli {
+
+void print_json(const nlohmann::json& j) {
+  fmt::print("{}\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+}  // namespace lp::cli
+
+int main(int argc, char** argv) {
+  CLI::App app{"Llama-Pajamas: which quantization of which model to deploy on which device, with measurements"};
+  app.set_version_flag("--version", std::string("llama-pajamas ") + lp::kVersion);
+  app.require_subcommand(1);
+  lp::cli::add_inspect_command(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  } catch (const lp::InputError& e) {
+    fmt::print(stderr, "error: {}\n", e.what());
+    return 2;
+  } catch (const std::bad_alloc&) {
+    fmt::print(stderr, "error: out of memory\n");
+    return 1;
+  }
+  return 0;
+}

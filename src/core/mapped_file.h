@@ -1,0 +1,32 @@
+#pragma once
+// A read-only memory map of a whole file. Model files are mapped, never read into memory,
+// so that inspecting a 16 GB model touches only the pages that hold its metadata.
+#include <cstdint>
+#include <filesystem>
+#include <span>
+
+namespace lp {
+
+class MappedFile {
+ public:
+  // Throws InputError naming the path when it is missing, a directory, or unreadable.
+  static MappedFile open(const std::filesystem::path& path);
+
+  MappedFile() = default;
+  MappedFile(MappedFile&& other) noexcept;
+  MappedFile& operator=(MappedFile&& other) noexcept;
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+  ~MappedFile();
+
+  std::span<const uint8_t> bytes() const { return {data_, size_}; }
+  uint64_t size() const { return size_; }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+  const uint8_t* data_ = nullptr;
+  uint64_t size_ = 0;
+};
+
+}  // namespace lp

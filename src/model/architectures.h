@@ -1,0 +1,32 @@
+#pragma once
+// The architectures Llama-Pajamas understands: one row each. The forward pass, the tensor
+// name maps and the converters all key on these rows rather than on scattered name checks.
+#include <optional>
+#include <span>
+#include <string_view>
+
+namespace lp {
+
+enum class Activation { silu, gelu_tanh };
+
+struct ArchitectureInfo {
+  std::string_view gguf_name;                       // general.architecture in GGUF
+  std::span<const std::string_view> hf_model_types;  // config.json "model_type" values
+  std::string_view family;                           // for people: "Llama 3.x, SmolLM2"
+  bool qkv_bias = false;         // bias on the Q, K and V projections (Qwen2)
+  bool qk_norm = false;          // RMSNorm on Q and K per head (Qwen3, Gemma 3)
+  bool moe = false;              // mixture-of-experts feed-forward
+  bool post_norms = false;       // extra norms after attention and feed-forward (Gemma 3)
+  bool fused_qkv = false;        // one QKV and one gate-up matrix (Phi-3)
+  bool scale_embeddings = false; // embeddings multiplied by sqrt(hidden size) (Gemma 3)
+  bool tied_embeddings_default = false;  // transformers' default for tie_word_embeddings
+  Activation activation = Activation::silu;
+  double default_rope_theta = 10000.0;
+  double default_norm_eps = 1e-6;
+};
+
+std::span<const ArchitectureInfo> all_architectures();
+const ArchitectureInfo* find_architecture_by_gguf_name(std::string_view name);
+const ArchitectureInfo* find_architecture_by_hf_type(std::string_view model_type);
+
+}  // namespace lp

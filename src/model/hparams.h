@@ -1,0 +1,59 @@
+#pragma once
+// Hyperparameters normalized across sources: a GGUF's `{arch}.*` keys and a Hugging Face
+// config.json end up in the same struct, in GGUF's vocabulary, so nothing downstream
+// cares where a model came from.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+namespace lp {
+
+class GgufModel;
+struct ArchitectureInfo;
+
+struct RopeScaling {
+  std::string type = "none";  // none, linear, yarn, llama3, longrope
+  double factor = 1.0;
+  uint64_t original_context_length = 0;
+  double low_freq_factor = 0.0;   // llama3
+  double high_freq_factor = 0.0;  // llama3
+  std::vector<double> short_factor, long_factor;  // longrope (Phi-3)
+};
+
+struct ModelHParams {
+  std::string architecture;  // GGUF name: llama, qwen2, qwen3, qwen3moe, gemma3, phi3 (or what a GGUF says)
+  const ArchitectureInfo* info = nullptr;  // nullptr for an architecture we do not run
+  uint64_t vocab_size = 0;
+  uint64_t context_length = 0;
+  uint64_t embedding_length = 0;
+  uint64_t block_count = 0;
+  uint64_t feed_forward_length = 0;
+  uint64_t head_count = 0;
+  uint64_t head_count_kv = 0;
+  uint64_t key_length = 0;    // per-head dimension of Q and K
+  uint64_t value_length = 0;  // per-head dimension of V
+  double rope_freq_base = 0.0;
+  std::optional<double> rope_freq_base_local;  // Gemma 3's sliding-window layers
+  RopeScaling rope_scaling;
+  double norm_eps = 0.0;
+  uint64_t sliding_window = 0;          // 0: none
+  uint64_t sliding_window_pattern = 0;  // every Nth layer is global (Gemma 3)
+  uint64_t expert_count = 0;
+  uint64_t expert_used_count = 0;
+  uint64_t expert_feed_forward_length = 0;
+  bool tied_embeddings = false;
+  std::optional<double> final_logit_softcapping;
+  std::optional<double> attn_logit_softcapping;
+  std::vector<int64_t> bos_token_ids, eos_token_ids;
+};
+
+ModelHParams hparams_from_gguf(const GgufModel& model);
+// `source` names the config file in errors. Unknown model_type is an InputError listing the supported ones.
+ModelHParams hparams_from_hf_config(const nlohmann::json& config, const std::string& source);
+
+nlohmann::json hparams_to_json(const ModelHParams& h);
+
+}  // namespace lp
