@@ -19,10 +19,10 @@ struct ArchitectureInfo {
   bool post_norms = false;       // extra norms after attention and feed-forward (Gemma 3)
   bool fused_qkv = false;        // one QKV and one gate-up matrix (Phi-3)
   bool scale_embeddings = false; // embeddings multiplied by sqrt(hidden size) (Gemma 3)
-  bool tied_embeddings_default = false;  // transformers' default for tie_word_embeddings
   Activation activation = Activation::silu;
-  double default_rope_theta = 10000.0;
-  double default_norm_eps = 1e-6;
+  // The defaults of the transformers config class, as JSON: what config.json means by a key
+  // it leaves out (Gemma 3's multimodal configs leave out most of them).
+  std::string_view hf_config_defaults;
 };
 
 std::span<const ArchitectureInfo> all_architectures();

@@ -169,7 +169,7 @@ ModelHParams hparams_from_gguf(const GgufModel& model) {
   const uint64_t default_head_dim = h.head_count > 0 ? h.embedding_length / h.head_count : 0;
   h.key_length = k.uint("attention.key_length", default_head_dim);
   h.value_length = k.uint("attention.value_length", h.key_length);
-  h.rope_freq_base = k.real("rope.freq_base").value_or(h.info ? h.info->default_rope_theta : 10000.0);
+  h.rope_freq_base = k.real("rope.freq_base").value_or(10000.0);  // llama.cpp's default
   h.norm_eps = k.real("attention.layer_norm_rms_epsilon").value_or(k.real("attention.layer_norm_epsilon").value_or(0));
   h.sliding_window = k.uint("attention.sliding_window");
   h.expert_count = k.uint("expert_count");
@@ -210,17 +210,22 @@ ModelHParams hparams_from_hf_config(const nlohmann::json& config, const std::str
   if (info == nullptr) {
     fail("{}: model_type '{}' is not supported (supported: {})", source, type, supported_hf_types());
   }
-  // Multimodal Gemma 3 checkpoints keep the language model's settings in text_config.
-  const nlohmann::json& text = config.contains("text_config") && config["text_config"].is_object()
-                                   ? config["text_config"]
-                                   : config;
-  const ConfigReader cfg(text, source);
-  const ConfigReader top(config, source);
+  // Multimodal Gemma 3 checkpoints keep the language model's settings in text_config; keys
+  // the file leaves out mean the config class's defaults.
+  const bool nested = config.contains("text_config") && config["text_config"].is_object();
+  nlohmann::json merged = nlohmann::json::parse(info->hf_config_defaults);
+  for (const auto& [key, value] : (nested ? config["text_config"] : config).items()) merged[key] = value;
+  if (nested) {
+    for (const char* key : {"bos_token_id", "eos_token_id", "tie_word_embeddings"}) {
+      if (config.contains(key)) merged[key] = config[key];
+    }
+  }
+  const ConfigReader cfg(merged, source);
 
   ModelHParams h;
   h.architecture = std::string(info->gguf_name);
   h.info = info;
-  h.vocab_size = cfg.has("vocab_size") ? cfg.required_uint("vocab_size") : top.required_uint("vocab_size");
+  h.vocab_size = cfg.required_uint("vocab_size");
   h.embedding_length = cfg.required_uint("hidden_size");
   h.block_count = cfg.required_uint("num_hidden_layers");
   h.head_count = cfg.required_uint("num_attention_heads");
@@ -230,40 +235,35 @@ ModelHParams hparams_from_hf_config(const nlohmann::json& config, const std::str
   check_attention_shape(h, source);
   h.key_length = cfg.uint("head_dim", h.embedding_length / h.head_count);
   h.value_length = h.key_length;
-  const bool v5_rope = cfg.has("rope_parameters") && text["rope_parameters"].is_object();
-  h.rope_freq_base = v5_rope ? ConfigReader(text["rope_parameters"], source).real("rope_theta", info->default_rope_theta)
-                             : cfg.real("rope_theta", info->default_rope_theta);
+  // transformers 5 moves rope_theta and the scaling into "rope_parameters".
+  const bool v5_rope = merged.contains("rope_parameters") && merged["rope_parameters"].is_object();
+  h.rope_freq_base = v5_rope ? ConfigReader(merged["rope_parameters"], source).real("rope_theta", 10000.0)
+                             : cfg.real("rope_theta", 10000.0);
   h.rope_scaling = rope_scaling_from_config(cfg);
-  h.norm_eps = cfg.real("rms_norm_eps", info->default_norm_eps);
-  h.tied_embeddings = top.boolean("tie_word_embeddings", cfg.boolean("tie_word_embeddings", info->tied_embeddings_default));
+  h.norm_eps = cfg.real("rms_norm_eps", 1e-6);
+  h.tied_embeddings = cfg.boolean("tie_word_embeddings", false);
   h.final_logit_softcapping = cfg.optional_real("final_logit_softcapping");
   h.attn_logit_softcapping = cfg.optional_real("attn_logit_softcapping");
-
   if (info->moe) {
     h.expert_count = cfg.required_uint("num_experts");
     h.expert_used_count = cfg.required_uint("num_experts_per_tok");
     h.expert_feed_forward_length = cfg.required_uint("moe_intermediate_size");
   }
-  if (h.architecture == "qwen2") {
-    if (cfg.boolean("use_sliding_window", false)) h.sliding_window = cfg.uint("sliding_window", 0);
-  } else {
-    h.sliding_window = cfg.uint("sliding_window", 0);
-  }
+  // Qwen configs name a window they do not use unless use_sliding_window is set.
+  const bool window_used = !cfg.has("use_sliding_window") || cfg.boolean("use_sliding_window", false);
+  h.sliding_window = window_used ? cfg.uint("sliding_window", 0) : 0;
   if (h.architecture == "gemma3") {
     h.rope_freq_base_local = cfg.real("rope_local_base_freq", 10000.0);
-    h.sliding_window = cfg.uint("sliding_window", 4096);
     h.sliding_window_pattern = cfg.uint("sliding_window_pattern", 6);
-    if (cfg.has("layer_types") && text["layer_types"].is_array()) {
+    if (cfg.has("layer_types") && merged["layer_types"].is_array()) {
       // transformers >= 4.53 lists each layer; the pattern is the period of "full_attention".
-      const auto& layers = text["layer_types"];
+      const auto& layers = merged["layer_types"];
       const auto first_full = std::find(layers.begin(), layers.end(), "full_attention");
       if (first_full != layers.end()) h.sliding_window_pattern = static_cast<uint64_t>(first_full - layers.begin()) + 1;
     }
   }
-  h.bos_token_ids = top.token_ids("bos_token_id");
-  h.eos_token_ids = top.token_ids("eos_token_id");
-  if (h.bos_token_ids.empty()) h.bos_token_ids = cfg.token_ids("bos_token_id");
-  if (h.eos_token_ids.empty()) h.eos_token_ids = cfg.token_ids("eos_token_id");
+  h.bos_token_ids = cfg.token_ids("bos_token_id");
+  h.eos_token_ids = cfg.token_ids("eos_token_id");
   return h;
 }
 

@@ -9,10 +9,11 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "model/architectures.h"
+
 namespace lp {
 
 class GgufModel;
-struct ArchitectureInfo;
 
 struct RopeScaling {
   std::string type = "none";  // none, linear, yarn, llama3, longrope
