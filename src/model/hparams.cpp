@@ -105,26 +105,46 @@ class ConfigReader {
   const std::string& source_;
 };
 
-RopeScaling rope_scaling_from_config(const ConfigReader& cfg) {
+// Where a config keeps RoPE settings. transformers 4 writes "rope_theta" and "rope_scaling";
+// transformers 5 writes "rope_parameters" holding both, and for Gemma 3 one such object per
+// layer type ("full_attention", "sliding_attention").
+struct RopeSection {
+  const nlohmann::json* global = nullptr;  // theta and scaling of full-attention layers
+  const nlohmann::json* local = nullptr;   // Gemma 3's sliding-window layers (v5 only)
+};
+
+RopeSection find_rope_section(const nlohmann::json& config) {
+  RopeSection r;
+  const auto params = config.find("rope_parameters");
+  if (params != config.end() && params->is_object()) {
+    const auto full = params->find("full_attention");
+    r.global = full != params->end() && full->is_object() ? &*full : &*params;
+    const auto sliding = params->find("sliding_attention");
+    if (sliding != params->end() && sliding->is_object()) r.local = &*sliding;
+  }
+  return r;
+}
+
+RopeScaling rope_scaling_from_config(const ConfigReader& cfg, const RopeSection& section) {
   RopeScaling r;
-  // transformers 4.x writes "rope_scaling"; 5.x folds it into "rope_parameters".
-  const char* key = cfg.has("rope_scaling") ? "rope_scaling" : (cfg.has("rope_parameters") ? "rope_parameters" : nullptr);
-  if (key == nullptr) return r;
-  const auto& s = cfg.json()[key];
-  if (!s.is_object()) fail("{}: '{}' is not an object", cfg.source(), key);
-  ConfigReader sub(s, cfg.source());
-  std::string type = s.value("rope_type", s.value("type", std::string("default")));
+  const nlohmann::json* s = section.global;
+  if (cfg.has("rope_scaling")) s = &cfg.json()["rope_scaling"];
+  if (s == nullptr) return r;
+  if (!s->is_object()) fail("{}: the rope scaling settings are not an object", cfg.source());
+  const ConfigReader sub(*s, cfg.source());
+  std::string type = s->value("rope_type", s->value("type", std::string("default")));
   if (type == "default") return r;
   if (type == "su") type = "longrope";  // early Phi-3 configs
   r.type = type;
   r.factor = sub.real("factor", 1.0);
-  r.original_context_length = sub.uint("original_max_position_embeddings", cfg.uint("original_max_position_embeddings", 0));
+  r.original_context_length =
+      sub.uint("original_max_position_embeddings", cfg.uint("original_max_position_embeddings", 0));
   r.low_freq_factor = sub.real("low_freq_factor", 0.0);
   r.high_freq_factor = sub.real("high_freq_factor", 0.0);
   for (const auto& [name, out] : {std::pair{"short_factor", &r.short_factor}, std::pair{"long_factor", &r.long_factor}}) {
     if (!sub.has(name)) continue;
-    if (!s[name].is_array()) fail("{}: rope scaling '{}' is not a list", cfg.source(), name);
-    for (const auto& f : s[name]) {
+    if (!(*s)[name].is_array()) fail("{}: rope scaling '{}' is not a list", cfg.source(), name);
+    for (const auto& f : (*s)[name]) {
       if (!f.is_number()) fail("{}: rope scaling '{}' holds a non-number", cfg.source(), name);
       out->push_back(f.get<double>());
     }
@@ -235,11 +255,10 @@ ModelHParams hparams_from_hf_config(const nlohmann::json& config, const std::str
   check_attention_shape(h, source);
   h.key_length = cfg.uint("head_dim", h.embedding_length / h.head_count);
   h.value_length = h.key_length;
-  // transformers 5 moves rope_theta and the scaling into "rope_parameters".
-  const bool v5_rope = merged.contains("rope_parameters") && merged["rope_parameters"].is_object();
-  h.rope_freq_base = v5_rope ? ConfigReader(merged["rope_parameters"], source).real("rope_theta", 10000.0)
-                             : cfg.real("rope_theta", 10000.0);
-  h.rope_scaling = rope_scaling_from_config(cfg);
+  const RopeSection rope = find_rope_section(merged);
+  h.rope_freq_base = rope.global ? ConfigReader(*rope.global, source).real("rope_theta", 10000.0)
+                                 : cfg.real("rope_theta", 10000.0);
+  h.rope_scaling = rope_scaling_from_config(cfg, rope);
   h.norm_eps = cfg.real("rms_norm_eps", 1e-6);
   h.tied_embeddings = cfg.boolean("tie_word_embeddings", false);
   h.final_logit_softcapping = cfg.optional_real("final_logit_softcapping");
@@ -253,7 +272,8 @@ ModelHParams hparams_from_hf_config(const nlohmann::json& config, const std::str
   const bool window_used = !cfg.has("use_sliding_window") || cfg.boolean("use_sliding_window", false);
   h.sliding_window = window_used ? cfg.uint("sliding_window", 0) : 0;
   if (h.architecture == "gemma3") {
-    h.rope_freq_base_local = cfg.real("rope_local_base_freq", 10000.0);
+    h.rope_freq_base_local = rope.local ? ConfigReader(*rope.local, source).real("rope_theta", 10000.0)
+                                        : cfg.real("rope_local_base_freq", 10000.0);
     h.sliding_window_pattern = cfg.uint("sliding_window_pattern", 6);
     if (cfg.has("layer_types") && merged["layer_types"].is_array()) {
       // transformers >= 4.53 lists each layer; the pattern is the period of "full_attention".

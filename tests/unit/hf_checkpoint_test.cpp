@@ -117,8 +117,9 @@ TEST(HfConfig, Phi3LongRope) {
   const auto h = load("phi-3-mini-128k-longrope.json");
   EXPECT_EQ(h.rope_scaling.type, "longrope");
   EXPECT_EQ(h.rope_scaling.original_context_length, 4096u);
-  EXPECT_EQ(h.rope_scaling.long_factor, (std::vector<double>{1.08, 1.11, 1.14}));
-  EXPECT_EQ(h.rope_scaling.short_factor.size(), 3u);
+  ASSERT_EQ(h.rope_scaling.long_factor.size(), 48u);  // one per rotary dimension pair (head dim 96)
+  EXPECT_DOUBLE_EQ(h.rope_scaling.long_factor[2], 1.14);
+  EXPECT_EQ(h.rope_scaling.short_factor.size(), 48u);
 }
 
 TEST(HfConfig, UnsupportedModelTypeIsNamedWithTheSupportedOnes) {
