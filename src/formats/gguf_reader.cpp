@@ -14,6 +14,10 @@ namespace {
 constexpr uint32_t kMagic = 0x46554747;  // "GGUF" read as a little-endian u32
 constexpr uint32_t kMaxArrayDepth = 8;   // real files nest at most two deep
 constexpr uint64_t kMaxNameBytes = 4096;
+// Each parsed array element costs ~40 bytes of memory however small it is in the file, so a
+// hostile file could turn 1 GB of uint8s into 40 GB. Real models stay far below this
+// (Gemma 3: 262144 tokens + scores + types, ~0.8 M values; Llama 3 adds 280147 merges).
+constexpr uint64_t kMaxMetadataValues = uint64_t{8} << 20;
 
 // The smallest number of bytes one element of `type` can occupy in a file, used to
 // reject counts that could not possibly fit in what is left of the file.
@@ -133,6 +137,11 @@ class Parser {
         const auto element_type = read_type("an array element");
         const auto count = in_.read<uint64_t>("an array length");
         check_count(count, min_encoded_bytes(element_type), "array elements");
+        if (count > kMaxMetadataValues - metadata_values_) {
+          fail("{} holds more than {} metadata array values, far beyond any real model", in_.source(),
+               kMaxMetadataValues);
+        }
+        metadata_values_ += count;
         GgufArray array{element_type, {}};
         array.items.reserve(count);
         for (uint64_t i = 0; i < count; ++i) array.items.push_back(read_value(element_type, depth + 1));
@@ -206,6 +215,7 @@ class Parser {
 
   ByteCursor in_;
   std::span<const uint8_t> bytes_;
+  uint64_t metadata_values_ = 0;
 };
 
 // "model-00002-of-00003.gguf" -> ("model", 2, 3)

@@ -82,6 +82,12 @@ TEST(GgufDamaged, AbsurdArrayLength) {
   expect_error(Bytes().header(0, 1).str("k").put<uint32_t>(9).put<uint32_t>(4).put<uint64_t>(uint64_t{1} << 40).zeros(64),
                "claims");
 }
+TEST(GgufDamaged, TooManyMetadataValues) {
+  // 9 M one-byte values fit in the file, but would cost ~360 MB once parsed.
+  Bytes b;
+  b.header(0, 1).str("k").put<uint32_t>(9).put<uint32_t>(0).put<uint64_t>(9u << 20).zeros(9u << 20);
+  expect_error(b, "metadata array values");
+}
 TEST(GgufDamaged, UnknownValueType) { expect_error(Bytes().header(0, 1).str("k").put<uint32_t>(13).zeros(8), "unknown value type"); }
 TEST(GgufDamaged, BooleanOutOfRange) { expect_error(Bytes().header(0, 1).str("k").put<uint32_t>(7).put<uint8_t>(2), "boolean"); }
 TEST(GgufDamaged, EmptyKey) { expect_error(Bytes().header(0, 1).str("").put<uint32_t>(0).put<uint8_t>(1), "empty key"); }
