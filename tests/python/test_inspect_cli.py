@@ -45,6 +45,23 @@ def test_smollm2_matches_gguf_py(lp_bin, smollm2_gguf):
     assert specials["eos"]["text"] == "<|im_end|>"
 
 
+def test_gemma3_matches_gguf_py(lp_bin, gemma3_gguf):
+    ours = inspect_json(lp_bin, gemma3_gguf)
+    reader = GGUFReader(gemma3_gguf)
+    h = ours["hparams"]
+    assert h["architecture"] == "gemma3" and h["supported"]
+    assert h["block_count"] == reader.fields["gemma3.block_count"].contents() == 18
+    assert h["vocab_size"] == len(reader.fields["tokenizer.ggml.tokens"].data) == 262144
+    assert h["key_length"] == 256
+    assert ours["file_type"] == "Q4_K_M"
+    assert ours["totals"]["tensors"] == len(reader.tensors)
+    assert ours["totals"]["bytes"] == sum(int(t.n_bytes) for t in reader.tensors)
+    assert ours["totals"]["parameters"] == sum(int(t.n_elements) for t in reader.tensors)
+    types = {t["type"] for t in ours["tensors"]}
+    assert {"Q4_K", "Q6_K"} <= types  # K-quants where rows allow, as llama-quantize chose
+    assert ours["tokenizer"]["model"] == "llama"
+
+
 def test_smollm2_text_report(lp_bin, smollm2_gguf):
     out = run([lp_bin, "inspect", smollm2_gguf]).stdout
     assert "llama (Llama 2/3.x, SmolLM2)" in out
