@@ -17,11 +17,18 @@ enum class GgmlType : uint32_t {
   TQ1_0 = 34, TQ2_0 = 35, MXFP4 = 39, NVFP4 = 40, Q1_0 = 41,
 };
 
+// One row of float32 values to and from blocks; `n` is a multiple of the block size.
+// `importance` (n values or nullptr) weights the squared error a quantizer minimizes.
+using DequantizeRowFn = void (*)(const uint8_t* src, float* dst, int64_t n);
+using QuantizeRowFn = void (*)(const float* src, uint8_t* dst, int64_t n, const float* importance);
+
 struct GgmlTypeTraits {
   GgmlType type;
   std::string_view name;
   uint32_t block_size;   // values per block
   uint32_t block_bytes;  // bytes per block
+  DequantizeRowFn dequantize = nullptr;  // nullptr: a type we can read past but not compute with
+  QuantizeRowFn quantize = nullptr;
 };
 
 std::span<const GgmlTypeTraits> all_ggml_types();
