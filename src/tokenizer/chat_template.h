@@ -1,0 +1,41 @@
+#pragma once
+// A model's chat template and the prompt it makes of a conversation, rendered the way
+// transformers' apply_chat_template does (same variables, same jinja2 semantics), so the
+// prompt we feed a model is the one it was trained on.
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace lp {
+
+struct ChatTemplate {
+  std::string text;
+  std::optional<std::string> bos_token, eos_token;  // passed to the template as bos_token / eos_token
+};
+
+// From a GGUF file's tokenizer.chat_template, or a Hugging Face directory's
+// tokenizer_config.json (a string, or the "default" of a list of named templates) or
+// chat_template.jinja. InputError when the model has none. With `template_file`, that
+// file's text replaces the model's template (the model still gives bos/eos tokens).
+ChatTemplate load_chat_template(const std::filesystem::path& model,
+                                const std::optional<std::filesystem::path>& template_file = std::nullopt);
+
+// What a conversation file holds: {"messages": [...], "tools": [...], other template
+// variables...} or just the list of messages. Key order is kept: tojson prints it.
+struct ChatRequest {
+  nlohmann::ordered_json messages = nlohmann::ordered_json::array();
+  nlohmann::ordered_json tools;      // null when absent
+  nlohmann::ordered_json documents;  // null when absent
+  nlohmann::ordered_json extra = nlohmann::ordered_json::object();  // more variables, e.g. enable_thinking
+  bool add_generation_prompt = true;
+};
+
+ChatRequest read_chat_request(const std::string& path);
+
+// Errors (a syntax error, an unsupported construct, raise_exception, a runaway template)
+// are InputErrors naming the template line.
+std::string render_chat_template(const ChatTemplate& tmpl, const ChatRequest& request);
+
+}  // namespace lp
