@@ -88,13 +88,17 @@ class Parser {
 
   // Parses until a {% tag %} named in `ends` (left unconsumed after its name; the name is
   // stored in `found`) or the end of the template.
-  Body statements(std::initializer_list<const char*> ends, std::string& found) {
+  // `opener` and `open_line` name the tag whose body this is, for the error when it is never closed.
+  Body statements(std::initializer_list<const char*> ends, std::string& found, const std::string& opener = "",
+                  int open_line = 0) {
     DepthGuard guard(*this);
     Body body;
     while (true) {
       const Token& t = cur();
       if (t.kind == TokenKind::End) {
-        if (ends.size() != 0) fail("chat template line {}: missing {{% {} %}} before the end of the template", t.line, *ends.begin());
+        if (ends.size() != 0) {
+          fail("chat template line {}: the '{}' tag is never closed with {{% {} %}}", open_line, opener, *(ends.end() - 1));
+        }
         return body;
       }
       if (t.kind == TokenKind::Data) {
@@ -143,7 +147,7 @@ class Parser {
       ExprPtr cond = tuple(false);
       expect_block_end();
       while (true) {
-        Body body = statements({"elif", "else", "endif"}, found);
+        Body body = statements({"elif", "else", "endif"}, found, tag, line);
         s->branches.emplace_back(std::move(cond), std::move(body));
         if (found == "elif") {
           cond = tuple(false);
@@ -152,7 +156,7 @@ class Parser {
         }
         if (found == "else") {
           expect_block_end();
-          s->else_body = statements({"endif"}, found);
+          s->else_body = statements({"endif"}, found, tag, line);
         }
         break;
       }
@@ -166,10 +170,10 @@ class Parser {
       if (is_name("recursive")) fail("chat template line {}: recursive loops are not supported", line);
       expect_block_end();
       std::string found;
-      s->body = statements({"else", "endfor"}, found);
+      s->body = statements({"else", "endfor"}, found, tag, line);
       if (found == "else") {
         expect_block_end();
-        s->else_body = statements({"endfor"}, found);
+        s->else_body = statements({"endfor"}, found, tag, line);
       }
       expect_block_end();
     } else if (tag == "set") {
@@ -190,7 +194,7 @@ class Parser {
         s->kind = StmtKind::SetBlock;
         expect_block_end();
         std::string found;
-        s->body = statements({"endset"}, found);
+        s->body = statements({"endset"}, found, tag, line);
         expect_block_end();
       }
     } else if (tag == "break" || tag == "continue") {
@@ -201,7 +205,7 @@ class Parser {
       s->kind = StmtKind::Scope;
       expect_block_end();
       std::string found;
-      s->body = statements({"endgeneration"}, found);
+      s->body = statements({"endgeneration"}, found, tag, line);
       expect_block_end();
     } else {
       fail("chat template line {}: the '{}' tag is not supported by this chat template interpreter", line, tag);
