@@ -7,6 +7,7 @@ namespace lp::cli {
 
 void add_inspect_command(CLI::App& app);
 void add_template_command(CLI::App& app);
+void add_tokenize_command(CLI::App& app);
 
 // Prints JSON the way every command does: indented, invalid UTF-8 from a damaged file replaced.
 void print_json(const nlohmann::json& j);
