@@ -2,10 +2,12 @@
 // Each subcommand lives in its own file and registers itself on the root app. A command's
 // callback may throw InputError; main turns that into one line on stderr and exit code 2.
 #include <CLI/CLI.hpp>
+#include <nlohmann/json_fwd.hpp>
 
 namespace lp::cli {
 
 void add_inspect_command(CLI::App& app);
+void add_quantize_command(CLI::App& app);
 void add_template_command(CLI::App& app);
 void add_tokenize_command(CLI::App& app);
 

@@ -121,6 +121,29 @@ std::string GgufWriter::serialize_header() const {
   return out;
 }
 
+GgufWriter::Stream::Stream(const GgufWriter& writer, const std::filesystem::path& path)
+    : writer_(&writer), file_(std::make_unique<AtomicFile>(path)) {
+  file_->write(writer.serialize_header());
+}
+GgufWriter::Stream::Stream(Stream&&) noexcept = default;
+GgufWriter::Stream::~Stream() = default;
+
+void GgufWriter::Stream::write_next_tensor(std::span<const uint8_t> bytes) {
+  const PendingTensor& t = writer_->tensors_.at(next_++);
+  if (bytes.size() != t.n_bytes) {
+    throw std::logic_error(fmt::format("tensor '{}' got {} bytes instead of {}", t.name, bytes.size(), t.n_bytes));
+  }
+  file_->write(bytes);
+  file_->write_zeros(align_up(t.n_bytes, writer_->alignment_) - t.n_bytes);
+}
+
+void GgufWriter::Stream::finish() {
+  if (next_ != writer_->tensors_.size()) {
+    throw std::logic_error(fmt::format("{} of {} tensors written", next_, writer_->tensors_.size()));
+  }
+  file_->commit();
+}
+
 void GgufWriter::write(const std::filesystem::path& path) const {
   AtomicFile file(path);
   file.write(serialize_header());

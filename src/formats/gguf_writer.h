@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -24,6 +25,8 @@ class ByteSink {
 };
 using TensorProducer = std::function<void(ByteSink&)>;
 
+class AtomicFile;
+
 class GgufWriter {
  public:
   explicit GgufWriter(uint32_t alignment = kGgufDefaultAlignment);
@@ -36,6 +39,26 @@ class GgufWriter {
   void add_tensor(std::string name, GgmlType type, std::vector<uint64_t> shape, std::span<const uint8_t> bytes);
 
   void write(const std::filesystem::path& path) const;
+
+  // For writing several files in lockstep (one pass over a source, many outputs): opens the
+  // file and writes the header; then exactly each declared tensor's bytes, in order, through
+  // write_next_tensor(); then finish(). Producers given to add_tensor are not called.
+  class Stream {
+   public:
+    Stream(const GgufWriter& writer, const std::filesystem::path& path);
+    Stream(Stream&&) noexcept;
+    ~Stream();
+    void write_next_tensor(std::span<const uint8_t> bytes);
+    void finish();
+
+   private:
+    const GgufWriter* writer_;
+    std::unique_ptr<AtomicFile> file_;
+    size_t next_ = 0;
+  };
+  Stream open(const std::filesystem::path& path) const { return Stream(*this, path); }
+
+  uint64_t tensor_bytes(size_t index) const { return tensors_.at(index).n_bytes; }
 
  private:
   struct PendingTensor {

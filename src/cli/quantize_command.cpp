@@ -1,0 +1,163 @@
+#include <fmt/core.h>
+
+#include <filesystem>
+#include <regex>
+
+#include "cli/commands.h"
+#include "core/error.h"
+#include "core/parallel.h"
+#include "core/text.h"
+#include "quant/quantize_model.h"
+
+namespace lp::cli {
+namespace {
+
+struct QuantizeArgs {
+  std::string source;
+  std::string methods;
+  std::string format = "gguf";
+  std::string output;
+  std::string recipe_file;
+  std::vector<std::string> tensor_types;
+  std::string output_tensor_type;
+  std::string token_embedding_type;
+  std::vector<std::string> override_kv;
+  bool pure = false;
+  bool dry_run = false;
+  unsigned threads = default_thread_count();
+};
+
+GgmlType parse_target_type(const std::string& name, const char* flag) {
+  const auto t = ggml_type_from_name(name);
+  if (!t || ggml_type_traits(*t).quantize == nullptr) fail("{} {}: not a type we can quantize to", flag, name);
+  return *t;
+}
+
+std::vector<std::string> split_commas(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= s.size()) {
+    const size_t comma = std::min(s.find(',', start), s.size());
+    if (comma > start) out.push_back(s.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return out;
+}
+
+std::string model_stem(const std::string& source) {
+  std::filesystem::path p(source);
+  std::string stem = std::filesystem::is_directory(p) ? std::filesystem::absolute(p).lexically_normal().filename().string()
+                                                      : p.stem().string();
+  static const std::regex split_suffix(R"(-\d{5}-of-\d{5}$)");
+  return std::regex_replace(stem, split_suffix, "");
+}
+
+void print_plan(const std::string& method, const std::vector<PlannedTensor>& plan) {
+  fmt::print("plan for {}:\n", method);
+  size_t width = 4;
+  for (const auto& t : plan) width = std::max(width, t.name.size());
+  fmt::print("  {:<{}}  {:<22} {:>6} -> {:<6} {:>12}\n", "name", width, "shape", "from", "to", "bytes");
+  uint64_t bytes = 0, params = 0, fallbacks = 0;
+  for (const auto& t : plan) {
+    std::string shape = "[";
+    for (size_t d = 0; d < t.shape.size(); ++d) shape += (d ? ", " : "") + std::to_string(t.shape[d]);
+    shape += "]";
+    fmt::print("  {:<{}}  {:<22} {:>6} -> {:<6} {:>12}{}\n", t.name, width, shape, ggml_type_traits(t.source_type).name,
+               ggml_type_traits(t.type).name, t.n_bytes, t.fell_back ? "  (row length fallback)" : "");
+    bytes += t.n_bytes;
+    params += t.n_elements;
+    fallbacks += t.fell_back ? 1 : 0;
+  }
+  fmt::print("  total: {} tensors, {} parameters, {} bytes ({:.2f} MiB), {:.4f} bits per weight, {} fallback(s)\n\n",
+             plan.size(), params, bytes, bytes / 1048576.0, params ? 8.0 * bytes / params : 0.0, fallbacks);
+}
+
+void run_quantize(const QuantizeArgs& a) {
+  if (a.format != "gguf") fail("--format {}: only gguf is supported", a.format);
+  const auto source = open_gguf_source(a.source);
+
+  std::vector<Recipe> user_recipes;
+  if (!a.recipe_file.empty()) user_recipes.push_back(load_recipe_file(a.recipe_file));
+  std::vector<const Recipe*> recipes;
+  for (const auto& m : split_commas(a.methods)) {
+    if (!user_recipes.empty() && iequals(m, user_recipes[0].name)) {
+      recipes.push_back(&user_recipes[0]);
+    } else if (const Recipe* r = find_builtin_recipe(m)) {
+      recipes.push_back(r);
+    } else {
+      fail("--method {}: unknown method (built in: Q2_K, Q3_K_S, Q3_K_M, Q3_K_L, Q4_0, Q4_1, Q4_K_S, Q4_K_M, Q5_0, "
+           "Q5_1, Q5_K_S, Q5_K_M, Q6_K, Q8_0, F16, BF16, F32; or the name of --recipe FILE)", m);
+    }
+  }
+  if (recipes.empty()) fail("--method needs at least one method, e.g. Q4_K_M");
+
+  QuantizeSettings settings;
+  settings.threads = std::max(1u, a.threads);
+  settings.options.pure = a.pure;
+  for (const auto& spec : a.tensor_types) {
+    const auto eq = spec.rfind('=');
+    if (eq == std::string::npos || eq == 0) fail("--tensor-type '{}' must look like PATTERN=TYPE", spec);
+    std::string pattern = spec.substr(0, eq);
+    std::ranges::transform(pattern, pattern.begin(), [](unsigned char c) { return std::tolower(c); });
+    try {
+      settings.options.tensor_types.emplace_back(std::regex(pattern), parse_target_type(spec.substr(eq + 1), "--tensor-type"));
+    } catch (const std::regex_error&) {
+      fail("--tensor-type '{}': '{}' is not a valid regular expression", spec, pattern);
+    }
+  }
+  if (!a.output_tensor_type.empty()) settings.options.output_type = parse_target_type(a.output_tensor_type, "--output-tensor-type");
+  if (!a.token_embedding_type.empty()) {
+    settings.options.token_embedding_type = parse_target_type(a.token_embedding_type, "--token-embedding-type");
+  }
+  for (const auto& kv : a.override_kv) settings.override_kv.push_back(parse_override_kv(kv));
+
+  const bool lossy = std::ranges::any_of(source->tensors(), [](const PlanInput& t) {
+    return ggml_type_traits(t.source_type).block_size > 1;
+  });
+  if (lossy) {
+    fmt::print(stderr, "warning: {} is already quantized; quantizing it again loses more quality than starting "
+               "from F16/BF16/F32 weights\n", source->description());
+  }
+
+  if (a.dry_run) {
+    for (const Recipe* r : recipes) print_plan(r->name, plan_for(*source, *r, settings));
+    return;
+  }
+  if (a.output.empty()) fail("--output is required (a .gguf file for one method, or a directory)");
+  std::vector<QuantizeTarget> targets;
+  const std::filesystem::path out(a.output);
+  const bool single_file = recipes.size() == 1 && out.extension() == ".gguf";
+  if (!single_file) {
+    std::error_code ec;
+    std::filesystem::create_directories(out, ec);
+    if (ec || !std::filesystem::is_directory(out)) fail("cannot use {} as an output directory", out.string());
+  }
+  for (const Recipe* r : recipes) {
+    targets.push_back({r, single_file ? out : out / fmt::format("{}-{}.gguf", model_stem(a.source), r->name)});
+  }
+  quantize_model(*source, targets, settings);
+  for (const auto& t : targets) fmt::print("wrote {} ({})\n", t.output.string(), t.recipe->name);
+}
+
+}  // namespace
+
+void add_quantize_command(CLI::App& app) {
+  auto a = std::make_shared<QuantizeArgs>();
+  auto* cmd = app.add_subcommand("quantize", "Quantize a model to one or more GGUF files (llama.cpp-compatible mixtures)");
+  cmd->add_option("source", a->source, "GGUF file to quantize (F32/F16/BF16 or any readable type)")->required();
+  cmd->add_option("--method,-m", a->methods, "File type(s), comma-separated: Q4_K_M,Q5_K_M,... (read once, written each)")
+      ->required();
+  cmd->add_option("--format", a->format, "Output format")->default_val("gguf");
+  cmd->add_option("--output,-o", a->output, "Output .gguf (one method) or directory (named MODEL-METHOD.gguf)");
+  cmd->add_option("--recipe", a->recipe_file, "A recipe file (JSON, the format of the built-in ones); use its name as a method");
+  cmd->add_option("--tensor-type", a->tensor_types, "PATTERN=TYPE: tensors whose name matches PATTERN get TYPE (repeatable)");
+  cmd->add_option("--output-tensor-type", a->output_tensor_type, "Type of output.weight");
+  cmd->add_option("--token-embedding-type", a->token_embedding_type, "Type of token_embd.weight");
+  cmd->add_option("--override-kv", a->override_kv, "KEY=TYPE:VALUE metadata to set in the output (repeatable)");
+  cmd->add_flag("--pure", a->pure, "No mixture: every quantizable tensor gets the method's base type");
+  cmd->add_flag("--dry-run", a->dry_run, "Print every tensor's planned type and size, then the totals; write nothing");
+  cmd->add_option("-t,--threads", a->threads, "Threads")->default_val(default_thread_count());
+  cmd->callback([a] { run_quantize(*a); });
+}
+
+}  // namespace lp::cli
