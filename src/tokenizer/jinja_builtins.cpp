@@ -428,10 +428,16 @@ std::string indent_text(const std::string& s, const std::string& pad, bool first
   }
   std::string out;
   if (blank) {
-    for (size_t i = 0; i < lines.size(); ++i) out += (i ? "\n" + pad : "") + lines[i];
+    for (size_t i = 0; i < lines.size(); ++i) {
+      if (i) out += '\n' + pad;
+      out += lines[i];
+    }
   } else {
     out = lines[0];
-    for (size_t i = 1; i < lines.size(); ++i) out += "\n" + (lines[i].empty() ? "" : pad + lines[i]);
+    for (size_t i = 1; i < lines.size(); ++i) {
+      out += '\n';
+      if (!lines[i].empty()) out += pad + lines[i];
+    }
   }
   return first ? pad + out : out;
 }

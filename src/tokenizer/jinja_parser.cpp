@@ -517,7 +517,8 @@ class Parser {
         f->name = expect_name();
         while (is_op(".")) {
           advance();
-          f->name += "." + expect_name();
+          f->name += '.';
+          f->name += expect_name();
         }
         f->args.push_back(std::move(e));
         if (is_op("(")) arguments(*f);
