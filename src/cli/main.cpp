@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   lp::cli::add_inspect_command(app);
   lp::cli::add_quantize_command(app);
+  lp::cli::add_synth_command(app);
   lp::cli::add_template_command(app);
   lp::cli::add_tokenize_command(app);
   try {

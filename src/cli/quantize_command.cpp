@@ -1,6 +1,7 @@
 #include <fmt/core.h>
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <regex>
 
 #include "cli/commands.h"
@@ -24,6 +25,7 @@ struct QuantizeArgs {
   std::vector<std::string> override_kv;
   bool pure = false;
   bool dry_run = false;
+  bool json = false;
   unsigned threads = default_thread_count();
 };
 
@@ -70,6 +72,19 @@ void print_plan(const std::string& method, const std::vector<PlannedTensor>& pla
   }
   fmt::print("  total: {} tensors, {} parameters, {} bytes ({:.2f} MiB), {:.4f} bits per weight, {} fallback(s)\n\n",
              plan.size(), params, bytes, bytes / 1048576.0, params ? 8.0 * bytes / params : 0.0, fallbacks);
+}
+
+nlohmann::json plan_to_json(const std::vector<PlannedTensor>& plan) {
+  nlohmann::json tensors = nlohmann::json::array();
+  uint64_t bytes = 0, params = 0;
+  for (const auto& t : plan) {
+    tensors.push_back({{"name", t.name}, {"shape", t.shape}, {"source_type", ggml_type_traits(t.source_type).name},
+                       {"type", ggml_type_traits(t.type).name}, {"bytes", t.n_bytes}, {"fallback", t.fell_back}});
+    bytes += t.n_bytes;
+    params += t.n_elements;
+  }
+  return {{"tensors", tensors},
+          {"totals", {{"bytes", bytes}, {"parameters", params}, {"bits_per_weight", params ? 8.0 * bytes / params : 0.0}}}};
 }
 
 void run_quantize(const QuantizeArgs& a) {
@@ -120,7 +135,13 @@ void run_quantize(const QuantizeArgs& a) {
   }
 
   if (a.dry_run) {
-    for (const Recipe* r : recipes) print_plan(r->name, plan_for(*source, *r, settings));
+    nlohmann::json all = nlohmann::json::object();
+    for (const Recipe* r : recipes) {
+      const auto plan = plan_for(*source, *r, settings);
+      if (a.json) all[r->name] = plan_to_json(plan);
+      else print_plan(r->name, plan);
+    }
+    if (a.json) print_json(all);
     return;
   }
   if (a.output.empty()) fail("--output is required (a .gguf file for one method, or a directory)");
@@ -156,6 +177,7 @@ void add_quantize_command(CLI::App& app) {
   cmd->add_option("--override-kv", a->override_kv, "KEY=TYPE:VALUE metadata to set in the output (repeatable)");
   cmd->add_flag("--pure", a->pure, "No mixture: every quantizable tensor gets the method's base type");
   cmd->add_flag("--dry-run", a->dry_run, "Print every tensor's planned type and size, then the totals; write nothing");
+  cmd->add_flag("--json", a->json, "With --dry-run: print the plans as JSON");
   cmd->add_option("-t,--threads", a->threads, "Threads")->default_val(default_thread_count());
   cmd->callback([a] { run_quantize(*a); });
 }

@@ -69,6 +69,13 @@ std::vector<GgufKeyValue> output_metadata(const QuantSource& source, const Recip
 
 }  // namespace
 
+uint64_t QuantSource::source_bytes(size_t index) const {
+  const PlanInput& t = tensors()[index];
+  uint64_t rows = 1;
+  for (size_t d = 1; d < t.shape.size(); ++d) rows *= t.shape[d];
+  return ggml_row_bytes(t.source_type, t.shape[0]).value_or(0) * rows;
+}
+
 std::unique_ptr<QuantSource> open_gguf_source(const std::filesystem::path& path) {
   return std::make_unique<GgufSource>(path);
 }
@@ -95,19 +102,21 @@ void quantize_model(const QuantSource& source, const std::vector<QuantizeTarget>
 
   const auto& inputs = source.tensors();
   uint64_t total_bytes = 0;
-  for (size_t i = 0; i < inputs.size(); ++i) total_bytes += source.raw(i).size();
+  for (size_t i = 0; i < inputs.size(); ++i) total_bytes += source.source_bytes(i);
   Progress progress("quantizing", inputs.size(), total_bytes);
 
-  for (size_t i = 0; i < inputs.size(); ++i) {
+  // Every plan lists the tensors in the same (llama-quantize's) order; p walks that order.
+  for (size_t p = 0; p < plans[0].size(); ++p) {
+    const size_t i = plans[0][p].source_index;
     const PlanInput& in = inputs[i];
     // One buffer per distinct output type this tensor needs; the source type is copied as is.
     std::map<GgmlType, std::vector<uint8_t>> encoded;
     for (const auto& plan : plans) {
-      if (plan[i].type != in.source_type) encoded[plan[i].type].resize(plan[i].n_bytes);
+      if (plan[p].type != in.source_type) encoded[plan[p].type].resize(plan[p].n_bytes);
     }
     if (!encoded.empty()) {
       const auto row = static_cast<int64_t>(in.shape[0]);
-      const int64_t rows = row == 0 ? 0 : static_cast<int64_t>(plans[0][i].n_elements) / row;
+      const int64_t rows = row == 0 ? 0 : static_cast<int64_t>(plans[0][p].n_elements) / row;
       parallel_for(rows, settings.threads, [&](int64_t begin, int64_t end) {
         constexpr int64_t kRowsPerStep = 16;
         std::vector<float> values(static_cast<size_t>(row * kRowsPerStep));
@@ -125,10 +134,10 @@ void quantize_model(const QuantSource& source, const std::vector<QuantizeTarget>
       });
     }
     for (size_t t = 0; t < targets.size(); ++t) {
-      const GgmlType type = plans[t][i].type;
+      const GgmlType type = plans[t][p].type;
       streams[t].write_next_tensor(type == in.source_type ? source.raw(i) : std::span<const uint8_t>(encoded.at(type)));
     }
-    progress.advance(1, source.raw(i).size());
+    progress.advance(1, source.source_bytes(i));
   }
   progress.finish();
   for (auto& s : streams) s.finish();

@@ -28,8 +28,11 @@ class QuantSource {
   virtual uint32_t alignment() const = 0;
   // Rows [begin, end) of tensor `index` (rows of shape[0] values) as float32.
   virtual void read_rows(size_t index, int64_t begin, int64_t end, float* out) const = 0;
-  // The tensor's bytes as stored, copied as they are when the output keeps the source type.
+  // The tensor's bytes in its source type, copied as they are when the output keeps that
+  // type. Valid until the next call.
   virtual std::span<const uint8_t> raw(size_t index) const = 0;
+  // Size of the tensor in its source type (for progress), without producing it.
+  uint64_t source_bytes(size_t index) const;
 };
 
 std::unique_ptr<QuantSource> open_gguf_source(const std::filesystem::path& path);

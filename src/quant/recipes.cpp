@@ -199,9 +199,18 @@ std::vector<PlannedTensor> plan_quantization(const std::vector<PlanInput>& tenso
            std::ranges::all_of(rule.when, [&](const std::string& w) { return condition_holds(w, t); });
   };
 
+  std::vector<size_t> order(tensors.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::ranges::stable_sort(order, [&](size_t a, size_t b) {
+    const int64_t la = layer_of(tensors[a].name) ? static_cast<int64_t>(*layer_of(tensors[a].name)) : -1;
+    const int64_t lb = layer_of(tensors[b].name) ? static_cast<int64_t>(*layer_of(tensors[b].name)) : -1;
+    return la != lb ? la < lb : tensors[a].name < tensors[b].name;
+  });
+
   std::vector<PlannedTensor> plan;
-  for (const auto& t : tensors) {
-    PlannedTensor out{t.name, t.shape, t.source_type, t.source_type};
+  for (const size_t index : order) {
+    const PlanInput& t = tensors[index];
+    PlannedTensor out{index, t.name, t.shape, t.source_type, t.source_type};
     const TensorClass c = classify_tensor(t.name);
     const Position p = position(c, t.name);
     if (!tensor_is_quantizable(t.name, t.shape)) {

@@ -74,6 +74,7 @@ struct QuantOptions {
 };
 
 struct PlannedTensor {
+  size_t source_index = 0;  // position in the PlanInput list
   std::string name;
   std::vector<uint64_t> shape;
   GgmlType source_type;
@@ -85,7 +86,9 @@ struct PlannedTensor {
 
 // Chooses every tensor's type in llama-quantize's order: not quantizable -> keep; explicit
 // embedding/output type; --tensor-type patterns; the recipe's rules (unless pure); then the
-// shape fallback when rows are not a whole number of blocks.
+// shape fallback when rows are not a whole number of blocks. The result is in llama-quantize's
+// tensor order (non-layer tensors first, then by layer number, then by name), which is also
+// the order the layer counters run in and the order the output file is written in.
 std::vector<PlannedTensor> plan_quantization(const std::vector<PlanInput>& tensors, const ModelShape& model,
                                              const QuantOptions& options);
 

@@ -47,13 +47,13 @@ double bits_per_weight(const std::vector<PlannedTensor>& p) {
   return 8 * bytes / params;
 }
 
-GgmlType type_of(const std::vector<PlannedTensor>& p, const std::string& name) {
+const PlannedTensor& planned(const std::vector<PlannedTensor>& p, const std::string& name) {
   for (const auto& t : p) {
-    if (t.name == name) return t.type;
+    if (t.name == name) return t;
   }
-  ADD_FAILURE() << name;
-  return GgmlType::F32;
+  throw std::runtime_error("no tensor " + name);
 }
+GgmlType type_of(const std::vector<PlannedTensor>& p, const std::string& name) { return planned(p, name).type; }
 
 // Bits per weight of llama-quantize's Llama-3.1-8B files (tools/quantize/README.md; REFERENCE C.5).
 TEST(Recipes, Llama31_8BSizesMatchLlamaQuantize) {
@@ -118,7 +118,8 @@ TEST(Recipes, RowsNotWholeBlocksFallBack) {
   const auto p = plan(t, smol, "Q4_K_M");
   EXPECT_EQ(type_of(p, "token_embd.weight"), GgmlType::Q8_0);   // tied head, row not a multiple of 256
   EXPECT_EQ(type_of(p, "blk.0.attn_q.weight"), GgmlType::Q5_0); // Q4_K -> Q5_0
-  EXPECT_TRUE(p[1].fell_back);
+  EXPECT_TRUE(planned(p, "blk.0.attn_q.weight").fell_back);
+  EXPECT_FALSE(planned(p, "token_embd.weight").fell_back);
   EXPECT_EQ(type_of(p, "blk.0.ffn_down.weight"), GgmlType::Q6_K);  // layer 0: more bits; 1536 = 6 blocks
   EXPECT_EQ(type_of(p, "odd.weight"), GgmlType::F16);              // not even 32 divides 20
   EXPECT_EQ(type_of(plan(t, smol, "Q2_K"), "blk.0.attn_q.weight"), GgmlType::Q4_0);
@@ -143,6 +144,26 @@ TEST(Recipes, OverridesComeInLlamaQuantizeOrder) {
   for (const auto& t : q) {
     if (t.shape.size() == 2) EXPECT_EQ(t.type, GgmlType::Q4_K) << t.name;
   }
+}
+
+// llama-quantize walks tensors by layer number, not in file order: "blk.10" comes after "blk.9".
+TEST(Recipes, LayerCountersFollowLayerNumbersNotFileOrder) {
+  std::vector<PlanInput> t;
+  for (const int l : {0, 1, 10, 11, 2, 3, 4, 5, 6, 7, 8, 9}) {
+    t.push_back({fmt::format("blk.{}.ffn_down.weight", l), {1536, 576}, GgmlType::F16});
+  }
+  t.push_back({"output_norm.weight", {576}, GgmlType::F32});
+  const ModelShape m{"llama", 12, 9, 3, 0, true};
+  const auto p = plan(t, m, "Q4_K_M");
+  EXPECT_EQ(p.front().name, "output_norm.weight");
+  EXPECT_EQ(p[3].name, "blk.2.ffn_down.weight");
+  // n = 12: more bits for layer 0 (< 12/8), 3, 6, 9 ((i - 1) % 3 == 2) and 10, 11 (>= 7*12/8 = 10).
+  std::vector<int> more;
+  for (int l = 0; l < 12; ++l) {
+    if (type_of(p, fmt::format("blk.{}.ffn_down.weight", l)) == GgmlType::Q6_K) more.push_back(l);
+  }
+  EXPECT_EQ(more, (std::vector<int>{0, 3, 6, 9, 10, 11}));
+  EXPECT_EQ(p[1].source_index, 0u);  // blk.0 was first in the input
 }
 
 TEST(Recipes, UserRecipeFile) {
