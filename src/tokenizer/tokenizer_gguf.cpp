@@ -225,7 +225,19 @@ Tokenizer load_tokenizer_from_gguf(const GgufModel& m, const std::string& source
     }
   }
 
+  // The tokenizer class the converter builds registers its default special tokens first
+  // (GPT2Tokenizer, LlamaTokenizer, GemmaTokenizer, in SPECIAL_TOKENS_ATTRIBUTES order); one
+  // the vocabulary lacks gets the next free id, as transformers' add_special_tokens gives it.
   std::vector<AddedToken> added;
+  std::vector<std::string_view> defaults;
+  if (byte_level) defaults = {"<|endoftext|>"};
+  else if (gemma) defaults = {"<bos>", "<eos>", "<unk>", "<pad>", "<mask>"};
+  else defaults = {"<s>", "</s>", "<unk>"};
+  auto next_id = static_cast<int32_t>(model.vocab().size());
+  for (const std::string_view text : defaults) {
+    const int32_t in_vocab = model.find(text);
+    added.push_back({.content = std::string(text), .id = in_vocab >= 0 ? in_vocab : next_id++, .special = true});
+  }
   for (size_t i = 0; i < d.types.size(); ++i) {
     const int64_t type = d.types[i];
     const auto id = static_cast<int32_t>(i);

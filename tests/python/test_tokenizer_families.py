@@ -1,0 +1,62 @@
+"""Every other tokenizer family whose files a PyPI package ships: llama.cpp's vocabulary-only
+GGUFs (from the llama-cpp-python source package). Through the GGUF and through the
+tokenizer.json transformers makes from it, ids must equal Hugging Face `tokenizers` on every
+line of the stress corpus, and decoding must equal its decode."""
+import json
+import subprocess
+import sys
+
+import pytest
+from tokenizers import Tokenizer
+
+from conftest import ROOT, run
+
+sys.path.insert(0, str(ROOT / "tests" / "fixtures" / "tokenizer"))
+import hf_reference  # noqa: E402
+import llama_cpp_vocabs  # noqa: E402
+
+CORPUS = ROOT / "tests" / "fixtures" / "tokenizer" / "stress_corpus.txt"
+
+# file stem -> the family it stands for
+FAMILIES = {
+    "gpt-2": "GPT-2",
+    "llama-bpe": "Llama 3",
+    "qwen2": "Qwen2 / Qwen2.5 / Qwen3 (pre qwen2; DeepSeek-R1-Distill-Qwen shares the split)",
+    "qwen35": "Qwen3.5",
+    "llama-spm": "Llama 2 (SentencePiece)",
+    "phi-3": "Phi-3 (SentencePiece)",
+    "baichuan": "Baichuan (SentencePiece)",
+    "deepseek-llm": "DeepSeek LLM",
+    "deepseek-coder": "DeepSeek Coder",
+    "starcoder": "StarCoder",
+    "falcon": "Falcon",
+    "gpt-neox": "GPT-NeoX",
+    "mpt": "MPT",
+    "refact": "Refact",
+    "aquila": "Aquila",
+}
+
+
+@pytest.fixture(scope="session")
+def vocabs():
+    try:
+        return llama_cpp_vocabs.vocab_dir()
+    except (subprocess.CalledProcessError, OSError) as e:
+        pytest.skip(f"llama-cpp-python's source package could not be fetched from PyPI: {e}")
+
+
+@pytest.mark.parametrize("stem", list(FAMILIES))
+def test_family_equals_hugging_face(lp_bin, vocabs, tmp_path, stem):
+    gguf = vocabs / f"ggml-vocab-{stem}.gguf"
+    reference_json = hf_reference.gguf_to_tokenizer_json(gguf, tmp_path / "tokenizer.json")
+    reference = Tokenizer.from_file(str(reference_json))
+    texts = [line.decode("utf-8", "replace") for line in CORPUS.read_bytes().split(b"\n")[:-1]]
+    expected = [e.ids for e in reference.encode_batch(texts, add_special_tokens=False)]
+    for model in (gguf, reference_json):
+        described = json.loads(run([lp_bin, "tokenize", str(model), "--file", str(CORPUS), "--json", "--no-special"]).stdout)
+        got = [d["ids"] for d in described]
+        bad = [i for i in range(len(texts)) if got[i] != expected[i]]
+        assert not bad, f"{model.name}: {len(bad)} of {len(texts)} lines differ, first {texts[bad[0]][:80]!r}"
+        decoded = reference.decode_batch(expected, skip_special_tokens=False)
+        wrong = [i for i in range(len(texts)) if described[i]["decoded"] != decoded[i]]
+        assert not wrong, f"{model.name}: decode differs on {len(wrong)} lines, first {texts[wrong[0]][:80]!r}"
