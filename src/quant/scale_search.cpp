@@ -91,7 +91,7 @@ float fit_symmetric(const float* x, const float* w, int n, int lmin, int lmax, i
   // Map the largest-magnitude value to a level near either end of the range.
   for (const int end : {lmin, lmax}) {
     if (end == 0) continue;
-    for (int step = -10; step <= 10; ++step) {
+    for (int step = -10; step <= 10; step += 2) {
       const float target = static_cast<float>(end) + 0.1f * static_cast<float>(step) * (end < 0 ? -1.0f : 1.0f);
       const LevelStats s = round_symmetric(x, w, n, target / max_value, lmin, lmax, trial);
       if (s.gain() > best_gain) {
@@ -138,7 +138,7 @@ AffineFit fit_affine(const float* x, const float* w, int n, int lmax, bool offse
     }
     return false;
   };
-  for (int step = -10; step <= 10; ++step) {
+  for (int step = -10; step <= 10; step += 2) {
     const float inverse_scale = (static_cast<float>(lmax) + 0.1f * static_cast<float>(step)) / (hi - lo);
     for (int i = 0; i < n; ++i) trial[i] = static_cast<uint8_t>(clamp_int(round_to_int((x[i] - lo) * inverse_scale), 0, lmax));
     consider(trial);
