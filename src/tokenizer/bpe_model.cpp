@@ -14,6 +14,13 @@ uint64_t pair_key(int32_t left, int32_t right) {
   return (static_cast<uint64_t>(static_cast<uint32_t>(left)) << 32) | static_cast<uint32_t>(right);
 }
 
+size_t slot_of(uint64_t key, size_t mask) {
+  key ^= key >> 29;  // mix both ids into the low bits before masking
+  key *= 0xBF58476D1CE4E5B9ull;
+  key ^= key >> 32;
+  return static_cast<size_t>(key) & mask;
+}
+
 struct Candidate {
   int32_t rank;
   int32_t pos;
@@ -29,6 +36,20 @@ BpeModel::BpeModel(std::vector<std::string> vocab) : vocab_(std::move(vocab)) {
   for (size_t i = 0; i < vocab_.size(); ++i) ids_[vocab_[i]] = static_cast<int32_t>(i);
   byte_tokens_.fill(-1);
   byte_level_ids_.fill(-1);
+  for (int c = 0; c < 128; ++c) ascii_ids_[c] = find(std::string(1, static_cast<char>(c)));
+  merges_.resize(1024);
+}
+
+void BpeModel::grow_merges() {
+  std::vector<MergeSlot> old(merges_.size() * 2);
+  old.swap(merges_);
+  const size_t mask = merges_.size() - 1;
+  for (const MergeSlot& s : old) {
+    if (s.key == kEmptyKey) continue;
+    size_t i = slot_of(s.key, mask);
+    while (merges_[i].key != kEmptyKey) i = (i + 1) & mask;
+    merges_[i] = s;
+  }
 }
 
 int32_t BpeModel::find(std::string_view token) const {
@@ -38,7 +59,14 @@ int32_t BpeModel::find(std::string_view token) const {
 
 void BpeModel::add_merge(int32_t left, int32_t right, int32_t rank, int32_t merged) {
   // The first listing of a pair wins, as when tokenizers builds its merge map.
-  merges_.try_emplace(pair_key(left, right), BpeMerge{rank, merged});
+  if ((merge_count_ + 1) * 2 > merges_.size()) grow_merges();
+  const uint64_t key = pair_key(left, right);
+  const size_t mask = merges_.size() - 1;
+  size_t i = slot_of(key, mask);
+  for (; merges_[i].key != kEmptyKey; i = (i + 1) & mask)
+    if (merges_[i].key == key) return;
+  merges_[i] = {key, BpeMerge{rank, merged}};
+  ++merge_count_;
 }
 
 void BpeModel::set_byte_fallback(bool on) {
@@ -52,8 +80,12 @@ void BpeModel::set_byte_level(bool on) {
 }
 
 const BpeMerge* BpeModel::merge_of(int32_t left, int32_t right) const {
-  const auto it = merges_.find(pair_key(left, right));
-  return it == merges_.end() ? nullptr : &it->second;
+  const uint64_t key = pair_key(left, right);
+  const size_t mask = merges_.size() - 1;
+  for (size_t i = slot_of(key, mask);; i = (i + 1) & mask) {
+    if (merges_[i].key == key) return &merges_[i].merge;
+    if (merges_[i].key == kEmptyKey) return nullptr;
+  }
 }
 
 void BpeModel::initial_symbols(std::string_view word, std::vector<Symbol>& symbols) const {
@@ -79,7 +111,7 @@ void BpeModel::initial_symbols(std::string_view word, std::vector<Symbol>& symbo
     const size_t n = utf8_char_length(static_cast<unsigned char>(word[i]));
     const std::string_view ch = word.substr(i, n);
     i += n;
-    if (const int32_t id = find(ch); id >= 0) {
+    if (const int32_t id = n == 1 ? ascii_ids_[static_cast<unsigned char>(ch[0])] : find(ch); id >= 0) {
       flush_unk();
       add(id, static_cast<uint32_t>(n));
       continue;

@@ -24,7 +24,7 @@ class BpeModel {
   explicit BpeModel(std::vector<std::string> vocab);
 
   void add_merge(int32_t left, int32_t right, int32_t rank, int32_t merged);
-  size_t merge_count() const { return merges_.size(); }
+  size_t merge_count() const { return merge_count_; }
   void set_unknown(int32_t id, bool fuse) { unk_ = id, fuse_unk_ = fuse; }
   void set_byte_fallback(bool on);
   void set_ignore_merges(bool on) { ignore_merges_ = on; }
@@ -46,9 +46,20 @@ class BpeModel {
   void initial_symbols(std::string_view word, std::vector<Symbol>& symbols) const;
   const BpeMerge* merge_of(int32_t left, int32_t right) const;
 
+  // Merges live in an open-addressing table: lookups dominate encoding, and a flat array with
+  // linear probing touches one cache line where a node-based map chases pointers.
+  struct MergeSlot {
+    uint64_t key = kEmptyKey;
+    BpeMerge merge;
+  };
+  static constexpr uint64_t kEmptyKey = ~uint64_t{0};
+  void grow_merges();
+
   std::vector<std::string> vocab_;
   std::unordered_map<std::string_view, int32_t> ids_;
-  std::unordered_map<uint64_t, BpeMerge> merges_;
+  std::vector<MergeSlot> merges_;  // size is a power of two, at most half full
+  size_t merge_count_ = 0;
+  std::array<int32_t, 128> ascii_ids_{};  // ids of one-character ASCII tokens (-1: none)
   int32_t unk_ = -1;
   bool fuse_unk_ = false;
   bool byte_fallback_ = false;
