@@ -8,6 +8,7 @@ import sys
 
 import pytest
 from tokenizers import Tokenizer
+from tokenizers.decoders import DecodeStream
 
 from conftest import ROOT, run
 
@@ -34,6 +35,9 @@ FAMILIES = {
     "mpt": "MPT",
     "refact": "Refact",
     "aquila": "Aquila",
+    # Not shipped as a vocabulary file: Qwen2's, relabelled the way DeepSeek-R1-Distill-Qwen
+    # GGUFs are (tokenizer.ggml.pre = deepseek-r1-qwen), to check that name's split.
+    "deepseek-r1-qwen": "DeepSeek-R1-Distill-Qwen",
 }
 
 
@@ -48,6 +52,10 @@ def vocabs():
 @pytest.mark.parametrize("stem", list(FAMILIES))
 def test_family_equals_hugging_face(lp_bin, vocabs, tmp_path, stem):
     gguf = vocabs / f"ggml-vocab-{stem}.gguf"
+    if stem == "deepseek-r1-qwen":
+        gguf = tmp_path / "deepseek-r1-qwen.gguf"
+        run([sys.executable, "-m", "gguf.scripts.gguf_new_metadata", str(vocabs / "ggml-vocab-qwen2.gguf"), str(gguf),
+             "--pre-tokenizer", "deepseek-r1-qwen", "--force"])
     reference_json = hf_reference.gguf_to_tokenizer_json(gguf, tmp_path / "tokenizer.json")
     reference = Tokenizer.from_file(str(reference_json))
     texts = [line.decode("utf-8", "replace") for line in CORPUS.read_bytes().split(b"\n")[:-1]]
@@ -60,3 +68,9 @@ def test_family_equals_hugging_face(lp_bin, vocabs, tmp_path, stem):
         decoded = reference.decode_batch(expected, skip_special_tokens=False)
         wrong = [i for i in range(len(texts)) if described[i]["decoded"] != decoded[i]]
         assert not wrong, f"{model.name}: decode differs on {len(wrong)} lines, first {texts[wrong[0]][:80]!r}"
+    # Streaming decode equals tokenizers' DecodeStream token by token (a sample of lines).
+    for i in range(0, len(texts), 7):
+        stream, chunks = DecodeStream(skip_special_tokens=False), []
+        for token in expected[i]:
+            chunks.append(stream.step(reference, token) or "")
+        assert [c for c in described[i]["stream"][: len(expected[i])]] == chunks, texts[i][:80]

@@ -81,6 +81,18 @@ def test_special_tokens_added_as_each_source_says(lp_bin, references):
     assert smol["ids"][0] == 1 and smol["pieces"][0] == "<|im_start|>"
 
 
+def test_hugging_face_directory_loads_its_tokenizer_json(lp_bin, references, tmp_path):
+    _, reference_json = references["smollm2"]
+    (tmp_path / "tokenizer.json").write_bytes(pathlib.Path(reference_json).read_bytes())
+    text = "A directory's tokenizer.json, 123 ✓"
+    ids = run([lp_bin, "tokenize", str(tmp_path), "--text", text]).stdout.split()
+    assert [int(i) for i in ids] == Tokenizer.from_file(str(reference_json)).encode(text).ids
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = subprocess.run([lp_bin, "tokenize", str(empty), "--text", "x"], capture_output=True, text=True)
+    assert result.returncode == 2 and "has no tokenizer.json" in result.stderr
+
+
 @pytest.mark.parametrize("family", ["smollm2", "gemma3"])
 def test_decode_and_stream_equal_hugging_face(lp_bin, references, family):
     gguf, reference_json = references[family]
@@ -106,6 +118,25 @@ def test_decode_and_stream_equal_hugging_face(lp_bin, references, family):
         assert "".join(d["stream"]) == d["decoded"]
     # Decode(encode(x)) == x wherever the reference manages it, which is most lines.
     assert roundtrips > len(lines) // 2
+
+
+MULTILINE = [
+    "line one\nline two\r\nline three\n\n\n\tindented\n",
+    "def f():\n    return 1\n\n\nclass A:\n\tpass\r\n",
+    "\n\n<start_of_turn>user\nHi<end_of_turn>\n<|im_start|>assistant\n  \n \n",
+    "日本語\n\nعربي\r\r\n 123456\n   \n",
+]
+
+
+@pytest.mark.parametrize("family", ["smollm2", "gemma3"])
+def test_newlines_inside_one_text(lp_bin, references, family):
+    # --file splits lines, so newline handling (\r\n runs, Gemma's newline tokens) is checked here.
+    gguf, reference_json = references[family]
+    reference = Tokenizer.from_file(str(reference_json))
+    for text in MULTILINE:
+        d = json.loads(run([lp_bin, "tokenize", gguf, "--text", text, "--json", "--no-special"]).stdout)[0]
+        assert d["ids"] == reference.encode(text, add_special_tokens=False).ids, repr(text)
+        assert d["decoded"] == reference.decode(d["ids"], skip_special_tokens=False) == text
 
 
 def test_stream_never_splits_a_character(lp_bin, smollm2_gguf):
