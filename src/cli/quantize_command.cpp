@@ -5,6 +5,7 @@
 #include <regex>
 
 #include "cli/commands.h"
+#include "convert/hf_source.h"
 #include "core/error.h"
 #include "core/parallel.h"
 #include "core/text.h"
@@ -89,7 +90,8 @@ nlohmann::json plan_to_json(const std::vector<PlannedTensor>& plan) {
 
 void run_quantize(const QuantizeArgs& a) {
   if (a.format != "gguf") fail("--format {}: only gguf is supported", a.format);
-  const auto source = open_gguf_source(a.source);
+  std::error_code ec;
+  const auto source = std::filesystem::is_directory(a.source, ec) ? open_hf_source(a.source) : open_gguf_source(a.source);
 
   std::vector<Recipe> user_recipes;
   if (!a.recipe_file.empty()) user_recipes.push_back(load_recipe_file(a.recipe_file));
@@ -165,7 +167,7 @@ void run_quantize(const QuantizeArgs& a) {
 void add_quantize_command(CLI::App& app) {
   auto a = std::make_shared<QuantizeArgs>();
   auto* cmd = app.add_subcommand("quantize", "Quantize a model to one or more GGUF files (llama.cpp-compatible mixtures)");
-  cmd->add_option("source", a->source, "GGUF file to quantize (F32/F16/BF16 or any readable type)")->required();
+  cmd->add_option("source", a->source, "GGUF file (F32/F16/BF16 or any readable type) or Hugging Face directory (llama, qwen2, qwen3)")->required();
   cmd->add_option("--method,-m", a->methods, "File type(s), comma-separated: Q4_K_M,Q5_K_M,... (read once, written each)")
       ->required();
   cmd->add_option("--format", a->format, "Output format")->default_val("gguf");
