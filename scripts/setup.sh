@@ -10,7 +10,7 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 DEBIAN_PACKAGES=(
   build-essential cmake ninja-build pkg-config
   clang libclang-rt-14-dev          # libFuzzer + sanitizers for the fuzz targets
-  libcli11-dev nlohmann-json3-dev libfmt-dev libpcre2-dev
+  libcli11-dev nlohmann-json3-dev libfmt-dev libpcre2-dev libicu-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-pip util-linux    # util-linux: fincore, used by the inspect benchmark
 )

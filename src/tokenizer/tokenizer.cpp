@@ -241,6 +241,7 @@ void Tokenizer::encode_plain(std::string_view text, bool at_start, std::vector<i
   std::string normalized(text);
   for (const NormalizerStep& step : pipeline_.normalizer) {
     if (step.kind == NormalizerStep::Kind::Replace) replace_all(normalized, step.pattern, step.content);
+    else if (step.kind == NormalizerStep::Kind::Unicode) normalized = normalize_unicode(normalized, step.form);
     else if (!normalized.empty()) normalized.insert(0, step.content);
   }
   std::vector<TextSegment> segments;

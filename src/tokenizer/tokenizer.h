@@ -15,13 +15,15 @@
 #include "tokenizer/added_tokens.h"
 #include "tokenizer/bpe_model.h"
 #include "tokenizer/regex.h"
+#include "tokenizer/unicode_normalize.h"
 
 namespace lp {
 
 struct NormalizerStep {
-  enum class Kind { Replace, Prepend } kind = Kind::Replace;
+  enum class Kind { Replace, Prepend, Unicode } kind = Kind::Replace;
   std::string pattern{};  // Replace: the literal text to replace
   std::string content{};  // Replace: its replacement; Prepend: the prefix
+  UnicodeForm form = UnicodeForm::NFC;  // Unicode
 };
 
 enum class SplitBehavior { Isolated, Removed, MergedWithPrevious, MergedWithNext };

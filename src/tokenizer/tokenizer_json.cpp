@@ -68,6 +68,10 @@ struct Reader {
                      string_field(j, "content")});
     } else if (type == "Prepend") {
       out.push_back({NormalizerStep::Kind::Prepend, {}, string_field(j, "prepend")});
+    } else if (type == "NFC" || type == "NFD" || type == "NFKC" || type == "NFKD") {
+      const UnicodeForm form = type == "NFC" ? UnicodeForm::NFC : type == "NFD" ? UnicodeForm::NFD
+                               : type == "NFKC" ? UnicodeForm::NFKC : UnicodeForm::NFKD;
+      out.push_back({.kind = NormalizerStep::Kind::Unicode, .form = form});
     } else {
       unsupported("normalizer", type);
     }

@@ -74,3 +74,22 @@ def test_family_equals_hugging_face(lp_bin, vocabs, tmp_path, stem):
         for token in expected[i]:
             chunks.append(stream.step(reference, token) or "")
         assert [c for c in described[i]["stream"][: len(expected[i])]] == chunks, texts[i][:80]
+
+
+def test_qwen2_tokenizer_json_with_its_nfc_normalizer(lp_bin, vocabs, tmp_path):
+    # Qwen2's own tokenizer.json composes text (NFC) first; the GGUF converter leaves that out.
+    # The corpus's combining marks (e + U+0301, Hangul jamo, ...) make the difference show.
+    converted = hf_reference.gguf_to_tokenizer_json(vocabs / "ggml-vocab-qwen2.gguf", tmp_path / "converted.json")
+    j = json.loads(converted.read_text())
+    j["normalizer"] = {"type": "NFC"}
+    path = tmp_path / "tokenizer.json"
+    path.write_text(json.dumps(j))
+    reference = Tokenizer.from_file(str(path))
+    texts = [line.decode("utf-8", "replace") for line in CORPUS.read_bytes().split(b"\n")[:-1]]
+    expected = [e.ids for e in reference.encode_batch(texts, add_special_tokens=False)]
+    without_nfc = [e.ids for e in Tokenizer.from_file(str(converted)).encode_batch(texts, add_special_tokens=False)]
+    assert expected != without_nfc, "the corpus must contain text that NFC changes"
+    out = run([lp_bin, "tokenize", str(path), "--file", str(CORPUS), "--no-special"]).stdout
+    got = [[int(x) for x in line.split()] for line in out.split("\n")[:-1]]
+    bad = [i for i in range(len(texts)) if got[i] != expected[i]]
+    assert not bad, f"{len(bad)} of {len(texts)} lines differ, first {texts[bad[0]][:80]!r}"

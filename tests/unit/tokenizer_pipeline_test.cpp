@@ -123,6 +123,21 @@ TEST(TokenizerPipeline, MetaspacePrependsOnlyAtTheStartOfTheInput) {
   EXPECT_EQ(tok.encode("<s>ab", false), (std::vector<int32_t>{8, 4}));      // no prefix after a token
 }
 
+TEST(TokenizerPipeline, UnicodeNormalizersComposeAndDecompose) {
+  testing::TempDir dir;
+  json j = byte_level_json();
+  j["normalizer"] = {{"type", "NFC"}};
+  const Tokenizer nfc = load(j, dir);
+  // e + COMBINING ACUTE composes to U+00E9, whose two bytes are two byte-level tokens.
+  EXPECT_EQ(nfc.encode("e\xCC\x81", false), (std::vector<int32_t>{0xC3, 0xA9}));
+  testing::TempDir dir2;
+  j["normalizer"] = {{"type", "Sequence"}, {"normalizers", json::array({{{"type", "NFKD"}}})}};
+  const Tokenizer nfkd = load(j, dir2);
+  // The ligature "ﬁ" decomposes to "f" "i"; é to e + U+0301.
+  EXPECT_EQ(nfkd.encode("\xEF\xAC\x81", false), (std::vector<int32_t>{'f', 'i'}));
+  EXPECT_EQ(nfkd.encode("\xC3\xA9", false), (std::vector<int32_t>{'e', 0xCC, 0x81}));
+}
+
 TEST(TokenizerPipeline, PatternsUseOnigurumaClasses) {
   // Oniguruma counts U+0085 as whitespace and not U+180E; PCRE2 alone does the opposite.
   const Regex space("\\s+", "test");
@@ -144,9 +159,9 @@ TEST(TokenizerPipeline, UnsupportedOrBrokenFilesAreRefused) {
   json wordpiece = byte_level_json();
   wordpiece["model"]["type"] = "WordPiece";
   EXPECT_THROW(load(wordpiece, dir), InputError);
-  json nfkc = byte_level_json();
-  nfkc["normalizer"] = {{"type", "NFKC"}};
-  EXPECT_THROW(load(nfkc, dir), InputError);
+  json bert = byte_level_json();
+  bert["normalizer"] = {{"type", "BertNormalizer"}};
+  EXPECT_THROW(load(bert, dir), InputError);
   json bad_merge = byte_level_json();
   bad_merge["model"]["merges"].push_back("zz qq");
   try {
