@@ -27,9 +27,13 @@ constexpr std::array kPresets = {
     ModelPreset{"qwen3-1.7b", "Qwen3 1.7B", "qwen3", 151936, 2048, 6144, 28, 16, 8, 128, 40960, 1000000, 1e-6, true, "gpt2", "qwen2", 151643, 151645, 151643},
     ModelPreset{"qwen3-32b", "Qwen3 32B", "qwen3", 151936, 5120, 25600, 64, 64, 8, 128, 40960, 1000000, 1e-6, false, "gpt2", "qwen2", 151643, 151645, 151643},
     ModelPreset{"qwen3-30b-a3b", "Qwen3 30B A3B", "qwen3moe", 151936, 2048, 6144, 48, 32, 4, 128, 40960, 1000000, 1e-6, false, "gpt2", "qwen2", 151643, 151645, 151643, 128, 8, 768},
+    ModelPreset{"qwen3-235b-a22b", "Qwen3 235B A22B", "qwen3moe", 151936, 4096, 12288, 94, 64, 4, 128, 40960, 1000000, 1e-6, false, "gpt2", "qwen2", 151643, 151645, 151643, 128, 8, 1536},
+    ModelPreset{"gemma-2-2b", "Gemma 2 2B", "gemma2", 256000, 2304, 9216, 26, 8, 4, 256, 8192, 10000, 1e-6, true, "llama", "default", 2, 1, 0, 0, 0, 0, 4096},
     ModelPreset{"gemma-3-270m", "Gemma 3 270M", "gemma3", 262144, 640, 2048, 18, 4, 1, 256, 32768, 1000000, 1e-6, true, "llama", "default", 2, 1, 0, 0, 0, 0, 512},
     ModelPreset{"gemma-3-1b", "Gemma 3 1B", "gemma3", 262144, 1152, 6912, 26, 4, 1, 256, 32768, 1000000, 1e-6, true, "llama", "default", 2, 1, 0, 0, 0, 0, 512},
     ModelPreset{"phi-3-mini", "Phi 3 Mini 4K Instruct", "phi3", 32064, 3072, 8192, 32, 32, 32, 96, 4096, 10000, 1e-5, false, "llama", "default", 1, 32000, 32000, 0, 0, 0, 2047},
+    ModelPreset{"phi-3.5-mini", "Phi 3.5 Mini Instruct", "phi3", 32064, 3072, 8192, 32, 32, 32, 96, 131072, 10000, 1e-5, false, "llama", "default", 1, 32000, 32000, 0, 0, 0, 262144},
+    ModelPreset{"phi-4", "Phi 4", "phi3", 100352, 5120, 17920, 40, 40, 10, 128, 16384, 250000, 1e-5, false, "gpt2", "dbrx", 100257, 100265, 100256},
     ModelPreset{"phi-2", "Phi 2", "phi2", 51200, 2560, 10240, 32, 32, 32, 80, 2048, 10000, 1e-5, false, "gpt2", "phi-2", 50256, 50256, 50256, 0, 0, 0, 0, false, 32},
     ModelPreset{"mixtral-8x7b", "Mixtral 8x7B Instruct", "llama", 32000, 4096, 14336, 32, 32, 8, 128, 32768, 1000000, 1e-5, false, "llama", "default", 1, 2, 0, 8, 2, 14336},
 };

@@ -53,7 +53,7 @@ std::vector<SynthTensor> layout(const ModelPreset& p) {
     }
     add("attn_output.weight", {q, e});
     if (arch == "phi2") add("attn_output.bias", {e}, Fill::zeros);
-    if (arch == "gemma3") add("post_attention_norm.weight", {e}, Fill::ones);
+    if (arch == "gemma2" || arch == "gemma3") add("post_attention_norm.weight", {e}, Fill::ones);
     if (arch != "phi2") add("ffn_norm.weight", {e}, Fill::ones);
     if (p.experts > 0) {
       add("ffn_gate_inp.weight", {e, p.experts});
@@ -73,7 +73,7 @@ std::vector<SynthTensor> layout(const ModelPreset& p) {
       add("ffn_up.weight", {e, f});
       add("ffn_down.weight", {f, e});
     }
-    if (arch == "gemma3") add("post_ffw_norm.weight", {e}, Fill::ones);
+    if (arch == "gemma2" || arch == "gemma3") add("post_ffw_norm.weight", {e}, Fill::ones);
   }
   t.push_back({"output_norm.weight", {e}, Fill::ones});
   if (arch == "phi2") t.push_back({"output_norm.bias", {e}, Fill::zeros});
