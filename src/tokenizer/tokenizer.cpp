@@ -77,7 +77,7 @@ void split_word(const Word& word, const PreTokenizerStep& step, std::vector<Word
 void apply_metaspace(Word& word, const PreTokenizerStep& step, std::vector<Word>& out) {
   replace_all(word.text, " ", step.replacement);
   const bool prepend = step.prepend == PrependScheme::Always || (step.prepend == PrependScheme::First && word.at_start);
-  if (prepend && !word.text.starts_with(step.replacement)) word.text.insert(0, step.replacement);
+  if (prepend && !word.text.starts_with(step.replacement)) word.text = step.replacement + word.text;
   if (!step.split) {
     out.push_back(std::move(word));
     return;
@@ -222,7 +222,7 @@ void Tokenizer::pre_tokenize(std::string& text, bool at_start, std::vector<std::
           split_word(word, step, next, matches);
           break;
         case PreTokenizerStep::Kind::ByteLevel:
-          if (step.add_prefix_space && !word.text.starts_with(' ')) word.text.insert(0, " ");
+          if (step.add_prefix_space && !word.text.starts_with(' ')) word.text = " " + word.text;
           if (step.regex) split_word(word, step, next, matches);
           else next.push_back(std::move(word));
           break;
@@ -242,7 +242,7 @@ void Tokenizer::encode_plain(std::string_view text, bool at_start, std::vector<i
   for (const NormalizerStep& step : pipeline_.normalizer) {
     if (step.kind == NormalizerStep::Kind::Replace) replace_all(normalized, step.pattern, step.content);
     else if (step.kind == NormalizerStep::Kind::Unicode) normalized = normalize_unicode(normalized, step.form);
-    else if (!normalized.empty()) normalized.insert(0, step.content);
+    else if (!normalized.empty()) normalized = step.content + normalized;
   }
   std::vector<TextSegment> segments;
   if (normalized_matcher_.empty()) segments.push_back({0, normalized.size(), -1});
@@ -309,6 +309,8 @@ std::string StreamDecoder::step(int32_t id) {
   }
   ids_.push_back(id);
   const std::string text = tokenizer_->decode(ids_, skip_special_);
+  // tokenizers raises InvalidPrefix when the text no longer starts with the prefix (a decoder
+  // that rewrites earlier text); holding the text back is the safe equivalent for streaming.
   if (text.size() <= prefix_.size() || text.ends_with(kReplacementChar) || !text.starts_with(prefix_)) return {};
   std::string fresh = text.substr(prefix_.size());
   const size_t new_prefix_index = ids_.size() - prefix_index_;
