@@ -32,7 +32,7 @@ struct QuantizeArgs {
 
 GgmlType parse_target_type(const std::string& name, const char* flag) {
   const auto t = ggml_type_from_name(name);
-  if (!t || ggml_type_traits(*t).quantize == nullptr) fail("{} {}: not a type we can quantize to", flag, name);
+  if (!t || !is_weight_type(*t)) fail("{} {}: not a type we can quantize to", flag, name);
   return *t;
 }
 

@@ -88,6 +88,7 @@ std::vector<PlannedTensor> plan_for(const QuantSource& source, const Recipe& rec
 
 void quantize_model(const QuantSource& source, const std::vector<QuantizeTarget>& targets,
                     const QuantizeSettings& settings) {
+  if (targets.empty()) return;
   std::vector<std::vector<PlannedTensor>> plans;
   std::vector<GgufWriter> writers;
   for (const auto& target : targets) {
@@ -133,9 +134,11 @@ void quantize_model(const QuantSource& source, const std::vector<QuantizeTarget>
         }
       });
     }
+    std::span<const uint8_t> unchanged;  // the source bytes, produced once for every output keeping them
     for (size_t t = 0; t < targets.size(); ++t) {
       const GgmlType type = plans[t][p].type;
-      streams[t].write_next_tensor(type == in.source_type ? source.raw(i) : std::span<const uint8_t>(encoded.at(type)));
+      if (type == in.source_type && unchanged.data() == nullptr) unchanged = source.raw(i);
+      streams[t].write_next_tensor(type == in.source_type ? unchanged : std::span<const uint8_t>(encoded.at(type)));
     }
     progress.advance(1, source.source_bytes(i));
   }

@@ -22,7 +22,7 @@ GgmlType parse_type(const nlohmann::json& j, const std::string& source) {
   if (!j.is_string()) fail("{}: a type must be a string such as \"Q4_K\"", source);
   const auto t = ggml_type_from_name(j.get<std::string>());
   if (!t) fail("{}: '{}' is not a GGML type", source, j.get<std::string>());
-  if (ggml_type_traits(*t).quantize == nullptr) fail("{}: quantizing to {} is not supported", source, j.get<std::string>());
+  if (!is_weight_type(*t)) fail("{}: quantizing to {} is not supported", source, j.get<std::string>());
   return *t;
 }
 
@@ -67,6 +67,8 @@ GgmlType shape_fallback(GgmlType type, uint64_t row, bool& fell_back) {
 bool is_quantized(GgmlType t) { return ggml_type_traits(t).block_size > 1; }
 
 }  // namespace
+
+bool is_weight_type(GgmlType type) { return ggml_type_traits(type).quantize != nullptr && type != GgmlType::Q8_K; }
 
 TensorClass classify_tensor(std::string_view name) {
   if (name == "output.weight") return TensorClass::output;

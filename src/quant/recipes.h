@@ -42,6 +42,9 @@ struct Recipe {
   std::vector<RecipeRule> rules;
 };
 
+// Whether weights can be stored in `type` (Q8_K exists only as the activation type of dot products).
+bool is_weight_type(GgmlType type);
+
 std::span<const Recipe> builtin_recipes();
 const Recipe* find_builtin_recipe(std::string_view name);  // case-insensitive
 // Parses a recipe in the JSON format of the built-in ones; InputError naming `source`.

@@ -188,7 +188,7 @@ TEST(Recipes, BadRecipesAreExplained) {
                            R"({"name": "x", "base": "Q4_K", "rules": [{"tensor": "regex:(", "type": "Q4_K"}]})",
                            R"({"name": "x", "base": "Q4_K", "rules": [{"tensor": "ffn_up", "layers": "odd", "type": "Q4_K"}]})",
                            R"({"name": "x", "base": "Q4_K", "rules": [{"tensor": "ffn_up", "when": ["moon"], "type": "Q4_K"}]})",
-                           R"({"name": "x", "base": "IQ2_XXS"})"}) {
+                           R"({"name": "x", "base": "IQ2_XXS"})", R"({"name": "x", "base": "Q8_K"})"}) {
     EXPECT_THROW(parse_recipe(nlohmann::json::parse(text), "r.json"), InputError) << text;
   }
 }
