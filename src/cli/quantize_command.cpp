@@ -20,6 +20,7 @@ struct QuantizeArgs {
   std::string format = "gguf";
   std::string output;
   std::string recipe_file;
+  std::string imatrix;
   std::vector<std::string> tensor_types;
   std::string output_tensor_type;
   std::string token_embedding_type;
@@ -127,6 +128,12 @@ void run_quantize(const QuantizeArgs& a) {
     settings.options.token_embedding_type = parse_target_type(a.token_embedding_type, "--token-embedding-type");
   }
   for (const auto& kv : a.override_kv) settings.override_kv.push_back(parse_override_kv(kv));
+  ImportanceMatrix importance;
+  if (!a.imatrix.empty()) {
+    importance = load_imatrix(a.imatrix);
+    settings.importance = &importance;
+    settings.options.has_imatrix = true;
+  }
 
   const bool lossy = std::ranges::any_of(source->tensors(), [](const PlanInput& t) {
     return ggml_type_traits(t.source_type).block_size > 1;
@@ -173,6 +180,7 @@ void add_quantize_command(CLI::App& app) {
   cmd->add_option("--format", a->format, "Output format")->default_val("gguf");
   cmd->add_option("--output,-o", a->output, "Output .gguf (one method) or directory (named MODEL-METHOD.gguf)");
   cmd->add_option("--recipe", a->recipe_file, "A recipe file (JSON, the format of the built-in ones); use its name as a method");
+  cmd->add_option("--imatrix", a->imatrix, "Importance matrix (llama-imatrix's GGUF): weights the error each tensor's quantizer minimizes");
   cmd->add_option("--tensor-type", a->tensor_types, "PATTERN=TYPE: tensors whose name matches PATTERN get TYPE (repeatable)");
   cmd->add_option("--output-tensor-type", a->output_tensor_type, "Type of output.weight");
   cmd->add_option("--token-embedding-type", a->token_embedding_type, "Type of token_embd.weight");

@@ -115,6 +115,18 @@ void quantize_model(const QuantSource& source, const std::vector<QuantizeTarget>
     for (const auto& plan : plans) {
       if (plan[p].type != in.source_type) encoded[plan[p].type].resize(plan[p].n_bytes);
     }
+    // Importance per column, one block of shape[0] values per expert of a 3-D expert tensor.
+    const std::vector<float>* importance = nullptr;
+    if (settings.importance != nullptr) {
+      const auto it = settings.importance->columns.find(in.name);
+      if (it != settings.importance->columns.end()) importance = &it->second;
+    }
+    const uint64_t experts = in.shape.size() >= 3 ? in.shape[2] : 1;
+    if (importance != nullptr && importance->size() != in.shape[0] * experts) {
+      fail("the importance matrix has {} values for '{}', which needs {}", importance->size(), in.name,
+           in.shape[0] * experts);
+    }
+    const uint64_t rows_per_expert = in.shape.size() >= 2 ? in.shape[1] : 1;
     if (!encoded.empty()) {
       const auto row = static_cast<int64_t>(in.shape[0]);
       const int64_t rows = row == 0 ? 0 : static_cast<int64_t>(plans[0][p].n_elements) / row;
@@ -128,7 +140,9 @@ void quantize_model(const QuantSource& source, const std::vector<QuantizeTarget>
             const auto& traits = ggml_type_traits(type);
             const uint64_t row_bytes = *ggml_row_bytes(type, in.shape[0]);
             for (int64_t k = 0; k < n; ++k) {
-              traits.quantize(values.data() + k * row, bytes.data() + (r + k) * row_bytes, row, nullptr);
+              const float* weights =
+                  importance ? importance->data() + (static_cast<uint64_t>(r + k) / rows_per_expert) * in.shape[0] : nullptr;
+              traits.quantize(values.data() + k * row, bytes.data() + (r + k) * row_bytes, row, weights);
             }
           }
         }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "formats/gguf_value.h"
+#include "quant/imatrix.h"
 #include "quant/recipes.h"
 
 namespace lp {
@@ -44,6 +45,7 @@ struct QuantizeTarget {
 
 struct QuantizeSettings {
   QuantOptions options;                   // recipe left empty: each target brings its own
+  const ImportanceMatrix* importance = nullptr;  // --imatrix: per-column weights by tensor name
   std::vector<GgufKeyValue> override_kv;  // --override-kv
   unsigned threads = 1;
 };

@@ -95,3 +95,46 @@ def test_bad_arguments_are_explained(tmp_path, lp_bin, tiny_model, args, message
     assert result.returncode == 2, result.stderr
     assert message in result.stderr and result.stdout == ""
     assert list(tmp_path.iterdir()) == []
+
+
+def write_imatrix(path, model_path, rng):
+    """An importance matrix in llama-imatrix's GGUF layout, with heavy-tailed column weights."""
+    w = GGUFWriter(str(path), arch="llama")
+    w.add_type("imatrix")
+    w.add_uint32("imatrix.chunk_count", 10)
+    importance = {}
+    for t in GGUFReader(str(model_path)).tensors:
+        if t.name.startswith("blk.") and len(t.shape) == 2:
+            sums = rng.gamma(0.5, 2.0, int(t.shape[0])).astype(np.float32) * 10
+            w.add_tensor(t.name + ".in_sum2", sums)
+            w.add_tensor(t.name + ".counts", np.array([10.0], dtype=np.float32))
+            importance[t.name] = sums / 10
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+    return importance
+
+
+def test_imatrix_lowers_importance_weighted_error(tmp_path, lp_bin, tiny_model):
+    from gguf.quants import dequantize
+
+    importance = write_imatrix(tmp_path / "imatrix.gguf", tiny_model, np.random.default_rng(9))
+    plain, weighted = tmp_path / "plain.gguf", tmp_path / "weighted.gguf"
+    run([lp_bin, "quantize", str(tiny_model), "-m", "Q4_K_M", "-o", str(plain)])
+    run([lp_bin, "quantize", str(tiny_model), "-m", "Q4_K_M", "-o", str(weighted), "--imatrix", str(tmp_path / "imatrix.gguf")])
+    source = {t.name: np.asarray(t.data, dtype=np.float64) for t in GGUFReader(str(tiny_model)).tensors}
+
+    def weighted_error(path, name):
+        t = next(t for t in GGUFReader(str(path)).tensors if t.name == name)
+        y = dequantize(t.data, t.tensor_type).reshape(source[name].shape)
+        return float((((source[name] - y) ** 2) * importance[name]).sum())
+
+    for name in ["blk.0.attn_q.weight", "blk.2.ffn_up.weight", "blk.3.ffn_down.weight"]:
+        assert weighted_error(weighted, name) < 0.95 * weighted_error(plain, name), name
+
+
+def test_bad_imatrix_is_explained(tmp_path, lp_bin, tiny_model):
+    result = run([lp_bin, "quantize", str(tiny_model), "-m", "Q4_K_M", "-o", str(tmp_path / "x.gguf"),
+                  "--imatrix", str(tiny_model)], check=False)
+    assert result.returncode == 2 and "not an importance matrix" in result.stderr

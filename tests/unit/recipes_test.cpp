@@ -99,6 +99,16 @@ TEST(Recipes, Q2_KAttnVDependsOnGqa) {
   EXPECT_EQ(type_of(plan(llama31_8b(), gqa2, "Q2_K"), "blk.3.attn_v.weight"), GgmlType::Q3_K);
 }
 
+TEST(Recipes, Q4_0WithImatrixGuardsTheFirstFfnDownLayers) {
+  QuantOptions with;
+  with.has_imatrix = true;
+  const auto p = plan(llama31_8b(), kLlama8B, "Q4_0", with);
+  EXPECT_EQ(type_of(p, "blk.3.ffn_down.weight"), GgmlType::Q4_1);  // 3 < 32/8
+  EXPECT_EQ(type_of(p, "blk.4.ffn_down.weight"), GgmlType::Q4_0);
+  EXPECT_EQ(type_of(plan(llama31_8b(), kLlama8B, "Q4_0"), "blk.3.ffn_down.weight"), GgmlType::Q4_0);
+  EXPECT_EQ(type_of(p, "output.weight"), GgmlType::Q6_K);
+}
+
 TEST(Recipes, EightExpertsBumpAttentionToQ8_0) {
   const ModelShape mixtral{"llama", 32, 32, 8, 8, false};
   const auto p = plan(llama31_8b(), mixtral, "Q4_K_M");

@@ -1,0 +1,51 @@
+#include "quant/imatrix.h"
+
+#include <cmath>
+#include <cstring>
+
+#include "core/error.h"
+#include "formats/gguf_reader.h"
+
+namespace lp {
+
+ImportanceMatrix load_imatrix(const std::filesystem::path& path) {
+  const GgufModel file = GgufModel::open(path);
+  const GgufValue* type = file.find("general.type");
+  if (type == nullptr || type->as_string() == nullptr || *type->as_string() != "imatrix") {
+    fail("{} is not an importance matrix (general.type is not \"imatrix\"; the legacy .dat format is not read)",
+         path.string());
+  }
+  auto f32 = [&](const GgufTensorInfo& t) {
+    if (t.type != GgmlType::F32) fail("{}: tensor '{}' must be F32", path.string(), t.name);
+    std::vector<float> v(t.n_elements);
+    std::memcpy(v.data(), t.data.data(), t.n_bytes);
+    return v;
+  };
+  ImportanceMatrix m;
+  constexpr std::string_view kSums = ".in_sum2";
+  for (const auto& t : file.tensors()) {
+    if (!t.name.ends_with(kSums)) continue;
+    const std::string weight = t.name.substr(0, t.name.size() - kSums.size());
+    const GgufTensorInfo* counts = file.find_tensor(weight + ".counts");
+    if (counts == nullptr) fail("{}: '{}' has sums but no counts", path.string(), weight);
+    auto sums = f32(t);
+    const auto n = f32(*counts);
+    if (n.empty() || sums.size() % n.size() != 0) {
+      fail("{}: '{}' has {} sums for {} experts", path.string(), weight, sums.size(), n.size());
+    }
+    const size_t per_expert = sums.size() / n.size();
+    for (size_t e = 0; e < n.size(); ++e) {
+      const float count = static_cast<float>(std::lround(n[e]));
+      for (size_t j = 0; j < per_expert; ++j) {
+        float& v = sums[e * per_expert + j];
+        v = count > 0 ? v / count : 1.0f;  // as llama-quantize: no tokens seen -> uniform
+        if (!std::isfinite(v) || v < 0) fail("{}: '{}' holds a negative or non-finite value", path.string(), weight);
+      }
+    }
+    m.columns.emplace(weight, std::move(sums));
+  }
+  if (m.columns.empty()) fail("{} holds no importance data", path.string());
+  return m;
+}
+
+}  // namespace lp
