@@ -1,6 +1,7 @@
 #include "quant/recipes.h"
 
 #include <algorithm>
+#include <array>
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
@@ -41,9 +42,9 @@ std::optional<uint64_t> layer_of(std::string_view name) {
   return layer;
 }
 
-// Where a tensor stands among its kind, for the layer rules: attn_v-like tensors count in
-// file order among themselves; feed-forward tensors by layer (llama.cpp counts dense models
-// in file order, which is layer order, and parses blk.N for mixture-of-experts models).
+// Where a tensor stands among its kind, for the layer rules: attn_v-like tensors are counted
+// among themselves and dense feed-forward tensors per class, both in llama-quantize's walking
+// order (by layer); mixture-of-experts models take the layer from the name, as llama.cpp does.
 struct Position {
   uint64_t index = 0;
   uint64_t count = 1;
