@@ -40,8 +40,13 @@ ModelSummary summarize_gguf(const std::filesystem::path& path) {
   s.gguf_version = model.version();
   for (const auto& f : model.files()) s.files.push_back(f.string());
   s.file_bytes = model.file_bytes();
-  s.hparams = hparams_from_gguf(model);
-  s.tokenizer = tokenizer_summary_from_gguf(model);
+  // GGUF also carries things that are not models (llama-imatrix's importance matrices,
+  // LoRA adapters): show what they hold instead of refusing them.
+  if (const GgufValue* type = model.find("general.type"); type && type->as_string()) s.gguf_type = *type->as_string();
+  if (model.find("general.architecture") != nullptr || s.gguf_type.empty() || s.gguf_type == "model") {
+    s.hparams = hparams_from_gguf(model);
+  }
+  if (model.find("tokenizer.ggml.model") != nullptr) s.tokenizer = tokenizer_summary_from_gguf(model);
   if (const GgufValue* name = model.find("general.name"); name && name->as_string()) s.name = *name->as_string();
   if (const GgufValue* ft = model.find("general.file_type"); ft && ft->as_uint()) {
     const FileTypeInfo* info = find_file_type(static_cast<uint32_t>(*ft->as_uint()));
@@ -126,6 +131,7 @@ nlohmann::json summary_to_json(const ModelSummary& s) {
       {"metadata", s.metadata},
   };
   if (s.format == "gguf") j["gguf_version"] = s.gguf_version;
+  if (!s.gguf_type.empty()) j["gguf_type"] = s.gguf_type;
   if (!s.file_type.empty()) j["file_type"] = s.file_type;
   j["tokenizer"] = s.tokenizer ? tokenizer_summary_to_json(*s.tokenizer) : nlohmann::json(nullptr);
   if (s.generation) j["generation"] = generation_defaults_to_json(*s.generation);
@@ -142,34 +148,40 @@ std::string summary_to_text(const ModelSummary& s) {
   line("format", s.format == "gguf" ? fmt::format("GGUF v{}", s.gguf_version) : "Hugging Face safetensors");
   line("files", fmt::format("{} ({} file{}, {})", s.path, s.files.size(), s.files.size() == 1 ? "" : "s",
                             human_bytes(s.file_bytes)));
-  line("architecture", h.info ? fmt::format("{} ({})", h.architecture, h.info->family)
-                              : fmt::format("{} (not supported for running)", h.architecture));
+  if (h.architecture.empty()) {
+    line("contents", fmt::format("{} (not a model)", s.gguf_type));
+  } else {
+    line("architecture", h.info ? fmt::format("{} ({})", h.architecture, h.info->family)
+                                : fmt::format("{} (not supported for running)", h.architecture));
+  }
   if (!s.file_type.empty()) line("file type", s.file_type);
 
-  out += "\nhyperparameters\n";
   const auto hp = [&line](std::string_view label, const auto& value) { line(fmt::format("  {}", label), fmt::format("{}", value)); };
-  hp("vocabulary", h.vocab_size);
-  hp("context length", h.context_length);
-  hp("hidden size", h.embedding_length);
-  hp("layers", h.block_count);
-  hp("feed-forward", h.feed_forward_length);
-  hp("attention heads", h.head_count);
-  hp("key/value heads", h.head_count_kv);
-  hp("head dim (k/v)", fmt::format("{}/{}", h.key_length, h.value_length));
-  hp("rope base", fmt::format("{:g}", h.rope_freq_base));
-  if (h.rope_freq_base_local) hp("rope base (local)", *h.rope_freq_base_local);
-  if (h.rope_scaling.type != "none") {
-    hp("rope scaling", fmt::format("{} x{} (from {})", h.rope_scaling.type, h.rope_scaling.factor,
-                                   h.rope_scaling.original_context_length));
+  if (!h.architecture.empty()) {  // a model, not an importance matrix or adapter
+    out += "\nhyperparameters\n";
+    hp("vocabulary", h.vocab_size);
+    hp("context length", h.context_length);
+    hp("hidden size", h.embedding_length);
+    hp("layers", h.block_count);
+    hp("feed-forward", h.feed_forward_length);
+    hp("attention heads", h.head_count);
+    hp("key/value heads", h.head_count_kv);
+    hp("head dim (k/v)", fmt::format("{}/{}", h.key_length, h.value_length));
+    hp("rope base", fmt::format("{:g}", h.rope_freq_base));
+    if (h.rope_freq_base_local) hp("rope base (local)", *h.rope_freq_base_local);
+    if (h.rope_scaling.type != "none") {
+      hp("rope scaling", fmt::format("{} x{} (from {})", h.rope_scaling.type, h.rope_scaling.factor,
+                                     h.rope_scaling.original_context_length));
+    }
+    hp("norm epsilon", fmt::format("{:g}", static_cast<float>(h.norm_eps)));
+    if (h.sliding_window > 0) hp("sliding window", h.sliding_window);
+    if (h.sliding_window_pattern > 0) hp("global every", fmt::format("{} layers", h.sliding_window_pattern));
+    if (h.expert_count > 0) {
+      hp("experts", fmt::format("{} ({} used, ff {})", h.expert_count, h.expert_used_count, h.expert_feed_forward_length));
+    }
+    hp("tied embeddings", h.tied_embeddings ? "yes" : "no");
+    if (h.final_logit_softcapping) hp("logit softcap", *h.final_logit_softcapping);
   }
-  hp("norm epsilon", fmt::format("{:g}", static_cast<float>(h.norm_eps)));
-  if (h.sliding_window > 0) hp("sliding window", h.sliding_window);
-  if (h.sliding_window_pattern > 0) hp("global every", fmt::format("{} layers", h.sliding_window_pattern));
-  if (h.expert_count > 0) {
-    hp("experts", fmt::format("{} ({} used, ff {})", h.expert_count, h.expert_used_count, h.expert_feed_forward_length));
-  }
-  hp("tied embeddings", h.tied_embeddings ? "yes" : "no");
-  if (h.final_logit_softcapping) hp("logit softcap", *h.final_logit_softcapping);
 
   out += "\ntokenizer\n";
   if (!s.tokenizer) {

@@ -27,6 +27,7 @@ struct ModelSummary {
   std::string path;
   std::string format;  // "gguf" or "huggingface"
   uint32_t gguf_version = 0;
+  std::string gguf_type;  // general.type: "model", "imatrix", "adapter", ... (empty when absent)
   std::vector<std::string> files;
   uint64_t file_bytes = 0;
   std::string name;       // general.name, or the directory name

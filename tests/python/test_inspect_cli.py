@@ -168,3 +168,22 @@ def test_usage_errors_exit_2(lp_bin):
     assert run([lp_bin, "no-such-command"], check=False).returncode == 2
     help_text = run([lp_bin, "--help"]).stdout
     assert "inspect" in help_text
+
+
+def test_importance_matrix_is_inspected_not_refused(tmp_path, lp_bin):
+    from gguf import GGUFWriter
+
+    path = tmp_path / "imatrix.gguf"
+    w = GGUFWriter(str(path), arch="llama")
+    w.kv_data[0].pop("general.architecture", None)
+    w.add_type("imatrix")
+    w.add_tensor("blk.0.attn_q.weight.in_sum2", np.ones(64, np.float32))
+    w.add_tensor("blk.0.attn_q.weight.counts", np.ones(1, np.float32))
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+    ours = inspect_json(lp_bin, path)
+    assert ours["gguf_type"] == "imatrix" and ours["hparams"]["architecture"] == ""
+    assert ours["totals"]["tensors"] == 2 and ours["tokenizer"] is None
+    assert "imatrix (not a model)" in run([lp_bin, "inspect", str(path)]).stdout
