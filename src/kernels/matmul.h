@@ -1,0 +1,31 @@
+#pragma once
+// Products of a weight matrix with activations, the engine's one heavy operation.
+// Weights stay in their GGUF/safetensors type, used in place over the mapping.
+#include <cstdint>
+
+#include "core/ggml_types.h"
+
+namespace lp {
+
+class ThreadPool;
+
+// A 2-D weight in GGML order: `rows` output rows of `cols` input values each, rows
+// `row_bytes` apart (cols / block_size blocks of the type).
+struct WeightMatrix {
+  GgmlType type = GgmlType::F32;
+  int64_t cols = 0;
+  int64_t rows = 0;
+  uint64_t row_bytes = 0;
+  const uint8_t* data = nullptr;
+
+  const uint8_t* row(int64_t r) const { return data + static_cast<uint64_t>(r) * row_bytes; }
+};
+
+// y[t * rows + r] = sum_i W[r][i] * x[t * cols + i] for t < n_tokens and r < rows, with
+// the rows split across the pool's threads. Throws InputError for a type it cannot compute.
+void matmul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool);
+
+// Row r of W as float32 (an embedding lookup).
+void weight_row_to_float(const WeightMatrix& w, int64_t r, float* out);
+
+}  // namespace lp
