@@ -7,7 +7,9 @@
 namespace lp::cli {
 
 void add_inspect_command(CLI::App& app);
+void add_logits_command(CLI::App& app);
 void add_quantize_command(CLI::App& app);
+void add_run_command(CLI::App& app);
 void add_synth_command(CLI::App& app);
 void add_template_command(CLI::App& app);
 void add_tokenize_command(CLI::App& app);

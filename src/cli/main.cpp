@@ -22,7 +22,9 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("llama-pajamas ") + lp::kVersion);
   app.require_subcommand(1);
   lp::cli::add_inspect_command(app);
+  lp::cli::add_logits_command(app);
   lp::cli::add_quantize_command(app);
+  lp::cli::add_run_command(app);
   lp::cli::add_synth_command(app);
   lp::cli::add_template_command(app);
   lp::cli::add_tokenize_command(app);

@@ -19,6 +19,9 @@ struct ArchitectureInfo {
   bool post_norms = false;       // extra norms after attention and feed-forward (Gemma 3)
   bool fused_qkv = false;        // one QKV and one gate-up matrix (Phi-3)
   bool scale_embeddings = false; // embeddings multiplied by sqrt(hidden size) (Gemma 3)
+  // RoPE on halves (NeoX) rather than interleaved pairs; llama's Q/K rows are permuted
+  // at conversion so that interleaved pairs are right for it.
+  bool rope_neox = false;
   Activation activation = Activation::silu;
   // The defaults of the transformers config class, as JSON: what config.json means by a key
   // it leaves out (Gemma 3's multimodal configs leave out most of them).

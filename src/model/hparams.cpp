@@ -1,6 +1,7 @@
 #include "model/hparams.h"
 
 #include <algorithm>
+#include <cmath>
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
@@ -203,8 +204,13 @@ ModelHParams hparams_from_gguf(const GgufModel& model) {
     h.rope_scaling.original_context_length = k.uint("rope.scaling.original_context_length");
   }
   if (h.architecture == "gemma3") {
-    h.rope_freq_base_local = 10000.0;  // llama.cpp fixes it; GGUF has no key for it
-    h.sliding_window_pattern = 6;
+    // llama.cpp's defaults when the converter wrote no key: local base 10000, every 6th layer global.
+    h.rope_freq_base_local = k.real("rope.freq_base_swa").value_or(10000.0);
+    h.sliding_window_pattern = k.uint("attention.sliding_window_pattern", 6);
+    // llama.cpp scales queries by 1/sqrt(head dim), except Gemma 3 27B (62 layers): 1/sqrt(n_embd/n_head).
+    const double d = h.block_count == 62 && h.head_count > 0 ? static_cast<double>(h.embedding_length / h.head_count)
+                                                             : static_cast<double>(h.key_length);
+    if (d > 0) h.attention_scale = 1.0 / std::sqrt(d);
   }
 
   h.vocab_size = k.uint("vocab_size");
@@ -275,6 +281,7 @@ ModelHParams hparams_from_hf_config(const nlohmann::json& config, const std::str
     h.rope_freq_base_local = rope.local ? ConfigReader(*rope.local, source).real("rope_theta", 10000.0)
                                         : cfg.real("rope_local_base_freq", 10000.0);
     h.sliding_window_pattern = cfg.uint("sliding_window_pattern", 6);
+    h.attention_scale = 1.0 / std::sqrt(cfg.real("query_pre_attn_scalar", 256.0));
     if (cfg.has("layer_types") && merged["layer_types"].is_array()) {
       // transformers >= 4.53 lists each layer; the pattern is the period of "full_attention".
       const auto& layers = merged["layer_types"];

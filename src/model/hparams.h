@@ -48,6 +48,7 @@ struct ModelHParams {
   bool tied_embeddings = false;
   std::optional<double> final_logit_softcapping;
   std::optional<double> attn_logit_softcapping;
+  std::optional<double> attention_scale;  // what queries are scaled by, when not 1/sqrt(key_length)
   std::vector<int64_t> bos_token_ids, eos_token_ids;
 };
 

@@ -1,0 +1,24 @@
+#pragma once
+// The engine settings every command that runs a model shares (-t, -c, -b, --kv-type), with
+// llama.cpp's flag names, registered once so they mean the same thing everywhere.
+#include <CLI/CLI.hpp>
+#include <memory>
+#include <string>
+
+#include "engine/inference_session.h"
+
+namespace lp::cli {
+
+struct EngineFlags {
+  unsigned threads = 0;  // 0: every core
+  int64_t ctx_size = 0;  // 0: the command's default
+  int64_t batch_size = 512;
+  std::string kv_type = "f16";
+};
+
+std::shared_ptr<EngineFlags> add_engine_flags(CLI::App* cmd, int64_t default_ctx_note);
+
+// Session options for `model`: ctx_size 0 becomes `fallback_ctx` capped at the model's context length.
+SessionOptions session_options(const EngineFlags& flags, const LoadedModel& model, int64_t fallback_ctx);
+
+}  // namespace lp::cli

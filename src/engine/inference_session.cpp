@@ -1,0 +1,262 @@
+#include "engine/inference_session.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "core/error.h"
+#include "core/float_convert.h"
+#include "engine/ops.h"
+
+namespace lp {
+namespace {
+
+RopeSettings global_rope(const ModelHParams& h, const ModelWeights& w) {
+  RopeSettings s;
+  s.base = h.rope_freq_base;
+  s.dims = static_cast<int64_t>(h.key_length);
+  s.freq_factors = w.rope_factors;
+  s.neox = h.info->rope_neox;
+  if (h.rope_scaling.type == "linear" && h.rope_scaling.factor > 0) s.position_scale = h.rope_scaling.factor;
+  if (h.rope_scaling.type == "longrope" && h.rope_scaling.original_context_length > 0 &&
+      h.context_length > h.rope_scaling.original_context_length) {
+    // Phi-3 long-context models scale attention by sqrt(1 + ln(factor) / ln(original length)).
+    const double factor = static_cast<double>(h.context_length) / static_cast<double>(h.rope_scaling.original_context_length);
+    s.attn_factor = std::sqrt(1.0 + std::log(factor) / std::log(static_cast<double>(h.rope_scaling.original_context_length)));
+  }
+  return s;
+}
+
+RopeSettings local_rope(const ModelHParams& h) {
+  RopeSettings s;
+  s.base = h.rope_freq_base_local.value_or(h.rope_freq_base);
+  s.dims = static_cast<int64_t>(h.key_length);
+  s.neox = h.info->rope_neox;
+  return s;
+}
+
+}  // namespace
+
+InferenceSession::InferenceSession(const LoadedModel& model, const SessionOptions& options)
+    : model_(model),
+      h_(model.hparams()),
+      options_(options),
+      pool_(std::max(1u, options.threads)),
+      n_embd_(static_cast<int64_t>(h_.embedding_length)),
+      n_head_(static_cast<int64_t>(h_.head_count)),
+      n_head_kv_(static_cast<int64_t>(h_.head_count_kv)),
+      head_dim_(static_cast<int64_t>(h_.key_length)),
+      head_dim_v_(static_cast<int64_t>(h_.value_length)),
+      n_ff_(static_cast<int64_t>(h_.feed_forward_length)),
+      n_vocab_(static_cast<int64_t>(h_.vocab_size)),
+      attn_scale_(static_cast<float>(h_.attention_scale.value_or(1.0 / std::sqrt(static_cast<double>(h_.key_length))))),
+      rope_global_(global_rope(h_, model.weights())),
+      rope_local_(local_rope(h_)) {
+  if (options_.ctx_size <= 0 || options_.ctx_size > (int64_t{1} << 24)) fail("context size {} is out of range", options_.ctx_size);
+  options_.batch_size = std::clamp<int64_t>(options_.batch_size, 1, options_.ctx_size);
+  const size_t layers = model.weights().layers.size();
+  const auto kv_values = static_cast<size_t>(options_.ctx_size * n_head_kv_ * std::max(head_dim_, head_dim_v_));
+  for (size_t l = 0; l < layers; ++l) {
+    if (options_.kv_f32) {
+      k_float_.emplace_back(kv_values);
+      v_float_.emplace_back(kv_values);
+    } else {
+      k_half_.emplace_back(kv_values);
+      v_half_.emplace_back(kv_values);
+    }
+  }
+  const auto b = static_cast<size_t>(options_.batch_size);
+  x_.resize(b * n_embd_);
+  xn_.resize(b * n_embd_);
+  proj_.resize(b * n_embd_);
+  q_.resize(b * n_head_ * head_dim_);
+  k_.resize(b * n_head_kv_ * head_dim_);
+  v_.resize(b * n_head_kv_ * head_dim_v_);
+  attn_.resize(b * n_head_ * head_dim_v_);
+  if (h_.info->fused_qkv) qkv_.resize(b * (n_head_ * head_dim_ + n_head_kv_ * (head_dim_ + head_dim_v_)));
+  gate_.resize(b * n_ff_ * (h_.info->fused_qkv ? 2 : 1));
+  up_.resize(b * n_ff_);
+  const auto pairs = static_cast<size_t>(head_dim_ / 2);
+  cos_global_.resize(b * pairs);
+  sin_global_.resize(b * pairs);
+  cos_local_.resize(b * pairs);
+  sin_local_.resize(b * pairs);
+  scores_.assign(pool_.size(), std::vector<float>(static_cast<size_t>(options_.ctx_size)));
+  last_normed_.resize(static_cast<size_t>(n_embd_));
+}
+
+void InferenceSession::rewind(int64_t n) { n_past_ = std::clamp<int64_t>(n, 0, n_past_); }
+
+void InferenceSession::eval(std::span<const int32_t> tokens, std::span<float> logits, bool all_logits) {
+  const auto n = static_cast<int64_t>(tokens.size());
+  if (n == 0) return;
+  if (n_past_ + n > options_.ctx_size) {
+    fail("{} more tokens do not fit the context of {} ({} used); raise --ctx-size", n, options_.ctx_size, n_past_);
+  }
+  const auto need = static_cast<size_t>((all_logits ? n : 1) * n_vocab_);
+  if (logits.size() < need) fail("internal: logits buffer of {} values, {} needed", logits.size(), need);
+  for (int32_t t : tokens) {
+    if (t < 0 || t >= n_vocab_) fail("token id {} is outside the vocabulary of {}", t, n_vocab_);
+  }
+  for (int64_t begin = 0; begin < n; begin += options_.batch_size) {
+    const int64_t count = std::min(options_.batch_size, n - begin);
+    const bool last_batch = begin + count == n;
+    float* out = all_logits ? logits.data() + begin * n_vocab_ : (last_batch ? logits.data() : nullptr);
+    eval_batch(tokens.data() + begin, count, out, all_logits);
+  }
+}
+
+void InferenceSession::eval_batch(const int32_t* tokens, int64_t n, float* logits, bool all_logits) {
+  const ModelWeights& w = model_.weights();
+  const auto eps = static_cast<float>(h_.norm_eps);
+  const ArchitectureInfo& arch = *h_.info;
+  const int64_t pairs = head_dim_ / 2;
+
+  for (int64_t t = 0; t < n; ++t) {
+    weight_row_to_float(w.token_embd, tokens[t], x_.data() + t * n_embd_);
+    if (arch.scale_embeddings) {
+      const float scale = std::sqrt(static_cast<float>(n_embd_));
+      for (int64_t i = 0; i < n_embd_; ++i) x_[t * n_embd_ + i] *= scale;
+    }
+    rope_global_.angles(n_past_ + t, cos_global_.data() + t * pairs, sin_global_.data() + t * pairs);
+    rope_local_.angles(n_past_ + t, cos_local_.data() + t * pairs, sin_local_.data() + t * pairs);
+  }
+
+  const int64_t n_q = n_head_ * head_dim_, n_k = n_head_kv_ * head_dim_, n_v = n_head_kv_ * head_dim_v_;
+  for (size_t il = 0; il < w.layers.size(); ++il) {
+    const LayerWeights& L = w.layers[il];
+    for (int64_t t = 0; t < n; ++t) rms_norm(&x_[t * n_embd_], L.attn_norm, &xn_[t * n_embd_], n_embd_, eps);
+
+    if (arch.fused_qkv) {
+      matmul(L.attn_qkv, xn_.data(), n, qkv_.data(), pool_);
+      const int64_t stride = n_q + n_k + n_v;
+      for (int64_t t = 0; t < n; ++t) {
+        std::memcpy(&q_[t * n_q], &qkv_[t * stride], n_q * sizeof(float));
+        std::memcpy(&k_[t * n_k], &qkv_[t * stride + n_q], n_k * sizeof(float));
+        std::memcpy(&v_[t * n_v], &qkv_[t * stride + n_q + n_k], n_v * sizeof(float));
+      }
+    } else {
+      matmul(L.attn_q, xn_.data(), n, q_.data(), pool_);
+      matmul(L.attn_k, xn_.data(), n, k_.data(), pool_);
+      matmul(L.attn_v, xn_.data(), n, v_.data(), pool_);
+    }
+    for (int64_t t = 0; t < n; ++t) {
+      float* q = &q_[t * n_q];
+      float* k = &k_[t * n_k];
+      if (L.attn_q_bias) {
+        add_in_place(q, L.attn_q_bias, n_q);
+        add_in_place(k, L.attn_k_bias, n_k);
+        add_in_place(&v_[t * n_v], L.attn_v_bias, n_v);
+      }
+      if (L.attn_q_norm) {
+        for (int64_t hh = 0; hh < n_head_; ++hh) rms_norm(q + hh * head_dim_, L.attn_q_norm, q + hh * head_dim_, head_dim_, eps);
+        for (int64_t hh = 0; hh < n_head_kv_; ++hh) rms_norm(k + hh * head_dim_, L.attn_k_norm, k + hh * head_dim_, head_dim_, eps);
+      }
+      const Rope& rope = L.sliding_window ? rope_local_ : rope_global_;
+      const float* c = (L.sliding_window ? cos_local_ : cos_global_).data() + t * pairs;
+      const float* s = (L.sliding_window ? sin_local_ : sin_global_).data() + t * pairs;
+      rope.apply(q, n_head_, head_dim_, c, s);
+      rope.apply(k, n_head_kv_, head_dim_, c, s);
+    }
+    store_kv(il, n);
+    attention(il, n);
+    matmul(L.attn_output, attn_.data(), n, proj_.data(), pool_);
+    for (int64_t t = 0; t < n; ++t) {
+      if (L.post_attention_norm) rms_norm(&proj_[t * n_embd_], L.post_attention_norm, &proj_[t * n_embd_], n_embd_, eps);
+      add_in_place(&x_[t * n_embd_], &proj_[t * n_embd_], n_embd_);
+      rms_norm(&x_[t * n_embd_], L.ffn_norm, &xn_[t * n_embd_], n_embd_, eps);
+    }
+    feed_forward(L, n);
+    for (int64_t t = 0; t < n; ++t) {
+      if (L.post_ffw_norm) rms_norm(&proj_[t * n_embd_], L.post_ffw_norm, &proj_[t * n_embd_], n_embd_, eps);
+      add_in_place(&x_[t * n_embd_], &proj_[t * n_embd_], n_embd_);
+    }
+  }
+  n_past_ += n;
+
+  if (!logits) return;
+  const int64_t first = all_logits ? 0 : n - 1, rows = n - first;
+  for (int64_t t = first; t < n; ++t) rms_norm(&x_[t * n_embd_], w.output_norm, &xn_[(t - first) * n_embd_], n_embd_, eps);
+  matmul(w.output, xn_.data(), rows, logits, pool_);
+  if (h_.final_logit_softcapping && *h_.final_logit_softcapping > 0) {
+    softcap_in_place(logits, rows * n_vocab_, static_cast<float>(*h_.final_logit_softcapping));
+  }
+}
+
+void InferenceSession::feed_forward(const LayerWeights& L, int64_t n) {
+  const bool gelu = h_.info->activation == Activation::gelu_tanh;
+  if (L.ffn_gate.data == nullptr) {
+    // Phi-3: one product gives the gate (first half of each row) and the up projection.
+    matmul(L.ffn_up, xn_.data(), n, gate_.data(), pool_);
+    for (int64_t t = 0; t < n; ++t) {
+      const float* g = &gate_[t * 2 * n_ff_];
+      for (int64_t i = 0; i < n_ff_; ++i) up_[t * n_ff_ + i] = (gelu ? gelu_tanh(g[i]) : silu(g[i])) * g[n_ff_ + i];
+    }
+  } else {
+    matmul(L.ffn_gate, xn_.data(), n, gate_.data(), pool_);
+    matmul(L.ffn_up, xn_.data(), n, up_.data(), pool_);
+    for (int64_t i = 0; i < n * n_ff_; ++i) up_[i] *= gelu ? gelu_tanh(gate_[i]) : silu(gate_[i]);
+  }
+  matmul(L.ffn_down, up_.data(), n, proj_.data(), pool_);
+}
+
+void InferenceSession::store_kv(size_t layer, int64_t n) {
+  const int64_t n_k = n_head_kv_ * head_dim_, n_v = n_head_kv_ * head_dim_v_;
+  for (int64_t t = 0; t < n; ++t) {
+    const int64_t pos = n_past_ + t;
+    if (options_.kv_f32) {
+      std::memcpy(&k_float_[layer][pos * n_k], &k_[t * n_k], n_k * sizeof(float));
+      std::memcpy(&v_float_[layer][pos * n_v], &v_[t * n_v], n_v * sizeof(float));
+    } else {
+      for (int64_t i = 0; i < n_k; ++i) k_half_[layer][pos * n_k + i] = f32_to_f16(k_[t * n_k + i]);
+      for (int64_t i = 0; i < n_v; ++i) v_half_[layer][pos * n_v + i] = f32_to_f16(v_[t * n_v + i]);
+    }
+  }
+}
+
+// Causal attention of the batch's queries over the cache, one (token, head) pair per work
+// item; a sliding-window layer sees only the last `sliding_window` positions.
+void InferenceSession::attention(size_t layer, int64_t n) {
+  const LayerWeights& L = model_.weights().layers[layer];
+  const int64_t n_k = n_head_kv_ * head_dim_, n_v = n_head_kv_ * head_dim_v_;
+  const int64_t group = n_head_ / n_head_kv_;
+  const float cap = h_.attn_logit_softcapping.value_or(0.0);
+  const int64_t window = L.sliding_window ? static_cast<int64_t>(h_.sliding_window) : 0;
+  const int64_t items = n * n_head_;
+  pool_.run([&](unsigned ti, unsigned tn) {
+    float* scores = scores_[ti].data();
+    for (int64_t item = items * ti / tn; item < items * (ti + 1) / tn; ++item) {
+      const int64_t t = item / n_head_, hh = item % n_head_, kvh = hh / group;
+      const int64_t pos = n_past_ + t;
+      const int64_t start = window > 0 ? std::max<int64_t>(0, pos - window + 1) : 0;
+      const float* q = &q_[(t * n_head_ + hh) * head_dim_];
+      for (int64_t j = start; j <= pos; ++j) {
+        float s;
+        if (options_.kv_f32) {
+          const float* k = &k_float_[layer][j * n_k + kvh * head_dim_];
+          s = 0.0f;
+          for (int64_t d = 0; d < head_dim_; ++d) s += q[d] * k[d];
+        } else {
+          s = dot_f32_f16(q, &k_half_[layer][j * n_k + kvh * head_dim_], head_dim_);
+        }
+        s *= attn_scale_;
+        if (cap > 0) s = cap * std::tanh(s / cap);
+        scores[j - start] = s;
+      }
+      softmax_in_place(scores, pos - start + 1);
+      float* out = &attn_[(t * n_head_ + hh) * head_dim_v_];
+      std::fill(out, out + head_dim_v_, 0.0f);
+      for (int64_t j = start; j <= pos; ++j) {
+        const float p = scores[j - start];
+        if (options_.kv_f32) {
+          const float* v = &v_float_[layer][j * n_v + kvh * head_dim_v_];
+          for (int64_t d = 0; d < head_dim_v_; ++d) out[d] += p * v[d];
+        } else {
+          axpy_f16(p, &v_half_[layer][j * n_v + kvh * head_dim_v_], out, head_dim_v_);
+        }
+      }
+    }
+  });
+}
+
+}  // namespace lp

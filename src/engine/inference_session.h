@@ -1,0 +1,64 @@
+#pragma once
+// One sequence being evaluated: the KV cache, the scratch buffers and the forward pass.
+// Everything is allocated when the session is made, so evaluating tokens allocates
+// nothing. A prompt is evaluated in batches: each weight is one matrix product per batch.
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "core/thread_pool.h"
+#include "engine/model_weights.h"
+#include "engine/rope.h"
+
+namespace lp {
+
+struct SessionOptions {
+  int64_t ctx_size = 4096;    // positions the KV cache holds
+  int64_t batch_size = 512;   // tokens per forward pass while prefilling
+  bool kv_f32 = false;        // KV cache in float32 instead of float16
+  unsigned threads = 1;
+};
+
+class InferenceSession {
+ public:
+  InferenceSession(const LoadedModel& model, const SessionOptions& options);
+
+  int64_t n_past() const { return n_past_; }
+  int64_t ctx_size() const { return options_.ctx_size; }
+  int64_t vocab_size() const { return n_vocab_; }
+  // Forgets every position from `n` on (a prompt that shares a prefix keeps it).
+  void rewind(int64_t n);
+
+  // Evaluates `tokens` at the next positions. With all_logits, `logits` receives one row of
+  // vocab_size() logits per token; otherwise only the last token's row. InputError when the
+  // cache would overflow or a token id is outside the vocabulary.
+  void eval(std::span<const int32_t> tokens, std::span<float> logits, bool all_logits);
+
+ private:
+  void eval_batch(const int32_t* tokens, int64_t n, float* logits, bool all_logits);
+  void attention(size_t layer, int64_t n);
+  void store_kv(size_t layer, int64_t n);
+  void feed_forward(const LayerWeights& L, int64_t n);
+
+  const LoadedModel& model_;
+  const ModelHParams& h_;
+  SessionOptions options_;
+  ThreadPool pool_;
+  int64_t n_embd_, n_head_, n_head_kv_, head_dim_, head_dim_v_, n_ff_, n_vocab_;
+  float attn_scale_;
+  Rope rope_global_, rope_local_;
+  int64_t n_past_ = 0;
+
+  // KV cache, per layer: ctx_size rows of n_head_kv * head_dim values (float16 or float32).
+  std::vector<std::vector<uint16_t>> k_half_, v_half_;
+  std::vector<std::vector<float>> k_float_, v_float_;
+
+  // Scratch, sized for batch_size tokens.
+  std::vector<float> x_, xn_, q_, k_, v_, qkv_, attn_, proj_, gate_, up_, ffn_in_;
+  std::vector<float> cos_global_, sin_global_, cos_local_, sin_local_;
+  std::vector<std::vector<float>> scores_;  // per thread, ctx_size
+  std::vector<float> last_normed_;
+};
+
+}  // namespace lp
