@@ -1,0 +1,126 @@
+#include "kernels/kernel_table.h"
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cstdlib>
+#include <string_view>
+
+#include "kernels/simd_kernels.h"
+#include "kernels/vec_dot_scalar.h"
+
+namespace lp {
+namespace {
+
+template <VecDotFn dot>
+constexpr WeightKernels row(GgmlType weight, GgmlType activation, QuantizeActivationsFn quantize) {
+  return WeightKernels{weight, activation, quantize, dot, {tile_of_vec_dots<dot>, nullptr, nullptr}};
+}
+
+// The scalar columns; the SIMD columns are filled in from the SIMD units' own lists.
+std::array<WeightKernels, 13> scalar_table() {
+  using T = GgmlType;
+  return {
+      row<vec_dot_f32_f32>(T::F32, T::F32, nullptr),
+      row<vec_dot_f16_f32>(T::F16, T::F32, nullptr),
+      row<vec_dot_bf16_f32>(T::BF16, T::F32, nullptr),
+      row<vec_dot_q4_0_q8_0>(T::Q4_0, T::Q8_0, quantize_activations_q8_0),
+      row<vec_dot_q4_1_q8_1>(T::Q4_1, T::Q8_1, quantize_activations_q8_1),
+      row<vec_dot_q5_0_q8_0>(T::Q5_0, T::Q8_0, quantize_activations_q8_0),
+      row<vec_dot_q5_1_q8_1>(T::Q5_1, T::Q8_1, quantize_activations_q8_1),
+      row<vec_dot_q8_0_q8_0>(T::Q8_0, T::Q8_0, quantize_activations_q8_0),
+      row<vec_dot_q2_k_q8_k>(T::Q2_K, T::Q8_K, quantize_activations_q8_k),
+      row<vec_dot_q3_k_q8_k>(T::Q3_K, T::Q8_K, quantize_activations_q8_k),
+      row<vec_dot_q4_k_q8_k>(T::Q4_K, T::Q8_K, quantize_activations_q8_k),
+      row<vec_dot_q5_k_q8_k>(T::Q5_K, T::Q8_K, quantize_activations_q8_k),
+      row<vec_dot_q6_k_q8_k>(T::Q6_K, T::Q8_K, quantize_activations_q8_k),
+  };
+}
+
+void add_simd_column(std::array<WeightKernels, 13>& table, KernelIsa isa, std::span<const SimdTile> tiles) {
+  for (const SimdTile& simd : tiles) {
+    auto it = std::ranges::find_if(table, [&](const WeightKernels& k) { return k.weight == simd.weight; });
+    if (it != table.end()) it->tiles[static_cast<int>(isa)] = simd.tile;
+  }
+}
+
+const std::array<WeightKernels, 13>& table() {
+  static const std::array<WeightKernels, 13> kernels = [] {
+    auto t = scalar_table();
+#ifdef LP_X86_KERNELS
+    add_simd_column(t, KernelIsa::Avx2, avx2_tiles());
+    add_simd_column(t, KernelIsa::Avx512, avx512_tiles());
+#endif
+    return t;
+  }();
+  return kernels;
+}
+
+KernelIsa detect_best_isa() {
+#ifdef LP_X86_KERNELS
+  __builtin_cpu_init();
+  const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+  const bool avx512 = avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                      __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
+  if (avx512) return KernelIsa::Avx512;
+  if (avx2) return KernelIsa::Avx2;
+#endif
+  return KernelIsa::Scalar;
+}
+
+KernelIsa isa_from_environment(KernelIsa best) {
+  const char* value = std::getenv("LP_KERNELS");
+  if (value == nullptr) return best;
+  const std::string_view name = value;
+  KernelIsa wanted = best;
+  if (name == "scalar") wanted = KernelIsa::Scalar;
+  else if (name == "avx2") wanted = KernelIsa::Avx2;
+  else if (name == "avx512") wanted = KernelIsa::Avx512;
+  return std::min(wanted, best);
+}
+
+std::atomic<int>& active_isa_slot() {
+  static std::atomic<int> slot{static_cast<int>(isa_from_environment(best_kernel_isa()))};
+  return slot;
+}
+
+}  // namespace
+
+const char* kernel_isa_name(KernelIsa isa) {
+  switch (isa) {
+    case KernelIsa::Scalar: return "scalar";
+    case KernelIsa::Avx2: return "avx2";
+    case KernelIsa::Avx512: return "avx512";
+  }
+  return "?";
+}
+
+const WeightKernels* find_weight_kernels(GgmlType weight) {
+  const auto& t = table();
+  auto it = std::ranges::find_if(t, [&](const WeightKernels& k) { return k.weight == weight; });
+  return it == t.end() ? nullptr : &*it;
+}
+
+uint64_t activation_row_bytes(const WeightKernels& kernels, int64_t cols) {
+  const auto& traits = ggml_type_traits(kernels.activation);
+  return static_cast<uint64_t>(cols) / traits.block_size * traits.block_bytes;
+}
+
+KernelIsa best_kernel_isa() {
+  static const KernelIsa best = detect_best_isa();
+  return best;
+}
+
+KernelIsa active_kernel_isa() { return static_cast<KernelIsa>(active_isa_slot().load(std::memory_order_relaxed)); }
+
+void set_kernel_isa(KernelIsa isa) {
+  active_isa_slot().store(static_cast<int>(std::min(isa, best_kernel_isa())), std::memory_order_relaxed);
+}
+
+DotTileFn dot_tile_for(const WeightKernels& kernels, KernelIsa isa) {
+  for (int i = static_cast<int>(isa); i > 0; --i)
+    if (kernels.tiles[i] != nullptr) return kernels.tiles[i];
+  return kernels.tiles[0];
+}
+
+}  // namespace lp

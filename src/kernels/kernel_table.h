@@ -1,0 +1,42 @@
+#pragma once
+// The one table of compute kernels: for each weight type we can multiply, the activation
+// type it pairs with, the activation quantizer, the scalar reference dot product and the
+// tile kernel of each instruction set. matmul and the tests ask this table, nothing else.
+#include <cstdint>
+
+#include "core/ggml_types.h"
+#include "kernels/activation_quant.h"
+#include "kernels/dot_tile.h"
+
+namespace lp {
+
+// Instruction sets with kernels, in increasing order of preference.
+enum class KernelIsa : int { Scalar = 0, Avx2 = 1, Avx512 = 2 };
+constexpr int kKernelIsaCount = 3;
+const char* kernel_isa_name(KernelIsa isa);
+
+struct WeightKernels {
+  GgmlType weight;
+  GgmlType activation;              // F32: float weights take the activations as they are
+  QuantizeActivationsFn quantize;   // float rows to activation blocks; nullptr for F32
+  VecDotFn vec_dot;                 // the scalar reference
+  DotTileFn tiles[kKernelIsaCount]; // per KernelIsa; nullptr where that set has none
+};
+
+// nullptr for a type with no kernels (IQ types, integer types, Q8_K...).
+const WeightKernels* find_weight_kernels(GgmlType weight);
+
+// Bytes of one activation row of `cols` values for these kernels.
+uint64_t activation_row_bytes(const WeightKernels& kernels, int64_t cols);
+
+// The best instruction set this CPU runs (and this build has), and the one matmul uses:
+// the best, unless LP_KERNELS=scalar|avx2|avx512 in the environment or set_kernel_isa asked
+// for a lower one. A request above what the CPU runs is lowered to the best.
+KernelIsa best_kernel_isa();
+KernelIsa active_kernel_isa();
+void set_kernel_isa(KernelIsa isa);
+
+// The tile kernel for `isa`, falling back to lower sets (the scalar one always exists).
+DotTileFn dot_tile_for(const WeightKernels& kernels, KernelIsa isa);
+
+}  // namespace lp

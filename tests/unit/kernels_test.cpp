@@ -1,0 +1,289 @@
+// Compute kernels: the scalar reference dot products against dequantized operands in
+// double, every SIMD tile kernel against the scalar reference for every type and odd
+// shapes, matmul against per-row dot products, and refusals of types with no kernel.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "core/error.h"
+#include "core/float_convert.h"
+#include "core/ggml_types.h"
+#include "core/thread_pool.h"
+#include "kernels/activation_quant.h"
+#include "kernels/kernel_table.h"
+#include "kernels/matmul.h"
+#include "quant/block_layouts.h"
+
+namespace lp {
+namespace {
+
+const std::vector<GgmlType>& kernel_types() {
+  static const std::vector<GgmlType> types = {GgmlType::F32,  GgmlType::F16,  GgmlType::BF16, GgmlType::Q4_0,
+                                              GgmlType::Q4_1, GgmlType::Q5_0, GgmlType::Q5_1, GgmlType::Q8_0,
+                                              GgmlType::Q2_K, GgmlType::Q3_K, GgmlType::Q4_K, GgmlType::Q5_K,
+                                              GgmlType::Q6_K};
+  return types;
+}
+
+const char* name_of(GgmlType type) { return ggml_type_traits(type).name.data(); }
+
+// Values like a layer's: mostly normal, a few outliers that set block scales.
+std::vector<float> random_values(size_t n, uint32_t seed, float scale = 1.0f) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> normal(0.0f, scale);
+  std::uniform_int_distribution<int> pick(0, 63);
+  std::vector<float> v(n);
+  for (auto& x : v) x = normal(rng) * (pick(rng) == 0 ? 8.0f : 1.0f);
+  return v;
+}
+
+// Rows of `cols` values quantized to `type` with the tool's own quantizer.
+std::vector<uint8_t> quantized_rows(GgmlType type, const std::vector<float>& values, int64_t cols) {
+  const auto& traits = ggml_type_traits(type);
+  const uint64_t row_bytes = *ggml_row_bytes(type, static_cast<uint64_t>(cols));
+  const int64_t rows = static_cast<int64_t>(values.size()) / cols;
+  std::vector<uint8_t> out(row_bytes * static_cast<uint64_t>(rows));
+  for (int64_t r = 0; r < rows; ++r) traits.quantize(values.data() + r * cols, out.data() + r * row_bytes, cols, nullptr);
+  return out;
+}
+
+// One activation row in the kernels' activation type (float32 bytes for float weights).
+std::vector<uint8_t> activation_row(const WeightKernels& kernels, const float* x, int64_t cols) {
+  std::vector<uint8_t> out(activation_row_bytes(kernels, cols));
+  if (kernels.quantize) kernels.quantize(x, out.data(), cols);
+  else std::memcpy(out.data(), x, out.size());
+  return out;
+}
+
+std::vector<float> dequantized_activations(const WeightKernels& kernels, const std::vector<uint8_t>& act, int64_t cols) {
+  std::vector<float> out(static_cast<size_t>(cols));
+  switch (kernels.activation) {
+    case GgmlType::F32: std::memcpy(out.data(), act.data(), out.size() * sizeof(float)); break;
+    case GgmlType::Q8_1: dequantize_activations_q8_1(act.data(), out.data(), cols); break;
+    default: ggml_type_traits(kernels.activation).dequantize(act.data(), out.data(), cols);
+  }
+  return out;
+}
+
+// What the dot product means, in double: dequantized weights times dequantized activations,
+// plus (Q4_1, Q5_1) the difference between the activation block's stored s and d * sum(q),
+// which ggml uses for the offset term in place of the exact sum. Also returns the sum of
+// the terms' magnitudes, the scale against which rounding is measured.
+struct Reference {
+  double value = 0.0;
+  double magnitude = 0.0;
+};
+
+Reference reference_dot(GgmlType type, const WeightKernels& kernels, const uint8_t* weight_row,
+                        const std::vector<uint8_t>& act, int64_t cols) {
+  std::vector<float> w(static_cast<size_t>(cols));
+  ggml_type_traits(type).dequantize(weight_row, w.data(), cols);
+  const auto a = dequantized_activations(kernels, act, cols);
+  Reference ref;
+  for (int64_t i = 0; i < cols; ++i) {
+    ref.value += static_cast<double>(w[i]) * a[i];
+    ref.magnitude += std::fabs(static_cast<double>(w[i]) * a[i]);
+  }
+  if (kernels.activation == GgmlType::Q8_1) {
+    const auto* blocks = reinterpret_cast<const BlockQ8_1*>(act.data());
+    const uint64_t block_bytes = ggml_type_traits(type).block_bytes;
+    for (int64_t b = 0; b < cols / kQK; ++b) {
+      uint16_t m_bits;  // Q4_1 and Q5_1 both keep m right after d
+      std::memcpy(&m_bits, weight_row + b * block_bytes + 2, sizeof m_bits);
+      int sum = 0;
+      for (int j = 0; j < kQK; ++j) sum += blocks[b].qs[j];
+      const double m = f16_to_f32(m_bits), d = f16_to_f32(blocks[b].d), s = f16_to_f32(blocks[b].s);
+      ref.value += m * (s - d * sum);
+      ref.magnitude += std::fabs(m * s);
+    }
+  }
+  return ref;
+}
+
+TEST(KernelScalar, VecDotEqualsDequantizedOperandsInDouble) {
+  const int64_t cols = 1024;
+  for (const GgmlType type : kernel_types()) {
+    const WeightKernels* kernels = find_weight_kernels(type);
+    ASSERT_NE(kernels, nullptr) << name_of(type);
+    for (uint32_t seed = 1; seed <= 4; ++seed) {
+      const auto weights = quantized_rows(type, random_values(cols, seed, 0.05f), cols);
+      const auto x = random_values(cols, 100 + seed);
+      const auto act = activation_row(*kernels, x.data(), cols);
+      const Reference ref = reference_dot(type, *kernels, weights.data(), act, cols);
+      const float got = kernels->vec_dot(cols, weights.data(), act.data());
+      // Float sums of exact integer block sums: a few float roundings of the total's scale.
+      EXPECT_NEAR(got, ref.value, 2e-6 * ref.magnitude) << name_of(type) << " seed " << seed;
+    }
+  }
+}
+
+TEST(KernelScalar, ZeroActivationsGiveZero) {
+  const int64_t cols = 512;
+  const std::vector<float> zeros(cols, 0.0f);
+  for (const GgmlType type : kernel_types()) {
+    const WeightKernels* kernels = find_weight_kernels(type);
+    const auto weights = quantized_rows(type, random_values(cols, 7), cols);
+    const auto act = activation_row(*kernels, zeros.data(), cols);
+    EXPECT_EQ(kernels->vec_dot(cols, weights.data(), act.data()), 0.0f) << name_of(type);
+  }
+}
+
+TEST(KernelActivations, Q8KMatchesTheBlockQuantizer) {
+  const int64_t n = 1024;
+  const auto x = random_values(n, 3);
+  std::vector<uint8_t> ours(*ggml_row_bytes(GgmlType::Q8_K, n)), quant(ours.size());
+  quantize_activations_q8_k(x.data(), ours.data(), n);
+  ggml_type_traits(GgmlType::Q8_K).quantize(x.data(), quant.data(), n, nullptr);
+  EXPECT_EQ(ours, quant);
+}
+
+TEST(KernelActivations, Q8_0AndQ8_1RoundToNearestStep) {
+  const int64_t n = 256;
+  auto x = random_values(n, 4);
+  x[5] = 0.0f;
+  std::vector<uint8_t> q0(*ggml_row_bytes(GgmlType::Q8_0, n)), q1(*ggml_row_bytes(GgmlType::Q8_1, n));
+  quantize_activations_q8_0(x.data(), q0.data(), n);
+  quantize_activations_q8_1(x.data(), q1.data(), n);
+  std::vector<float> y0(n), y1(n);
+  ggml_type_traits(GgmlType::Q8_0).dequantize(q0.data(), y0.data(), n);
+  dequantize_activations_q8_1(q1.data(), y1.data(), n);
+  const auto* blocks = reinterpret_cast<const BlockQ8_1*>(q1.data());
+  for (int64_t b = 0; b < n / kQK; ++b) {
+    const float d = f16_to_f32(blocks[b].d);
+    int sum = 0;
+    for (int j = 0; j < kQK; ++j) {
+      const int64_t i = b * kQK + j;
+      // q is rounded against amax / 127 but read back with its fp16 rounding: up to
+      // 127 * 2^-11 of a step more than half a step.
+      EXPECT_LE(std::fabs(y0[i] - x[i]), 0.57f * d) << i;
+      EXPECT_EQ(y0[i], y1[i]) << i;
+      sum += blocks[b].qs[j];
+    }
+    EXPECT_NEAR(f16_to_f32(blocks[b].s), d * sum, std::fabs(d * sum) * 1e-3 + 1e-6);
+  }
+}
+
+// Every instruction set this CPU runs, scalar first.
+std::vector<KernelIsa> runnable_isas() {
+  std::vector<KernelIsa> isas;
+  for (int i = 0; i <= static_cast<int>(best_kernel_isa()); ++i) isas.push_back(static_cast<KernelIsa>(i));
+  return isas;
+}
+
+TEST(KernelSimd, TilesEqualScalarReferenceForEveryTypeAndTokenCount) {
+  for (const int64_t cols : {256, 768, 2304}) {
+    for (const GgmlType type : kernel_types()) {
+      const WeightKernels* kernels = find_weight_kernels(type);
+      const auto weights = quantized_rows(type, random_values(cols, 11 + static_cast<uint32_t>(cols), 0.05f), cols);
+      const uint64_t stride = activation_row_bytes(*kernels, cols);
+      std::vector<uint8_t> acts(stride * kMaxTileTokens);
+      std::vector<Reference> refs;
+      for (int t = 0; t < kMaxTileTokens; ++t) {
+        const auto x = random_values(cols, 50 + t);
+        const auto act = activation_row(*kernels, x.data(), cols);
+        std::memcpy(acts.data() + t * stride, act.data(), stride);
+        refs.push_back(reference_dot(type, *kernels, weights.data(), act, cols));
+      }
+      for (const KernelIsa isa : runnable_isas()) {
+        const DotTileFn tile = dot_tile_for(*kernels, isa);
+        for (int tokens = 1; tokens <= kMaxTileTokens; ++tokens) {
+          std::vector<float> out(static_cast<size_t>(tokens) * 3, -1.0f);
+          tile(cols, weights.data(), acts.data(), stride, tokens, out.data(), 3);
+          for (int t = 0; t < tokens; ++t) {
+            const float scalar = kernels->vec_dot(cols, weights.data(), acts.data() + t * stride);
+            EXPECT_NEAR(out[t * 3], scalar, 2e-6 * refs[t].magnitude)
+                << name_of(type) << " " << kernel_isa_name(isa) << " cols " << cols << " tokens " << tokens << " t " << t;
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(KernelSimd, ForcingScalarSelectsTheReference) {
+  const KernelIsa before = active_kernel_isa();
+  set_kernel_isa(KernelIsa::Scalar);
+  EXPECT_EQ(active_kernel_isa(), KernelIsa::Scalar);
+  set_kernel_isa(KernelIsa::Avx512);
+  EXPECT_EQ(active_kernel_isa(), best_kernel_isa());
+  set_kernel_isa(before);
+}
+
+// matmul over the pool against one scalar dot product per (token, row), for odd shapes.
+void check_matmul(GgmlType type, int64_t cols, int64_t rows, int64_t n_tokens, ThreadPool& pool, KernelIsa isa) {
+  const WeightKernels* kernels = find_weight_kernels(type);
+  const auto bytes = quantized_rows(type, random_values(static_cast<size_t>(cols * rows), 21, 0.05f), cols);
+  const WeightMatrix w{type, cols, rows, *ggml_row_bytes(type, static_cast<uint64_t>(cols)), bytes.data()};
+  const auto x = random_values(static_cast<size_t>(cols * n_tokens), 22);
+  std::vector<float> y(static_cast<size_t>(rows * n_tokens), -7.0f);
+  set_kernel_isa(isa);
+  matmul(w, x.data(), n_tokens, y.data(), pool);
+  set_kernel_isa(best_kernel_isa());
+  for (int64_t t = 0; t < n_tokens; ++t) {
+    const auto act = activation_row(*kernels, x.data() + t * cols, cols);
+    for (int64_t r = 0; r < rows; ++r) {
+      const Reference ref = reference_dot(type, *kernels, w.row(r), act, cols);
+      const float expected = kernels->vec_dot(cols, w.row(r), act.data());
+      const float got = y[static_cast<size_t>(t * rows + r)];
+      if (isa == KernelIsa::Scalar) {
+        ASSERT_EQ(got, expected) << name_of(type) << " t " << t << " r " << r;
+      } else {
+        ASSERT_NEAR(got, expected, 2e-6 * ref.magnitude) << name_of(type) << " " << kernel_isa_name(isa) << " t " << t << " r " << r;
+      }
+    }
+  }
+}
+
+TEST(KernelMatmul, EqualsPerRowDotProductsForOddShapes) {
+  ThreadPool pool(3);
+  for (const KernelIsa isa : runnable_isas()) {
+    for (const GgmlType type : kernel_types()) {
+      for (const int64_t n_tokens : {1, 3, 4, 5, 17}) check_matmul(type, 512, 37, n_tokens, pool, isa);
+    }
+  }
+}
+
+TEST(KernelMatmul, SingleThreadAndFewRows) {
+  ThreadPool pool(1);
+  check_matmul(GgmlType::Q4_K, 256, 1, 2, pool, best_kernel_isa());
+  check_matmul(GgmlType::Q8_0, 64, 3, 9, pool, best_kernel_isa());
+  ThreadPool wide(4);
+  check_matmul(GgmlType::F16, 96, 2, 1, wide, best_kernel_isa());
+}
+
+TEST(KernelMatmul, F32IsAccurateToFloatRounding) {
+  ThreadPool pool(2);
+  const int64_t cols = 4096, rows = 8;
+  const auto weights = random_values(static_cast<size_t>(cols * rows), 31);
+  const auto x = random_values(static_cast<size_t>(cols), 32);
+  const WeightMatrix w{GgmlType::F32, cols, rows, static_cast<uint64_t>(cols) * 4,
+                       reinterpret_cast<const uint8_t*>(weights.data())};
+  std::vector<float> y(rows);
+  matmul(w, x.data(), 1, y.data(), pool);
+  for (int64_t r = 0; r < rows; ++r) {
+    double exact = 0.0, magnitude = 0.0;
+    for (int64_t i = 0; i < cols; ++i) {
+      exact += static_cast<double>(weights[r * cols + i]) * x[i];
+      magnitude += std::fabs(static_cast<double>(weights[r * cols + i]) * x[i]);
+    }
+    EXPECT_NEAR(y[r], exact, 1e-6 * magnitude + 1e-6 * std::fabs(exact)) << r;
+  }
+}
+
+TEST(KernelMatmul, TypesWithoutKernelsAreRefused) {
+  ThreadPool pool(1);
+  std::vector<uint8_t> bytes(1024);
+  std::vector<float> x(256), y(1);
+  const WeightMatrix iq{GgmlType::IQ2_XXS, 256, 1, 66, bytes.data()};
+  EXPECT_THROW(matmul(iq, x.data(), 1, y.data(), pool), InputError);
+  const WeightMatrix q8k{GgmlType::Q8_K, 256, 1, 292, bytes.data()};
+  EXPECT_THROW(matmul(q8k, x.data(), 1, y.data(), pool), InputError);
+  const WeightMatrix ragged{GgmlType::Q4_0, 250, 1, 144, bytes.data()};
+  EXPECT_THROW(matmul(ragged, x.data(), 1, y.data(), pool), InputError);
+}
+
+}  // namespace
+}  // namespace lp
