@@ -1,7 +1,9 @@
 #include "convert/hf_source.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <map>
 
 #include "convert/hf_tensor_names.h"
 #include "convert/hf_vocab.h"
@@ -13,46 +15,78 @@
 namespace lp {
 namespace {
 
+constexpr uint64_t kMaxExperts = uint64_t{1} << 16;
+
 struct SourceTensor {
-  const SafetensorsTensor* st = nullptr;  // nullptr: computed (rope_freqs)
+  // The Hugging Face tensors it is read from: one, or one per expert when `stacked`.
+  // Empty: computed (rope factors).
+  std::vector<const SafetensorsTensor*> from;
+  bool stacked = false;
   std::vector<float> computed;
   TensorTransform transform = TensorTransform::none;
-  uint64_t heads = 1;  // heads whose rows a permutation regroups
+  uint64_t heads = 1;              // heads whose rows a permutation regroups
+  uint32_t part = 0, parts = 1;    // row block of each expert's matrix (fused gate_up)
 };
+
+// The language model's section of config.json (multimodal Gemma 3 nests it).
+const nlohmann::json& text_config(const nlohmann::json& config) {
+  const auto nested = config.find("text_config");
+  return nested != config.end() && nested->is_object() ? *nested : config;
+}
+
+// The RoPE scaling object of a config (transformers 4 "rope_scaling", 5 "rope_parameters").
+const nlohmann::json* rope_section(const nlohmann::json& config) {
+  for (const char* key : {"rope_scaling", "rope_parameters"}) {
+    const auto it = config.find(key);
+    if (it != config.end() && it->is_object()) return &*it;
+  }
+  return nullptr;
+}
+
+std::optional<double> number(const nlohmann::json& j, const char* key) {
+  const auto it = j.find(key);
+  if (it == j.end() || !it->is_number()) return std::nullopt;
+  return it->get<double>();
+}
 
 class HfSource final : public QuantSource {
  public:
   explicit HfSource(const std::filesystem::path& dir) : checkpoint_(HfCheckpoint::open(dir)), dir_(dir) {
     const ModelHParams& h = checkpoint_.hparams();
-    if (h.architecture != "llama" && h.architecture != "qwen2" && h.architecture != "qwen3") {
-      fail("{}: converting {} checkpoints is not supported yet (llama, qwen2 and qwen3 are); convert with llama.cpp's "
-           "convert_hf_to_gguf.py and quantize the GGUF",
+    if (!hf_tensor_names_known(h.architecture)) {
+      fail("{}: converting {} checkpoints is not supported yet (llama, qwen2, qwen3, qwen3moe, gemma3 and phi3 are); "
+           "convert with llama.cpp's convert_hf_to_gguf.py and quantize the GGUF",
            dir.string(), h.architecture);
     }
+    check_expressible(h);
     shape_ = {h.architecture, h.block_count, h.head_count, h.head_count_kv, h.expert_count, h.tied_embeddings};
     if (h.rope_scaling.type == "llama3") {
-      add({"rope_freqs.weight", {h.key_length / 2}, GgmlType::F32}, {nullptr, llama3_rope_factors(h)});
+      add({"rope_freqs.weight", {h.key_length / 2}, GgmlType::F32}, computed(llama3_rope_factors(h)));
     }
+    if (h.architecture == "phi3" && h.rope_scaling.type == "longrope") add_longrope_factors(h);
+
+    std::map<std::string, std::vector<const SafetensorsTensor*>> experts;  // stacked GGUF name -> per expert
     for (const auto& t : checkpoint_.weights().tensors()) {
-      const auto mapped = map_hf_tensor_name(h.architecture, t.name, h.tied_embeddings);
-      if (!mapped) continue;
-      if (!t.dtype->is_float_convertible) {
-        fail("{}: tensor '{}' is {}, not F32, F16 or BF16", dir.string(), t.name, t.dtype->name);
+      for (const auto& mapped : map_hf_tensor_name(h.architecture, t.name, h.tied_embeddings)) {
+        if (!t.dtype->is_float_convertible) {
+          fail("{}: tensor '{}' is {}, not F32, F16 or BF16", dir.string(), t.name, t.dtype->name);
+        }
+        if (mapped.expert >= 0) {
+          if (static_cast<uint64_t>(mapped.expert) >= h.expert_count) {
+            fail("{}: tensor '{}' names expert {}, but the model has {} experts", dir.string(), t.name, mapped.expert,
+                 h.expert_count);
+          }
+          auto& slots = experts[mapped.gguf_name];
+          slots.resize(h.expert_count, nullptr);
+          if (slots[mapped.expert] != nullptr) fail("{}: tensor '{}' appears twice", dir.string(), t.name);
+          slots[mapped.expert] = &t;
+          continue;
+        }
+        add_tensor(mapped, t);
       }
-      std::vector<uint64_t> shape(t.shape.rbegin(), t.shape.rend());  // row-major -> GGML order
-      if (shape.empty()) shape = {1};
-      const bool matrix = shape.size() >= 2 && mapped->gguf_name.ends_with(".weight");
-      const GgmlType type = !matrix ? GgmlType::F32
-                            : t.dtype->name == "F16" ? GgmlType::F16
-                            : t.dtype->name == "BF16" ? GgmlType::BF16 : GgmlType::F32;
-      SourceTensor s{&t, {}, mapped->transform,
-                     mapped->transform == TensorTransform::permute_k ? h.head_count_kv : h.head_count};
-      if (s.transform != TensorTransform::none) {
-        const uint64_t rows = shape.size() >= 2 ? shape[1] : shape[0];
-        if (rows % (2 * s.heads) != 0) fail("{}: tensor '{}' cannot be split into {} heads", dir.string(), t.name, s.heads);
-      }
-      add({mapped->gguf_name, shape, type}, std::move(s));
     }
+    for (auto& [name, slots] : experts) add_stacked(name, slots);
+    check_complete(h);
   }
 
   std::string description() const override { return dir_.string(); }
@@ -63,26 +97,41 @@ class HfSource final : public QuantSource {
 
   void read_rows(size_t index, int64_t begin, int64_t end, float* out) const override {
     const SourceTensor& s = sources_[index];
-    const auto n = static_cast<int64_t>(inputs_[index].shape[0]);
-    if (s.st == nullptr) {
+    const PlanInput& in = inputs_[index];
+    const auto n = static_cast<int64_t>(in.shape[0]);
+    if (s.from.empty()) {
       std::memcpy(out, s.computed.data() + begin * n, static_cast<size_t>((end - begin) * n) * sizeof(float));
       return;
     }
-    const bool vector = inputs_[index].shape.size() == 1;
-    const int64_t rows = vector ? n : static_cast<int64_t>(s.st->n_elements) / n;
-    const uint64_t value_bytes = s.st->dtype->bytes;
-    const DequantizeRowFn convert = s.st->dtype->name == "F32"   ? dequantize_row_f32
-                                    : s.st->dtype->name == "F16" ? dequantize_row_f16
-                                                                 : dequantize_row_bf16;
-    if (vector && s.transform != TensorTransform::none) {  // a bias: permute its elements
+    if (in.shape.size() == 1) {  // a vector is one row; a permuted bias has its elements regrouped
       std::vector<float> values(static_cast<size_t>(n));
-      convert(s.st->data.data(), values.data(), n);
-      for (int64_t e = 0; e < n; ++e) out[e] = values[static_cast<size_t>(source_index(e, rows, s.heads))];
+      convert(*s.from[0], 0, n, values.data());
+      for (int64_t e = 0; e < n; ++e) {
+        const int64_t from = s.transform == TensorTransform::none || s.transform == TensorTransform::add_one
+                                 ? e
+                                 : source_index(e, n, s.heads);
+        out[e] = values[static_cast<size_t>(from)];
+      }
+      if (s.transform == TensorTransform::add_one) {
+        for (int64_t e = 0; e < n; ++e) out[e] += 1.0f;
+      }
       return;
     }
+    const auto rows = static_cast<int64_t>(in.shape[1]);  // per expert
     for (int64_t r = begin; r < end; ++r) {
-      const int64_t from = s.transform == TensorTransform::none ? r : source_index(r, rows, s.heads);
-      convert(s.st->data.data() + from * n * value_bytes, out + (r - begin) * n, n);
+      const int64_t expert = r / rows, j = r % rows;
+      const int64_t row = s.transform == TensorTransform::permute_q || s.transform == TensorTransform::permute_k
+                              ? source_index(j, rows, s.heads)
+                              : j;
+      float* dst = out + (r - begin) * n;
+      if (s.stacked) {
+        convert(*s.from[static_cast<size_t>(expert)], row * n, n, dst);
+      } else {
+        convert(*s.from[0], (expert * rows * s.parts + s.part * rows + row) * n, n, dst);
+      }
+      if (s.transform == TensorTransform::add_one) {
+        for (int64_t e = 0; e < n; ++e) dst[e] += 1.0f;
+      }
     }
   }
 
@@ -98,6 +147,159 @@ class HfSource final : public QuantSource {
   }
 
  private:
+  static SourceTensor computed(std::vector<float> values) {
+    SourceTensor s;
+    s.computed = std::move(values);
+    return s;
+  }
+
+  // `count` values of `t` from element `first`, as float32.
+  static void convert(const SafetensorsTensor& t, int64_t first, int64_t count, float* out) {
+    const DequantizeRowFn fn = t.dtype->name == "F32"   ? dequantize_row_f32
+                               : t.dtype->name == "F16" ? dequantize_row_f16
+                                                        : dequantize_row_bf16;
+    fn(t.data.data() + first * t.dtype->bytes, out, count);
+  }
+
+  // GGUF type a tensor keeps when a recipe leaves it alone: matrices keep their dtype; vectors
+  // and the MoE router are F32, as llama.cpp's converter writes them.
+  static GgmlType kept_type(const std::string& gguf_name, size_t dims, std::string_view dtype) {
+    const bool matrix = dims >= 2 && gguf_name.ends_with(".weight") && gguf_name.find("ffn_gate_inp") == std::string::npos;
+    if (!matrix) return GgmlType::F32;
+    return dtype == "F16" ? GgmlType::F16 : dtype == "BF16" ? GgmlType::BF16 : GgmlType::F32;
+  }
+
+  void add_tensor(const MappedTensorName& mapped, const SafetensorsTensor& t) {
+    const ModelHParams& h = checkpoint_.hparams();
+    std::vector<uint64_t> shape(t.shape.rbegin(), t.shape.rend());  // row-major -> GGML order
+    if (shape.empty()) shape = {1};
+    if (shape.size() > 3) fail("{}: tensor '{}' has {} dimensions", dir_.string(), t.name, shape.size());
+    SourceTensor s{{&t}, false, {}, mapped.transform,
+                   mapped.transform == TensorTransform::permute_k ? h.head_count_kv : h.head_count, mapped.part,
+                   mapped.parts};
+    if (mapped.parts > 1) {
+      if (shape.size() < 2 || shape[1] % mapped.parts != 0) {
+        fail("{}: tensor '{}' cannot be cut into {} equal row blocks", dir_.string(), t.name, mapped.parts);
+      }
+      shape[1] /= mapped.parts;
+    }
+    if (s.transform == TensorTransform::permute_q || s.transform == TensorTransform::permute_k) {
+      const uint64_t rows = shape.size() >= 2 ? shape[1] : shape[0];
+      if (s.heads == 0 || rows % (2 * s.heads) != 0) {
+        fail("{}: tensor '{}' cannot be split into {} heads", dir_.string(), t.name, s.heads);
+      }
+    }
+    const GgmlType type = kept_type(mapped.gguf_name, shape.size(), t.dtype->name);
+    add({mapped.gguf_name, shape, type}, std::move(s));
+  }
+
+  void add_stacked(const std::string& name, const std::vector<const SafetensorsTensor*>& slots) {
+    const auto missing = std::ranges::find(slots, nullptr);
+    if (missing != slots.end()) {
+      fail("{}: expert {} of '{}' is missing", dir_.string(), missing - slots.begin(), name);
+    }
+    const SafetensorsTensor& first = *slots.front();
+    for (const auto* t : slots) {
+      if (t->shape.size() != 2 || t->shape != first.shape || t->dtype != first.dtype) {
+        fail("{}: the experts of '{}' are not matrices of one shape and type ('{}')", dir_.string(), name, t->name);
+      }
+    }
+    SourceTensor s;
+    s.from = slots;
+    s.stacked = true;
+    add({name, {first.shape[1], first.shape[0], slots.size()}, kept_type(name, 3, first.dtype->name)}, std::move(s));
+  }
+
+  // Phi-3's long-context RoPE: per-dimension frequency divisors for contexts within and
+  // beyond the original one, as the two tensors llama.cpp reads.
+  void add_longrope_factors(const ModelHParams& h) {
+    const auto& r = h.rope_scaling;
+    const uint64_t half = rope_dimensions(h) / 2;
+    if (r.long_factor.size() != half || r.short_factor.size() != half) {
+      fail("{}: longrope needs {} long and short factors (half the rotated dimensions), the config gives {} and {}",
+           dir_.string(), half, r.long_factor.size(), r.short_factor.size());
+    }
+    for (const auto& [name, factors] : {std::pair{"rope_factors_long.weight", &r.long_factor},
+                                        std::pair{"rope_factors_short.weight", &r.short_factor}}) {
+      add({name, {half}, GgmlType::F32}, computed(std::vector<float>(factors->begin(), factors->end())));
+    }
+  }
+
+  // Per-head dimensions RoPE rotates (Phi's partial_rotary_factor rotates only some).
+  uint64_t rope_dimensions(const ModelHParams& h) const {
+    const auto& cfg = text_config(checkpoint_.config());
+    const nlohmann::json* rope = rope_section(cfg);  // transformers 5 keeps it with the RoPE settings
+    auto fraction = number(cfg, "partial_rotary_factor");
+    if (!fraction && rope != nullptr) fraction = number(*rope, "partial_rotary_factor");
+    if (!fraction || *fraction >= 1.0) return h.key_length;
+    return static_cast<uint64_t>(*fraction * static_cast<double>(h.embedding_length)) / h.head_count;
+  }
+
+  uint64_t original_context_length(const ModelHParams& h) const {
+    if (h.rope_scaling.original_context_length > 0) return h.rope_scaling.original_context_length;
+    const auto orig = number(text_config(checkpoint_.config()), "original_max_position_embeddings");
+    return orig && *orig > 0 ? static_cast<uint64_t>(*orig) : h.context_length;
+  }
+
+  // Settings transformers honours that llama.cpp's architecture has no way to express: a file
+  // that silently computed something else would be worse than none.
+  void check_expressible(const ModelHParams& h) const {
+    const auto& cfg = text_config(checkpoint_.config());
+    const std::string source = (dir_ / "config.json").string();
+    if (h.expert_count > kMaxExperts) fail("{}: {} experts is more than this converter accepts", source, h.expert_count);
+    if (h.architecture == "qwen3moe") {
+      if (const auto it = cfg.find("mlp_only_layers"); it != cfg.end() && it->is_array() && !it->empty()) {
+        fail("{}: mlp_only_layers makes some layers dense, which llama.cpp's qwen3moe cannot hold", source);
+      }
+      if (const auto step = number(cfg, "decoder_sparse_step"); step && *step != 1) {
+        fail("{}: decoder_sparse_step {} makes some layers dense, which llama.cpp's qwen3moe cannot hold", source, *step);
+      }
+      // transformers' default is false; llama.cpp always renormalizes the chosen experts' weights.
+      if (!cfg.contains("norm_topk_prob") || !cfg["norm_topk_prob"].is_boolean() || !cfg["norm_topk_prob"].get<bool>()) {
+        fail("{}: norm_topk_prob is not true, but llama.cpp's qwen3moe always renormalizes the experts' weights", source);
+      }
+    }
+    if (h.architecture == "gemma3") {
+      if (h.attn_logit_softcapping) fail("{}: Gemma 3 with attention logit soft-capping cannot be converted", source);
+      // llama.cpp scales queries by 1/sqrt(head_dim) (1/sqrt(hidden/heads) for the 62-layer 27B).
+      const double expected = h.block_count == 62 ? static_cast<double>(h.embedding_length / h.head_count)
+                                                  : static_cast<double>(h.key_length);
+      const double scalar = number(cfg, "query_pre_attn_scalar").value_or(256.0);
+      if (scalar != expected) {
+        fail("{}: query_pre_attn_scalar {} differs from the {} llama.cpp's gemma3 scales queries by", source, scalar,
+             expected);
+      }
+    }
+    if (h.rope_scaling.type != "none" && h.rope_scaling.type != "linear" && h.rope_scaling.type != "yarn" &&
+        h.rope_scaling.type != "llama3" && !(h.rope_scaling.type == "longrope" && h.architecture == "phi3")) {
+      fail("{}: RoPE scaling '{}' cannot be converted for {}", source, h.rope_scaling.type, h.architecture);
+    }
+  }
+
+  // Every tensor llama.cpp requires of each layer is there.
+  void check_complete(const ModelHParams& h) const {
+    std::vector<std::string_view> required = {"attn_norm.weight", "attn_output.weight", "ffn_norm.weight"};
+    if (h.architecture == "phi3") {
+      required.insert(required.end(), {"attn_qkv.weight", "ffn_up.weight", "ffn_down.weight"});
+    } else {
+      required.insert(required.end(), {"attn_q.weight", "attn_k.weight", "attn_v.weight"});
+      if (h.architecture == "qwen3moe") {
+        required.insert(required.end(),
+                        {"ffn_gate_inp.weight", "ffn_gate_exps.weight", "ffn_up_exps.weight", "ffn_down_exps.weight"});
+      } else {
+        required.insert(required.end(), {"ffn_gate.weight", "ffn_up.weight", "ffn_down.weight"});
+      }
+    }
+    auto has = [&](const std::string& name) { return std::ranges::any_of(inputs_, [&](const auto& t) { return t.name == name; }); };
+    if (!has("token_embd.weight")) fail("{} has no token embedding (model.embed_tokens.weight)", dir_.string());
+    for (uint64_t layer = 0; layer < h.block_count; ++layer) {
+      for (const auto suffix : required) {
+        const std::string name = "blk." + std::to_string(layer) + "." + std::string(suffix);
+        if (!has(name)) fail("{}: layer {} has no tensor for GGUF '{}'", dir_.string(), layer, name);
+      }
+    }
+  }
+
   void add(PlanInput input, SourceTensor source) {
     inputs_.push_back(std::move(input));
     sources_.push_back(std::move(source));
@@ -123,6 +325,7 @@ std::vector<GgufKeyValue> HfSource::metadata() const {
   const ModelHParams& h = checkpoint_.hparams();
   const std::string a = h.architecture;
   auto u32 = [](uint64_t v) { return GgufValue(static_cast<uint32_t>(v)); };
+  auto f32 = [](double v) { return GgufValue(static_cast<float>(v)); };
   std::vector<GgufKeyValue> kv = {
       {"general.architecture", GgufValue(a)},
       {"general.type", GgufValue("model")},
@@ -136,15 +339,41 @@ std::vector<GgufKeyValue> HfSource::metadata() const {
       {a + ".attention.head_count_kv", u32(h.head_count_kv)},
       {a + ".attention.key_length", u32(h.key_length)},
       {a + ".attention.value_length", u32(h.value_length)},
-      {a + ".rope.dimension_count", u32(h.key_length)},
-      {a + ".rope.freq_base", GgufValue(static_cast<float>(h.rope_freq_base))},
-      {a + ".attention.layer_norm_rms_epsilon", GgufValue(static_cast<float>(h.norm_eps))},
+      {a + ".rope.dimension_count", u32(rope_dimensions(h))},
+      {a + ".rope.freq_base", f32(h.rope_freq_base)},
+      {a + ".attention.layer_norm_rms_epsilon", f32(h.norm_eps)},
   };
   if (h.rope_scaling.type == "linear" || h.rope_scaling.type == "yarn") {
     kv.push_back({a + ".rope.scaling.type", GgufValue(h.rope_scaling.type)});
-    kv.push_back({a + ".rope.scaling.factor", GgufValue(static_cast<float>(h.rope_scaling.factor))});
+    kv.push_back({a + ".rope.scaling.factor", f32(h.rope_scaling.factor)});
     if (h.rope_scaling.original_context_length > 0) {
       kv.push_back({a + ".rope.scaling.original_context_length", u32(h.rope_scaling.original_context_length)});
+    }
+  }
+  if (h.expert_count > 0) {
+    kv.push_back({a + ".expert_count", u32(h.expert_count)});
+    kv.push_back({a + ".expert_used_count", u32(h.expert_used_count)});
+    kv.push_back({a + ".expert_feed_forward_length", u32(h.expert_feed_forward_length)});
+  }
+  if (a == "gemma3") {
+    if (h.rope_freq_base_local) kv.push_back({a + ".rope.freq_base_swa", f32(*h.rope_freq_base_local)});
+    if (h.sliding_window > 0 && h.sliding_window_pattern != 1) {
+      kv.push_back({a + ".attention.sliding_window", u32(h.sliding_window)});
+      kv.push_back({a + ".attention.sliding_window_pattern", u32(h.sliding_window_pattern)});
+    }
+    if (h.final_logit_softcapping) kv.push_back({a + ".final_logit_softcapping", f32(*h.final_logit_softcapping)});
+  }
+  if (a == "phi3") {
+    const uint64_t original = original_context_length(h);
+    kv.push_back({a + ".rope.scaling.original_context_length", u32(original)});
+    kv.push_back({a + ".attention.sliding_window", u32(h.sliding_window)});  // 0: none, as the converter writes
+    if (h.rope_scaling.type == "longrope") {
+      // transformers' attention factor: the config's, else sqrt(1 + ln(s) / ln(original)) for s = context / original.
+      const nlohmann::json* rope = rope_section(text_config(checkpoint_.config()));
+      const double scale = original > 0 ? static_cast<double>(h.context_length) / static_cast<double>(original) : 1.0;
+      double factor = scale > 1.0 ? std::sqrt(1.0 + std::log(scale) / std::log(static_cast<double>(original))) : 1.0;
+      if (rope != nullptr) factor = number(*rope, "attention_factor").value_or(factor);
+      kv.push_back({a + ".rope.scaling.attn_factor", f32(factor)});
     }
   }
   for (auto& t : hf_vocab_to_gguf(dir_, h.vocab_size)) kv.push_back(std::move(t));

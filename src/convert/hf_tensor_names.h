@@ -1,24 +1,40 @@
 #pragma once
 // Hugging Face tensor names to GGUF tensor names, per architecture (the names llama.cpp's
 // convert_hf_to_gguf.py writes and its loader expects), and what must be done to the values
-// on the way: llama.cpp's `llama` architecture applies RoPE to interleaved pairs while
-// Hugging Face rotates halves, so Q and K rows are permuted.
+// on the way:
+// - llama.cpp's `llama` architecture applies RoPE to interleaved pairs while Hugging Face
+//   rotates halves, so Q and K rows are permuted;
+// - Gemma's RMSNorm multiplies by (1 + w), llama.cpp's by w, so Gemma norms get 1 added;
+// - mixture-of-experts weights are stacked into one 3-D tensor per layer and kind: one
+//   Hugging Face tensor per expert (transformers 4) lands at its expert's index, and a fused
+//   gate_up tensor of all experts (transformers 5) is cut into its gate and up halves.
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace lp {
 
-enum class TensorTransform { none, permute_q, permute_k };
+enum class TensorTransform { none, permute_q, permute_k, add_one };
 
 struct MappedTensorName {
   std::string gguf_name;
   TensorTransform transform = TensorTransform::none;
+  // >= 0: this tensor is expert `expert` of the stacked 3-D GGUF tensor `gguf_name`.
+  int64_t expert = -1;
+  // The GGUF tensor is part `part` of `parts` equal row blocks of each expert's matrix
+  // (gate = 0 and up = 1 of a fused gate_up); parts == 1: all of it.
+  uint32_t part = 0, parts = 1;
 };
 
-// nullopt: a tensor the GGUF model does not carry (rotary caches, a tied lm_head, ...).
+// The GGUF tensors one Hugging Face tensor feeds: empty for a tensor the GGUF model does
+// not carry (rotary caches, a tied lm_head, a multimodal checkpoint's vision tower).
 // InputError for a tensor of the language model we do not know how to place.
-std::optional<MappedTensorName> map_hf_tensor_name(std::string_view architecture, std::string_view hf_name,
-                                                   bool tied_embeddings);
+std::vector<MappedTensorName> map_hf_tensor_name(std::string_view architecture, std::string_view hf_name,
+                                                 bool tied_embeddings);
+
+// Whether the converter knows the architecture's names (GGUF architecture name).
+bool hf_tensor_names_known(std::string_view architecture);
 
 }  // namespace lp
