@@ -1,0 +1,186 @@
+// The engine's small pieces against hand-checked values: sampling rules, RoPE, norms.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <map>
+#include <numeric>
+#include <set>
+#include <vector>
+
+#include "core/float_convert.h"
+#include "engine/ops.h"
+#include "engine/rope.h"
+#include "engine/sampler.h"
+
+namespace lp {
+namespace {
+
+SamplingSettings greedy() {
+  SamplingSettings s;
+  s.temperature = 0.0;
+  return s;
+}
+
+TEST(EngineSampler, GreedyPicksTheLargestLogitAndTheLowestIdOnTies) {
+  Sampler sampler(greedy());
+  const std::vector<float> logits = {0.5f, 2.0f, -1.0f, 2.0f};
+  EXPECT_EQ(sampler.sample(logits, {}), 1);
+  EXPECT_EQ(argmax(logits), 1);
+}
+
+TEST(EngineSampler, RepeatPenaltyDividesPositiveAndMultipliesNegativeLogits) {
+  SamplingSettings s = greedy();
+  s.repeat_penalty = 2.0;
+  Sampler sampler(s);
+  // Token 0 (3.0) was seen: 3.0 / 2 = 1.5 < 2.0, so token 1 wins.
+  EXPECT_EQ(sampler.sample(std::vector<float>{3.0f, 2.0f, 0.0f}, std::vector<int32_t>{0, 0}), 1);
+  // Token 2 (-0.1) seen becomes -0.2 and token 1 (-0.15) wins.
+  EXPECT_EQ(sampler.sample(std::vector<float>{-1.0f, -0.15f, -0.1f}, std::vector<int32_t>{2}), 1);
+}
+
+TEST(EngineSampler, PresencePenaltyIsSubtractedOncePerDistinctToken) {
+  SamplingSettings s = greedy();
+  s.presence_penalty = 0.6;
+  Sampler sampler(s);
+  // 1.0 - 0.6 = 0.4 < 0.5 even though token 0 appears three times (once, not thrice).
+  EXPECT_EQ(sampler.sample(std::vector<float>{1.0f, 0.5f}, std::vector<int32_t>{0, 0, 0}), 1);
+  s.presence_penalty = 0.4;
+  Sampler milder(s);
+  EXPECT_EQ(milder.sample(std::vector<float>{1.0f, 0.5f}, std::vector<int32_t>{0, 0, 0}), 0);
+}
+
+TEST(EngineSampler, TopKOneIsGreedyAtAnyTemperature) {
+  SamplingSettings s;
+  s.temperature = 5.0;
+  s.top_k = 1;
+  s.seed = 7;
+  Sampler sampler(s);
+  const std::vector<float> logits = {0.1f, 0.3f, 0.2f};
+  for (int i = 0; i < 50; ++i) EXPECT_EQ(sampler.sample(logits, {}), 1);
+}
+
+TEST(EngineSampler, MinPDropsTokensBelowTheFractionOfTheTopProbability) {
+  SamplingSettings s;
+  s.temperature = 1.0;
+  s.top_k = 0;
+  s.top_p = 1.0;
+  s.min_p = 0.5;  // p1/p0 = e^-0.5 = 0.61 kept, p2/p0 = e^-3 dropped
+  s.seed = 3;
+  Sampler sampler(s);
+  std::map<int32_t, int> counts;
+  for (int i = 0; i < 2000; ++i) ++counts[sampler.sample(std::vector<float>{0.0f, -0.5f, -3.0f}, {})];
+  EXPECT_EQ(counts[2], 0);
+  // Renormalized over {0, 1}: P(0) = 1 / (1 + e^-0.5) = 0.622.
+  EXPECT_NEAR(counts[0] / 2000.0, 0.622, 0.04);
+}
+
+TEST(EngineSampler, TopPKeepsTheSmallestSetReachingTheMass) {
+  SamplingSettings s;
+  s.temperature = 1.0;
+  s.top_k = 0;
+  s.min_p = 0.0;
+  s.top_p = 0.5;  // the first token alone holds 0.665 of the mass
+  s.seed = 11;
+  Sampler sampler(s);
+  for (int i = 0; i < 200; ++i) EXPECT_EQ(sampler.sample(std::vector<float>{1.0f, 0.0f, -1.0f}, {}), 0);
+}
+
+TEST(EngineSampler, TheSameSeedGivesTheSameTokens) {
+  SamplingSettings s;
+  s.temperature = 1.0;
+  s.top_k = 0;
+  s.top_p = 1.0;
+  s.min_p = 0.0;
+  s.seed = 42;
+  Sampler a(s), b(s);
+  const std::vector<float> logits = {0.0f, 0.1f, 0.2f, 0.3f, 0.4f};
+  std::vector<int32_t> ta, tb;
+  for (int i = 0; i < 100; ++i) {
+    ta.push_back(a.sample(logits, {}));
+    tb.push_back(b.sample(logits, {}));
+  }
+  EXPECT_EQ(ta, tb);
+  EXPECT_GT(std::set<int32_t>(ta.begin(), ta.end()).size(), 3u);  // it really samples
+}
+
+TEST(EngineRope, PositionZeroIsTheIdentityAndRotationKeepsPairNorms) {
+  const RopeSettings settings{.base = 10000.0, .dims = 8};
+  const Rope rope(settings);
+  std::vector<float> c(4), s(4);
+  rope.angles(0, c.data(), s.data());
+  std::vector<float> x = {1, 2, 3, 4, 5, 6, 7, 8};
+  const auto original = x;
+  rope.apply(x.data(), 1, 8, c.data(), s.data());
+  EXPECT_EQ(x, original);
+  rope.angles(5, c.data(), s.data());
+  rope.apply(x.data(), 1, 8, c.data(), s.data());
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_NEAR(std::hypot(x[2 * i], x[2 * i + 1]), std::hypot(original[2 * i], original[2 * i + 1]), 1e-5);
+  }
+}
+
+TEST(EngineRope, InterleavedAndNeoxRotateTheSamePairsAtHandCheckedAngles) {
+  // Pair 0 has frequency 1, pair 1 has base^(-2/4) = 0.01 (base 10000, 4 dims).
+  const Rope normal(RopeSettings{.base = 10000.0, .dims = 4});
+  const Rope neox(RopeSettings{.base = 10000.0, .dims = 4, .neox = true});
+  std::vector<float> c(2), s(2);
+  normal.angles(3, c.data(), s.data());
+  EXPECT_NEAR(c[0], std::cos(3.0), 1e-6);
+  EXPECT_NEAR(s[1], std::sin(0.03), 1e-6);
+  std::vector<float> a = {1, 0, 0, 1};  // interleaved pairs (1,0) and (0,1)
+  std::vector<float> b = {1, 0, 0, 1};  // halves: pairs (b0,b2)=(1,0) and (b1,b3)=(0,1)
+  normal.apply(a.data(), 1, 4, c.data(), s.data());
+  neox.apply(b.data(), 1, 4, c.data(), s.data());
+  EXPECT_NEAR(a[0], std::cos(3.0), 1e-6);
+  EXPECT_NEAR(a[1], std::sin(3.0), 1e-6);
+  EXPECT_NEAR(a[2], -std::sin(0.03), 1e-6);
+  EXPECT_NEAR(a[3], std::cos(0.03), 1e-6);
+  EXPECT_NEAR(b[0], std::cos(3.0), 1e-6);
+  EXPECT_NEAR(b[2], std::sin(3.0), 1e-6);
+  EXPECT_NEAR(b[1], -std::sin(0.03), 1e-6);
+  EXPECT_NEAR(b[3], std::cos(0.03), 1e-6);
+}
+
+TEST(EngineRope, FrequencyFactorsAndLinearScalingSlowTheRotation) {
+  const std::vector<float> factors = {4.0f, 1.0f};
+  const Rope scaled(RopeSettings{.base = 10000.0, .dims = 4, .freq_factors = factors});
+  const Rope linear(RopeSettings{.base = 10000.0, .dims = 4, .position_scale = 2.0});
+  std::vector<float> c(2), s(2);
+  scaled.angles(8, c.data(), s.data());
+  EXPECT_NEAR(c[0], std::cos(2.0), 1e-6);  // 8 * 1 / 4
+  linear.angles(8, c.data(), s.data());
+  EXPECT_NEAR(c[0], std::cos(4.0), 1e-6);  // 8 / 2
+}
+
+TEST(EngineOps, RmsNormLogSoftmaxAndGelu) {
+  const std::vector<float> x = {3.0f, 4.0f};
+  const std::vector<float> w = {1.0f, 2.0f};
+  std::vector<float> out(2);
+  rms_norm(x.data(), w.data(), out.data(), 2, 0.0f);
+  const double rms = std::sqrt(12.5);
+  EXPECT_NEAR(out[0], 3.0 / rms, 1e-6);
+  EXPECT_NEAR(out[1], 8.0 / rms, 1e-6);
+  const std::vector<float> logits = {0.0f, std::log(3.0f)};
+  log_softmax(logits.data(), out.data(), 2);
+  EXPECT_NEAR(out[0], std::log(0.25), 1e-6);
+  EXPECT_NEAR(out[1], std::log(0.75), 1e-6);
+  EXPECT_NEAR(gelu_tanh(1.0f), 0.8411920, 1e-6);  // torch gelu(1, approximate='tanh')
+  EXPECT_NEAR(silu(1.0f), 0.7310586, 1e-6);
+}
+
+TEST(EngineOps, HalfDotProductsMatchFloat) {
+  std::vector<float> a(37), b(37);
+  std::vector<uint16_t> bh(37);
+  for (int i = 0; i < 37; ++i) {
+    a[i] = 0.25f * static_cast<float>(i % 7) - 0.5f;
+    b[i] = 0.5f * static_cast<float>(i % 5) - 1.0f;  // exact in half precision
+    bh[i] = f32_to_f16(b[i]);
+  }
+  EXPECT_FLOAT_EQ(dot_f32_f16(a.data(), bh.data(), 37), std::inner_product(a.begin(), a.end(), b.begin(), 0.0f));
+  std::vector<float> y(37, 1.0f);
+  axpy_f16(2.0f, bh.data(), y.data(), 37);
+  for (int i = 0; i < 37; ++i) EXPECT_FLOAT_EQ(y[i], 1.0f + 2.0f * b[i]);
+}
+
+}  // namespace
+}  // namespace lp
