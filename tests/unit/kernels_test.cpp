@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <random>
 #include <vector>
@@ -189,6 +190,7 @@ TEST(KernelSimd, TilesEqualScalarReferenceForEveryTypeAndTokenCount) {
       }
       for (const KernelIsa isa : runnable_isas()) {
         const DotTileFn tile = dot_tile_for(*kernels, isa);
+        if (isa != KernelIsa::Scalar) EXPECT_NE(tile, kernels->tiles[0]) << name_of(type) << " has no " << kernel_isa_name(isa) << " kernel";
         for (int tokens = 1; tokens <= kMaxTileTokens; ++tokens) {
           std::vector<float> out(static_cast<size_t>(tokens) * 3, -1.0f);
           tile(cols, weights.data(), acts.data(), stride, tokens, out.data(), 3);
@@ -201,6 +203,11 @@ TEST(KernelSimd, TilesEqualScalarReferenceForEveryTypeAndTokenCount) {
       }
     }
   }
+}
+
+TEST(KernelSimd, ReportsTheInstructionSets) {
+  std::printf("kernels: best %s, active %s\n", kernel_isa_name(best_kernel_isa()), kernel_isa_name(active_kernel_isa()));
+  EXPECT_LE(active_kernel_isa(), best_kernel_isa());
 }
 
 TEST(KernelSimd, ForcingScalarSelectsTheReference) {

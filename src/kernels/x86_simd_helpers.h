@@ -1,0 +1,83 @@
+#pragma once
+// Building blocks of the x86 tile kernels. Included only by translation units compiled with
+// AVX2+FMA+F16C flags (kernels_avx2.cpp) or additionally AVX-512 BW/VL/VNNI
+// (kernels_avx512.cpp). Everything is in an anonymous namespace: the same functions are
+// compiled once per instruction set, and the linker must never merge them across units.
+#include <immintrin.h>
+
+#include <cstdint>
+#include <cstring>
+
+namespace lp {
+namespace {
+
+inline float fp16_to_float(uint16_t h) { return _cvtsh_ss(h); }
+
+inline __m256i load256(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
+inline __m128i load128(const void* p) { return _mm_loadu_si128(static_cast<const __m128i*>(p)); }
+
+inline float horizontal_sum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+// acc + sums of four adjacent products u[i] * s[i] (u unsigned, s signed bytes), per int32
+// lane. Without VNNI the pairs go through int16 (maddubs saturates): every caller keeps a
+// pair of products within int16 (u <= 128 against |s| <= 127).
+inline __m256i dot_u8_s8(__m256i acc, __m256i u, __m256i s) {
+#if defined(__AVX512VNNI__) && defined(__AVX512VL__)
+  return _mm256_dpbusd_epi32(acc, u, s);
+#else
+  return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1)));
+#endif
+}
+
+// acc + scale16 * (pairs of products u * s), per int32 lane: a K-quant sub-block's scale
+// applied to its products. `scale16` holds one int16 per pair; u must be small enough
+// (<= 63) that a pair fits in int16.
+inline __m256i scaled_dot_u8_s8(__m256i acc, __m256i u, __m256i s, __m256i scale16) {
+#if defined(__AVX512VNNI__) && defined(__AVX512VL__)
+  return _mm256_dpwssd_epi32(acc, _mm256_maddubs_epi16(u, s), scale16);
+#else
+  return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), scale16));
+#endif
+}
+
+// Two int16 scales: the first for bytes 0-15 of a 32-byte run, the second for bytes 16-31.
+inline __m256i scale_pair(int16_t first, int16_t second) {
+  return _mm256_set_m128i(_mm_set1_epi16(second), _mm_set1_epi16(first));
+}
+
+// 16 bytes of packed nibbles to 32 bytes: low nibbles (values 0-15) then high nibbles (16-31).
+inline __m256i unpack_nibbles_32(const uint8_t* qs) {
+  const __m128i packed = load128(qs);
+  const __m256i both = _mm256_set_m128i(_mm_srli_epi16(packed, 4), packed);
+  return _mm256_and_si256(both, _mm256_set1_epi8(0x0F));
+}
+
+// 32 bits (little-endian bytes) to 32 bytes: 0xFF where the bit is set, 0 where not.
+inline __m256i bytes_from_bits_32(const uint8_t* bits) {
+  uint32_t x;
+  std::memcpy(&x, bits, sizeof x);
+#if defined(__AVX512BW__) && defined(__AVX512VL__)
+  return _mm256_movm_epi8(x);
+#else
+  // Byte i takes byte i / 8 of x, then keeps only bit i % 8.
+  const __m256i spread = _mm256_shuffle_epi8(
+      _mm256_set1_epi32(static_cast<int32_t>(x)),
+      _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202, 0x0101010101010101, 0x0000000000000000));
+  const __m256i bit_of_byte = _mm256_set1_epi64x(static_cast<int64_t>(0x8040201008040201ULL));
+  return _mm256_cmpeq_epi8(_mm256_and_si256(spread, bit_of_byte), bit_of_byte);
+#endif
+}
+
+// Bit `bit` (0-7) of every byte, moved to bit `to` (0-7).
+inline __m256i bit_of_bytes(__m256i v, int bit, int to) {
+  const __m256i one = _mm256_and_si256(_mm256_srli_epi16(v, bit), _mm256_set1_epi8(1));
+  return _mm256_slli_epi16(one, to);
+}
+
+}  // namespace
+}  // namespace lp

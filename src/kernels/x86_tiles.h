@@ -1,0 +1,380 @@
+#pragma once
+// The x86 tile kernels, written once with 256-bit vectors and compiled once per instruction
+// set (see x86_simd_helpers.h): the AVX-512 unit gets VNNI dot products, mask-register bit
+// expansion and twice the registers from the same source. Each kernel unpacks a weight block
+// once and takes its dot products with NT tokens (1..kMaxTileTokens), so prefill pays the
+// unpacking once per tile. Sums are exact integers per block, as in the scalar reference;
+// only the order of the float additions differs from it.
+#include "kernels/activation_quant.h"
+#include "kernels/dot_tile.h"
+#include "kernels/simd_kernels.h"
+#include "kernels/x86_simd_helpers.h"
+#include "quant/block_layouts.h"
+
+namespace lp {
+namespace {
+
+// Activation block b of token t.
+template <class Block>
+const Block& act_block(const uint8_t* act, uint64_t stride, int t, int64_t b) {
+  return reinterpret_cast<const Block*>(act + static_cast<uint64_t>(t) * stride)[b];
+}
+
+// Independent float accumulators per token: one token alone would otherwise wait on the
+// latency of one FMA chain.
+template <int NT>
+constexpr int kChains = NT == 1 ? 2 : 1;
+
+template <int NT>
+void store_sums(const __m256 (&acc)[kChains<NT>][NT], const float* extra, float* out, int64_t out_stride) {
+  for (int t = 0; t < NT; ++t) {
+    __m256 sum = acc[0][t];
+    for (int c = 1; c < kChains<NT>; ++c) sum = _mm256_add_ps(sum, acc[c][t]);
+    out[t * out_stride] = horizontal_sum(sum) + (extra ? extra[t] : 0.0f);
+  }
+}
+
+// ---- 32-value blocks against Q8_0 / Q8_1 ----
+
+// Signed weights (Q4_0, Q5_0, Q8_0): |w| against the activations with w's sign, so the
+// unsigned-by-signed byte product applies.
+template <int NT, class Block, __m256i (*unpack)(const Block&)>
+void tile_signed_q8_0(int64_t n, const uint8_t* weights, const uint8_t* act, uint64_t stride, float* out,
+                      int64_t out_stride) {
+  const auto* w = reinterpret_cast<const Block*>(weights);
+  __m256 acc[kChains<NT>][NT];
+  for (auto& chain : acc)
+    for (auto& a : chain) a = _mm256_setzero_ps();
+  for (int64_t b = 0; b < n / kQK; ++b) {
+    const __m256i q = unpack(w[b]);
+    const __m256i q_abs = _mm256_sign_epi8(q, q);
+    const float dw = fp16_to_float(w[b].d);
+    auto& chain = acc[b % kChains<NT>];
+    for (int t = 0; t < NT; ++t) {
+      const BlockQ8_0& a = act_block<BlockQ8_0>(act, stride, t, b);
+      const __m256i dot = dot_u8_s8(_mm256_setzero_si256(), q_abs, _mm256_sign_epi8(load256(a.qs), q));
+      chain[t] = _mm256_fmadd_ps(_mm256_set1_ps(dw * fp16_to_float(a.d)), _mm256_cvtepi32_ps(dot), chain[t]);
+    }
+  }
+  store_sums<NT>(acc, nullptr, out, out_stride);
+}
+
+inline __m256i unpack_q4_0(const BlockQ4_0& b) { return _mm256_sub_epi8(unpack_nibbles_32(b.qs), _mm256_set1_epi8(8)); }
+
+// Bytes whose fifth bit is clear become nibble | 0xF0 = nibble - 16 as int8.
+inline __m256i unpack_q5_0(const BlockQ5_0& b) {
+  const __m256i high_clear = _mm256_andnot_si256(bytes_from_bits_32(b.qh), _mm256_set1_epi8(static_cast<char>(0xF0)));
+  return _mm256_or_si256(unpack_nibbles_32(b.qs), high_clear);
+}
+
+inline __m256i unpack_q8_0(const BlockQ8_0& b) { return load256(b.qs); }
+
+// Unsigned weights with an offset (Q4_1, Q5_1): the offset term m * sum(x) is the
+// activation block's s, added in float per block.
+template <int NT, class Block, __m256i (*unpack)(const Block&)>
+void tile_offset_q8_1(int64_t n, const uint8_t* weights, const uint8_t* act, uint64_t stride, float* out,
+                      int64_t out_stride) {
+  const auto* w = reinterpret_cast<const Block*>(weights);
+  __m256 acc[kChains<NT>][NT];
+  for (auto& chain : acc)
+    for (auto& a : chain) a = _mm256_setzero_ps();
+  float offsets[NT] = {};
+  for (int64_t b = 0; b < n / kQK; ++b) {
+    const __m256i q = unpack(w[b]);
+    const float dw = fp16_to_float(w[b].d), m = fp16_to_float(w[b].m);
+    auto& chain = acc[b % kChains<NT>];
+    for (int t = 0; t < NT; ++t) {
+      const BlockQ8_1& a = act_block<BlockQ8_1>(act, stride, t, b);
+      const __m256i dot = dot_u8_s8(_mm256_setzero_si256(), q, load256(a.qs));
+      chain[t] = _mm256_fmadd_ps(_mm256_set1_ps(dw * fp16_to_float(a.d)), _mm256_cvtepi32_ps(dot), chain[t]);
+      offsets[t] += m * fp16_to_float(a.s);
+    }
+  }
+  store_sums<NT>(acc, offsets, out, out_stride);
+}
+
+inline __m256i unpack_q4_1(const BlockQ4_1& b) { return unpack_nibbles_32(b.qs); }
+
+inline __m256i unpack_q5_1(const BlockQ5_1& b) {
+  const __m256i fifth = _mm256_and_si256(bytes_from_bits_32(b.qh), _mm256_set1_epi8(0x10));
+  return _mm256_or_si256(unpack_nibbles_32(b.qs), fifth);
+}
+
+// ---- K-quants against Q8_K ----
+// A super-block's integer sum builds up in int32 lanes (two chains for a single token),
+// then enters the float sum scaled by d_w * d_a; offsets (mins, or the bias that makes the
+// unsigned levels signed) come from the activation's bsums through one madd per token.
+
+template <int NT>
+struct SuperBlockSums {
+  __m256i lanes[kChains<NT>][NT];
+  SuperBlockSums() {
+    for (auto& chain : lanes)
+      for (auto& l : chain) l = _mm256_setzero_si256();
+  }
+  __m256i total(int t) const {
+    __m256i sum = lanes[0][t];
+    for (int c = 1; c < kChains<NT>; ++c) sum = _mm256_add_epi32(sum, lanes[c][t]);
+    return sum;
+  }
+};
+
+inline __m256i bsums_of(const BlockQ8_K& a) { return load256(a.bsums); }
+
+// Adds 32 weight levels (unsigned, <= 63) times the activation's values [offset, offset+32)
+// with the two 16-value scales in `scales` to every token's chain `c`.
+template <int NT>
+inline void add_run(SuperBlockSums<NT>& sums, int c, __m256i levels, __m256i scales, const uint8_t* act,
+                    uint64_t stride, int64_t b, int offset) {
+  for (int t = 0; t < NT; ++t) {
+    const BlockQ8_K& a = act_block<BlockQ8_K>(act, stride, t, b);
+    sums.lanes[c][t] = scaled_dot_u8_s8(sums.lanes[c][t], levels, load256(a.qs + offset), scales);
+  }
+}
+
+template <int NT>
+void tile_q2_k(int64_t n, const uint8_t* weights, const uint8_t* act, uint64_t stride, float* out, int64_t out_stride) {
+  const auto* w = reinterpret_cast<const BlockQ2_K*>(weights);
+  __m256 acc[1][NT];
+  for (auto& a : acc[0]) a = _mm256_setzero_ps();
+  const __m256i two_bits = _mm256_set1_epi8(3);
+  for (int64_t b = 0; b < n / kQK_K; ++b) {
+    const __m128i packed = load128(w[b].scales);
+    const __m256i mins = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(packed, 4), _mm_set1_epi8(0x0F)));
+    alignas(16) uint8_t scales[16];
+    _mm_store_si128(reinterpret_cast<__m128i*>(scales), _mm_and_si128(packed, _mm_set1_epi8(0x0F)));
+    SuperBlockSums<NT> sums;
+    for (int half = 0; half < 2; ++half) {
+      const __m256i q = load256(w[b].qs + 32 * half);
+      for (int plane = 0; plane < 4; ++plane) {
+        const __m256i levels = _mm256_and_si256(_mm256_srli_epi16(q, 2 * plane), two_bits);
+        const int s = 8 * half + 2 * plane;
+        add_run<NT>(sums, plane % kChains<NT>, levels, scale_pair(scales[s], scales[s + 1]), act, stride, b,
+                    128 * half + 32 * plane);
+      }
+    }
+    const float dw = fp16_to_float(w[b].d), dmin = fp16_to_float(w[b].dmin);
+    for (int t = 0; t < NT; ++t) {
+      const BlockQ8_K& a = act_block<BlockQ8_K>(act, stride, t, b);
+      const __m256i min_sum = _mm256_madd_epi16(bsums_of(a), mins);
+      acc[0][t] = _mm256_fmadd_ps(_mm256_set1_ps(dw * a.d), _mm256_cvtepi32_ps(sums.total(t)), acc[0][t]);
+      acc[0][t] = _mm256_fnmadd_ps(_mm256_set1_ps(dmin * a.d), _mm256_cvtepi32_ps(min_sum), acc[0][t]);
+    }
+  }
+  for (int t = 0; t < NT; ++t) out[t * out_stride] = horizontal_sum(acc[0][t]);
+}
+
+// Levels l - 4 (l = 0..7 from 2 low bits and the high bit) as l, with 4 * sum(x) taken off.
+template <int NT>
+void tile_q3_k(int64_t n, const uint8_t* weights, const uint8_t* act, uint64_t stride, float* out, int64_t out_stride) {
+  const auto* w = reinterpret_cast<const BlockQ3_K*>(weights);
+  __m256 acc[1][NT];
+  for (auto& a : acc[0]) a = _mm256_setzero_ps();
+  const __m256i two_bits = _mm256_set1_epi8(3);
+  for (int64_t b = 0; b < n / kQK_K; ++b) {
+    alignas(16) int8_t scales[16];
+    unpack_scales_q3_k(w[b].scales, scales);
+    const __m256i scales16 = _mm256_cvtepi8_epi16(_mm_load_si128(reinterpret_cast<const __m128i*>(scales)));
+    const __m256i high = load256(w[b].hmask);
+    SuperBlockSums<NT> sums;
+    for (int half = 0; half < 2; ++half) {
+      const __m256i q = load256(w[b].qs + 32 * half);
+      for (int plane = 0; plane < 4; ++plane) {
+        const __m256i low = _mm256_and_si256(_mm256_srli_epi16(q, 2 * plane), two_bits);
+        const __m256i levels = _mm256_or_si256(low, bit_of_bytes(high, 4 * half + plane, 2));
+        const int s = 8 * half + 2 * plane;
+        add_run<NT>(sums, plane % kChains<NT>, levels, scale_pair(scales[s], scales[s + 1]), act, stride, b,
+                    128 * half + 32 * plane);
+      }
+    }
+    const float dw = fp16_to_float(w[b].d);
+    for (int t = 0; t < NT; ++t) {
+      const BlockQ8_K& a = act_block<BlockQ8_K>(act, stride, t, b);
+      const __m256i bias = _mm256_slli_epi32(_mm256_madd_epi16(bsums_of(a), scales16), 2);
+      const __m256i total = _mm256_sub_epi32(sums.total(t), bias);
+      acc[0][t] = _mm256_fmadd_ps(_mm256_set1_ps(dw * a.d), _mm256_cvtepi32_ps(total), acc[0][t]);
+    }
+  }
+  for (int t = 0; t < NT; ++t) out[t * out_stride] = horizontal_sum(acc[0][t]);
+}
+
+// Q4_K and Q5_K: 8 sub-blocks of 32 with 6-bit scales and mins.
+inline void unpack_q4_k_scales(const uint8_t packed[12], int16_t scales[8], __m256i& mins_per_bsum) {
+  uint8_t s[8], m[8];
+  for (int j = 0; j < 8; ++j) {
+    unpack_scale_min_k4(j, packed, s[j], m[j]);
+    scales[j] = s[j];
+  }
+  // bsums come in 16 groups of 16 values: groups 2j and 2j + 1 share min j.
+  const __m128i mins8 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(m));
+  mins_per_bsum = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(mins8, mins8));
+}
+
+template <int NT, class Block, bool kFifthBit>
+void tile_q4_q5_k(int64_t n, const uint8_t* weights, const uint8_t* act, uint64_t stride, float* out,
+                  int64_t out_stride) {
+  const auto* w = reinterpret_cast<const Block*>(weights);
+  __m256 acc[1][NT];
+  for (auto& a : acc[0]) a = _mm256_setzero_ps();
+  const __m256i nibble = _mm256_set1_epi8(0x0F);
+  for (int64_t b = 0; b < n / kQK_K; ++b) {
+    int16_t scales[8];
+    __m256i mins;
+    unpack_q4_k_scales(w[b].scales, scales, mins);
+    [[maybe_unused]] __m256i high;
+    if constexpr (kFifthBit) high = load256(w[b].qh);
+    SuperBlockSums<NT> sums;
+    for (int chunk = 0; chunk < 4; ++chunk) {
+      const __m256i q = load256(w[b].qs + 32 * chunk);
+      __m256i low = _mm256_and_si256(q, nibble);
+      __m256i upper = _mm256_and_si256(_mm256_srli_epi16(q, 4), nibble);
+      if constexpr (kFifthBit) {
+        low = _mm256_or_si256(low, bit_of_bytes(high, 2 * chunk, 4));
+        upper = _mm256_or_si256(upper, bit_of_bytes(high, 2 * chunk + 1, 4));
+      }
+      add_run<NT>(sums, 0, low, _mm256_set1_epi16(scales[2 * chunk]), act, stride, b, 64 * chunk);
+      add_run<NT>(sums, kChains<NT> - 1, upper, _mm256_set1_epi16(scales[2 * chunk + 1]), act, stride, b, 64 * chunk + 32);
+    }
+    const float dw = fp16_to_float(w[b].d), dmin = fp16_to_float(w[b].dmin);
+    for (int t = 0; t < NT; ++t) {
+      const BlockQ8_K& a = act_block<BlockQ8_K>(act, stride, t, b);
+      const __m256i min_sum = _mm256_madd_epi16(bsums_of(a), mins);
+      acc[0][t] = _mm256_fmadd_ps(_mm256_set1_ps(dw * a.d), _mm256_cvtepi32_ps(sums.total(t)), acc[0][t]);
+      acc[0][t] = _mm256_fnmadd_ps(_mm256_set1_ps(dmin * a.d), _mm256_cvtepi32_ps(min_sum), acc[0][t]);
+    }
+  }
+  for (int t = 0; t < NT; ++t) out[t * out_stride] = horizontal_sum(acc[0][t]);
+}
+
+// Levels l - 32 (l = 0..63 from 4 low and 2 high bits) as l, with 32 * sum(x) taken off.
+template <int NT>
+void tile_q6_k(int64_t n, const uint8_t* weights, const uint8_t* act, uint64_t stride, float* out, int64_t out_stride) {
+  const auto* w = reinterpret_cast<const BlockQ6_K*>(weights);
+  __m256 acc[1][NT];
+  for (auto& a : acc[0]) a = _mm256_setzero_ps();
+  const __m256i nibble = _mm256_set1_epi8(0x0F), two_bits = _mm256_set1_epi8(3);
+  for (int64_t b = 0; b < n / kQK_K; ++b) {
+    const int8_t* scales = w[b].scales;
+    const __m256i scales16 = _mm256_cvtepi8_epi16(load128(scales));
+    SuperBlockSums<NT> sums;
+    for (int half = 0; half < 2; ++half) {
+      const __m256i low_a = load256(w[b].ql + 64 * half), low_b = load256(w[b].ql + 64 * half + 32);
+      const __m256i high = load256(w[b].qh + 32 * half);
+      const __m256i low[4] = {_mm256_and_si256(low_a, nibble), _mm256_and_si256(low_b, nibble),
+                              _mm256_and_si256(_mm256_srli_epi16(low_a, 4), nibble),
+                              _mm256_and_si256(_mm256_srli_epi16(low_b, 4), nibble)};
+      for (int run = 0; run < 4; ++run) {
+        const __m256i high_bits = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(high, 2 * run), two_bits), 4);
+        const __m256i levels = _mm256_or_si256(low[run], high_bits);
+        const int s = 8 * half + 2 * run;
+        add_run<NT>(sums, run % kChains<NT>, levels, scale_pair(scales[s], scales[s + 1]), act, stride, b,
+                    128 * half + 32 * run);
+      }
+    }
+    const float dw = fp16_to_float(w[b].d);
+    for (int t = 0; t < NT; ++t) {
+      const BlockQ8_K& a = act_block<BlockQ8_K>(act, stride, t, b);
+      const __m256i bias = _mm256_slli_epi32(_mm256_madd_epi16(bsums_of(a), scales16), 5);
+      const __m256i total = _mm256_sub_epi32(sums.total(t), bias);
+      acc[0][t] = _mm256_fmadd_ps(_mm256_set1_ps(dw * a.d), _mm256_cvtepi32_ps(total), acc[0][t]);
+    }
+  }
+  for (int t = 0; t < NT; ++t) out[t * out_stride] = horizontal_sum(acc[0][t]);
+}
+
+// ---- Float weights against float32 activations ----
+
+struct F32Weights {
+  using Element = float;
+  static __m256 load8(const float* w) { return _mm256_loadu_ps(w); }
+  static float scalar(float w) { return w; }
+};
+struct F16Weights {
+  using Element = uint16_t;
+  static __m256 load8(const uint16_t* w) { return _mm256_cvtph_ps(load128(w)); }
+  static float scalar(uint16_t w) { return _cvtsh_ss(w); }
+};
+struct BF16Weights {
+  using Element = uint16_t;
+  static __m256 load8(const uint16_t* w) {
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(load128(w)), 16));
+  }
+  static float scalar(uint16_t w) {
+    const uint32_t bits = static_cast<uint32_t>(w) << 16;
+    float f;
+    std::memcpy(&f, &bits, sizeof f);
+    return f;
+  }
+};
+
+template <int NT, class Weights>
+void tile_float(int64_t n, const uint8_t* weights, const uint8_t* act, uint64_t stride, float* out, int64_t out_stride) {
+  // Independent FMA chains: 4 per token for one or two tokens, 2 per token for more.
+  constexpr int kUnroll = NT <= 2 ? 4 : 2;
+  const auto* w = reinterpret_cast<const typename Weights::Element*>(weights);
+  const float* x[NT];
+  for (int t = 0; t < NT; ++t) x[t] = reinterpret_cast<const float*>(act + static_cast<uint64_t>(t) * stride);
+  __m256 acc[kUnroll][NT];
+  for (auto& chain : acc)
+    for (auto& a : chain) a = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 8 * kUnroll <= n; i += 8 * kUnroll) {
+    for (int u = 0; u < kUnroll; ++u) {
+      const __m256 wv = Weights::load8(w + i + 8 * u);
+      for (int t = 0; t < NT; ++t) acc[u][t] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(x[t] + i + 8 * u), acc[u][t]);
+    }
+  }
+  for (; i + 8 <= n; i += 8) {
+    const __m256 wv = Weights::load8(w + i);
+    for (int t = 0; t < NT; ++t) acc[0][t] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(x[t] + i), acc[0][t]);
+  }
+  for (int t = 0; t < NT; ++t) {
+    __m256 sum = acc[0][t];
+    for (int u = 1; u < kUnroll; ++u) sum = _mm256_add_ps(sum, acc[u][t]);
+    float total = horizontal_sum(sum);
+    for (int64_t j = i; j < n; ++j) total += Weights::scalar(w[j]) * x[t][j];
+    out[t * out_stride] = total;
+  }
+}
+
+// ---- From a kernel templated on the tile width to a DotTileFn ----
+
+template <template <int> class Kernel>
+void dispatch_tile(int64_t n, const uint8_t* weights, const uint8_t* act, uint64_t stride, int n_tokens, float* out,
+                   int64_t out_stride) {
+  static_assert(kMaxTileTokens == 4);
+  switch (n_tokens) {
+    case 1: Kernel<1>::run(n, weights, act, stride, out, out_stride); break;
+    case 2: Kernel<2>::run(n, weights, act, stride, out, out_stride); break;
+    case 3: Kernel<3>::run(n, weights, act, stride, out, out_stride); break;
+    default: Kernel<4>::run(n, weights, act, stride, out, out_stride); break;
+  }
+}
+
+template <int NT> struct Q4_0Tile { static constexpr auto run = tile_signed_q8_0<NT, BlockQ4_0, unpack_q4_0>; };
+template <int NT> struct Q5_0Tile { static constexpr auto run = tile_signed_q8_0<NT, BlockQ5_0, unpack_q5_0>; };
+template <int NT> struct Q8_0Tile { static constexpr auto run = tile_signed_q8_0<NT, BlockQ8_0, unpack_q8_0>; };
+template <int NT> struct Q4_1Tile { static constexpr auto run = tile_offset_q8_1<NT, BlockQ4_1, unpack_q4_1>; };
+template <int NT> struct Q5_1Tile { static constexpr auto run = tile_offset_q8_1<NT, BlockQ5_1, unpack_q5_1>; };
+template <int NT> struct Q2_KTile { static constexpr auto run = tile_q2_k<NT>; };
+template <int NT> struct Q3_KTile { static constexpr auto run = tile_q3_k<NT>; };
+template <int NT> struct Q4_KTile { static constexpr auto run = tile_q4_q5_k<NT, BlockQ4_K, false>; };
+template <int NT> struct Q5_KTile { static constexpr auto run = tile_q4_q5_k<NT, BlockQ5_K, true>; };
+template <int NT> struct Q6_KTile { static constexpr auto run = tile_q6_k<NT>; };
+template <int NT> struct F32Tile { static constexpr auto run = tile_float<NT, F32Weights>; };
+template <int NT> struct F16Tile { static constexpr auto run = tile_float<NT, F16Weights>; };
+template <int NT> struct BF16Tile { static constexpr auto run = tile_float<NT, BF16Weights>; };
+
+// The list each instruction-set unit hands the kernel table.
+constexpr SimdTile kX86Tiles[] = {
+    {GgmlType::F32, dispatch_tile<F32Tile>},   {GgmlType::F16, dispatch_tile<F16Tile>},
+    {GgmlType::BF16, dispatch_tile<BF16Tile>}, {GgmlType::Q4_0, dispatch_tile<Q4_0Tile>},
+    {GgmlType::Q4_1, dispatch_tile<Q4_1Tile>}, {GgmlType::Q5_0, dispatch_tile<Q5_0Tile>},
+    {GgmlType::Q5_1, dispatch_tile<Q5_1Tile>}, {GgmlType::Q8_0, dispatch_tile<Q8_0Tile>},
+    {GgmlType::Q2_K, dispatch_tile<Q2_KTile>}, {GgmlType::Q3_K, dispatch_tile<Q3_KTile>},
+    {GgmlType::Q4_K, dispatch_tile<Q4_KTile>}, {GgmlType::Q5_K, dispatch_tile<Q5_KTile>},
+    {GgmlType::Q6_K, dispatch_tile<Q6_KTile>},
+};
+
+}  // namespace
+}  // namespace lp
