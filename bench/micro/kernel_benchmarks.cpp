@@ -1,0 +1,108 @@
+// Microbenchmarks of the quantized matrix products at a Qwen2.5-1.5B FFN shape (8960 rows
+// of 1536 columns): matvec (one token, decode) and matmat (64 tokens, prefill) per weight
+// type, with the best kernels and, for comparison, the scalar reference. Reports weight
+// bytes read per second and multiply-adds (2 flops each) per second.
+//
+//   build/bench/lp_kernel_benchmarks [--benchmark_filter=Q4_K]   (LP_BENCH_THREADS, default 2)
+#include <benchmark/benchmark.h>
+
+#include <cstdlib>
+#include <random>
+#include <vector>
+
+#include "core/ggml_types.h"
+#include "core/thread_pool.h"
+#include "kernels/kernel_table.h"
+#include "kernels/matmul.h"
+
+namespace lp {
+namespace {
+
+constexpr int64_t kCols = 1536, kRows = 8960;
+
+unsigned bench_threads() {
+  const char* value = std::getenv("LP_BENCH_THREADS");
+  return value ? static_cast<unsigned>(std::atoi(value)) : 2u;
+}
+
+ThreadPool& pool() {
+  static ThreadPool p(bench_threads());
+  return p;
+}
+
+// A weight matrix of `type`: 64 distinct rows quantized with the tool's quantizer, repeated
+// (quantizing 13.8M values per type would dominate the run; the bytes read are the same).
+struct BenchWeights {
+  std::vector<uint8_t> bytes;
+  WeightMatrix matrix;
+};
+
+const BenchWeights& weights_of(GgmlType type) {
+  static std::vector<std::pair<GgmlType, BenchWeights*>> cache;
+  for (auto& [t, w] : cache)
+    if (t == type) return *w;
+  auto* w = new BenchWeights;
+  const uint64_t row_bytes = *ggml_row_bytes(type, kCols);
+  std::mt19937 rng(1);
+  std::normal_distribution<float> normal(0.0f, 0.02f);
+  std::vector<float> row(kCols);
+  std::vector<uint8_t> distinct(row_bytes * 64);
+  for (int r = 0; r < 64; ++r) {
+    for (auto& v : row) v = normal(rng);
+    ggml_type_traits(type).quantize(row.data(), distinct.data() + r * row_bytes, kCols, nullptr);
+  }
+  w->bytes.resize(row_bytes * kRows);
+  for (int64_t r = 0; r < kRows; ++r)
+    std::copy_n(distinct.data() + (r % 64) * row_bytes, row_bytes, w->bytes.data() + r * row_bytes);
+  w->matrix = WeightMatrix{type, kCols, kRows, row_bytes, w->bytes.data()};
+  cache.emplace_back(type, w);
+  return *w;
+}
+
+void run_matmul(benchmark::State& state, GgmlType type, int64_t tokens, KernelIsa isa) {
+  const BenchWeights& w = weights_of(type);
+  std::vector<float> x(static_cast<size_t>(kCols * tokens)), y(static_cast<size_t>(kRows * tokens));
+  std::mt19937 rng(2);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  for (auto& v : x) v = normal(rng);
+  const KernelIsa before = active_kernel_isa();
+  set_kernel_isa(isa);
+  for (auto _ : state) {
+    matmul(w.matrix, x.data(), tokens, y.data(), pool());
+    benchmark::DoNotOptimize(y.data());
+  }
+  set_kernel_isa(before);
+  state.SetLabel(kernel_isa_name(std::min(isa, best_kernel_isa())));
+  const double iterations = static_cast<double>(state.iterations());
+  state.counters["GB/s"] = benchmark::Counter(iterations * static_cast<double>(w.bytes.size()) / 1e9,
+                                              benchmark::Counter::kIsRate);
+  state.counters["GFLOP/s"] = benchmark::Counter(iterations * 2.0 * kCols * kRows * static_cast<double>(tokens) / 1e9,
+                                                 benchmark::Counter::kIsRate);
+}
+
+const GgmlType kTypes[] = {GgmlType::Q4_0, GgmlType::Q4_1, GgmlType::Q5_0, GgmlType::Q5_1, GgmlType::Q8_0,
+                           GgmlType::Q2_K, GgmlType::Q3_K, GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K,
+                           GgmlType::F16,  GgmlType::BF16, GgmlType::F32};
+
+[[maybe_unused]] const bool registered = [] {
+  for (const GgmlType type : kTypes) {
+    const std::string name(ggml_type_traits(type).name);
+    benchmark::RegisterBenchmark(("matvec/" + name).c_str(), run_matmul, type, int64_t{1}, KernelIsa::Avx512)
+        ->Unit(benchmark::kMicrosecond)->UseRealTime();
+    benchmark::RegisterBenchmark(("matmat64/" + name).c_str(), run_matmul, type, int64_t{64}, KernelIsa::Avx512)
+        ->Unit(benchmark::kMillisecond)->UseRealTime();
+  }
+  for (const GgmlType type : {GgmlType::Q4_0, GgmlType::Q4_K, GgmlType::Q6_K, GgmlType::Q8_0}) {
+    const std::string name(ggml_type_traits(type).name);
+    benchmark::RegisterBenchmark(("matvec_avx2/" + name).c_str(), run_matmul, type, int64_t{1}, KernelIsa::Avx2)
+        ->Unit(benchmark::kMicrosecond)->UseRealTime();
+    benchmark::RegisterBenchmark(("matvec_scalar/" + name).c_str(), run_matmul, type, int64_t{1}, KernelIsa::Scalar)
+        ->Unit(benchmark::kMicrosecond)->UseRealTime();
+  }
+  return true;
+}();
+
+}  // namespace
+}  // namespace lp
+
+BENCHMARK_MAIN();
