@@ -6,8 +6,9 @@
 
 namespace lp {
 
-// The most tokens one kernel call takes.
-constexpr int kMaxTileTokens = 4;
+// The most tokens one kernel call takes (a kernel may split them into smaller tiles when its
+// instruction set has too few registers for eight tokens' accumulators).
+constexpr int kMaxTileTokens = 8;
 
 // out[t * out_stride] = dot(weight row, activation row t) for t < n_tokens (1..kMaxTileTokens).
 // `weights` is one row of n values in the weight type; activation row t starts at

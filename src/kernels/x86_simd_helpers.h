@@ -45,9 +45,13 @@ inline __m256i scaled_dot_u8_s8(__m256i acc, __m256i u, __m256i s, __m256i scale
 #endif
 }
 
-// Two int16 scales: the first for bytes 0-15 of a 32-byte run, the second for bytes 16-31.
-inline __m256i scale_pair(int16_t first, int16_t second) {
-  return _mm256_set_m128i(_mm_set1_epi16(second), _mm_set1_epi16(first));
+// Scales s and s + 1 (s even) of the sixteen int16 in `scales16`, spread for a 32-byte run:
+// scale s for bytes 0-15, scale s + 1 for bytes 16-31. Two shuffles, no scalar work.
+inline __m256i scale_pair(__m256i scales16, int s) {
+  const __m256i both = _mm256_permutevar8x32_epi32(scales16, _mm256_set1_epi32(s / 2));
+  const __m256i spread = _mm256_set_epi8(3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2,  //
+                                         1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0);
+  return _mm256_shuffle_epi8(both, spread);
 }
 
 // 16 bytes of packed nibbles to 32 bytes: low nibbles (values 0-15) then high nibbles (16-31).

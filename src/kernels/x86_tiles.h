@@ -7,6 +7,7 @@
 // only the order of the float additions differs from it.
 #include "kernels/activation_quant.h"
 #include "kernels/dot_tile.h"
+#include "kernels/kquant_scales.h"
 #include "kernels/simd_kernels.h"
 #include "kernels/x86_simd_helpers.h"
 #include "quant/block_layouts.h"
@@ -25,6 +26,19 @@ const Block& act_block(const uint8_t* act, uint64_t stride, int t, int64_t b) {
 template <int NT>
 constexpr int kChains = NT == 1 ? 2 : 1;
 
+// K-quant integer sums: each 256-value block chains eight multiply-adds per token, so two
+// chains per token while the registers allow it.
+template <int NT>
+constexpr int kIntChains = NT <= 4 ? 2 : 1;
+
+// The widest tile one kernel instance takes: AVX-512's 32 vector registers hold eight
+// tokens' accumulators, AVX2's 16 hold four.
+#ifdef __AVX512F__
+constexpr int kNativeTileTokens = 8;
+#else
+constexpr int kNativeTileTokens = 4;
+#endif
+
 template <int NT>
 void store_sums(const __m256 (&acc)[kChains<NT>][NT], const float* extra, float* out, int64_t out_stride) {
   for (int t = 0; t < NT; ++t) {
@@ -32,6 +46,18 @@ void store_sums(const __m256 (&acc)[kChains<NT>][NT], const float* extra, float*
     for (int c = 1; c < kChains<NT>; ++c) sum = _mm256_add_ps(sum, acc[c][t]);
     out[t * out_stride] = horizontal_sum(sum) + (extra ? extra[t] : 0.0f);
   }
+}
+
+// Runs step(b, chain) over blocks, even blocks on the first chain and odd ones on the last,
+// written out so the chains stay in registers.
+template <int NT, class Step>
+inline void for_each_block_pair(int64_t blocks, __m256 (&acc)[kChains<NT>][NT], const Step& step) {
+  int64_t b = 0;
+  for (; b + 1 < blocks; b += 2) {
+    step(b, acc[0]);
+    step(b + 1, acc[kChains<NT> - 1]);
+  }
+  if (b < blocks) step(b, acc[0]);
 }
 
 // ---- 32-value blocks against Q8_0 / Q8_1 ----
@@ -45,17 +71,17 @@ void tile_signed_q8_0(int64_t n, const uint8_t* weights, const uint8_t* act, uin
   __m256 acc[kChains<NT>][NT];
   for (auto& chain : acc)
     for (auto& a : chain) a = _mm256_setzero_ps();
-  for (int64_t b = 0; b < n / kQK; ++b) {
+  const auto step = [&](int64_t b, __m256(&chain)[NT]) {
     const __m256i q = unpack(w[b]);
     const __m256i q_abs = _mm256_sign_epi8(q, q);
     const float dw = fp16_to_float(w[b].d);
-    auto& chain = acc[b % kChains<NT>];
     for (int t = 0; t < NT; ++t) {
       const BlockQ8_0& a = act_block<BlockQ8_0>(act, stride, t, b);
       const __m256i dot = dot_u8_s8(_mm256_setzero_si256(), q_abs, _mm256_sign_epi8(load256(a.qs), q));
       chain[t] = _mm256_fmadd_ps(_mm256_set1_ps(dw * fp16_to_float(a.d)), _mm256_cvtepi32_ps(dot), chain[t]);
     }
-  }
+  };
+  for_each_block_pair<NT>(n / kQK, acc, step);
   store_sums<NT>(acc, nullptr, out, out_stride);
 }
 
@@ -79,17 +105,17 @@ void tile_offset_q8_1(int64_t n, const uint8_t* weights, const uint8_t* act, uin
   for (auto& chain : acc)
     for (auto& a : chain) a = _mm256_setzero_ps();
   float offsets[NT] = {};
-  for (int64_t b = 0; b < n / kQK; ++b) {
+  const auto step = [&](int64_t b, __m256(&chain)[NT]) {
     const __m256i q = unpack(w[b]);
     const float dw = fp16_to_float(w[b].d), m = fp16_to_float(w[b].m);
-    auto& chain = acc[b % kChains<NT>];
     for (int t = 0; t < NT; ++t) {
       const BlockQ8_1& a = act_block<BlockQ8_1>(act, stride, t, b);
       const __m256i dot = dot_u8_s8(_mm256_setzero_si256(), q, load256(a.qs));
       chain[t] = _mm256_fmadd_ps(_mm256_set1_ps(dw * fp16_to_float(a.d)), _mm256_cvtepi32_ps(dot), chain[t]);
       offsets[t] += m * fp16_to_float(a.s);
     }
-  }
+  };
+  for_each_block_pair<NT>(n / kQK, acc, step);
   store_sums<NT>(acc, offsets, out, out_stride);
 }
 
@@ -107,14 +133,15 @@ inline __m256i unpack_q5_1(const BlockQ5_1& b) {
 
 template <int NT>
 struct SuperBlockSums {
-  __m256i lanes[kChains<NT>][NT];
+  static constexpr int kChainCount = kIntChains<NT>;
+  __m256i lanes[kChainCount][NT];
   SuperBlockSums() {
     for (auto& chain : lanes)
       for (auto& l : chain) l = _mm256_setzero_si256();
   }
   __m256i total(int t) const {
     __m256i sum = lanes[0][t];
-    for (int c = 1; c < kChains<NT>; ++c) sum = _mm256_add_epi32(sum, lanes[c][t]);
+    for (int c = 1; c < kChainCount; ++c) sum = _mm256_add_epi32(sum, lanes[c][t]);
     return sum;
   }
 };
@@ -141,15 +168,14 @@ void tile_q2_k(int64_t n, const uint8_t* weights, const uint8_t* act, uint64_t s
   for (int64_t b = 0; b < n / kQK_K; ++b) {
     const __m128i packed = load128(w[b].scales);
     const __m256i mins = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(packed, 4), _mm_set1_epi8(0x0F)));
-    alignas(16) uint8_t scales[16];
-    _mm_store_si128(reinterpret_cast<__m128i*>(scales), _mm_and_si128(packed, _mm_set1_epi8(0x0F)));
+    const __m256i scales = _mm256_cvtepu8_epi16(_mm_and_si128(packed, _mm_set1_epi8(0x0F)));
     SuperBlockSums<NT> sums;
     for (int half = 0; half < 2; ++half) {
       const __m256i q = load256(w[b].qs + 32 * half);
       for (int plane = 0; plane < 4; ++plane) {
         const __m256i levels = _mm256_and_si256(_mm256_srli_epi16(q, 2 * plane), two_bits);
         const int s = 8 * half + 2 * plane;
-        add_run<NT>(sums, plane % kChains<NT>, levels, scale_pair(scales[s], scales[s + 1]), act, stride, b,
+        add_run<NT>(sums, plane % kIntChains<NT>, levels, scale_pair(scales, s), act, stride, b,
                     128 * half + 32 * plane);
       }
     }
@@ -173,7 +199,7 @@ void tile_q3_k(int64_t n, const uint8_t* weights, const uint8_t* act, uint64_t s
   const __m256i two_bits = _mm256_set1_epi8(3);
   for (int64_t b = 0; b < n / kQK_K; ++b) {
     alignas(16) int8_t scales[16];
-    unpack_scales_q3_k(w[b].scales, scales);
+    unpack_scales_q3_k_fast(w[b].scales, scales);
     const __m256i scales16 = _mm256_cvtepi8_epi16(_mm_load_si128(reinterpret_cast<const __m128i*>(scales)));
     const __m256i high = load256(w[b].hmask);
     SuperBlockSums<NT> sums;
@@ -183,7 +209,7 @@ void tile_q3_k(int64_t n, const uint8_t* weights, const uint8_t* act, uint64_t s
         const __m256i low = _mm256_and_si256(_mm256_srli_epi16(q, 2 * plane), two_bits);
         const __m256i levels = _mm256_or_si256(low, bit_of_bytes(high, 4 * half + plane, 2));
         const int s = 8 * half + 2 * plane;
-        add_run<NT>(sums, plane % kChains<NT>, levels, scale_pair(scales[s], scales[s + 1]), act, stride, b,
+        add_run<NT>(sums, plane % kIntChains<NT>, levels, scale_pair(scales16, s), act, stride, b,
                     128 * half + 32 * plane);
       }
     }
@@ -199,12 +225,9 @@ void tile_q3_k(int64_t n, const uint8_t* weights, const uint8_t* act, uint64_t s
 }
 
 // Q4_K and Q5_K: 8 sub-blocks of 32 with 6-bit scales and mins.
-inline void unpack_q4_k_scales(const uint8_t packed[12], int16_t scales[8], __m256i& mins_per_bsum) {
-  uint8_t s[8], m[8];
-  for (int j = 0; j < 8; ++j) {
-    unpack_scale_min_k4(j, packed, s[j], m[j]);
-    scales[j] = s[j];
-  }
+inline void unpack_q4_k_scales(const uint8_t packed[12], uint8_t scales[8], __m256i& mins_per_bsum) {
+  uint8_t m[8];
+  unpack_scales_mins_k4_fast(packed, scales, m);
   // bsums come in 16 groups of 16 values: groups 2j and 2j + 1 share min j.
   const __m128i mins8 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(m));
   mins_per_bsum = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(mins8, mins8));
@@ -218,7 +241,7 @@ void tile_q4_q5_k(int64_t n, const uint8_t* weights, const uint8_t* act, uint64_
   for (auto& a : acc[0]) a = _mm256_setzero_ps();
   const __m256i nibble = _mm256_set1_epi8(0x0F);
   for (int64_t b = 0; b < n / kQK_K; ++b) {
-    int16_t scales[8];
+    uint8_t scales[8];
     __m256i mins;
     unpack_q4_k_scales(w[b].scales, scales, mins);
     [[maybe_unused]] __m256i high;
@@ -233,7 +256,7 @@ void tile_q4_q5_k(int64_t n, const uint8_t* weights, const uint8_t* act, uint64_
         upper = _mm256_or_si256(upper, bit_of_bytes(high, 2 * chunk + 1, 4));
       }
       add_run<NT>(sums, 0, low, _mm256_set1_epi16(scales[2 * chunk]), act, stride, b, 64 * chunk);
-      add_run<NT>(sums, kChains<NT> - 1, upper, _mm256_set1_epi16(scales[2 * chunk + 1]), act, stride, b, 64 * chunk + 32);
+      add_run<NT>(sums, kIntChains<NT> - 1, upper, _mm256_set1_epi16(scales[2 * chunk + 1]), act, stride, b, 64 * chunk + 32);
     }
     const float dw = fp16_to_float(w[b].d), dmin = fp16_to_float(w[b].dmin);
     for (int t = 0; t < NT; ++t) {
@@ -254,8 +277,7 @@ void tile_q6_k(int64_t n, const uint8_t* weights, const uint8_t* act, uint64_t s
   for (auto& a : acc[0]) a = _mm256_setzero_ps();
   const __m256i nibble = _mm256_set1_epi8(0x0F), two_bits = _mm256_set1_epi8(3);
   for (int64_t b = 0; b < n / kQK_K; ++b) {
-    const int8_t* scales = w[b].scales;
-    const __m256i scales16 = _mm256_cvtepi8_epi16(load128(scales));
+    const __m256i scales16 = _mm256_cvtepi8_epi16(load128(w[b].scales));
     SuperBlockSums<NT> sums;
     for (int half = 0; half < 2; ++half) {
       const __m256i low_a = load256(w[b].ql + 64 * half), low_b = load256(w[b].ql + 64 * half + 32);
@@ -267,7 +289,7 @@ void tile_q6_k(int64_t n, const uint8_t* weights, const uint8_t* act, uint64_t s
         const __m256i high_bits = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(high, 2 * run), two_bits), 4);
         const __m256i levels = _mm256_or_si256(low[run], high_bits);
         const int s = 8 * half + 2 * run;
-        add_run<NT>(sums, run % kChains<NT>, levels, scale_pair(scales[s], scales[s + 1]), act, stride, b,
+        add_run<NT>(sums, run % kIntChains<NT>, levels, scale_pair(scales16, s), act, stride, b,
                     128 * half + 32 * run);
       }
     }
@@ -339,15 +361,31 @@ void tile_float(int64_t n, const uint8_t* weights, const uint8_t* act, uint64_t 
 
 // ---- From a kernel templated on the tile width to a DotTileFn ----
 
+template <template <int> class Kernel, int NT>
+void run_if_native(int64_t n, const uint8_t* weights, const uint8_t* act, uint64_t stride, float* out,
+                   int64_t out_stride) {
+  if constexpr (NT <= kNativeTileTokens) Kernel<NT>::run(n, weights, act, stride, out, out_stride);
+}
+
 template <template <int> class Kernel>
 void dispatch_tile(int64_t n, const uint8_t* weights, const uint8_t* act, uint64_t stride, int n_tokens, float* out,
                    int64_t out_stride) {
-  static_assert(kMaxTileTokens == 4);
-  switch (n_tokens) {
-    case 1: Kernel<1>::run(n, weights, act, stride, out, out_stride); break;
-    case 2: Kernel<2>::run(n, weights, act, stride, out, out_stride); break;
-    case 3: Kernel<3>::run(n, weights, act, stride, out, out_stride); break;
-    default: Kernel<4>::run(n, weights, act, stride, out, out_stride); break;
+  static_assert(kMaxTileTokens == 8);
+  while (n_tokens > 0) {
+    const int tokens = n_tokens < kNativeTileTokens ? n_tokens : kNativeTileTokens;
+    switch (tokens) {
+      case 1: run_if_native<Kernel, 1>(n, weights, act, stride, out, out_stride); break;
+      case 2: run_if_native<Kernel, 2>(n, weights, act, stride, out, out_stride); break;
+      case 3: run_if_native<Kernel, 3>(n, weights, act, stride, out, out_stride); break;
+      case 4: run_if_native<Kernel, 4>(n, weights, act, stride, out, out_stride); break;
+      case 5: run_if_native<Kernel, 5>(n, weights, act, stride, out, out_stride); break;
+      case 6: run_if_native<Kernel, 6>(n, weights, act, stride, out, out_stride); break;
+      case 7: run_if_native<Kernel, 7>(n, weights, act, stride, out, out_stride); break;
+      default: run_if_native<Kernel, 8>(n, weights, act, stride, out, out_stride); break;
+    }
+    n_tokens -= tokens;
+    act += static_cast<uint64_t>(tokens) * stride;
+    out += tokens * out_stride;
   }
 }
 

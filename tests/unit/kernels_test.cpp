@@ -15,6 +15,7 @@
 #include "core/thread_pool.h"
 #include "kernels/activation_quant.h"
 #include "kernels/kernel_table.h"
+#include "kernels/kquant_scales.h"
 #include "kernels/matmul.h"
 #include "quant/block_layouts.h"
 
@@ -164,6 +165,27 @@ TEST(KernelActivations, Q8_0AndQ8_1RoundToNearestStep) {
       sum += blocks[b].qs[j];
     }
     EXPECT_NEAR(f16_to_f32(blocks[b].s), d * sum, std::fabs(d * sum) * 1e-3 + 1e-6);
+  }
+}
+
+TEST(KernelScales, WordUnpackersEqualTheByteReference) {
+  std::mt19937 rng(5);
+  std::uniform_int_distribution<int> byte(0, 255);
+  for (int trial = 0; trial < 1000; ++trial) {
+    uint8_t packed[12];
+    for (auto& b : packed) b = static_cast<uint8_t>(byte(rng));
+    uint8_t scales[8], mins[8];
+    unpack_scales_mins_k4_fast(packed, scales, mins);
+    for (int j = 0; j < 8; ++j) {
+      uint8_t s, m;
+      unpack_scale_min_k4(j, packed, s, m);
+      ASSERT_EQ(scales[j], s) << j;
+      ASSERT_EQ(mins[j], m) << j;
+    }
+    int8_t fast[16], reference[16];
+    unpack_scales_q3_k_fast(packed, fast);
+    unpack_scales_q3_k(packed, reference);
+    for (int j = 0; j < 16; ++j) ASSERT_EQ(fast[j], reference[j]) << j;
   }
 }
 
