@@ -174,7 +174,7 @@ void run_quantize(const QuantizeArgs& a) {
 void add_quantize_command(CLI::App& app) {
   auto a = std::make_shared<QuantizeArgs>();
   auto* cmd = app.add_subcommand("quantize", "Quantize a model to one or more GGUF files (llama.cpp-compatible mixtures)");
-  cmd->add_option("source", a->source, "GGUF file (F32/F16/BF16 or any readable type) or Hugging Face directory (llama, qwen2, qwen3)")->required();
+  cmd->add_option("source", a->source, "GGUF file (F32/F16/BF16 or any readable type) or Hugging Face directory (llama, qwen2, qwen3, qwen3_moe, gemma3, phi3)")->required();
   cmd->add_option("--method,-m", a->methods, "File type(s), comma-separated: Q4_K_M,Q5_K_M,... (read once, written each)")
       ->required();
   cmd->add_option("--format", a->format, "Output format")->default_val("gguf");
