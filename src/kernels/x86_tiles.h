@@ -31,12 +31,14 @@ constexpr int kChains = NT == 1 ? 2 : 1;
 template <int NT>
 constexpr int kIntChains = NT <= 4 ? 2 : 1;
 
-// The widest tile one kernel instance takes: AVX-512's 32 vector registers hold eight
-// tokens' accumulators, AVX2's 16 hold four.
+// The widest tile one kernel instance takes. Four tokens everywhere; eight on AVX-512 (32
+// vector registers) for the K-quants whose unpacked weights are few registers (Q2_K, Q4_K,
+// Q6_K: measured faster there, while Q3_K, Q5_K, the 32-value types and floats spill).
+constexpr int kNarrowTile = 4;
 #ifdef __AVX512F__
-constexpr int kNativeTileTokens = 8;
+constexpr int kWideTile = 8;
 #else
-constexpr int kNativeTileTokens = 4;
+constexpr int kWideTile = 4;
 #endif
 
 template <int NT>
@@ -198,9 +200,10 @@ void tile_q3_k(int64_t n, const uint8_t* weights, const uint8_t* act, uint64_t s
   for (auto& a : acc[0]) a = _mm256_setzero_ps();
   const __m256i two_bits = _mm256_set1_epi8(3);
   for (int64_t b = 0; b < n / kQK_K; ++b) {
-    alignas(16) int8_t scales[16];
-    unpack_scales_q3_k_fast(w[b].scales, scales);
-    const __m256i scales16 = _mm256_cvtepi8_epi16(_mm_load_si128(reinterpret_cast<const __m128i*>(scales)));
+    const Q3KScaleWords words = unpack_scales_q3_k_words(w[b].scales);
+    const __m128i scales8 = _mm_set_epi32(static_cast<int>(words.words[3]), static_cast<int>(words.words[2]),
+                                          static_cast<int>(words.words[1]), static_cast<int>(words.words[0]));
+    const __m256i scales16 = _mm256_cvtepi8_epi16(scales8);
     const __m256i high = load256(w[b].hmask);
     SuperBlockSums<NT> sums;
     for (int half = 0; half < 2; ++half) {
@@ -224,13 +227,22 @@ void tile_q3_k(int64_t n, const uint8_t* weights, const uint8_t* act, uint64_t s
   for (int t = 0; t < NT; ++t) out[t * out_stride] = horizontal_sum(acc[0][t]);
 }
 
-// Q4_K and Q5_K: 8 sub-blocks of 32 with 6-bit scales and mins.
-inline void unpack_q4_k_scales(const uint8_t packed[12], uint8_t scales[8], __m256i& mins_per_bsum) {
-  uint8_t m[8];
-  unpack_scales_mins_k4_fast(packed, scales, m);
-  // bsums come in 16 groups of 16 values: groups 2j and 2j + 1 share min j.
-  const __m128i mins8 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(m));
+// Q4_K and Q5_K: 8 sub-blocks of 32 with 6-bit scales and mins. Scales come back as eight
+// int16 (a vector to broadcast from), mins spread to the 16 bsums: groups 2j and 2j + 1 of
+// 16 values share min j.
+inline void unpack_q4_k_scales(const uint8_t packed[12], __m128i& scales16, __m256i& mins_per_bsum) {
+  const ScaleMinWords words = unpack_scales_mins_k4_words(packed);
+  const __m128i bytes = _mm_set_epi32(static_cast<int>(words.mins_high), static_cast<int>(words.mins_low),
+                                      static_cast<int>(words.scales_high), static_cast<int>(words.scales_low));
+  scales16 = _mm_cvtepu8_epi16(bytes);
+  const __m128i mins8 = _mm_unpackhi_epi64(bytes, bytes);
   mins_per_bsum = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(mins8, mins8));
+}
+
+// Scale j (0-7) of eight int16 in every int16 of a vector.
+inline __m256i broadcast_scale(__m128i scales16, int j) {
+  const __m128i pair = _mm_shuffle_epi8(scales16, _mm_set1_epi16(static_cast<int16_t>((2 * j) | ((2 * j + 1) << 8))));
+  return _mm256_broadcastsi128_si256(pair);
 }
 
 template <int NT, class Block, bool kFifthBit>
@@ -241,7 +253,7 @@ void tile_q4_q5_k(int64_t n, const uint8_t* weights, const uint8_t* act, uint64_
   for (auto& a : acc[0]) a = _mm256_setzero_ps();
   const __m256i nibble = _mm256_set1_epi8(0x0F);
   for (int64_t b = 0; b < n / kQK_K; ++b) {
-    uint8_t scales[8];
+    __m128i scales;
     __m256i mins;
     unpack_q4_k_scales(w[b].scales, scales, mins);
     [[maybe_unused]] __m256i high;
@@ -255,8 +267,8 @@ void tile_q4_q5_k(int64_t n, const uint8_t* weights, const uint8_t* act, uint64_
         low = _mm256_or_si256(low, bit_of_bytes(high, 2 * chunk, 4));
         upper = _mm256_or_si256(upper, bit_of_bytes(high, 2 * chunk + 1, 4));
       }
-      add_run<NT>(sums, 0, low, _mm256_set1_epi16(scales[2 * chunk]), act, stride, b, 64 * chunk);
-      add_run<NT>(sums, kIntChains<NT> - 1, upper, _mm256_set1_epi16(scales[2 * chunk + 1]), act, stride, b, 64 * chunk + 32);
+      add_run<NT>(sums, 0, low, broadcast_scale(scales, 2 * chunk), act, stride, b, 64 * chunk);
+      add_run<NT>(sums, kIntChains<NT> - 1, upper, broadcast_scale(scales, 2 * chunk + 1), act, stride, b, 64 * chunk + 32);
     }
     const float dw = fp16_to_float(w[b].d), dmin = fp16_to_float(w[b].dmin);
     for (int t = 0; t < NT; ++t) {
@@ -361,27 +373,28 @@ void tile_float(int64_t n, const uint8_t* weights, const uint8_t* act, uint64_t 
 
 // ---- From a kernel templated on the tile width to a DotTileFn ----
 
-template <template <int> class Kernel, int NT>
-void run_if_native(int64_t n, const uint8_t* weights, const uint8_t* act, uint64_t stride, float* out,
+template <template <int> class Kernel, int kWidest, int NT>
+void run_if_within(int64_t n, const uint8_t* weights, const uint8_t* act, uint64_t stride, float* out,
                    int64_t out_stride) {
-  if constexpr (NT <= kNativeTileTokens) Kernel<NT>::run(n, weights, act, stride, out, out_stride);
+  if constexpr (NT <= kWidest) Kernel<NT>::run(n, weights, act, stride, out, out_stride);
 }
 
-template <template <int> class Kernel>
+// Splits n_tokens into tiles of at most kWidest and runs the kernel instance of each width.
+template <template <int> class Kernel, int kWidest>
 void dispatch_tile(int64_t n, const uint8_t* weights, const uint8_t* act, uint64_t stride, int n_tokens, float* out,
                    int64_t out_stride) {
-  static_assert(kMaxTileTokens == 8);
+  static_assert(kMaxTileTokens == 8 && kWidest <= kMaxTileTokens);
   while (n_tokens > 0) {
-    const int tokens = n_tokens < kNativeTileTokens ? n_tokens : kNativeTileTokens;
+    const int tokens = n_tokens < kWidest ? n_tokens : kWidest;
     switch (tokens) {
-      case 1: run_if_native<Kernel, 1>(n, weights, act, stride, out, out_stride); break;
-      case 2: run_if_native<Kernel, 2>(n, weights, act, stride, out, out_stride); break;
-      case 3: run_if_native<Kernel, 3>(n, weights, act, stride, out, out_stride); break;
-      case 4: run_if_native<Kernel, 4>(n, weights, act, stride, out, out_stride); break;
-      case 5: run_if_native<Kernel, 5>(n, weights, act, stride, out, out_stride); break;
-      case 6: run_if_native<Kernel, 6>(n, weights, act, stride, out, out_stride); break;
-      case 7: run_if_native<Kernel, 7>(n, weights, act, stride, out, out_stride); break;
-      default: run_if_native<Kernel, 8>(n, weights, act, stride, out, out_stride); break;
+      case 1: run_if_within<Kernel, kWidest, 1>(n, weights, act, stride, out, out_stride); break;
+      case 2: run_if_within<Kernel, kWidest, 2>(n, weights, act, stride, out, out_stride); break;
+      case 3: run_if_within<Kernel, kWidest, 3>(n, weights, act, stride, out, out_stride); break;
+      case 4: run_if_within<Kernel, kWidest, 4>(n, weights, act, stride, out, out_stride); break;
+      case 5: run_if_within<Kernel, kWidest, 5>(n, weights, act, stride, out, out_stride); break;
+      case 6: run_if_within<Kernel, kWidest, 6>(n, weights, act, stride, out, out_stride); break;
+      case 7: run_if_within<Kernel, kWidest, 7>(n, weights, act, stride, out, out_stride); break;
+      default: run_if_within<Kernel, kWidest, 8>(n, weights, act, stride, out, out_stride); break;
     }
     n_tokens -= tokens;
     act += static_cast<uint64_t>(tokens) * stride;
@@ -405,13 +418,13 @@ template <int NT> struct BF16Tile { static constexpr auto run = tile_float<NT, B
 
 // The list each instruction-set unit hands the kernel table.
 constexpr SimdTile kX86Tiles[] = {
-    {GgmlType::F32, dispatch_tile<F32Tile>},   {GgmlType::F16, dispatch_tile<F16Tile>},
-    {GgmlType::BF16, dispatch_tile<BF16Tile>}, {GgmlType::Q4_0, dispatch_tile<Q4_0Tile>},
-    {GgmlType::Q4_1, dispatch_tile<Q4_1Tile>}, {GgmlType::Q5_0, dispatch_tile<Q5_0Tile>},
-    {GgmlType::Q5_1, dispatch_tile<Q5_1Tile>}, {GgmlType::Q8_0, dispatch_tile<Q8_0Tile>},
-    {GgmlType::Q2_K, dispatch_tile<Q2_KTile>}, {GgmlType::Q3_K, dispatch_tile<Q3_KTile>},
-    {GgmlType::Q4_K, dispatch_tile<Q4_KTile>}, {GgmlType::Q5_K, dispatch_tile<Q5_KTile>},
-    {GgmlType::Q6_K, dispatch_tile<Q6_KTile>},
+    {GgmlType::F32, dispatch_tile<F32Tile, kNarrowTile>},   {GgmlType::F16, dispatch_tile<F16Tile, kNarrowTile>},
+    {GgmlType::BF16, dispatch_tile<BF16Tile, kNarrowTile>}, {GgmlType::Q4_0, dispatch_tile<Q4_0Tile, kNarrowTile>},
+    {GgmlType::Q4_1, dispatch_tile<Q4_1Tile, kNarrowTile>}, {GgmlType::Q5_0, dispatch_tile<Q5_0Tile, kNarrowTile>},
+    {GgmlType::Q5_1, dispatch_tile<Q5_1Tile, kNarrowTile>}, {GgmlType::Q8_0, dispatch_tile<Q8_0Tile, kNarrowTile>},
+    {GgmlType::Q2_K, dispatch_tile<Q2_KTile, kWideTile>}, {GgmlType::Q3_K, dispatch_tile<Q3_KTile, kNarrowTile>},
+    {GgmlType::Q4_K, dispatch_tile<Q4_KTile, kWideTile>}, {GgmlType::Q5_K, dispatch_tile<Q5_KTile, kNarrowTile>},
+    {GgmlType::Q6_K, dispatch_tile<Q6_KTile, kWideTile>},
 };
 
 }  // namespace
