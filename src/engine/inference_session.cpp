@@ -18,6 +18,11 @@ RopeSettings global_rope(const ModelHParams& h, const ModelWeights& w) {
   s.freq_factors = w.rope_factors;
   s.neox = h.info->rope_neox;
   if (h.rope_scaling.type == "linear" && h.rope_scaling.factor > 0) s.position_scale = h.rope_scaling.factor;
+  if (h.rope_scaling.type == "yarn" && h.rope_scaling.factor > 1.0) {
+    s.yarn_factor = h.rope_scaling.factor;
+    s.yarn_original_context = h.rope_scaling.original_context_length > 0 ? h.rope_scaling.original_context_length : h.context_length;
+    s.attn_factor = 0.1 * std::log(h.rope_scaling.factor) + 1.0;
+  }
   if (h.rope_scaling.type == "longrope" && h.rope_scaling.original_context_length > 0 &&
       h.context_length > h.rope_scaling.original_context_length) {
     // Phi-3 long-context models scale attention by sqrt(1 + ln(factor) / ln(original length)).

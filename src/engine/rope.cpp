@@ -1,17 +1,46 @@
 #include "engine/rope.h"
 
+#include <algorithm>
 #include <cmath>
+#include <numbers>
 
 namespace lp {
 
 // Frequencies and angles are rounded to float32 where transformers computes in float32, so
 // our positions rotate like the reference's, not just close to it.
+namespace {
+
+// The dimension (pair index scaled to `dims`) whose wavelength turns `rotations` times over
+// `context` positions (YaRN's correction dimension).
+double correction_dim(double rotations, double dims, double base, double context) {
+  return dims * std::log(context / (rotations * 2.0 * std::numbers::pi)) / (2.0 * std::log(base));
+}
+
+// YaRN's per-pair weight of the extrapolated frequency: 1 for fast-turning pairs, 0 for
+// slow ones, a linear ramp between (as transformers and llama.cpp compute it).
+double yarn_extrapolation_weight(int64_t pair, const RopeSettings& s) {
+  constexpr double kBetaFast = 32.0, kBetaSlow = 1.0;
+  const auto dims = static_cast<double>(s.dims), context = static_cast<double>(s.yarn_original_context);
+  const double low = std::max(0.0, std::floor(correction_dim(kBetaFast, dims, s.base, context)));
+  double high = std::min(dims - 1, std::ceil(correction_dim(kBetaSlow, dims, s.base, context)));
+  if (high == low) high += 0.001;
+  const double ramp = std::clamp((static_cast<double>(pair) - low) / (high - low), 0.0, 1.0);
+  return 1.0 - ramp;
+}
+
+}  // namespace
+
 Rope::Rope(const RopeSettings& settings) : s_(settings) {
   const int64_t n = s_.dims / 2;
+  const bool yarn = s_.yarn_factor > 1.0 && s_.yarn_original_context > 0;
   inv_freq_.resize(static_cast<size_t>(n));
   for (int64_t i = 0; i < n; ++i) {
     const auto exponent = static_cast<float>(2 * i) / static_cast<float>(s_.dims);
     auto f = static_cast<float>(1.0 / static_cast<float>(std::pow(s_.base, static_cast<double>(exponent))));
+    if (yarn) {
+      const double w = yarn_extrapolation_weight(i, s_);
+      f = static_cast<float>(f / s_.yarn_factor * (1.0 - w) + f * w);
+    }
     if (!s_.freq_factors.empty()) f = f / s_.freq_factors[static_cast<size_t>(i)];
     inv_freq_[static_cast<size_t>(i)] = f;
   }

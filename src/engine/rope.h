@@ -13,7 +13,12 @@ struct RopeSettings {
   int64_t dims = 0;                 // rotated dimensions of a head
   double position_scale = 1.0;      // linear scaling: positions divided by the factor
   std::span<const float> freq_factors;  // per pair divisors of the frequency (Llama 3.1, longrope)
-  double attn_factor = 1.0;         // multiplies cos and sin (Phi-3 longrope)
+  double attn_factor = 1.0;         // multiplies cos and sin (Phi-3 longrope, YaRN)
+  // YaRN: frequencies blend from extrapolated (fast dimensions) to interpolated by this
+  // factor (slow ones) between the dimensions turning beta_fast and beta_slow times over
+  // the original context. 1: off.
+  double yarn_factor = 1.0;
+  uint64_t yarn_original_context = 0;
   bool neox = false;
 };
 

@@ -152,6 +152,21 @@ TEST(EngineRope, FrequencyFactorsAndLinearScalingSlowTheRotation) {
   EXPECT_NEAR(c[0], std::cos(4.0), 1e-6);  // 8 / 2
 }
 
+TEST(EngineRope, YarnFrequenciesAndAttentionFactorEqualTransformers) {
+  // transformers 5.23 ROPE_INIT_FUNCTIONS["yarn"] for head_dim 16, theta 1e4, factor 4,
+  // original_max_position_embeddings 64.
+  const double expected[8] = {1.0, 0.23717081546783447, 0.04999999701976776, 0.007905694656074047,
+                              0.0024999999441206455, 0.0007905694656074047, 0.0002500000118743628, 7.905694656074047e-05};
+  const Rope yarn(RopeSettings{.base = 10000.0, .dims = 16, .attn_factor = 1.138629436111989, .yarn_factor = 4.0,
+                               .yarn_original_context = 64});
+  std::vector<float> c(8), s(8);
+  yarn.angles(1, c.data(), s.data());
+  for (int i = 0; i < 8; ++i) {
+    EXPECT_NEAR(std::atan2(s[i], c[i]), expected[i], 1e-6 * expected[i] + 1e-9) << "pair " << i;
+    EXPECT_NEAR(std::hypot(s[i], c[i]), 1.138629436111989, 1e-6);
+  }
+}
+
 TEST(EngineOps, RmsNormLogSoftmaxAndGelu) {
   const std::vector<float> x = {3.0f, 4.0f};
   const std::vector<float> w = {1.0f, 2.0f};
