@@ -1,0 +1,110 @@
+"""`run` and `logits` as a user meets them: greedy generation is the argmax of the
+log-probabilities `logits` reports (which test_engine_reference.py proves equal to
+transformers'), seeds reproduce, stop strings cut, chat turns continue, and bad input gets one
+error line and exit code 2."""
+import json
+import pathlib
+import subprocess
+
+import numpy as np
+import pytest
+
+from conftest import run
+
+TINY = "llama"
+
+
+@pytest.fixture(scope="module")
+def tiny(fixtures_dir):
+    return pathlib.Path(fixtures_dir) / "tiny_models" / TINY
+
+
+def run_json(lp_bin, model, *args):
+    return json.loads(run([lp_bin, "run", str(model), "--json", "-t", "2", *args]).stdout)
+
+
+def test_greedy_tokens_are_the_argmax_of_logits(lp_bin, tiny, tmp_path):
+    out = run_json(lp_bin, tiny, "-p", "the quick brown fox", "--temp", "0", "-n", "12", "--ignore-eos")
+    assert len(out["tokens"]) == 12
+    sequence = out["prompt_tokens"] + out["tokens"]
+    ids = tmp_path / "ids.txt"
+    ids.write_text(" ".join(map(str, sequence)))
+    npy = tmp_path / "lp.npy"
+    run([lp_bin, "logits", str(tiny), "--tokens", str(ids), "--out", str(npy), "-t", "2"])
+    logprobs = np.load(npy)
+    assert logprobs.shape[0] == len(sequence)
+    # Each row is a distribution: log-probabilities that sum to one.
+    np.testing.assert_allclose(np.exp(logprobs.astype(np.float64)).sum(-1), 1.0, rtol=1e-5)
+    n_prompt = len(out["prompt_tokens"])
+    expected = logprobs[n_prompt - 1:-1].argmax(-1).tolist()
+    assert out["tokens"] == expected
+    assert out["stop_reason"] == "length"
+    t = out["timings"]
+    assert t["prompt_tokens"] == n_prompt and t["generated_tokens"] == 12 and t["eval_tokens"] == 11
+
+
+def test_chat_template_shapes_the_prompt(lp_bin, tiny):
+    chat = run_json(lp_bin, tiny, "-p", "hello", "--temp", "0", "-n", "1")
+    raw = run_json(lp_bin, tiny, "-p", "hello", "--temp", "0", "-n", "1", "--raw")
+    tokenized = json.loads(run([lp_bin, "tokenize", str(tiny), "--text", "hello", "--json"]).stdout)[0]["ids"]
+    assert raw["prompt_tokens"] == tokenized
+    assert len(chat["prompt_tokens"]) > len(raw["prompt_tokens"])  # role headers around the message
+
+
+def test_seed_reproduces_sampling(lp_bin, tiny):
+    args = ["-p", "once upon a time", "--temp", "1.5", "--top-k", "0", "--top-p", "1", "--min-p", "0", "-n", "24",
+            "--ignore-eos"]
+    a = run_json(lp_bin, tiny, *args, "--seed", "7")
+    b = run_json(lp_bin, tiny, *args, "--seed", "7")
+    c = run_json(lp_bin, tiny, *args, "--seed", "8")
+    assert a["tokens"] == b["tokens"]
+    assert a["tokens"] != c["tokens"]
+
+
+def test_stop_string_cuts_the_output(lp_bin, tiny):
+    args = ["-p", "the quick brown fox", "--temp", "0", "-n", "16", "--ignore-eos", "--raw"]
+    full = run_json(lp_bin, tiny, *args)["text"]
+    assert len(full) > 6
+    stop = full[3:6]
+    cut = run_json(lp_bin, tiny, *args, "--stop", stop)
+    assert cut["stop_reason"] == "stop_string"
+    assert cut["text"] == full[:full.index(stop)]
+    # Streaming prints the same text the JSON reports.
+    streamed = run([lp_bin, "run", str(tiny), "-t", "2", *args, "--stop", stop]).stdout
+    assert streamed.rstrip("\n") == cut["text"]
+
+
+def test_interactive_chat_answers_each_line(lp_bin, tiny):
+    result = subprocess.run([lp_bin, "run", str(tiny), "-i", "--temp", "0", "-n", "5", "--ignore-eos", "-t", "2"],
+                            input="first question\nsecond question\n", capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.count("> ") == 3  # two prompts answered, then end of input
+    assert len([line for line in result.stdout.split("\n") if line]) >= 1
+
+
+@pytest.mark.parametrize("args, message", [
+    (["run", "{model}"], "needs -p/--prompt"),
+    (["run", "/nonexistent/model.gguf", "-p", "x"], "nonexistent"),
+    (["run", "{model}", "-p", "a b c d e f g h i j k l m n o p", "-c", "4"], "context"),
+    (["logits", "{model}", "--tokens", "{ids}", "--out", "{out}"], "outside the vocabulary"),
+    (["logits", "{model}", "--out", "{out}"], "needs --file or --tokens"),
+    (["run", "{model}", "-p", "x", "--kv-type", "q8"], "kv-type"),
+])
+def test_bad_input_is_one_error_line(lp_bin, tiny, tmp_path, args, message):
+    ids = tmp_path / "ids.txt"
+    ids.write_text("1 2 999999")
+    out = tmp_path / "out.npy"
+    argv = [lp_bin] + [a.format(model=tiny, ids=ids, out=out) for a in args]
+    result = run(argv, check=False)
+    assert result.returncode == 2, result
+    assert message in result.stderr
+    assert result.stdout == ""
+    assert not out.exists()  # nothing half-written
+
+
+def test_a_damaged_gguf_is_refused(lp_bin, tmp_path):
+    bad = tmp_path / "bad.gguf"
+    bad.write_bytes(b"GGUF\x03\x00\x00\x00" + b"\xff" * 40)
+    result = run([lp_bin, "run", str(bad), "-p", "x"], check=False)
+    assert result.returncode == 2 and result.stderr.startswith("error: ")
+    assert len(result.stderr.strip().split("\n")) == 1
