@@ -87,6 +87,43 @@ void with_min(benchmark::internal::Benchmark* b) {
   b->ComputeStatistics("min", [](const std::vector<double>& v) { return *std::min_element(v.begin(), v.end()); });
 }
 
+// The fixed cost of one matmul call (pool wake-up, activation scratch, chunk hand-out):
+// decode makes about 200 calls per token, most of them small.
+void BM_SmallMatvecOverhead(benchmark::State& state) {
+  const int64_t cols = 256, rows = 64;
+  std::vector<float> weights(static_cast<size_t>(cols * rows), 0.01f), x(cols, 1.0f), y(rows);
+  const WeightMatrix w{GgmlType::F32, cols, rows, cols * sizeof(float), reinterpret_cast<const uint8_t*>(weights.data())};
+  for (auto _ : state) {
+    matmul(w, x.data(), 1, y.data(), pool());
+    benchmark::DoNotOptimize(y.data());
+  }
+}
+BENCHMARK(BM_SmallMatvecOverhead)->Unit(benchmark::kMicrosecond)->Apply(with_min);
+
+// Quantizing one activation row (decode does it on the calling thread before the rows are
+// split): 8960 values, the width of Qwen2.5-1.5B's ffn_down input.
+void BM_QuantizeActivations(benchmark::State& state, GgmlType weight, KernelIsa isa) {
+  const int64_t n = 8960;
+  const WeightKernels& kernels = *find_weight_kernels(weight);
+  const QuantizeActivationsFn quantize = quantizer_for(kernels, std::min(isa, best_kernel_isa()));
+  std::vector<float> x(static_cast<size_t>(n));
+  std::mt19937 rng(3);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  for (auto& v : x) v = normal(rng);
+  std::vector<uint8_t> out(activation_row_bytes(kernels, n));
+  for (auto _ : state) {
+    quantize(x.data(), out.data(), n);
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetItemsProcessed(state.iterations() * n);
+  state.SetLabel(kernel_isa_name(std::min(isa, best_kernel_isa())));
+}
+BENCHMARK_CAPTURE(BM_QuantizeActivations, q8_0, GgmlType::Q8_0, KernelIsa::Avx512)->Apply(with_min);
+BENCHMARK_CAPTURE(BM_QuantizeActivations, q8_1, GgmlType::Q4_1, KernelIsa::Avx512)->Apply(with_min);
+BENCHMARK_CAPTURE(BM_QuantizeActivations, q8_k, GgmlType::Q4_K, KernelIsa::Avx512)->Apply(with_min);
+BENCHMARK_CAPTURE(BM_QuantizeActivations, q8_0_scalar, GgmlType::Q8_0, KernelIsa::Scalar)->Apply(with_min);
+BENCHMARK_CAPTURE(BM_QuantizeActivations, q8_k_scalar, GgmlType::Q4_K, KernelIsa::Scalar)->Apply(with_min);
+
 const GgmlType kTypes[] = {GgmlType::Q4_0, GgmlType::Q4_1, GgmlType::Q5_0, GgmlType::Q5_1, GgmlType::Q8_0,
                            GgmlType::Q2_K, GgmlType::Q3_K, GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K,
                            GgmlType::F16,  GgmlType::BF16, GgmlType::F32};

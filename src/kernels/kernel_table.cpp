@@ -14,7 +14,8 @@ namespace {
 
 template <VecDotFn dot>
 constexpr WeightKernels row(GgmlType weight, GgmlType activation, QuantizeActivationsFn quantize) {
-  return WeightKernels{weight, activation, quantize, dot, {tile_of_vec_dots<dot>, nullptr, nullptr}};
+  return WeightKernels{weight, activation, quantize, dot, {tile_of_vec_dots<dot>, nullptr, nullptr},
+                       {quantize, nullptr, nullptr}};
 }
 
 // The scalar columns; the SIMD columns are filled in from the SIMD units' own lists.
@@ -37,19 +38,23 @@ std::array<WeightKernels, 13> scalar_table() {
   };
 }
 
-void add_simd_column(std::array<WeightKernels, 13>& table, KernelIsa isa, std::span<const SimdTile> tiles) {
+void add_simd_column(std::array<WeightKernels, 13>& table, KernelIsa isa, std::span<const SimdTile> tiles,
+                     std::span<const SimdQuantizer> quantizers) {
   for (const SimdTile& simd : tiles) {
     auto it = std::ranges::find_if(table, [&](const WeightKernels& k) { return k.weight == simd.weight; });
     if (it != table.end()) it->tiles[static_cast<int>(isa)] = simd.tile;
   }
+  for (const SimdQuantizer& simd : quantizers)
+    for (WeightKernels& k : table)
+      if (k.activation == simd.activation) k.quantizers[static_cast<int>(isa)] = simd.quantize;
 }
 
 const std::array<WeightKernels, 13>& table() {
   static const std::array<WeightKernels, 13> kernels = [] {
     auto t = scalar_table();
 #ifdef LP_X86_KERNELS
-    add_simd_column(t, KernelIsa::Avx2, avx2_tiles());
-    add_simd_column(t, KernelIsa::Avx512, avx512_tiles());
+    add_simd_column(t, KernelIsa::Avx2, avx2_tiles(), avx2_quantizers());
+    add_simd_column(t, KernelIsa::Avx512, avx512_tiles(), avx512_quantizers());
 #endif
     return t;
   }();
@@ -115,6 +120,12 @@ KernelIsa active_kernel_isa() { return static_cast<KernelIsa>(active_isa_slot().
 
 void set_kernel_isa(KernelIsa isa) {
   active_isa_slot().store(static_cast<int>(std::min(isa, best_kernel_isa())), std::memory_order_relaxed);
+}
+
+QuantizeActivationsFn quantizer_for(const WeightKernels& kernels, KernelIsa isa) {
+  for (int i = static_cast<int>(isa); i > 0; --i)
+    if (kernels.quantizers[i] != nullptr) return kernels.quantizers[i];
+  return kernels.quantizers[0];
 }
 
 DotTileFn dot_tile_for(const WeightKernels& kernels, KernelIsa isa) {

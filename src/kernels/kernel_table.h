@@ -18,9 +18,10 @@ const char* kernel_isa_name(KernelIsa isa);
 struct WeightKernels {
   GgmlType weight;
   GgmlType activation;              // F32: float weights take the activations as they are
-  QuantizeActivationsFn quantize;   // float rows to activation blocks; nullptr for F32
-  VecDotFn vec_dot;                 // the scalar reference
+  QuantizeActivationsFn quantize;   // the scalar reference: float rows to activation blocks; nullptr for F32
+  VecDotFn vec_dot;                 // the scalar reference dot product
   DotTileFn tiles[kKernelIsaCount]; // per KernelIsa; nullptr where that set has none
+  QuantizeActivationsFn quantizers[kKernelIsaCount];  // per KernelIsa, same bytes as `quantize`
 };
 
 // nullptr for a type with no kernels (IQ types, integer types, Q8_K...).
@@ -36,7 +37,9 @@ KernelIsa best_kernel_isa();
 KernelIsa active_kernel_isa();
 void set_kernel_isa(KernelIsa isa);
 
-// The tile kernel for `isa`, falling back to lower sets (the scalar one always exists).
+// The tile kernel and activation quantizer for `isa`, falling back to lower sets (the
+// scalar ones always exist; the quantizer is nullptr for float weights).
 DotTileFn dot_tile_for(const WeightKernels& kernels, KernelIsa isa);
+QuantizeActivationsFn quantizer_for(const WeightKernels& kernels, KernelIsa isa);
 
 }  // namespace lp

@@ -49,21 +49,23 @@ void weight_row_to_float(const WeightMatrix& w, int64_t r, float* out) {
 void matmul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool) {
   const WeightKernels& kernels = kernels_for(w);
   if (w.rows == 0 || n_tokens <= 0) return;
-  const DotTileFn tile = dot_tile_for(kernels, active_kernel_isa());
+  const KernelIsa isa = active_kernel_isa();
+  const DotTileFn tile = dot_tile_for(kernels, isa);
+  const QuantizeActivationsFn quantize = quantizer_for(kernels, isa);
 
   // Every activation row is quantized once here, not once per weight row.
   const uint8_t* act = reinterpret_cast<const uint8_t*>(x);
   uint64_t act_stride = static_cast<uint64_t>(w.cols) * sizeof(float);
-  if (kernels.quantize != nullptr) {
+  if (quantize != nullptr) {
     act_stride = activation_row_bytes(kernels, w.cols);
     auto& scratch = activation_scratch();
     if (scratch.size() < act_stride * static_cast<uint64_t>(n_tokens)) scratch.resize(act_stride * static_cast<uint64_t>(n_tokens));
     uint8_t* out = scratch.data();
     if (n_tokens == 1) {
-      kernels.quantize(x, out, w.cols);
+      quantize(x, out, w.cols);
     } else {
       pool.parallel_for(n_tokens, [&](int64_t begin, int64_t end) {
-        for (int64_t t = begin; t < end; ++t) kernels.quantize(x + t * w.cols, out + static_cast<uint64_t>(t) * act_stride, w.cols);
+        for (int64_t t = begin; t < end; ++t) quantize(x + t * w.cols, out + static_cast<uint64_t>(t) * act_stride, w.cols);
       });
     }
     act = out;

@@ -5,6 +5,7 @@
 #include <span>
 
 #include "core/ggml_types.h"
+#include "kernels/activation_quant.h"
 #include "kernels/dot_tile.h"
 
 namespace lp {
@@ -14,10 +15,18 @@ struct SimdTile {
   DotTileFn tile;
 };
 
+// An activation quantizer (same bytes as the scalar one) by activation type.
+struct SimdQuantizer {
+  GgmlType activation;
+  QuantizeActivationsFn quantize;
+};
+
 // LP_X86_KERNELS is defined by the build when it compiles the x86 SIMD units.
 #ifdef LP_X86_KERNELS
 std::span<const SimdTile> avx2_tiles();    // AVX2 + FMA + F16C
 std::span<const SimdTile> avx512_tiles();  // AVX-512 F/BW/VL/VNNI (+ the AVX2 set)
+std::span<const SimdQuantizer> avx2_quantizers();
+std::span<const SimdQuantizer> avx512_quantizers();
 #endif
 
 }  // namespace lp

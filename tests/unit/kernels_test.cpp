@@ -247,6 +247,26 @@ TEST(KernelSimd, ForcingScalarSelectsTheReference) {
   set_kernel_isa(before);
 }
 
+TEST(KernelSimd, QuantizersGiveTheScalarBytes) {
+  const int64_t n = 1024;
+  auto x = random_values(n, 9);
+  // Exact ties for roundf: a block whose amax is 127 has d = 1, so x.5 values are halfway.
+  for (int j = 0; j < 32; ++j) x[j] = static_cast<float>(j) - 15.5f;
+  x[31] = 127.0f;
+  for (int j = 32; j < 64; ++j) x[j] = 0.0f;  // an all-zero block
+  for (int j = 256; j < 512; ++j) x[j] = j == 300 ? -3.0f : (j == 400 ? 3.0f : 0.25f);  // Q8_K: first extreme wins
+  for (const KernelIsa isa : runnable_isas()) {
+    for (const GgmlType type : {GgmlType::Q4_0, GgmlType::Q4_1, GgmlType::Q4_K}) {
+      const WeightKernels* kernels = find_weight_kernels(type);
+      const QuantizeActivationsFn quantize = quantizer_for(*kernels, isa);
+      std::vector<uint8_t> expected(activation_row_bytes(*kernels, n)), got(expected.size(), 0xAA);
+      kernels->quantize(x.data(), expected.data(), n);
+      quantize(x.data(), got.data(), n);
+      EXPECT_EQ(got, expected) << ggml_type_traits(kernels->activation).name << " " << kernel_isa_name(isa);
+    }
+  }
+}
+
 // matmul over the pool against one scalar dot product per (token, row), for odd shapes.
 void check_matmul(GgmlType type, int64_t cols, int64_t rows, int64_t n_tokens, ThreadPool& pool, KernelIsa isa) {
   const WeightKernels* kernels = find_weight_kernels(type);
