@@ -5,8 +5,8 @@
 #include <cstring>
 
 #include "core/error.h"
-#include "core/float_convert.h"
 #include "engine/ops.h"
+#include "kernels/half_vectors.h"
 
 namespace lp {
 namespace {
@@ -213,8 +213,8 @@ void InferenceSession::store_kv(size_t layer, int64_t n) {
       std::memcpy(&k_float_[layer][pos * n_k], &k_[t * n_k], n_k * sizeof(float));
       std::memcpy(&v_float_[layer][pos * n_v], &v_[t * n_v], n_v * sizeof(float));
     } else {
-      for (int64_t i = 0; i < n_k; ++i) k_half_[layer][pos * n_k + i] = f32_to_f16(k_[t * n_k + i]);
-      for (int64_t i = 0; i < n_v; ++i) v_half_[layer][pos * n_v + i] = f32_to_f16(v_[t * n_v + i]);
+      f32_to_f16_row(&k_[t * n_k], &k_half_[layer][pos * n_k], n_k);
+      f32_to_f16_row(&v_[t * n_v], &v_half_[layer][pos * n_v], n_v);
     }
   }
 }

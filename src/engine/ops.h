@@ -21,9 +21,4 @@ inline float gelu_tanh(float x) {
   return 0.5f * x * (1.0f + std::tanh(kSqrt2OverPi * (x + 0.044715f * x * x * x)));
 }
 
-// Dot product of float32 with IEEE half values (the F16 KV cache).
-float dot_f32_f16(const float* a, const uint16_t* b, int64_t n);
-// y += a * x for half x.
-void axpy_f16(float a, const uint16_t* x, float* y, int64_t n);
-
 }  // namespace lp

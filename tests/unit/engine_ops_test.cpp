@@ -9,6 +9,7 @@
 
 #include "core/float_convert.h"
 #include "engine/ops.h"
+#include "kernels/half_vectors.h"
 #include "engine/rope.h"
 #include "engine/sampler.h"
 
@@ -183,18 +184,41 @@ TEST(EngineOps, RmsNormLogSoftmaxAndGelu) {
   EXPECT_NEAR(silu(1.0f), 0.7310586, 1e-6);
 }
 
-TEST(EngineOps, HalfDotProductsMatchFloat) {
-  std::vector<float> a(37), b(37);
-  std::vector<uint16_t> bh(37);
-  for (int i = 0; i < 37; ++i) {
-    a[i] = 0.25f * static_cast<float>(i % 7) - 0.5f;
-    b[i] = 0.5f * static_cast<float>(i % 5) - 1.0f;  // exact in half precision
-    bh[i] = f32_to_f16(b[i]);
+// Both the scalar and the AVX2/F16C versions, on lengths around the vector width.
+TEST(EngineOps, HalfVectorOpsMatchFloatInEveryVersion) {
+  struct Version {
+    const char* name;
+    float (*dot)(const float*, const uint16_t*, int64_t);
+    void (*axpy)(float, const uint16_t*, float*, int64_t);
+    void (*to_half)(const float*, uint16_t*, int64_t);
+  };
+  std::vector<Version> versions = {{"scalar", half_vectors_scalar::dot_f32_f16, half_vectors_scalar::axpy_f16,
+                                    half_vectors_scalar::f32_to_f16_row}};
+#if defined(__x86_64__)
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c") && __builtin_cpu_supports("fma")) {
+    versions.push_back({"avx2", half_vectors_avx2::dot_f32_f16, half_vectors_avx2::axpy_f16, half_vectors_avx2::f32_to_f16_row});
   }
-  EXPECT_FLOAT_EQ(dot_f32_f16(a.data(), bh.data(), 37), std::inner_product(a.begin(), a.end(), b.begin(), 0.0f));
-  std::vector<float> y(37, 1.0f);
-  axpy_f16(2.0f, bh.data(), y.data(), 37);
-  for (int i = 0; i < 37; ++i) EXPECT_FLOAT_EQ(y[i], 1.0f + 2.0f * b[i]);
+#endif
+  for (const auto& v : versions) {
+    for (int n : {1, 7, 8, 15, 16, 17, 64, 129}) {
+      std::vector<float> a(n), b(n), back(n);
+      std::vector<uint16_t> bh(n), converted(n);
+      for (int i = 0; i < n; ++i) {
+        a[i] = 0.25f * static_cast<float>(i % 7) - 0.5f;
+        b[i] = 0.5f * static_cast<float>(i % 5) - 1.0f;  // exact in half precision
+        bh[i] = f32_to_f16(b[i]);
+      }
+      const double exact = std::inner_product(a.begin(), a.end(), b.begin(), 0.0);
+      EXPECT_NEAR(v.dot(a.data(), bh.data(), n), exact, 1e-5) << v.name << " n=" << n;
+      std::vector<float> y(n, 1.0f);
+      v.axpy(2.0f, bh.data(), y.data(), n);
+      for (int i = 0; i < n; ++i) EXPECT_FLOAT_EQ(y[i], 1.0f + 2.0f * b[i]) << v.name;
+      // Rounding to half: the same bits as the scalar reference conversion, including ties.
+      for (int i = 0; i < n; ++i) a[i] = 1.0f + static_cast<float>(i) * 0.00048828125f * 0.5f + 1e-3f * static_cast<float>(i % 3);
+      v.to_half(a.data(), converted.data(), n);
+      for (int i = 0; i < n; ++i) EXPECT_EQ(converted[i], f32_to_f16(a[i])) << v.name << " value " << a[i];
+    }
+  }
 }
 
 }  // namespace
