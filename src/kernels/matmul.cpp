@@ -1,6 +1,7 @@
 #include "kernels/matmul.h"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <vector>
 
@@ -22,11 +23,21 @@ const WeightKernels& kernels_for(const WeightMatrix& w) {
   return *kernels;
 }
 
-// Quantized activations of one call. Kept per calling thread and grown as needed, so decode
-// (hundreds of calls per token) does not allocate after the first token.
-std::vector<uint8_t>& activation_scratch() {
-  thread_local std::vector<uint8_t> scratch;
-  return scratch;
+// Quantized activations, one buffer per activation type a call can need (Q8_0, Q8_1,
+// Q8_K). Kept per calling thread and grown as needed, so decode (hundreds of calls per
+// token) does not allocate after the first token.
+constexpr int kActivationSlots = 3;
+std::vector<uint8_t>& activation_scratch(int slot) {
+  thread_local std::array<std::vector<uint8_t>, kActivationSlots> scratch;
+  return scratch[static_cast<size_t>(slot)];
+}
+
+int activation_slot(GgmlType activation) {
+  switch (activation) {
+    case GgmlType::Q8_0: return 0;
+    case GgmlType::Q8_1: return 1;
+    default: return 2;  // Q8_K
+  }
 }
 
 // Rows per work item: about 64 KiB of weights, so a chunk stays in L2 while every token tile
@@ -38,6 +49,32 @@ int64_t rows_per_chunk(const WeightMatrix& w, unsigned threads) {
   return std::min(by_cache, by_balance);
 }
 
+// Below this many weight bytes times tokens a call runs on the calling thread alone: waking
+// the pool costs more than the work (tiny models, small heads).
+constexpr uint64_t kSmallWorkBytes = 48 * 1024;
+
+// One weight's share of a call: its kernel, its activations and its chunks of rows.
+struct Job {
+  const WeightMatrix* w;
+  float* y;
+  DotTileFn tile;
+  const uint8_t* act;
+  uint64_t act_stride;
+  int64_t chunk_rows;
+  int64_t first_chunk;  // index of its first chunk in the call's chunk numbering
+};
+
+void run_chunk(const Job& job, int64_t chunk, int64_t n_tokens) {
+  const WeightMatrix& w = *job.w;
+  const int64_t row_begin = chunk * job.chunk_rows, row_end = std::min(w.rows, row_begin + job.chunk_rows);
+  for (int64_t t = 0; t < n_tokens; t += kMaxTileTokens) {
+    const int tokens = static_cast<int>(std::min<int64_t>(kMaxTileTokens, n_tokens - t));
+    const uint8_t* act_tile = job.act + static_cast<uint64_t>(t) * job.act_stride;
+    for (int64_t r = row_begin; r < row_end; ++r)
+      job.tile(w.cols, w.row(r), act_tile, job.act_stride, tokens, job.y + t * w.rows + r, w.rows);
+  }
+}
+
 }  // namespace
 
 void weight_row_to_float(const WeightMatrix& w, int64_t r, float* out) {
@@ -47,44 +84,69 @@ void weight_row_to_float(const WeightMatrix& w, int64_t r, float* out) {
 }
 
 void matmul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool) {
-  const WeightKernels& kernels = kernels_for(w);
-  if (w.rows == 0 || n_tokens <= 0) return;
-  const KernelIsa isa = active_kernel_isa();
-  const DotTileFn tile = dot_tile_for(kernels, isa);
-  const QuantizeActivationsFn quantize = quantizer_for(kernels, isa);
+  const MatmulOutput output{&w, y};
+  matmul_same_input(std::span(&output, 1), x, n_tokens, pool);
+}
 
-  // Every activation row is quantized once here, not once per weight row.
-  const uint8_t* act = reinterpret_cast<const uint8_t*>(x);
-  uint64_t act_stride = static_cast<uint64_t>(w.cols) * sizeof(float);
-  if (quantize != nullptr) {
-    act_stride = activation_row_bytes(kernels, w.cols);
-    auto& scratch = activation_scratch();
-    if (scratch.size() < act_stride * static_cast<uint64_t>(n_tokens)) scratch.resize(act_stride * static_cast<uint64_t>(n_tokens));
-    uint8_t* out = scratch.data();
-    if (n_tokens == 1) {
-      quantize(x, out, w.cols);
-    } else {
-      pool.parallel_for(n_tokens, [&](int64_t begin, int64_t end) {
-        for (int64_t t = begin; t < end; ++t) quantize(x + t * w.cols, out + static_cast<uint64_t>(t) * act_stride, w.cols);
-      });
+void matmul_same_input(std::span<const MatmulOutput> outputs, const float* x, int64_t n_tokens, ThreadPool& pool) {
+  if (outputs.empty() || n_tokens <= 0) return;
+  const int64_t cols = outputs[0].weight->cols;
+  const KernelIsa isa = active_kernel_isa();
+  const bool small = [&] {
+    uint64_t bytes = 0;
+    for (const MatmulOutput& o : outputs) bytes += o.weight->row_bytes * static_cast<uint64_t>(o.weight->rows);
+    return bytes * static_cast<uint64_t>(n_tokens) < kSmallWorkBytes;
+  }();
+  const unsigned threads = small ? 1u : pool.size();
+
+  // Every activation row is quantized once per activation type, not once per weight row.
+  std::array<const uint8_t*, kActivationSlots> quantized{};
+  std::vector<Job> jobs;
+  jobs.reserve(outputs.size());
+  int64_t n_chunks = 0;
+  for (const MatmulOutput& o : outputs) {
+    const WeightMatrix& w = *o.weight;
+    const WeightKernels& kernels = kernels_for(w);
+    if (w.cols != cols) fail("weights sharing one input have {} and {} columns", cols, w.cols);
+    Job job{&w, o.y, dot_tile_for(kernels, isa), reinterpret_cast<const uint8_t*>(x),
+            static_cast<uint64_t>(cols) * sizeof(float), 0, n_chunks};
+    if (const QuantizeActivationsFn quantize = quantizer_for(kernels, isa)) {
+      const int slot = activation_slot(kernels.activation);
+      job.act_stride = activation_row_bytes(kernels, cols);
+      if (quantized[static_cast<size_t>(slot)] == nullptr) {
+        auto& scratch = activation_scratch(slot);
+        const uint64_t bytes = job.act_stride * static_cast<uint64_t>(n_tokens);
+        if (scratch.size() < bytes) scratch.resize(bytes);
+        uint8_t* out = scratch.data();
+        const uint64_t stride = job.act_stride;
+        if (n_tokens == 1 || threads == 1) {
+          for (int64_t t = 0; t < n_tokens; ++t) quantize(x + t * cols, out + static_cast<uint64_t>(t) * stride, cols);
+        } else {
+          pool.parallel_for(n_tokens, [&](int64_t begin, int64_t end) {
+            for (int64_t t = begin; t < end; ++t) quantize(x + t * cols, out + static_cast<uint64_t>(t) * stride, cols);
+          });
+        }
+        quantized[static_cast<size_t>(slot)] = out;
+      }
+      job.act = quantized[static_cast<size_t>(slot)];
     }
-    act = out;
+    job.chunk_rows = rows_per_chunk(w, threads);
+    n_chunks += (w.rows + job.chunk_rows - 1) / job.chunk_rows;
+    jobs.push_back(job);
   }
 
-  const int64_t chunk = rows_per_chunk(w, pool.size());
-  const int64_t n_chunks = (w.rows + chunk - 1) / chunk;
+  // Chunks of every weight in one numbering, handed out by an atomic counter.
   std::atomic<int64_t> next_chunk{0};
-  pool.run([&](unsigned, unsigned) {
+  auto work = [&](unsigned, unsigned) {
+    size_t j = 0;
     for (int64_t c = next_chunk.fetch_add(1, std::memory_order_relaxed); c < n_chunks;
          c = next_chunk.fetch_add(1, std::memory_order_relaxed)) {
-      const int64_t row_begin = c * chunk, row_end = std::min(w.rows, row_begin + chunk);
-      for (int64_t t = 0; t < n_tokens; t += kMaxTileTokens) {
-        const int tokens = static_cast<int>(std::min<int64_t>(kMaxTileTokens, n_tokens - t));
-        const uint8_t* act_tile = act + static_cast<uint64_t>(t) * act_stride;
-        for (int64_t r = row_begin; r < row_end; ++r) tile(w.cols, w.row(r), act_tile, act_stride, tokens, y + t * w.rows + r, w.rows);
-      }
+      while (j + 1 < jobs.size() && c >= jobs[j + 1].first_chunk) ++j;
+      run_chunk(jobs[j], c - jobs[j].first_chunk, n_tokens);
     }
-  });
+  };
+  if (threads == 1) work(0, 1);
+  else pool.run(work);
 }
 
 }  // namespace lp

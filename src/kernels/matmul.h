@@ -2,6 +2,7 @@
 // Products of a weight matrix with activations, the engine's one heavy operation.
 // Weights stay in their GGUF/safetensors type, used in place over the mapping.
 #include <cstdint>
+#include <span>
 
 #include "core/ggml_types.h"
 
@@ -24,6 +25,17 @@ struct WeightMatrix {
 // y[t * rows + r] = sum_i W[r][i] * x[t * cols + i] for t < n_tokens and r < rows, with
 // the rows split across the pool's threads. Throws InputError for a type it cannot compute.
 void matmul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool);
+
+// One weight and where its products go, for matmul_same_input.
+struct MatmulOutput {
+  const WeightMatrix* weight;
+  float* y;  // n_tokens * weight->rows values, laid out as matmul's y
+};
+
+// Several weights against the same activations (q, k and v; gate and up): each activation
+// type is quantized once for all of them, and all their rows share one pass over the pool
+// (one wake-up instead of one per weight). Each output equals matmul(*weight, x, ...).
+void matmul_same_input(std::span<const MatmulOutput> outputs, const float* x, int64_t n_tokens, ThreadPool& pool);
 
 // Row r of W as float32 (an embedding lookup).
 void weight_row_to_float(const WeightMatrix& w, int64_t r, float* out);

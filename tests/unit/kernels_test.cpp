@@ -328,6 +328,37 @@ TEST(KernelMatmul, F32IsAccurateToFloatRounding) {
   }
 }
 
+TEST(KernelMatmul, SameInputEqualsSeparateCalls) {
+  ThreadPool pool(3);
+  const int64_t cols = 512;
+  const std::vector<std::pair<GgmlType, int64_t>> shapes = {
+      {GgmlType::Q4_K, 40}, {GgmlType::Q8_0, 7}, {GgmlType::F32, 3}, {GgmlType::Q4_1, 300}, {GgmlType::Q6_K, 1}};
+  std::vector<std::vector<uint8_t>> bytes;
+  std::vector<WeightMatrix> weights;
+  for (const auto& [type, rows] : shapes) {
+    bytes.push_back(quantized_rows(type, random_values(static_cast<size_t>(cols * rows), 40 + static_cast<uint32_t>(rows), 0.05f), cols));
+    weights.push_back(WeightMatrix{type, cols, rows, *ggml_row_bytes(type, cols), bytes.back().data()});
+  }
+  for (const int64_t n_tokens : {1, 5}) {
+    const auto x = random_values(static_cast<size_t>(cols * n_tokens), 41);
+    std::vector<std::vector<float>> together(weights.size()), separate(weights.size());
+    std::vector<MatmulOutput> outputs;
+    for (size_t i = 0; i < weights.size(); ++i) {
+      together[i].assign(static_cast<size_t>(weights[i].rows * n_tokens), -1.0f);
+      separate[i].assign(together[i].size(), -2.0f);
+      outputs.push_back({&weights[i], together[i].data()});
+      matmul(weights[i], x.data(), n_tokens, separate[i].data(), pool);
+    }
+    matmul_same_input(outputs, x.data(), n_tokens, pool);
+    for (size_t i = 0; i < weights.size(); ++i) EXPECT_EQ(together[i], separate[i]) << name_of(weights[i].type);
+  }
+  const WeightMatrix narrow{GgmlType::F32, 256, 1, 1024, bytes[0].data()};
+  const std::vector<float> x(512);
+  std::vector<float> y0(40), y1(1);
+  const std::vector<MatmulOutput> mismatched = {{&weights[0], y0.data()}, {&narrow, y1.data()}};
+  EXPECT_THROW(matmul_same_input(mismatched, x.data(), 1, pool), InputError);
+}
+
 TEST(KernelMatmul, TypesWithoutKernelsAreRefused) {
   ThreadPool pool(1);
   std::vector<uint8_t> bytes(1024);
