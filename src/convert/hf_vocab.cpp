@@ -31,21 +31,34 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 5> kSpecialK
     {"pad", "tokenizer.ggml.padding_token_id"},
 }};
 
-bool is(const nlohmann::json& j, std::string_view type) { return j.is_object() && j.value("type", "") == type; }
+// A member of a JSON object, or the fallback when it is missing or of another kind (nlohmann's
+// value() would throw a type error on the latter).
+std::string text_of(const nlohmann::json& j, const char* key, std::string_view fallback) {
+  if (!j.is_object()) return std::string(fallback);
+  const auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string(fallback);
+}
+bool flag_of(const nlohmann::json& j, const char* key, bool fallback) {
+  if (!j.is_object()) return fallback;
+  const auto it = j.find(key);
+  return it != j.end() && it->is_boolean() ? it->get<bool>() : fallback;
+}
+
+bool is(const nlohmann::json& j, std::string_view type) { return j.is_object() && text_of(j, "type", "") == type; }
 
 // llama.cpp knows a byte-level tokenizer's splitting by a name. Recognize the structures the
 // families' tokenizer.json files use.
 std::string pre_tokenizer_name(const nlohmann::json& tok, const std::string& source) {
   const auto& pre = tok.contains("pre_tokenizer") ? tok["pre_tokenizer"] : nlohmann::json();
-  if (is(pre, "ByteLevel") && pre.value("use_regex", true)) return "gpt2";
+  if (is(pre, "ByteLevel") && flag_of(pre, "use_regex", true)) return "gpt2";
   if (is(pre, "Sequence") && pre.contains("pretokenizers") && pre["pretokenizers"].is_array()) {
     const auto& steps = pre["pretokenizers"];
-    if (steps.size() == 2 && is(steps[0], "Digits") && steps[0].value("individual_digits", false) &&
-        is(steps[1], "ByteLevel") && steps[1].value("use_regex", true)) {
+    if (steps.size() == 2 && is(steps[0], "Digits") && flag_of(steps[0], "individual_digits", false) &&
+        is(steps[1], "ByteLevel") && flag_of(steps[1], "use_regex", true)) {
       return "smollm";
     }
-    if (steps.size() == 2 && is(steps[0], "Split") && is(steps[1], "ByteLevel") && !steps[1].value("use_regex", true) &&
-        steps[0].contains("pattern") && steps[0]["pattern"].is_object() && steps[0]["pattern"].contains("Regex")) {
+    if (steps.size() == 2 && is(steps[0], "Split") && is(steps[1], "ByteLevel") && !flag_of(steps[1], "use_regex", true) &&
+        steps[0].contains("pattern") && steps[0]["pattern"].is_object() && steps[0]["pattern"].contains("Regex") && steps[0]["pattern"]["Regex"].is_string()) {
       const std::string regex = steps[0]["pattern"]["Regex"].get<std::string>();
       for (const char* name : {"llama-bpe", "qwen2"}) {
         if (gguf_pre_tokenizer_pattern(name) == regex) return name;
@@ -87,30 +100,30 @@ bool sentencepiece_space_prefix(const nlohmann::json& tok, const std::string& so
   }
   for (const auto& step : steps) {
     if (is(step, "Replace") && step.contains("pattern") && string_pattern(step["pattern"], " ") &&
-        step.value("content", "") == kMetaspace) {
+        text_of(step, "content", "") == kMetaspace) {
       replaces_spaces = true;
-    } else if (is(step, "Prepend") && step.value("prepend", "") == kMetaspace && !replaces_spaces) {
+    } else if (is(step, "Prepend") && text_of(step, "prepend", "") == kMetaspace && !replaces_spaces) {
       prefix = true;
     } else {
       fail("{}: its normalizer step {} has no equivalent in llama.cpp's SentencePiece tokenizer", source,
-           step.value("type", std::string("?")));
+           text_of(step, "type", std::string("?")));
     }
   }
   const auto& pre = tok.contains("pre_tokenizer") ? tok["pre_tokenizer"] : nlohmann::json();
   if (is(pre, "Metaspace")) {
-    if (pre.value("replacement", std::string(kMetaspace)) != kMetaspace) {
+    if (text_of(pre, "replacement", std::string(kMetaspace)) != kMetaspace) {
       fail("{}: its Metaspace pre-tokenizer replaces spaces by something other than \"\xE2\x96\x81\"", source);
     }
     const std::string scheme =
-        pre.contains("prepend_scheme") ? pre.value("prepend_scheme", "always")
-                                       : (pre.value("add_prefix_space", true) ? "always" : "never");
+        pre.contains("prepend_scheme") ? text_of(pre, "prepend_scheme", "always")
+                                       : (flag_of(pre, "add_prefix_space", true) ? "always" : "never");
     replaces_spaces = true;
     prefix = prefix || scheme != "never";
   } else if (is(pre, "Split") && replaces_spaces && pre.contains("pattern") && string_pattern(pre["pattern"], " ")) {
     // Gemma: splitting on " " after the normalizer replaced every space splits nothing.
   } else if (!pre.is_null()) {
     fail("{}: its pre-tokenizer {} has no equivalent in llama.cpp's SentencePiece tokenizer", source,
-         pre.value("type", std::string("?")));
+         text_of(pre, "type", std::string("?")));
   }
   if (!replaces_spaces) fail("{}: a byte-fallback BPE tokenizer that does not write spaces as \"\xE2\x96\x81\"", source);
   return prefix;
@@ -161,9 +174,9 @@ std::vector<GgufKeyValue> hf_vocab_to_gguf(const std::filesystem::path& dir, uin
   const auto tok = read_json_file(source);
   if (!tok.is_object() || !tok.contains("model") || !tok["model"].is_object()) fail("{} has no model section", source);
   const auto& model = tok["model"];
-  if (model.value("type", "") != "BPE") {
+  if (text_of(model, "type", "") != "BPE") {
     fail("{}: only BPE tokenizers (byte-level, or SentencePiece-style with byte fallback) can be converted, not {}",
-         source, model.value("type", std::string("an unnamed model")));
+         source, text_of(model, "type", std::string("an unnamed model")));
   }
   const bool sentencepiece = model.contains("byte_fallback") && model["byte_fallback"].is_boolean() &&
                              model["byte_fallback"].get<bool>();
@@ -222,13 +235,13 @@ std::vector<GgufKeyValue> hf_vocab_to_gguf(const std::filesystem::path& dir, uin
       }
       std::string text = a["content"].get<std::string>();
       const int64_t id = a["id"].get<int64_t>();
-      if (a.value("special", false)) {
+      if (flag_of(a, "special", false)) {
         const bool unknown = sentencepiece && text == unk;
         place(id, text, unknown ? kUnknown : kControl, unknown ? 0.0f : kAddedTokenScore);
       } else {
         // llama.cpp matches user-defined tokens in the raw text, where a SentencePiece
         // tokenizer's normalized "▁" is still a space.
-        if (sentencepiece && a.value("normalized", true)) text = replace_all(text, kMetaspace, " ");
+        if (sentencepiece && flag_of(a, "normalized", true)) text = replace_all(text, kMetaspace, " ");
         place(id, text, kUserDefined, kAddedTokenScore);
       }
     }

@@ -76,9 +76,14 @@ std::optional<TokenizerSummary> tokenizer_summary_from_hf(const std::filesystem:
   }
   const auto& model = tok["model"];
   TokenizerSummary t;
-  t.model = model.value("type", std::string("unknown"));
+  // Members of the wrong kind read as missing (nlohmann's value() would throw a type error).
+  auto text_of = [](const nlohmann::json& j, const char* key, const char* fallback) {
+    const auto it = j.find(key);
+    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string(fallback);
+  };
+  t.model = text_of(model, "type", "unknown");
   if (tok.contains("pre_tokenizer") && tok["pre_tokenizer"].is_object()) {
-    t.pre_tokenizer = tok["pre_tokenizer"].value("type", std::string(""));
+    t.pre_tokenizer = text_of(tok["pre_tokenizer"], "type", "");
   }
 
   std::unordered_map<std::string, int64_t> ids;  // token text -> id, to resolve tokenizer_config's texts
@@ -105,7 +110,7 @@ std::optional<TokenizerSummary> tokenizer_summary_from_hf(const std::filesystem:
       const int64_t id = a["id"].get<int64_t>();
       max_id = std::max(max_id, id);
       if (a.contains("content") && a["content"].is_string()) ids[a["content"].get<std::string>()] = id;
-      if (a.value("special", false)) ++t.control_tokens;
+      if (a.contains("special") && a["special"].is_boolean() && a["special"].get<bool>()) ++t.control_tokens;
     }
   }
   t.vocab_size = static_cast<uint64_t>(max_id + 1);
@@ -126,7 +131,7 @@ std::optional<TokenizerSummary> tokenizer_summary_from_hf(const std::filesystem:
         t.chat_template = tmpl->get<std::string>();
       } else if (tmpl->is_array()) {  // [{"name": "default", "template": "..."}, {"name": "tool_use", ...}]
         for (const auto& named : *tmpl) {
-          if (named.is_object() && named.value("name", "") == "default" && named.contains("template") &&
+          if (named.is_object() && text_of(named, "name", "") == "default" && named.contains("template") &&
               named["template"].is_string()) {
             t.chat_template = named["template"].get<std::string>();
           }

@@ -440,6 +440,10 @@ BAD_CHECKPOINTS = {
     "unknown tensor": ("gemma3", {"weights": lambda w: w.update({"model.layers.0.mystery.weight": np.zeros(4, np.float32)})},
                        "has no place in a GGUF gemma3 model"),
     "Unigram tokenizer": ("phi3", {"tokenizer": unigram}, "only BPE tokenizers"),
+    "tokenizer model of the wrong kind": ("phi3", {"tokenizer": lambda t: t["model"].update(type=5)}, "only BPE tokenizers"),
+    "added token without an id": ("gemma3", {"tokenizer": lambda t: t["added_tokens"][0].update(id="zero")},
+                                  "an added token has no integer id"),
+    "token id past the embedding": ("qwen3", {"config": lambda c: c.update(vocab_size=100)}, "outside the model's vocabulary"),
     "normalizer llama.cpp lacks": ("gemma3", {"tokenizer": lambda t: t.update(normalizer={"type": "NFKC"})}, "NFKC"),
     "longrope of the wrong length": ("phi3", {"config": lambda c: c.update(rope_parameters={
         "rope_type": "longrope", "rope_theta": 10000.0, "short_factor": [1.0], "long_factor": [1.0]})}, "longrope needs 8"),
