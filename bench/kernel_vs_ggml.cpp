@@ -114,7 +114,7 @@ int main(int argc, char** argv) {
                           their_act.data() + t * their_stride, 0, 1);
     };
     const double ov = min_seconds(20, [&] { ours_run(1); }), tv = min_seconds(20, [&] { theirs_run(1); });
-    const double om = min_seconds(3, [&] { ours_run(tokens); }), tm = min_seconds(3, [&] { theirs_run(tokens); });
+    const double om = min_seconds(5, [&] { ours_run(tokens); }), tm = min_seconds(5, [&] { theirs_run(tokens); });
     std::printf("| %s | %.0f us | %.0f us | %.2fx | %.2f ms | %.2f ms | %.2fx |\n", traits.name.data(), ov * 1e6, tv * 1e6,
                 tv / ov, om * 1e3, tm * 1e3, tm / om);
   }

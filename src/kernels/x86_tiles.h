@@ -26,10 +26,11 @@ const Block& act_block(const uint8_t* act, uint64_t stride, int t, int64_t b) {
 template <int NT>
 constexpr int kChains = NT == 1 ? 2 : 1;
 
-// K-quant integer sums: each 256-value block chains eight multiply-adds per token, so two
-// chains per token while the registers allow it.
+// K-quant integer sums: a 256-value block chains eight multiply-adds per token, and VNNI's
+// accumulating dpwssd puts its whole latency on the chain, so one token gets four chains,
+// up to four tokens two each, wider tiles one (their tokens are independent chains).
 template <int NT>
-constexpr int kIntChains = NT <= 4 ? 2 : 1;
+constexpr int kIntChains = NT == 1 ? 4 : NT <= 4 ? 2 : 1;
 
 // The widest tile one kernel instance takes. Four tokens everywhere; eight on AVX-512 (32
 // vector registers) for the K-quants whose unpacked weights are few registers (Q2_K, Q4_K,
@@ -239,10 +240,9 @@ inline void unpack_q4_k_scales(const uint8_t packed[12], __m128i& scales16, __m2
   mins_per_bsum = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(mins8, mins8));
 }
 
-// Scale j (0-7) of eight int16 in every int16 of a vector.
-inline __m256i broadcast_scale(__m128i scales16, int j) {
-  const __m128i pair = _mm_shuffle_epi8(scales16, _mm_set1_epi16(static_cast<int16_t>((2 * j) | ((2 * j + 1) << 8))));
-  return _mm256_broadcastsi128_si256(pair);
+// Scale j (0-7) of the eight int16 in each half of `scales16x2` in every int16 of a vector.
+inline __m256i broadcast_scale(__m256i scales16x2, int j) {
+  return _mm256_shuffle_epi8(scales16x2, _mm256_set1_epi16(static_cast<int16_t>((2 * j) | ((2 * j + 1) << 8))));
 }
 
 template <int NT, class Block, bool kFifthBit>
@@ -253,9 +253,10 @@ void tile_q4_q5_k(int64_t n, const uint8_t* weights, const uint8_t* act, uint64_
   for (auto& a : acc[0]) a = _mm256_setzero_ps();
   const __m256i nibble = _mm256_set1_epi8(0x0F);
   for (int64_t b = 0; b < n / kQK_K; ++b) {
-    __m128i scales;
+    __m128i scales8;
     __m256i mins;
-    unpack_q4_k_scales(w[b].scales, scales, mins);
+    unpack_q4_k_scales(w[b].scales, scales8, mins);
+    const __m256i scales = _mm256_broadcastsi128_si256(scales8);
     [[maybe_unused]] __m256i high;
     if constexpr (kFifthBit) high = load256(w[b].qh);
     SuperBlockSums<NT> sums;
@@ -267,8 +268,9 @@ void tile_q4_q5_k(int64_t n, const uint8_t* weights, const uint8_t* act, uint64_
         low = _mm256_or_si256(low, bit_of_bytes(high, 2 * chunk, 4));
         upper = _mm256_or_si256(upper, bit_of_bytes(high, 2 * chunk + 1, 4));
       }
-      add_run<NT>(sums, 0, low, broadcast_scale(scales, 2 * chunk), act, stride, b, 64 * chunk);
-      add_run<NT>(sums, kIntChains<NT> - 1, upper, broadcast_scale(scales, 2 * chunk + 1), act, stride, b, 64 * chunk + 32);
+      add_run<NT>(sums, (2 * chunk) % kIntChains<NT>, low, broadcast_scale(scales, 2 * chunk), act, stride, b, 64 * chunk);
+      add_run<NT>(sums, (2 * chunk + 1) % kIntChains<NT>, upper, broadcast_scale(scales, 2 * chunk + 1), act, stride, b,
+                  64 * chunk + 32);
     }
     const float dw = fp16_to_float(w[b].d), dmin = fp16_to_float(w[b].dmin);
     for (int t = 0; t < NT; ++t) {
