@@ -16,6 +16,7 @@ import sys
 import numpy as np
 import pytest
 from gguf import GGUFReader
+from gguf.quants import dequantize
 from safetensors.numpy import load_file, save_file
 
 from conftest import ROOT, inspect_json, run
@@ -459,3 +460,58 @@ def test_unconvertible_checkpoints_are_explained(tmp_path, lp_bin, fixtures_dir,
     assert result.returncode == 2, result.stderr
     assert message in result.stderr and result.stderr.count("\n") == 1, result.stderr
     assert not out.exists() and not list(tmp_path.glob("out.gguf*"))
+
+
+def test_wide_moe_quantizes_its_3d_experts_with_k_quants(tmp_path, lp_bin, fixtures_dir):
+    """Rows of 256 values, so Q4_K_M's K-quant types reach the stacked expert tensors (the tiny
+    model's rows of 64 fall back): llama.cpp runs the file and agrees with the F32 conversion."""
+    src = tiny(fixtures_dir, "qwen3_moe")
+    wide = tmp_path / "qwen3-moe-wide"
+    wide.mkdir()
+    for f in ("tokenizer.json", "tokenizer_config.json"):
+        shutil.copy(src / f, wide / f)
+    config = json.loads((src / "config.json").read_text())
+    e, heads, kv_heads, hd, ff, experts = 256, 4, 2, 64, 256, 4
+    config.update(hidden_size=e, num_attention_heads=heads, num_key_value_heads=kv_heads, head_dim=hd,
+                  moe_intermediate_size=ff, intermediate_size=2 * ff, num_experts=experts)
+    (wide / "config.json").write_text(json.dumps(config))
+    rng = np.random.default_rng(5)
+    w = lambda *s, scale=0.06: (rng.standard_normal(s) * scale).astype(np.float32)  # noqa: E731
+    vocab = config["vocab_size"]
+    t = {"model.embed_tokens.weight": w(vocab, e, scale=0.5), "lm_head.weight": w(vocab, e, scale=0.1),
+         "model.norm.weight": 1 + w(e)}
+    for l in range(config["num_hidden_layers"]):
+        p = f"model.layers.{l}."
+        t |= {p + "input_layernorm.weight": 1 + w(e), p + "post_attention_layernorm.weight": 1 + w(e),
+              p + "self_attn.q_proj.weight": w(heads * hd, e), p + "self_attn.k_proj.weight": w(kv_heads * hd, e),
+              p + "self_attn.v_proj.weight": w(kv_heads * hd, e), p + "self_attn.o_proj.weight": w(e, heads * hd),
+              p + "self_attn.q_norm.weight": 1 + w(hd), p + "self_attn.k_norm.weight": 1 + w(hd),
+              p + "mlp.gate.weight": w(experts, e, scale=0.5)}
+        for x in range(experts):
+            q = f"{p}mlp.experts.{x}."
+            t |= {q + "gate_proj.weight": w(ff, e), q + "up_proj.weight": w(ff, e), q + "down_proj.weight": w(e, ff)}
+    save_file(t, str(wide / "model.safetensors"))
+    run([lp_bin, "quantize", str(wide), "-m", "F32,Q4_K_M", "-o", str(tmp_path)])
+    plan = json.loads(run([lp_bin, "quantize", str(wide), "-m", "Q4_K_M", "--dry-run", "--json"]).stdout)
+    planned = {t["name"]: t["type"] for t in plan["Q4_K_M"]["tensors"]}
+    assert all(planned[f"blk.{l}.ffn_{k}_exps.weight"] in ("Q4_K", "Q5_K", "Q6_K")
+               for l in range(config["num_hidden_layers"]) for k in ("gate", "up", "down"))
+    # Each expert's dequantized slice is that expert's matrix, within the type's usual error.
+    quantized = {t.name: t for t in GGUFReader(str(tmp_path / "qwen3-moe-wide-Q4_K_M.gguf")).tensors}
+    assert list(quantized["blk.0.ffn_down_exps.weight"].shape) == [ff, e, experts]
+    for l in range(config["num_hidden_layers"]):
+        for kind in ("gate", "up", "down"):
+            q = quantized[f"blk.{l}.ffn_{kind}_exps.weight"]
+            values = dequantize(q.data, q.tensor_type).reshape(experts, -1)
+            for x in range(experts):
+                source = t[f"model.layers.{l}.mlp.experts.{x}.{kind}_proj.weight"].reshape(-1)
+                other = t[f"model.layers.{l}.mlp.experts.{(x + 1) % experts}.{kind}_proj.weight"].reshape(-1)
+                rms = lambda d: np.sqrt((d * d).mean()) / np.sqrt((source * source).mean())  # noqa: E731
+                assert rms(values[x] - source) < 0.1 and rms(values[x] - other) > 1.0
+    # llama.cpp runs it. (Random weights leave near-flat distributions, ~4.7 nats of entropy, so
+    # 4-bit noise moves many top-1 choices between near-ties; the bounds are loose on purpose.)
+    ids = [int(x) for x in (src / "reference_tokens.txt").read_text().split()]
+    f32 = llama_cpp_log_probs(tmp_path / "qwen3-moe-wide-F32.gguf", ids)
+    q4 = llama_cpp_log_probs(tmp_path / "qwen3-moe-wide-Q4_K_M.gguf", ids)
+    assert np.isfinite(q4).all()
+    assert (np.exp(f32) * (f32 - q4)).sum(-1).mean() < 0.3  # mean KL(F32 || Q4_K_M), nats
