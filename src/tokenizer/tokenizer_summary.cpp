@@ -53,7 +53,9 @@ TokenizerSummary tokenizer_summary_from_gguf(const GgufModel& model) {
                                              [](const GgufValue& x) { return x.as_int() == kGgufTokenTypeControl; });
   }
   for (const auto role : kSpecialRoles) {
-    const GgufValue* v = model.find("tokenizer.ggml." + std::string(role) + "_token_id");
+    // llama.cpp's key names: unknown_token_id, seperator_token_id (sic), padding_token_id.
+    const std::string_view name = role == "unk" ? "unknown" : role == "sep" ? "seperator" : role == "pad" ? "padding" : role;
+    const GgufValue* v = model.find("tokenizer.ggml." + std::string(name) + "_token_id");
     if (v == nullptr || !v->as_int()) continue;
     SpecialToken s{std::string(role), *v->as_int(), ""};
     if (tokens != nullptr && s.id >= 0 && static_cast<uint64_t>(s.id) < tokens->items.size()) {
