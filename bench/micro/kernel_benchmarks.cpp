@@ -142,6 +142,8 @@ const GgmlType kTypes[] = {GgmlType::Q4_0, GgmlType::Q4_1, GgmlType::Q5_0, GgmlT
         ->Unit(benchmark::kMicrosecond)->Apply(with_min);
     benchmark::RegisterBenchmark(("matvec_scalar/" + name).c_str(), run_matmul, type, int64_t{1}, KernelIsa::Scalar)
         ->Unit(benchmark::kMicrosecond)->Apply(with_min);
+    benchmark::RegisterBenchmark(("matmat64_avx2/" + name).c_str(), run_matmul, type, int64_t{64}, KernelIsa::Avx2)
+        ->Unit(benchmark::kMillisecond)->Apply(with_min);
   }
   return true;
 }();
