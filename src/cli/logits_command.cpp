@@ -66,7 +66,7 @@ void add_logits_command(CLI::App& app) {
   cmd->callback([=] {
     if (file_opt->count() == 0 && tokens_opt->count() == 0) fail("logits needs --file or --tokens");
     const auto start = std::chrono::steady_clock::now();
-    const auto model = LoadedModel::open(*model_path, static_cast<uint64_t>(flags->ctx_size));
+    const auto model = LoadedModel::open(*model_path, static_cast<uint64_t>(flags->ctx_size > 0 ? flags->ctx_size : 512));
     std::vector<int32_t> tokens = tokens_opt->count() ? parse_token_ids(*tokens_file)
                                                       : load_tokenizer(*model_path).encode(read_text(*text_file), true);
     const SessionOptions options = session_options(*flags, *model, 512);

@@ -89,7 +89,7 @@ void add_run_command(CLI::App& app) {
     if (!f->interactive && prompt_opt->count() == 0) fail("run needs -p/--prompt or --interactive");
     if (f->interactive && f->json) fail("--interactive and --json cannot be combined");
     const auto load_start = std::chrono::steady_clock::now();
-    const auto model = LoadedModel::open(f->model, static_cast<uint64_t>(flags->ctx_size));
+    const auto model = LoadedModel::open(f->model, static_cast<uint64_t>(flags->ctx_size > 0 ? flags->ctx_size : 4096));
     const Tokenizer tok = load_tokenizer(f->model);
     std::optional<ChatTemplate> tmpl;
     if (!f->raw) tmpl = load_chat_template(f->model);

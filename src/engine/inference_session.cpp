@@ -21,13 +21,14 @@ RopeSettings global_rope(const ModelHParams& h, const ModelWeights& w) {
   if (h.rope_scaling.type == "yarn" && h.rope_scaling.factor > 1.0) {
     s.yarn_factor = h.rope_scaling.factor;
     s.yarn_original_context = h.rope_scaling.original_context_length > 0 ? h.rope_scaling.original_context_length : h.context_length;
-    s.attn_factor = 0.1 * std::log(h.rope_scaling.factor) + 1.0;
+    s.attn_factor = h.rope_scaling.attn_factor.value_or(0.1 * std::log(h.rope_scaling.factor) + 1.0);
   }
   if (h.rope_scaling.type == "longrope" && h.rope_scaling.original_context_length > 0 &&
       h.context_length > h.rope_scaling.original_context_length) {
     // Phi-3 long-context models scale attention by sqrt(1 + ln(factor) / ln(original length)).
     const double factor = static_cast<double>(h.context_length) / static_cast<double>(h.rope_scaling.original_context_length);
-    s.attn_factor = std::sqrt(1.0 + std::log(factor) / std::log(static_cast<double>(h.rope_scaling.original_context_length)));
+    s.attn_factor = h.rope_scaling.attn_factor.value_or(
+        std::sqrt(1.0 + std::log(factor) / std::log(static_cast<double>(h.rope_scaling.original_context_length))));
   }
   return s;
 }

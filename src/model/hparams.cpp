@@ -141,6 +141,7 @@ RopeScaling rope_scaling_from_config(const ConfigReader& cfg, const RopeSection&
   r.original_context_length =
       sub.uint("original_max_position_embeddings", cfg.uint("original_max_position_embeddings", 0));
   r.low_freq_factor = sub.real("low_freq_factor", 0.0);
+  r.attn_factor = sub.optional_real("attention_factor");
   r.high_freq_factor = sub.real("high_freq_factor", 0.0);
   for (const auto& [name, out] : {std::pair{"short_factor", &r.short_factor}, std::pair{"long_factor", &r.long_factor}}) {
     if (!sub.has(name)) continue;
@@ -201,7 +202,12 @@ ModelHParams hparams_from_gguf(const GgufModel& model) {
   if (const auto type = k.string("rope.scaling.type")) {
     h.rope_scaling.type = *type;
     h.rope_scaling.factor = k.real("rope.scaling.factor").value_or(1.0);
-    h.rope_scaling.original_context_length = k.uint("rope.scaling.original_context_length");
+  }
+  h.rope_scaling.original_context_length = k.uint("rope.scaling.original_context_length");
+  h.rope_scaling.attn_factor = k.real("rope.scaling.attn_factor");
+  // llama.cpp's converter writes Phi-3's long-context RoPE as factor tensors and no type.
+  if (h.rope_scaling.type == "none" && model.find_tensor("rope_factors_long.weight") != nullptr) {
+    h.rope_scaling.type = "longrope";
   }
   if (h.architecture == "gemma3") {
     // llama.cpp's defaults when the converter wrote no key: local base 10000, every 6th layer global.

@@ -22,6 +22,7 @@ struct RopeScaling {
   double low_freq_factor = 0.0;   // llama3
   double high_freq_factor = 0.0;  // llama3
   std::vector<double> short_factor, long_factor;  // longrope (Phi-3)
+  std::optional<double> attn_factor;  // what cos/sin are scaled by, when the source says (longrope, yarn)
 };
 
 struct ModelHParams {
