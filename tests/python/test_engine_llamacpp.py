@@ -1,11 +1,25 @@
 """Our engine against llama.cpp (llama-cpp-python) on real quantized models.
 
-- Log-probabilities at every position of the first 512 tokens of WikiText-2 (test split):
+- Log-probabilities at every position of the first 512 tokens of WikiText-2 (test split),
   SmolLM2-135M-Instruct Q4_1 and Gemma 3 270M Q4_K_M. Both engines get the same token ids
-  (llama.cpp's tokenization), so only the forward passes are compared: the top-1 token must
-  agree at >= 99% of positions and the mean KL(llama.cpp || ours) must be <= 0.001 nats.
+  (llama.cpp's tokenization), so only the forward passes are compared.
 - Greedy generation: SmolLM2-Instruct answers a fixed question with the same 32 tokens in both
   engines, fed the prompt tokens our chat template made, and the answer names Paris.
+
+How close is close enough. Both engines round activations to 8 bits before every quantized dot
+product (Q8_0/Q8_1/Q8_K, as ggml does), and on these small models that rounding moves the
+log-probs by a mean KL of 3e-3 to 6e-3 nats: any change in the order of float operations (even
+llama.cpp's own f32 instead of f16 KV cache) draws a different sample of that noise. Measured on
+SmolLM2 Q4_1: llama.cpp f16 KV vs llama.cpp f32 KV, top-1 0.965 and KL 3.6e-3; ours vs llama.cpp
+0.963 and 3.7e-3. So a bound like "top-1 >= 99%, KL <= 1e-3" is below llama.cpp's own spread and
+no independent implementation can meet it. The checks are instead:
+  1. against llama.cpp: mean KL(llama.cpp || ours) at most 1.5x llama.cpp's own spread
+     (KL between its f16-KV and f32-KV runs), top-1 agreement at most 2 points below that
+     spread's, and never worse than KL 0.02 / top-1 0.93;
+  2. against the model itself: an independent NumPy forward pass with gguf-py's dequantized
+     weights and no activation rounding (gguf_numpy_forward.py); ours must be at most 1.5x as
+     far from it (mean KL) as llama.cpp is, and its top-1 within 2 points of llama.cpp's.
+A wrong RoPE, norm, scale or window moves the KL by 0.1 or more, far above these bounds.
 
 The WikiText-2 file is ../shared/data/wikitext-2-raw/wiki.test.raw next to the repository, or
 LP_SHARED_DATA/wikitext-2-raw/wiki.test.raw."""
@@ -19,11 +33,13 @@ import pytest
 from conftest import ROOT, run
 
 llama_cpp = pytest.importorskip("llama_cpp")
+import gguf_numpy_forward  # noqa: E402
 
 N_CTX = 512
 THREADS = 2
 QUESTION = "What is the capital of France? Answer in one sentence."
 SHARED_DATA = pathlib.Path(os.environ.get("LP_SHARED_DATA", ROOT.parent / "shared" / "data"))
+GGML_TYPE_F32 = 0
 
 
 def wikitext_path():
@@ -33,43 +49,77 @@ def wikitext_path():
     return path
 
 
-def log_softmax(x):
-    x = np.asarray(x, dtype=np.float64)
-    m = x.max(axis=-1, keepdims=True)
-    return x - m - np.log(np.exp(x - m).sum(axis=-1, keepdims=True))
+def log_softmax(x, chunk=64):
+    """float32 log-softmax of each row, computed in float64 a few rows at a time."""
+    x = np.asarray(x)
+    out = np.empty(x.shape, dtype=np.float32)
+    for s in range(0, len(x), chunk):
+        r = x[s:s + chunk].astype(np.float64)
+        r -= r.max(axis=-1, keepdims=True)
+        out[s:s + chunk] = r - np.log(np.exp(r).sum(axis=-1, keepdims=True))
+    return out
+
+
+def compare_rows(p, q, chunk=64):
+    """Per position: KL(p || q) in nats and whether the top-1 tokens agree (log-prob inputs)."""
+    kl, same = np.empty(len(p)), np.empty(len(p), dtype=bool)
+    for s in range(0, len(p), chunk):
+        a, b = p[s:s + chunk].astype(np.float64), q[s:s + chunk].astype(np.float64)
+        kl[s:s + chunk] = (np.exp(a) * (a - b)).sum(-1)
+        same[s:s + chunk] = a.argmax(-1) == b.argmax(-1)
+    return kl, same
 
 
 def llama_cpp_model(path, **kwargs):
-    return llama_cpp.Llama(model_path=str(path), n_ctx=N_CTX, n_batch=N_CTX, n_threads=THREADS,
-                           n_threads_batch=THREADS, verbose=False, seed=1, **kwargs)
+    args = dict(model_path=str(path), n_ctx=N_CTX, n_batch=N_CTX, n_threads=THREADS, n_threads_batch=THREADS,
+                verbose=False, seed=1)
+    return llama_cpp.Llama(**(args | kwargs))
+
+
+def llama_cpp_logprobs(gguf, tokens, **kwargs):
+    llm = llama_cpp_model(gguf, logits_all=True, **kwargs)
+    llm.eval(tokens)
+    lp = log_softmax(llm.scores[:len(tokens)])
+    del llm
+    return lp
 
 
 def compare(lp_bin, gguf, tmp_path, label):
     # The first 512 tokens as llama.cpp's perplexity tool sees the file (BOS first).
     text = wikitext_path().read_text(encoding="utf-8")[:20000]
-    llm = llama_cpp_model(gguf, logits_all=True)
-    tokens = llm.tokenize(text.encode("utf-8"), add_bos=True, special=False)[:N_CTX]
+    tokens = llama_cpp_model(gguf, vocab_only=True).tokenize(text.encode("utf-8"), add_bos=True, special=False)[:N_CTX]
     assert len(tokens) == N_CTX
-    llm.eval(tokens)
-    theirs = log_softmax(np.array(llm.scores[:N_CTX], dtype=np.float64))
-    del llm
-
     ids = tmp_path / "tokens.txt"
     ids.write_text(" ".join(map(str, tokens)))
     out = tmp_path / "ours.npy"
     run([lp_bin, "logits", str(gguf), "--tokens", str(ids), "-c", str(N_CTX), "-t", str(THREADS), "--out", str(out)])
-    ours = np.load(out).astype(np.float64)
+    ours = np.load(out)
+    theirs = llama_cpp_logprobs(gguf, tokens)
     assert ours.shape == theirs.shape, (ours.shape, theirs.shape)
     assert np.isfinite(ours).all()
 
-    top1 = float((ours.argmax(-1) == theirs.argmax(-1)).mean())
-    kl = (np.exp(theirs) * (theirs - ours)).sum(-1)
-    # Perplexity of each engine over the same tokens, for scale.
-    nll = lambda lp: -lp[np.arange(N_CTX - 1), tokens[1:]].mean()  # noqa: E731
-    print(f"{label}: top-1 agreement {top1:.4f}, mean KL(llama.cpp||ours) {kl.mean():.2e} (max {kl.max():.2e} "
-          f"at {int(kl.argmax())}), perplexity ours {np.exp(nll(ours)):.3f} llama.cpp {np.exp(nll(theirs)):.3f}")
-    assert top1 >= 0.99, f"{label}: top-1 agreement {top1:.4f} < 0.99"
-    assert kl.mean() <= 1e-3, f"{label}: mean KL {kl.mean():.3e} > 1e-3"
+    kl, same = compare_rows(theirs, ours)
+    print(f"\n{label}: ours vs llama.cpp: top-1 agreement {same.mean():.4f}, mean KL(llama.cpp||ours) {kl.mean():.2e} "
+          f"(max {kl.max():.2e} at position {int(kl.argmax())})")
+    spread_kl, spread_same = compare_rows(theirs, llama_cpp_logprobs(gguf, tokens, type_k=GGML_TYPE_F32,
+                                                                      type_v=GGML_TYPE_F32))
+    print(f"{label}: llama.cpp f16 KV vs llama.cpp f32 KV: top-1 agreement {spread_same.mean():.4f}, "
+          f"mean KL {spread_kl.mean():.2e}")
+    exact = gguf_numpy_forward.log_probs(gguf, tokens)
+    ours_kl, ours_same = compare_rows(exact, ours)
+    their_kl, their_same = compare_rows(exact, theirs)
+    nll = lambda lp: -lp[np.arange(N_CTX - 1), tokens[1:]].astype(np.float64).mean()  # noqa: E731
+    print(f"{label}: against the NumPy forward pass (no activation rounding): ours top-1 {ours_same.mean():.4f} "
+          f"KL {ours_kl.mean():.2e}, llama.cpp top-1 {their_same.mean():.4f} KL {their_kl.mean():.2e}; perplexity "
+          f"NumPy {np.exp(nll(exact)):.3f}, ours {np.exp(nll(ours)):.3f}, llama.cpp {np.exp(nll(theirs)):.3f}")
+
+    assert kl.mean() <= max(1.5 * spread_kl.mean(), 1e-3) and kl.mean() <= 0.02, (
+        f"{label}: mean KL(llama.cpp||ours) {kl.mean():.3e} is over 1.5x llama.cpp's own spread {spread_kl.mean():.3e}")
+    assert same.mean() >= min(spread_same.mean() - 0.02, 0.99) and same.mean() >= 0.93, (
+        f"{label}: top-1 agreement {same.mean():.4f} (llama.cpp's own spread {spread_same.mean():.4f})")
+    assert ours_kl.mean() <= max(1.5 * their_kl.mean(), 1e-3), (
+        f"{label}: ours is KL {ours_kl.mean():.3e} from the exact forward pass, llama.cpp {their_kl.mean():.3e}")
+    assert ours_same.mean() >= their_same.mean() - 0.02
 
 
 def test_smollm2_logprobs_equal_llama_cpp(tmp_path, lp_bin, smollm2_gguf):
