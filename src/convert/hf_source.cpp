@@ -135,7 +135,16 @@ class HfSource final : public QuantSource {
     }
   }
 
+  std::optional<std::span<const uint8_t>> in_place(size_t index) const override {
+    const SourceTensor& s = sources_[index];
+    const PlanInput& t = inputs_[index];
+    if (s.from.size() != 1 || s.stacked || s.transform != TensorTransform::none || s.parts != 1) return std::nullopt;
+    if (s.from[0]->dtype->name != ggml_type_traits(t.source_type).name) return std::nullopt;
+    return s.from[0]->data;
+  }
+
   std::span<const uint8_t> raw(size_t index) const override {
+    if (const auto bytes = in_place(index)) return *bytes;
     const PlanInput& t = inputs_[index];
     int64_t rows = 1;
     for (size_t d = 1; d < t.shape.size(); ++d) rows *= static_cast<int64_t>(t.shape[d]);

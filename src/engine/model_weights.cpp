@@ -197,17 +197,23 @@ std::unique_ptr<LoadedModel> LoadedModel::open(const std::filesystem::path& path
   m->path_ = path;
   std::unordered_map<std::string, TensorRef> tensors;
   if (std::filesystem::is_directory(path)) {
-    // The converter's view gives GGUF names and conventions; its tensors are produced once
-    // in their source type (F32/F16/BF16) and kept.
+    // The converter's view gives GGUF names and conventions. Tensors the files hold as they
+    // are (most matrices) are used in place over the mapping; transformed ones (permuted
+    // Q/K, Gemma's norms +1, stacked experts) are produced once in their source type.
     m->hparams_ = HfCheckpoint::open(path).hparams();
     check_supported(m->hparams_, path);
-    const auto source = open_hf_source(path);
+    auto source = open_hf_source(path);
     for (size_t i = 0; i < source->tensors().size(); ++i) {
       const PlanInput& t = source->tensors()[i];
+      if (const auto mapped = source->in_place(i)) {
+        tensors.emplace(t.name, TensorRef{t.source_type, t.shape, *mapped});
+        continue;
+      }
       const auto raw = source->raw(i);
       auto& owned = m->owned_.emplace_back(raw.begin(), raw.end());
       tensors.emplace(t.name, TensorRef{t.source_type, t.shape, owned});
     }
+    m->hf_source_ = std::move(source);  // keeps the safetensors mappings alive
   } else {
     m->gguf_ = std::make_unique<GgufModel>(GgufModel::open(path));
     m->hparams_ = hparams_from_gguf(*m->gguf_);

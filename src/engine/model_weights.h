@@ -16,6 +16,7 @@
 namespace lp {
 
 class GgufModel;
+class QuantSource;
 
 struct LayerWeights {
   const float* attn_norm = nullptr;
@@ -63,6 +64,7 @@ class LoadedModel {
   ModelHParams hparams_;
   ModelWeights weights_;
   std::unique_ptr<GgufModel> gguf_;
+  std::unique_ptr<QuantSource> hf_source_;
   std::vector<std::vector<uint8_t>> owned_;  // tensors we had to produce (Hugging Face source, F32 vectors)
   uint64_t weight_bytes_ = 0;
   std::string quant_type_;

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -32,6 +33,9 @@ class QuantSource {
   // The tensor's bytes in its source type, copied as they are when the output keeps that
   // type. Valid until the next call.
   virtual std::span<const uint8_t> raw(size_t index) const = 0;
+  // The tensor's bytes in its source type where the source file already holds exactly
+  // them (valid as long as the source): the engine then computes on the mapping itself.
+  virtual std::optional<std::span<const uint8_t>> in_place(size_t /*index*/) const { return std::nullopt; }
   // Size of the tensor in its source type (for progress), without producing it.
   uint64_t source_bytes(size_t index) const;
 };
