@@ -142,9 +142,8 @@ void InferenceSession::eval_batch(const int32_t* tokens, int64_t n, float* logit
         std::memcpy(&v_[t * n_v], &qkv_[t * stride + n_q + n_k], n_v * sizeof(float));
       }
     } else {
-      matmul(L.attn_q, xn_.data(), n, q_.data(), pool_);
-      matmul(L.attn_k, xn_.data(), n, k_.data(), pool_);
-      matmul(L.attn_v, xn_.data(), n, v_.data(), pool_);
+      const MatmulOutput qkv[] = {{&L.attn_q, q_.data()}, {&L.attn_k, k_.data()}, {&L.attn_v, v_.data()}};
+      matmul_same_input(qkv, xn_.data(), n, pool_);
     }
     for (int64_t t = 0; t < n; ++t) {
       float* q = &q_[t * n_q];
@@ -199,8 +198,8 @@ void InferenceSession::feed_forward(const LayerWeights& L, int64_t n) {
       for (int64_t i = 0; i < n_ff_; ++i) up_[t * n_ff_ + i] = (gelu ? gelu_tanh(g[i]) : silu(g[i])) * g[n_ff_ + i];
     }
   } else {
-    matmul(L.ffn_gate, xn_.data(), n, gate_.data(), pool_);
-    matmul(L.ffn_up, xn_.data(), n, up_.data(), pool_);
+    const MatmulOutput gate_up[] = {{&L.ffn_gate, gate_.data()}, {&L.ffn_up, up_.data()}};
+    matmul_same_input(gate_up, xn_.data(), n, pool_);
     for (int64_t i = 0; i < n * n_ff_; ++i) up_[i] *= gelu ? gelu_tanh(gate_[i]) : silu(gate_[i]);
   }
   matmul(L.ffn_down, up_.data(), n, proj_.data(), pool_);
