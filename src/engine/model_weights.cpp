@@ -104,6 +104,7 @@ class WeightBinder {
       fail("{}: tensor '{}' has {} bytes, which do not fit its shape and type", m_.path_.string(), name, t.bytes.size());
     }
     m_.weight_bytes_ += t.bytes.size();
+    m_.parameters_ += static_cast<uint64_t>(cols) * static_cast<uint64_t>(rows);
     type_bytes_[t.type] += t.bytes.size();
     return WeightMatrix{t.type, cols, rows, *row_bytes, t.bytes.data()};
   }
@@ -127,6 +128,7 @@ class WeightBinder {
     auto& owned = m_.owned_.emplace_back(elements * sizeof(float));
     traits.dequantize(t.bytes.data(), reinterpret_cast<float*>(owned.data()), static_cast<int64_t>(elements));
     m_.weight_bytes_ += t.bytes.size();
+    m_.parameters_ += elements;
     return reinterpret_cast<const float*>(owned.data());
   }
 

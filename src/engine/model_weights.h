@@ -54,6 +54,7 @@ class LoadedModel {
   const ModelWeights& weights() const { return weights_; }
   const GgufModel* gguf() const { return gguf_.get(); }  // nullptr for a Hugging Face directory
   uint64_t weight_bytes() const { return weight_bytes_; }
+  uint64_t parameter_count() const { return parameters_; }
   std::string quant_type_name() const;  // the type most weight bytes are in
 
  private:
@@ -67,6 +68,7 @@ class LoadedModel {
   std::unique_ptr<QuantSource> hf_source_;
   std::vector<std::vector<uint8_t>> owned_;  // tensors we had to produce (Hugging Face source, F32 vectors)
   uint64_t weight_bytes_ = 0;
+  uint64_t parameters_ = 0;
   std::string quant_type_;
 };
 

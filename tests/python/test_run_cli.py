@@ -108,3 +108,16 @@ def test_a_damaged_gguf_is_refused(lp_bin, tmp_path):
     result = run([lp_bin, "run", str(bad), "-p", "x"], check=False)
     assert result.returncode == 2 and result.stderr.startswith("error: ")
     assert len(result.stderr.strip().split("\n")) == 1
+
+
+def test_bench_reports_llama_bench_style_rows(lp_bin, tiny):
+    rows = json.loads(run([lp_bin, "bench", str(tiny), "-p", "16", "-n", "4", "-r", "2", "-t", "2", "-o", "json"]).stdout)
+    assert [r["test"] for r in rows] == ["pp16", "tg4"]
+    for r in rows:
+        assert len(r["samples_s"]) == 2 and all(s > 0 for s in r["samples_s"])
+        # avg_ts is the mean over runs of tokens / seconds.
+        n = r["n_prompt"] + r["n_gen"]
+        assert abs(r["avg_ts"] - sum(n / s for s in r["samples_s"]) / 2) < 1e-6 * r["avg_ts"]
+        assert r["model_n_params"] > 0 and r["n_threads"] == 2
+    md = run([lp_bin, "bench", str(tiny), "-p", "8", "-n", "0", "-r", "1"]).stdout
+    assert "| pp8 |" in md and "tg" not in md.split("build:")[0].split("| test")[1]

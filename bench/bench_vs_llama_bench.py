@@ -1,0 +1,61 @@
+"""Our `bench` against llama.cpp's llama-bench on the same GGUF files, same thread count,
+same tests (pp = prompt tokens in one batch on an empty context, tg = tokens one at a time),
+interleaved so that a machine that slows down or speeds up hits both alike.
+
+    python3 bench/bench_vs_llama_bench.py --llama-bench /path/to/llama-bench MODEL.gguf [MODEL2.gguf ...]
+        [--threads 2] [-p 512] [-n 128] [--reps 3] [--rounds 2] [--lp-bin build/src/llama-pajamas]
+
+llama-bench is built by the user from llama.cpp's source (never by this repository). Prints
+one markdown row per model and test: our tokens/s, llama.cpp's, and the ratio (median over
+rounds of each round's mean)."""
+import argparse
+import json
+import pathlib
+import statistics
+import subprocess
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def ours(lp_bin, model, args):
+    out = subprocess.run([lp_bin, "bench", model, "-p", str(args.p), "-n", str(args.n), "-r", str(args.reps),
+                          "-t", str(args.threads), "-o", "json"], capture_output=True, text=True, check=True).stdout
+    return {row["test"]: row["avg_ts"] for row in json.loads(out)}
+
+
+def theirs(llama_bench, model, args):
+    out = subprocess.run([llama_bench, "-m", model, "-p", str(args.p), "-n", str(args.n), "-r", str(args.reps),
+                          "-t", str(args.threads), "-o", "json"], capture_output=True, text=True, check=True).stdout
+    rows = json.loads(out)
+    return {(f"pp{r['n_prompt']}" if r["n_prompt"] else f"tg{r['n_gen']}"): r["avg_ts"] for r in rows}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("models", nargs="+")
+    ap.add_argument("--llama-bench", required=True)
+    ap.add_argument("--lp-bin", default=str(ROOT / "build" / "src" / "llama-pajamas"))
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("-p", type=int, default=512)
+    ap.add_argument("-n", type=int, default=128)
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--rounds", type=int, default=2)
+    args = ap.parse_args()
+    print(f"| model | test | llama-pajamas t/s | llama.cpp t/s | ratio |\n| --- | --- | ---: | ---: | ---: |")
+    for model in args.models:
+        a, b = {}, {}
+        for r in range(args.rounds):
+            order = [("ours", ours), ("theirs", theirs)] if r % 2 == 0 else [("theirs", theirs), ("ours", ours)]
+            for who, fn in order:
+                result = fn(args.lp_bin if who == "ours" else args.llama_bench, model, args)
+                for test, tps in result.items():
+                    (a if who == "ours" else b).setdefault(test, []).append(tps)
+                print(f"  round {r + 1} {who}: {result}", file=sys.stderr)
+        for test in a:
+            x, y = statistics.median(a[test]), statistics.median(b.get(test, [float("nan")]))
+            print(f"| {pathlib.Path(model).name} | {test} | {x:.2f} | {y:.2f} | {x / y:.2f}x |", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,124 @@
+// `bench`: prompt-processing and generation throughput the way llama-bench measures them
+// (pp = a batch of N tokens on an empty context, tg = N tokens one at a time; random token
+// ids; a warm-up run; mean ± standard deviation over repetitions), so our figures and
+// llama-bench's for the same file and thread count can be put side by side.
+#include <fmt/core.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "cli/commands.h"
+#include "cli/engine_options.h"
+#include "core/error.h"
+#include "version.h"
+
+namespace lp::cli {
+namespace {
+
+struct BenchResult {
+  std::string test;
+  int64_t n_prompt = 0, n_gen = 0;
+  std::vector<double> seconds;
+  double mean_tps() const {
+    double s = 0;
+    for (double t : seconds) s += static_cast<double>(n_prompt + n_gen) / t;
+    return s / static_cast<double>(seconds.size());
+  }
+  double stddev_tps() const {
+    if (seconds.size() < 2) return 0.0;
+    const double m = mean_tps();
+    double s = 0;
+    for (double t : seconds) s += std::pow(static_cast<double>(n_prompt + n_gen) / t - m, 2);
+    return std::sqrt(s / static_cast<double>(seconds.size() - 1));
+  }
+};
+
+// One run of a test: a fresh context, then `n_prompt` tokens in batches, then `n_gen` tokens
+// one at a time. Token ids are random, as llama-bench's are.
+double run_once(InferenceSession& session, int64_t n_prompt, int64_t n_gen, std::mt19937& rng, std::vector<float>& logits) {
+  std::uniform_int_distribution<int32_t> token(0, static_cast<int32_t>(session.vocab_size() - 1));
+  std::vector<int32_t> prompt(static_cast<size_t>(n_prompt));
+  for (auto& t : prompt) t = token(rng);
+  session.rewind(0);
+  const auto start = std::chrono::steady_clock::now();
+  if (n_prompt > 0) session.eval(prompt, logits, false);
+  for (int64_t i = 0; i < n_gen; ++i) {
+    const int32_t t = token(rng);
+    session.eval(std::span(&t, 1), logits, false);
+  }
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+std::string human_params(uint64_t n) {
+  if (n >= 1'000'000'000) return fmt::format("{:.2f} B", static_cast<double>(n) / 1e9);
+  return fmt::format("{:.2f} M", static_cast<double>(n) / 1e6);
+}
+
+}  // namespace
+
+void add_bench_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand("bench", "Prompt (pp) and generation (tg) tokens per second, as llama-bench measures them");
+  auto model_path = std::make_shared<std::string>();
+  auto n_prompt = std::make_shared<std::vector<int64_t>>(std::vector<int64_t>{512});
+  auto n_gen = std::make_shared<std::vector<int64_t>>(std::vector<int64_t>{128});
+  auto reps = std::make_shared<int>(5);
+  auto output = std::make_shared<std::string>("md");
+  cmd->add_option("model,-m,--model", *model_path, "GGUF file or Hugging Face directory")->required();
+  cmd->add_option("-p,--n-prompt", *n_prompt, "Prompt lengths to test (0: none)")->delimiter(',')->capture_default_str();
+  cmd->add_option("-n,--n-gen", *n_gen, "Generation lengths to test (0: none)")->delimiter(',')->capture_default_str();
+  cmd->add_option("-r,--repetitions", *reps, "Runs per test (after one warm-up run)")->check(CLI::Range(1, 1000))->capture_default_str();
+  cmd->add_option("-o,--output", *output, "md or json")->check(CLI::IsMember({"md", "json"}))->capture_default_str();
+  auto flags = add_engine_flags(cmd, 0);
+  cmd->callback([=] {
+    int64_t longest = 1;
+    for (int64_t p : *n_prompt) longest = std::max(longest, p);
+    for (int64_t g : *n_gen) longest = std::max(longest, g);
+    for (int64_t v : *n_prompt) if (v < 0) fail("--n-prompt must not be negative");
+    for (int64_t v : *n_gen) if (v < 0) fail("--n-gen must not be negative");
+    const auto model = LoadedModel::open(*model_path, static_cast<uint64_t>(longest));
+    EngineFlags engine = *flags;
+    if (engine.ctx_size <= 0) engine.ctx_size = longest;
+    const SessionOptions options = session_options(engine, *model, longest);
+    InferenceSession session(*model, options);
+    std::vector<float> logits(static_cast<size_t>(session.vocab_size()));
+    std::mt19937 rng(1234);
+
+    std::vector<BenchResult> results;
+    auto measure = [&](int64_t p, int64_t g) {
+      BenchResult r{p > 0 ? fmt::format("pp{}", p) : fmt::format("tg{}", g), p, g, {}};
+      run_once(session, p, g, rng, logits);  // warm-up: page in the weights, grow scratch
+      for (int i = 0; i < *reps; ++i) r.seconds.push_back(run_once(session, p, g, rng, logits));
+      results.push_back(r);
+    };
+    for (int64_t p : *n_prompt) if (p > 0) measure(p, 0);
+    for (int64_t g : *n_gen) if (g > 0) measure(0, g);
+
+    const uint64_t params = model->parameter_count();
+    const auto size = model->weight_bytes();
+    const std::string desc = fmt::format("{} {} {}", model->hparams().architecture, human_params(params), model->quant_type_name());
+    if (*output == "json") {
+      nlohmann::json rows = nlohmann::json::array();
+      for (const auto& r : results) {
+        rows.push_back({{"model_filename", *model_path}, {"model_type", desc}, {"model_size", size}, {"model_n_params", params},
+                        {"n_threads", options.threads}, {"n_batch", options.batch_size}, {"type_k", flags->kv_type},
+                        {"n_prompt", r.n_prompt}, {"n_gen", r.n_gen}, {"test", r.test}, {"avg_ts", r.mean_tps()},
+                        {"stddev_ts", r.stddev_tps()}, {"samples_s", r.seconds}, {"build", kVersion}});
+      }
+      print_json(rows);
+      return;
+    }
+    fmt::print("| model | size | params | backend | threads | test | t/s |\n");
+    fmt::print("| --- | ---: | ---: | --- | ---: | ---: | ---: |\n");
+    for (const auto& r : results) {
+      fmt::print("| {} | {:.2f} MiB | {} | CPU (llama-pajamas) | {} | {} | {:.2f} ± {:.2f} |\n", desc,
+                 static_cast<double>(size) / (1024.0 * 1024.0), human_params(params), options.threads, r.test, r.mean_tps(),
+                 r.stddev_tps());
+    }
+    fmt::print("\nbuild: llama-pajamas {}\n", kVersion);
+  });
+}
+
+}  // namespace lp::cli
