@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   lp::cli::add_synth_command(app);
   lp::cli::add_template_command(app);
   lp::cli::add_tokenize_command(app);
+  lp::cli::add_validate_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
