@@ -14,6 +14,11 @@ std::shared_ptr<EngineFlags> add_engine_flags(CLI::App* cmd, int64_t default_ctx
                   "Context size in tokens (default " + std::to_string(default_ctx_note) + ", at most the model's)");
   cmd->add_option("-b,--batch-size", f->batch_size, "Tokens per forward pass while reading a prompt")->capture_default_str();
   cmd->add_option("--kv-type", f->kv_type, "KV cache type: f16 or f32")->check(CLI::IsMember({"f16", "f32"}))->capture_default_str();
+  cmd->add_option("--activations", f->activations,
+                  "q8: activations rounded to 8 bits for integer dot products with quantized weights (fast, as llama.cpp); "
+                  "f32: float32 activations against dequantized weights (the model's exact arithmetic, slower)")
+      ->check(CLI::IsMember({"q8", "f32"}))
+      ->capture_default_str();
   return f;
 }
 
@@ -25,6 +30,7 @@ SessionOptions session_options(const EngineFlags& flags, const LoadedModel& mode
   if (flags.batch_size <= 0) fail("--batch-size must be positive");
   o.batch_size = flags.batch_size;
   o.kv_f32 = flags.kv_type == "f32";
+  o.activations = flags.activations == "f32" ? ActivationPrecision::float32 : ActivationPrecision::quantized;
   return o;
 }
 

@@ -14,6 +14,7 @@ struct EngineFlags {
   int64_t ctx_size = 0;  // 0: the command's default
   int64_t batch_size = 512;
   std::string kv_type = "f16";
+  std::string activations = "q8";
 };
 
 std::shared_ptr<EngineFlags> add_engine_flags(CLI::App* cmd, int64_t default_ctx_note);

@@ -134,7 +134,7 @@ void InferenceSession::eval_batch(const int32_t* tokens, int64_t n, float* logit
     for (int64_t t = 0; t < n; ++t) rms_norm(&x_[t * n_embd_], L.attn_norm, &xn_[t * n_embd_], n_embd_, eps);
 
     if (arch.fused_qkv) {
-      matmul(L.attn_qkv, xn_.data(), n, qkv_.data(), pool_);
+      matmul(L.attn_qkv, xn_.data(), n, qkv_.data(), pool_, options_.activations);
       const int64_t stride = n_q + n_k + n_v;
       for (int64_t t = 0; t < n; ++t) {
         std::memcpy(&q_[t * n_q], &qkv_[t * stride], n_q * sizeof(float));
@@ -143,7 +143,7 @@ void InferenceSession::eval_batch(const int32_t* tokens, int64_t n, float* logit
       }
     } else {
       const MatmulOutput qkv[] = {{&L.attn_q, q_.data()}, {&L.attn_k, k_.data()}, {&L.attn_v, v_.data()}};
-      matmul_same_input(qkv, xn_.data(), n, pool_);
+      matmul_same_input(qkv, xn_.data(), n, pool_, options_.activations);
     }
     for (int64_t t = 0; t < n; ++t) {
       float* q = &q_[t * n_q];
@@ -165,7 +165,7 @@ void InferenceSession::eval_batch(const int32_t* tokens, int64_t n, float* logit
     }
     store_kv(il, n);
     attention(il, n);
-    matmul(L.attn_output, attn_.data(), n, proj_.data(), pool_);
+    matmul(L.attn_output, attn_.data(), n, proj_.data(), pool_, options_.activations);
     for (int64_t t = 0; t < n; ++t) {
       if (L.post_attention_norm) rms_norm(&proj_[t * n_embd_], L.post_attention_norm, &proj_[t * n_embd_], n_embd_, eps);
       add_in_place(&x_[t * n_embd_], &proj_[t * n_embd_], n_embd_);
@@ -182,7 +182,7 @@ void InferenceSession::eval_batch(const int32_t* tokens, int64_t n, float* logit
   if (!logits) return;
   const int64_t first = all_logits ? 0 : n - 1, rows = n - first;
   for (int64_t t = first; t < n; ++t) rms_norm(&x_[t * n_embd_], w.output_norm, &xn_[(t - first) * n_embd_], n_embd_, eps);
-  matmul(w.output, xn_.data(), rows, logits, pool_);
+  matmul(w.output, xn_.data(), rows, logits, pool_, options_.activations);
   if (h_.final_logit_softcapping && *h_.final_logit_softcapping > 0) {
     softcap_in_place(logits, rows * n_vocab_, static_cast<float>(*h_.final_logit_softcapping));
   }
@@ -192,17 +192,17 @@ void InferenceSession::feed_forward(const LayerWeights& L, int64_t n) {
   const bool gelu = h_.info->activation == Activation::gelu_tanh;
   if (L.ffn_gate.data == nullptr) {
     // Phi-3: one product gives the gate (first half of each row) and the up projection.
-    matmul(L.ffn_up, xn_.data(), n, gate_.data(), pool_);
+    matmul(L.ffn_up, xn_.data(), n, gate_.data(), pool_, options_.activations);
     for (int64_t t = 0; t < n; ++t) {
       const float* g = &gate_[t * 2 * n_ff_];
       for (int64_t i = 0; i < n_ff_; ++i) up_[t * n_ff_ + i] = (gelu ? gelu_tanh(g[i]) : silu(g[i])) * g[n_ff_ + i];
     }
   } else {
     const MatmulOutput gate_up[] = {{&L.ffn_gate, gate_.data()}, {&L.ffn_up, up_.data()}};
-    matmul_same_input(gate_up, xn_.data(), n, pool_);
+    matmul_same_input(gate_up, xn_.data(), n, pool_, options_.activations);
     for (int64_t i = 0; i < n * n_ff_; ++i) up_[i] *= gelu ? gelu_tanh(gate_[i]) : silu(gate_[i]);
   }
-  matmul(L.ffn_down, up_.data(), n, proj_.data(), pool_);
+  matmul(L.ffn_down, up_.data(), n, proj_.data(), pool_, options_.activations);
 }
 
 void InferenceSession::store_kv(size_t layer, int64_t n) {

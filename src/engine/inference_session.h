@@ -17,6 +17,9 @@ struct SessionOptions {
   int64_t ctx_size = 4096;    // positions the KV cache holds
   int64_t batch_size = 512;   // tokens per forward pass while prefilling
   bool kv_f32 = false;        // KV cache in float32 instead of float16
+  // float32: quantized weights meet float32 activations (the model's exact arithmetic, for
+  // reference measurements) instead of 8-bit ones (the fast path, as llama.cpp computes).
+  ActivationPrecision activations = ActivationPrecision::quantized;
   unsigned threads = 1;
 };
 

@@ -62,11 +62,32 @@ struct Job {
   uint64_t act_stride;
   int64_t chunk_rows;
   int64_t first_chunk;  // index of its first chunk in the call's chunk numbering
+  DequantizeRowFn dequantize = nullptr;  // float activations: rows are dequantized, `tile` is F32's
 };
+
+// Float activations against quantized weights: each row is dequantized once per chunk pass
+// and met by the float32 tile, so the result is the model's exact arithmetic.
+void run_chunk_dequantized(const Job& job, int64_t row_begin, int64_t row_end, int64_t n_tokens) {
+  const WeightMatrix& w = *job.w;
+  thread_local std::vector<float> row;
+  if (row.size() < static_cast<size_t>(w.cols)) row.resize(static_cast<size_t>(w.cols));
+  for (int64_t r = row_begin; r < row_end; ++r) {
+    job.dequantize(w.row(r), row.data(), w.cols);
+    for (int64_t t = 0; t < n_tokens; t += kMaxTileTokens) {
+      const int tokens = static_cast<int>(std::min<int64_t>(kMaxTileTokens, n_tokens - t));
+      job.tile(w.cols, reinterpret_cast<const uint8_t*>(row.data()), job.act + static_cast<uint64_t>(t) * job.act_stride,
+               job.act_stride, tokens, job.y + t * w.rows + r, w.rows);
+    }
+  }
+}
 
 void run_chunk(const Job& job, int64_t chunk, int64_t n_tokens) {
   const WeightMatrix& w = *job.w;
   const int64_t row_begin = chunk * job.chunk_rows, row_end = std::min(w.rows, row_begin + job.chunk_rows);
+  if (job.dequantize) {
+    run_chunk_dequantized(job, row_begin, row_end, n_tokens);
+    return;
+  }
   for (int64_t t = 0; t < n_tokens; t += kMaxTileTokens) {
     const int tokens = static_cast<int>(std::min<int64_t>(kMaxTileTokens, n_tokens - t));
     const uint8_t* act_tile = job.act + static_cast<uint64_t>(t) * job.act_stride;
@@ -83,12 +104,14 @@ void weight_row_to_float(const WeightMatrix& w, int64_t r, float* out) {
   traits.dequantize(w.row(r), out, w.cols);
 }
 
-void matmul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool) {
+void matmul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool,
+            ActivationPrecision precision) {
   const MatmulOutput output{&w, y};
-  matmul_same_input(std::span(&output, 1), x, n_tokens, pool);
+  matmul_same_input(std::span(&output, 1), x, n_tokens, pool, precision);
 }
 
-void matmul_same_input(std::span<const MatmulOutput> outputs, const float* x, int64_t n_tokens, ThreadPool& pool) {
+void matmul_same_input(std::span<const MatmulOutput> outputs, const float* x, int64_t n_tokens, ThreadPool& pool,
+                       ActivationPrecision precision) {
   if (outputs.empty() || n_tokens <= 0) return;
   const int64_t cols = outputs[0].weight->cols;
   const KernelIsa isa = active_kernel_isa();
@@ -101,8 +124,11 @@ void matmul_same_input(std::span<const MatmulOutput> outputs, const float* x, in
 
   // Every activation row is quantized once per activation type, not once per weight row.
   std::array<const uint8_t*, kActivationSlots> quantized{};
-  std::vector<Job> jobs;
-  jobs.reserve(outputs.size());
+  // The caller's reusable list (a call allocates nothing once warm). A named reference, not
+  // the thread_local itself, so the pool's threads read the caller's list.
+  thread_local std::vector<Job> caller_jobs;
+  std::vector<Job>& jobs = caller_jobs;
+  jobs.clear();
   int64_t n_chunks = 0;
   for (const MatmulOutput& o : outputs) {
     const WeightMatrix& w = *o.weight;
@@ -110,7 +136,11 @@ void matmul_same_input(std::span<const MatmulOutput> outputs, const float* x, in
     if (w.cols != cols) fail("weights sharing one input have {} and {} columns", cols, w.cols);
     Job job{&w, o.y, dot_tile_for(kernels, isa), reinterpret_cast<const uint8_t*>(x),
             static_cast<uint64_t>(cols) * sizeof(float), 0, n_chunks};
-    if (const QuantizeActivationsFn quantize = quantizer_for(kernels, isa)) {
+    const QuantizeActivationsFn quantize = quantizer_for(kernels, isa);
+    if (quantize != nullptr && precision == ActivationPrecision::float32) {
+      job.dequantize = ggml_type_traits(w.type).dequantize;
+      job.tile = dot_tile_for(*find_weight_kernels(GgmlType::F32), isa);
+    } else if (quantize != nullptr) {
       const int slot = activation_slot(kernels.activation);
       job.act_stride = activation_row_bytes(kernels, cols);
       if (quantized[static_cast<size_t>(slot)] == nullptr) {

@@ -22,9 +22,17 @@ struct WeightMatrix {
   const uint8_t* row(int64_t r) const { return data + static_cast<uint64_t>(r) * row_bytes; }
 };
 
+// How activations meet quantized weights. `quantized`: rounded to the weight's 8-bit partner
+// type (Q8_0, Q8_1, Q8_K) for integer dot products, as ggml does: the fast path. `float32`:
+// kept in float32 against dequantized weight rows: slower, but the model's own arithmetic,
+// for reference measurements (8-bit activations add noise of their own, about 3e-3 nats of
+// KL-divergence on SmolLM2-135M). Float weights always take float32 activations.
+enum class ActivationPrecision { quantized, float32 };
+
 // y[t * rows + r] = sum_i W[r][i] * x[t * cols + i] for t < n_tokens and r < rows, with
 // the rows split across the pool's threads. Throws InputError for a type it cannot compute.
-void matmul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool);
+void matmul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool,
+            ActivationPrecision precision = ActivationPrecision::quantized);
 
 // One weight and where its products go, for matmul_same_input.
 struct MatmulOutput {
@@ -35,7 +43,8 @@ struct MatmulOutput {
 // Several weights against the same activations (q, k and v; gate and up): each activation
 // type is quantized once for all of them, and all their rows share one pass over the pool
 // (one wake-up instead of one per weight). Each output equals matmul(*weight, x, ...).
-void matmul_same_input(std::span<const MatmulOutput> outputs, const float* x, int64_t n_tokens, ThreadPool& pool);
+void matmul_same_input(std::span<const MatmulOutput> outputs, const float* x, int64_t n_tokens, ThreadPool& pool,
+                       ActivationPrecision precision = ActivationPrecision::quantized);
 
 // Row r of W as float32 (an embedding lookup).
 void weight_row_to_float(const WeightMatrix& w, int64_t r, float* out);

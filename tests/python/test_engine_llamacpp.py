@@ -19,6 +19,8 @@ no independent implementation can meet it. The checks are instead:
   2. against the model itself: an independent NumPy forward pass with gguf-py's dequantized
      weights and no activation rounding (gguf_numpy_forward.py); ours must be at most 1.5x as
      far from it (mean KL) as llama.cpp is, and its top-1 within 2 points of llama.cpp's.
+  3. with float32 activations (`--activations f32`) and a float32 KV cache, ours equals the
+     NumPy forward pass: mean KL <= 1e-5 and top-1 >= 99% (measured: about 1e-7).
 A wrong RoPE, norm, scale or window moves the KL by 0.1 or more, far above these bounds.
 
 The WikiText-2 file is ../shared/data/wikitext-2-raw/wiki.test.raw next to the repository, or
@@ -120,6 +122,16 @@ def compare(lp_bin, gguf, tmp_path, label):
     assert ours_kl.mean() <= max(1.5 * their_kl.mean(), 1e-3), (
         f"{label}: ours is KL {ours_kl.mean():.3e} from the exact forward pass, llama.cpp {their_kl.mean():.3e}")
     assert ours_same.mean() >= their_same.mean() - 0.02
+
+    # Without the 8-bit activation noise our engine IS the model: with float32 activations
+    # and a float32 KV cache it must equal the NumPy forward pass, not just resemble it.
+    exact_out = tmp_path / "ours_exact.npy"
+    run([lp_bin, "logits", str(gguf), "--tokens", str(ids), "-c", str(N_CTX), "-t", str(THREADS), "--activations", "f32",
+         "--kv-type", "f32", "--out", str(exact_out)])
+    exact_kl, exact_same = compare_rows(exact, np.load(exact_out))
+    print(f"{label}: ours with float32 activations vs the NumPy forward pass: top-1 {exact_same.mean():.4f}, "
+          f"mean KL {exact_kl.mean():.2e} (max {exact_kl.max():.2e})")
+    assert exact_kl.mean() <= 1e-5 and exact_same.mean() >= 0.99
 
 
 def test_smollm2_logprobs_equal_llama_cpp(tmp_path, lp_bin, smollm2_gguf):
