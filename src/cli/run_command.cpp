@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <random>
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"

@@ -88,7 +88,6 @@ InferenceSession::InferenceSession(const LoadedModel& model, const SessionOption
   cos_local_.resize(b * pairs);
   sin_local_.resize(b * pairs);
   scores_.assign(pool_.size(), std::vector<float>(static_cast<size_t>(options_.ctx_size)));
-  last_normed_.resize(static_cast<size_t>(n_embd_));
 }
 
 void InferenceSession::rewind(int64_t n) { n_past_ = std::clamp<int64_t>(n, 0, n_past_); }

@@ -61,7 +61,6 @@ class InferenceSession {
   std::vector<float> x_, xn_, q_, k_, v_, qkv_, attn_, proj_, gate_, up_, ffn_in_;
   std::vector<float> cos_global_, sin_global_, cos_local_, sin_local_;
   std::vector<std::vector<float>> scores_;  // per thread, ctx_size
-  std::vector<float> last_normed_;
 };
 
 }  // namespace lp
