@@ -1,5 +1,9 @@
 #include "kernels/kernel_table.h"
 
+#ifdef LP_X86_KERNELS
+#include <cpuid.h>
+#endif
+
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -61,12 +65,24 @@ const std::array<WeightKernels, 13>& table() {
   return kernels;
 }
 
+#ifdef LP_X86_KERNELS
+// F16C (CPUID leaf 1, ECX bit 29), AVX512-DQ (leaf 7, EBX bit 17) and AVX512-VNNI (leaf 7, ECX
+// bit 11) read directly: clang 14's __builtin_cpu_supports does not know these names. The OS's
+// support for the AVX and AVX-512 register state is covered by the avx2/avx512f checks beside them.
+bool cpuid_bit(unsigned leaf, int reg, unsigned bit) {
+  unsigned r[4] = {0, 0, 0, 0};  // eax, ebx, ecx, edx
+  if (__get_cpuid_count(leaf, 0, &r[0], &r[1], &r[2], &r[3]) == 0) return false;
+  return (r[reg] & (1u << bit)) != 0;
+}
+constexpr int kEbx = 1, kEcx = 2;
+#endif
+
 KernelIsa detect_best_isa() {
 #ifdef LP_X86_KERNELS
   __builtin_cpu_init();
-  const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+  const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && cpuid_bit(1, kEcx, 29);
   const bool avx512 = avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-                      __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
+                      __builtin_cpu_supports("avx512vl") && cpuid_bit(7, kEbx, 17) && cpuid_bit(7, kEcx, 11);
   if (avx512) return KernelIsa::Avx512;
   if (avx2) return KernelIsa::Avx2;
 #endif

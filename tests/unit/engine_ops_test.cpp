@@ -10,6 +10,7 @@
 #include "core/float_convert.h"
 #include "engine/ops.h"
 #include "kernels/half_vectors.h"
+#include "kernels/kernel_table.h"
 #include "engine/rope.h"
 #include "engine/sampler.h"
 
@@ -194,8 +195,8 @@ TEST(EngineOps, HalfVectorOpsMatchFloatInEveryVersion) {
   };
   std::vector<Version> versions = {{"scalar", half_vectors_scalar::dot_f32_f16, half_vectors_scalar::axpy_f16,
                                     half_vectors_scalar::f32_to_f16_row}};
-#if defined(__x86_64__)
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c") && __builtin_cpu_supports("fma")) {
+#if defined(LP_X86_KERNELS)
+  if (best_kernel_isa() >= KernelIsa::Avx2) {
     versions.push_back({"avx2", half_vectors_avx2::dot_f32_f16, half_vectors_avx2::axpy_f16, half_vectors_avx2::f32_to_f16_row});
   }
 #endif
