@@ -11,6 +11,7 @@
 
 #include "core/float_convert.h"
 #include "quant/block_layouts.h"
+#include "quant/lane_batch.h"
 #include "quant/quantize.h"
 #include "quant/scale_search.h"
 
@@ -18,112 +19,128 @@ namespace lp {
 namespace {
 
 constexpr int kCodeSearchRadius = 2;
+constexpr FitGrid kFitGrid{};
 
 template <class Block>
 void store(uint8_t* dst, int64_t i, const Block& b) {
   std::memcpy(dst + i * static_cast<int64_t>(sizeof(Block)), &b, sizeof(Block));
 }
 
-// Super-block with affine sub-blocks: x ≈ (d·sc)·l − (dmin·m), sc and m codes in [0, kCodeMax].
-template <int kSubBlocks, int kLmax, int kCodeMax>
-struct AffineSuperBlock {
-  static constexpr int kSubSize = kQK_K / kSubBlocks;
+// Results of one super-block: the fp16 scale(s), the integer sub-block codes and the levels.
+template <int kSubBlocks, class Level>
+struct SuperBlockCodes {
   uint16_t d = 0, dmin = 0;
-  uint8_t scale_code[kSubBlocks] = {};
+  Level scale_code[kSubBlocks] = {};
   uint8_t min_code[kSubBlocks] = {};
-  uint8_t levels[kQK_K] = {};
-
-  void quantize(const float* x, const float* importance) {
-    float w[kQK_K];
-    float scale[kSubBlocks], min[kSubBlocks];
-    float max_scale = 0.0f, max_min = 0.0f;
-    for (int s = 0; s < kSubBlocks; ++s) {
-      const int o = s * kSubSize;
-      block_weights(importance ? importance + o : nullptr, kSubSize, w + o);
-      const AffineFit f = fit_affine(x + o, w + o, kSubSize, kLmax, /*offset_nonpositive=*/true, levels + o);
-      scale[s] = std::fmax(f.scale, 0.0f);
-      min[s] = -f.offset;
-      max_scale = std::fmax(max_scale, scale[s]);
-      max_min = std::fmax(max_min, min[s]);
-    }
-    d = f32_to_f16(max_scale / kCodeMax);
-    dmin = f32_to_f16(max_min / kCodeMax);
-    const float df = f16_to_f32(d), dminf = f16_to_f32(dmin);
-    for (int s = 0; s < kSubBlocks; ++s) {
-      const int o = s * kSubSize;
-      const int sc0 = df > 0 ? clamp_int(round_to_int(scale[s] / df), 0, kCodeMax) : 0;
-      const int m0 = dminf > 0 ? clamp_int(round_to_int(min[s] / dminf), 0, kCodeMax) : 0;
-      double best = INFINITY;
-      for (int sc = std::max(0, sc0 - kCodeSearchRadius); sc <= std::min(kCodeMax, sc0 + kCodeSearchRadius); ++sc) {
-        for (int m = std::max(0, m0 - kCodeSearchRadius); m <= std::min(kCodeMax, m0 + kCodeSearchRadius); ++m) {
-          const float dl = df * static_cast<float>(sc), ml = dminf * static_cast<float>(m);
-          double err = 0;
-          uint8_t trial[kSubSize];
-          for (int j = 0; j < kSubSize; ++j) {
-            const int l = dl > 0 ? clamp_int(round_to_int((x[o + j] + ml) / dl), 0, kLmax) : 0;
-            trial[j] = static_cast<uint8_t>(l);
-            const float r = x[o + j] - (dl * static_cast<float>(l) - ml);
-            err += static_cast<double>(w[o + j]) * r * r;
-          }
-          if (err < best) {
-            best = err;
-            scale_code[s] = static_cast<uint8_t>(sc);
-            min_code[s] = static_cast<uint8_t>(m);
-            std::memcpy(levels + o, trial, kSubSize);
-          }
-        }
-      }
-    }
-  }
+  Level levels[kQK_K] = {};
 };
 
-// Super-block with symmetric sub-blocks: x ≈ (d·sc)·l, sc codes in [kCodeMin, kCodeMax].
-template <int kSubBlocks, int kLmin, int kLmax, int kCodeMin, int kCodeMax>
-struct SymmetricSuperBlock {
-  static constexpr int kSubSize = kQK_K / kSubBlocks;
-  uint16_t d = 0;
-  int8_t scale_code[kSubBlocks] = {};
-  int8_t levels[kQK_K] = {};
-
-  void quantize(const float* x, const float* importance) {
-    float w[kQK_K];
-    float scale[kSubBlocks];
-    float max_scale = 0.0f;
-    for (int s = 0; s < kSubBlocks; ++s) {
-      const int o = s * kSubSize;
-      block_weights(importance ? importance + o : nullptr, kSubSize, w + o);
-      scale[s] = fit_symmetric(x + o, w + o, kSubSize, kLmin, kLmax, levels + o);
-      if (std::fabs(scale[s]) > std::fabs(max_scale)) max_scale = scale[s];
+// Super-blocks with affine sub-blocks, x ≈ (d·sc)·l − (dmin·m), sc and m codes in [0, kCodeMax],
+// `blocks` of them from src; pack(index, codes) stores each. Batches of super-blocks fill the
+// lanes of the kernels (lane_kernels.h).
+template <int kSubBlocks, int kLmax, int kCodeMax, class Pack>
+void quantize_affine_superblocks(const float* src, int64_t blocks, const float* importance, Pack pack) {
+  constexpr int n = kQK_K / kSubBlocks;
+  const LaneKernels& k = lane_kernels();
+  const int per_batch = std::max(1, k.lanes / kSubBlocks);  // super-blocks per batch
+  const int subs = per_batch * kSubBlocks;                    // sub-blocks per batch, a multiple of lanes
+  LaneBatch batch;
+  float scale[32], offset[32], d[32], dmin[32], sc0[32], m0[32], sc[32], m[32];
+  alignas(64) int8_t levels[kMaxBatchValues];
+  SuperBlockCodes<kSubBlocks, uint8_t> q;
+  uint16_t d16[2], dmin16[2];
+  for (int64_t i = 0; i < blocks; i += per_batch) {
+    const int real = static_cast<int>(std::min<int64_t>(per_batch, blocks - i));
+    batch.load(k, src + i * kQK_K, importance ? importance + i * kQK_K : nullptr, real * kSubBlocks, subs, n);
+    // 1. Each sub-block fitted on its own.
+    for (int g = 0; g < subs; g += k.lanes) {
+      k.fit_affine(batch.xt + g * n, batch.weights(g * n), n, kLmax, /*offset_nonpositive=*/true, kFitGrid, scale + g,
+                   offset + g);
     }
-    // The largest scale maps to the negative end, which is one code longer.
-    d = f32_to_f16(max_scale / kCodeMin);
-    const float df = f16_to_f32(d);
-    for (int s = 0; s < kSubBlocks; ++s) {
-      const int o = s * kSubSize;
-      const int sc0 = df != 0 ? clamp_int(round_to_int(scale[s] / df), kCodeMin, kCodeMax) : 0;
-      double best = INFINITY;
-      for (int sc = std::max(kCodeMin, sc0 - kCodeSearchRadius); sc <= std::min(kCodeMax, sc0 + kCodeSearchRadius); ++sc) {
-        const float dl = df * static_cast<float>(sc);
-        double err = 0;
-        int8_t trial[kSubSize];
-        for (int j = 0; j < kSubSize; ++j) {
-          const int l = dl != 0 ? clamp_int(round_to_int(x[o + j] / dl), kLmin, kLmax) : 0;
-          trial[j] = static_cast<int8_t>(l);
-          const float r = x[o + j] - dl * static_cast<float>(l);
-          err += static_cast<double>(w[o + j]) * r * r;
-        }
-        if (err < best) {
-          best = err;
-          scale_code[s] = static_cast<int8_t>(sc);
-          std::memcpy(levels + o, trial, kSubSize);
-        }
+    // 2. Sub-block scales and mins quantized against the super-block's fp16 scales.
+    for (int b = 0; b < per_batch; ++b) {
+      float max_scale = 0.0f, max_min = 0.0f;
+      for (int s = b * kSubBlocks; s < (b + 1) * kSubBlocks; ++s) {
+        scale[s] = std::fmax(scale[s], 0.0f);
+        offset[s] = -offset[s];  // the min, >= 0
+        max_scale = std::fmax(max_scale, scale[s]);
+        max_min = std::fmax(max_min, offset[s]);
+      }
+      d16[b] = f32_to_f16(max_scale / kCodeMax);
+      dmin16[b] = f32_to_f16(max_min / kCodeMax);
+      const float df = f16_to_f32(d16[b]), dminf = f16_to_f32(dmin16[b]);
+      for (int s = b * kSubBlocks; s < (b + 1) * kSubBlocks; ++s) {
+        d[s] = df;
+        dmin[s] = dminf;
+        sc0[s] = static_cast<float>(df > 0 ? clamp_int(round_to_int(scale[s] / df), 0, kCodeMax) : 0);
+        m0[s] = static_cast<float>(dminf > 0 ? clamp_int(round_to_int(offset[s] / dminf), 0, kCodeMax) : 0);
       }
     }
+    // 3. Rounding a scale moves every value of its sub-block: search the codes around the
+    // rounded ones at the dequantizer's own arithmetic.
+    for (int g = 0; g < subs; g += k.lanes) {
+      k.codes_affine(batch.xt + g * n, batch.weights(g * n), n, kLmax, kCodeMax, kCodeSearchRadius, d + g, dmin + g,
+                     sc0 + g, m0 + g, sc + g, m + g, levels + g * n);
+    }
+    for (int b = 0; b < real; ++b) {
+      q.d = d16[b];
+      q.dmin = dmin16[b];
+      for (int s = 0; s < kSubBlocks; ++s) {
+        const int sb = b * kSubBlocks + s;
+        q.scale_code[s] = static_cast<uint8_t>(sc[sb]);
+        q.min_code[s] = static_cast<uint8_t>(m[sb]);
+        for (int j = 0; j < n; ++j) q.levels[s * n + j] = static_cast<uint8_t>(LaneBatch::level(levels, k.lanes, n, sb, j));
+      }
+      pack(i + b, q);
+    }
   }
-};
+}
 
-const float* block_importance(const float* importance, int64_t block) {
-  return importance != nullptr ? importance + block * kQK_K : nullptr;
+// Super-blocks with symmetric sub-blocks, x ≈ (d·sc)·l, sc codes in [kCodeMin, kCodeMax].
+template <int kSubBlocks, int kLmin, int kLmax, int kCodeMin, int kCodeMax, class Pack>
+void quantize_symmetric_superblocks(const float* src, int64_t blocks, const float* importance, Pack pack) {
+  constexpr int n = kQK_K / kSubBlocks;
+  const LaneKernels& k = lane_kernels();
+  const int per_batch = std::max(1, k.lanes / kSubBlocks);
+  const int subs = per_batch * kSubBlocks;
+  LaneBatch batch;
+  float scale[32], d[32], sc0[32], sc[32];
+  alignas(64) int8_t levels[kMaxBatchValues];
+  SuperBlockCodes<kSubBlocks, int8_t> q;
+  uint16_t d16[2];
+  for (int64_t i = 0; i < blocks; i += per_batch) {
+    const int real = static_cast<int>(std::min<int64_t>(per_batch, blocks - i));
+    batch.load(k, src + i * kQK_K, importance ? importance + i * kQK_K : nullptr, real * kSubBlocks, subs, n);
+    for (int g = 0; g < subs; g += k.lanes) {
+      k.fit_symmetric(batch.xt + g * n, batch.weights(g * n), n, kLmin, kLmax, kFitGrid, scale + g);
+    }
+    for (int b = 0; b < per_batch; ++b) {
+      float max_scale = 0.0f;
+      for (int s = b * kSubBlocks; s < (b + 1) * kSubBlocks; ++s) {
+        if (std::fabs(scale[s]) > std::fabs(max_scale)) max_scale = scale[s];
+      }
+      // The largest scale maps to the negative end, which is one code longer.
+      d16[b] = f32_to_f16(max_scale / kCodeMin);
+      const float df = f16_to_f32(d16[b]);
+      for (int s = b * kSubBlocks; s < (b + 1) * kSubBlocks; ++s) {
+        d[s] = df;
+        sc0[s] = static_cast<float>(df != 0 ? clamp_int(round_to_int(scale[s] / df), kCodeMin, kCodeMax) : 0);
+      }
+    }
+    for (int g = 0; g < subs; g += k.lanes) {
+      k.codes_symmetric(batch.xt + g * n, batch.weights(g * n), n, kLmin, kLmax, kCodeMin, kCodeMax, kCodeSearchRadius,
+                        d + g, sc0 + g, sc + g, levels + g * n);
+    }
+    for (int b = 0; b < real; ++b) {
+      q.d = d16[b];
+      for (int s = 0; s < kSubBlocks; ++s) {
+        const int sb = b * kSubBlocks + s;
+        q.scale_code[s] = static_cast<int8_t>(sc[sb]);
+        for (int j = 0; j < n; ++j) q.levels[s * n + j] = static_cast<int8_t>(LaneBatch::level(levels, k.lanes, n, sb, j));
+      }
+      pack(i + b, q);
+    }
+  }
 }
 
 // Q2_K, Q3_K and Q6_K spread each 128 values over 32 bytes: value 32g + l of a half sits at
@@ -134,22 +151,18 @@ inline int quarter_shift(int v) { return 2 * ((v % 128) / 32); }
 }  // namespace
 
 void quantize_row_q2_k(const float* src, uint8_t* dst, int64_t n, const float* importance) {
-  for (int64_t i = 0; i < n / kQK_K; ++i) {
-    AffineSuperBlock<16, 3, 15> q;
-    q.quantize(src + i * kQK_K, block_importance(importance, i));
+  quantize_affine_superblocks<16, 3, 15>(src, n / kQK_K, importance, [&](int64_t i, const auto& q) {
     BlockQ2_K b{};
     b.d = q.d;
     b.dmin = q.dmin;
     for (int s = 0; s < 16; ++s) b.scales[s] = static_cast<uint8_t>(q.scale_code[s] | (q.min_code[s] << 4));
     for (int v = 0; v < kQK_K; ++v) b.qs[quarter_byte(v)] |= static_cast<uint8_t>(q.levels[v] << quarter_shift(v));
     store(dst, i, b);
-  }
+  });
 }
 
 void quantize_row_q3_k(const float* src, uint8_t* dst, int64_t n, const float* importance) {
-  for (int64_t i = 0; i < n / kQK_K; ++i) {
-    SymmetricSuperBlock<16, -4, 3, -32, 31> q;
-    q.quantize(src + i * kQK_K, block_importance(importance, i));
+  quantize_symmetric_superblocks<16, -4, 3, -32, 31>(src, n / kQK_K, importance, [&](int64_t i, const auto& q) {
     BlockQ3_K b{};
     b.d = q.d;
     pack_scales_q3_k(q.scale_code, b.scales);
@@ -159,13 +172,11 @@ void quantize_row_q3_k(const float* src, uint8_t* dst, int64_t n, const float* i
       if (u >= 4) b.hmask[v % 32] |= static_cast<uint8_t>(1 << (4 * (v / 128) + (v % 128) / 32));
     }
     store(dst, i, b);
-  }
+  });
 }
 
 void quantize_row_q4_k(const float* src, uint8_t* dst, int64_t n, const float* importance) {
-  for (int64_t i = 0; i < n / kQK_K; ++i) {
-    AffineSuperBlock<8, 15, 63> q;
-    q.quantize(src + i * kQK_K, block_importance(importance, i));
+  quantize_affine_superblocks<8, 15, 63>(src, n / kQK_K, importance, [&](int64_t i, const auto& q) {
     BlockQ4_K b{};
     b.d = q.d;
     b.dmin = q.dmin;
@@ -175,13 +186,11 @@ void quantize_row_q4_k(const float* src, uint8_t* dst, int64_t n, const float* i
       b.qs[32 * (sub / 2) + v % 32] |= static_cast<uint8_t>(q.levels[v] << (sub % 2 == 0 ? 0 : 4));
     }
     store(dst, i, b);
-  }
+  });
 }
 
 void quantize_row_q5_k(const float* src, uint8_t* dst, int64_t n, const float* importance) {
-  for (int64_t i = 0; i < n / kQK_K; ++i) {
-    AffineSuperBlock<8, 31, 63> q;
-    q.quantize(src + i * kQK_K, block_importance(importance, i));
+  quantize_affine_superblocks<8, 31, 63>(src, n / kQK_K, importance, [&](int64_t i, const auto& q) {
     BlockQ5_K b{};
     b.d = q.d;
     b.dmin = q.dmin;
@@ -192,13 +201,11 @@ void quantize_row_q5_k(const float* src, uint8_t* dst, int64_t n, const float* i
       b.qh[v % 32] |= static_cast<uint8_t>((q.levels[v] >> 4) << sub);
     }
     store(dst, i, b);
-  }
+  });
 }
 
 void quantize_row_q6_k(const float* src, uint8_t* dst, int64_t n, const float* importance) {
-  for (int64_t i = 0; i < n / kQK_K; ++i) {
-    SymmetricSuperBlock<16, -32, 31, -128, 127> q;
-    q.quantize(src + i * kQK_K, block_importance(importance, i));
+  quantize_symmetric_superblocks<16, -32, 31, -128, 127>(src, n / kQK_K, importance, [&](int64_t i, const auto& q) {
     BlockQ6_K b{};
     b.d = q.d;
     for (int s = 0; s < 16; ++s) b.scales[s] = q.scale_code[s];
@@ -209,7 +216,7 @@ void quantize_row_q6_k(const float* src, uint8_t* dst, int64_t n, const float* i
       b.qh[32 * half + l] |= static_cast<uint8_t>((u >> 4) << (2 * group));
     }
     store(dst, i, b);
-  }
+  });
 }
 
 void quantize_row_q8_k(const float* src, uint8_t* dst, int64_t n, const float*) {

@@ -1,8 +1,10 @@
 // Quantizers for the plain float types and the 32-value block types (Q4_0 ... Q8_0).
+#include <algorithm>
 #include <cstring>
 
 #include "core/float_convert.h"
 #include "quant/block_layouts.h"
+#include "quant/lane_batch.h"
 #include "quant/quantize.h"
 #include "quant/scale_search.h"
 
@@ -14,32 +16,61 @@ void store(uint8_t* dst, int64_t i, const Block& b) {
   std::memcpy(dst + i * static_cast<int64_t>(sizeof(Block)), &b, sizeof(Block));
 }
 
-// Symmetric block: fit the scale, store it as fp16, then round every value at the stored
-// scale (for a fixed scale, rounding each value on its own is optimal).
-template <int kLmin, int kLmax>
-uint16_t quantize_symmetric_block(const float* x, const float* importance, int8_t* levels) {
-  float w[kQK];
-  block_weights(importance, kQK, w);
-  const uint16_t d16 = f32_to_f16(fit_symmetric(x, w, kQK, kLmin, kLmax, levels));
-  const float d = f16_to_f32(d16);
-  for (int j = 0; j < kQK; ++j) levels[j] = static_cast<int8_t>(d != 0.0f ? clamp_int(round_to_int(x[j] / d), kLmin, kLmax) : 0);
-  return d16;
+constexpr FitGrid kFitGrid{};
+
+// Blocks of 32 in batches that fill the kernels' lanes (lane_kernels.h). Symmetric blocks:
+// fit the scale, store it as fp16, then round every value at the stored scale (for a fixed
+// scale, rounding each value on its own is optimal). pack(index, d16, levels of the block,
+// a stride of `lanes` apart).
+template <int kLmin, int kLmax, class Pack>
+void quantize_symmetric_blocks(const float* src, int64_t blocks, const float* importance, Pack pack) {
+  const LaneKernels& k = lane_kernels();
+  LaneBatch batch;
+  float scale[16], d[16];
+  alignas(64) int8_t levels[kMaxBatchValues];
+  int8_t l[kQK];
+  for (int64_t i = 0; i < blocks; i += k.lanes) {
+    const int real = static_cast<int>(std::min<int64_t>(k.lanes, blocks - i));
+    batch.load(k, src + i * kQK, importance ? importance + i * kQK : nullptr, real, k.lanes, kQK);
+    k.fit_symmetric(batch.xt, batch.weights(0), kQK, kLmin, kLmax, kFitGrid, scale);
+    uint16_t d16[16];
+    for (int b = 0; b < k.lanes; ++b) {
+      d16[b] = f32_to_f16(scale[b]);
+      d[b] = f16_to_f32(d16[b]);
+    }
+    k.round_symmetric(batch.xt, kQK, kLmin, kLmax, d, levels);
+    for (int b = 0; b < real; ++b) {
+      for (int j = 0; j < kQK; ++j) l[j] = levels[j * k.lanes + b];
+      pack(i + b, d16[b], l);
+    }
+  }
 }
 
-// Affine block (x ≈ d·l + m): fit, store d and m as fp16, round at the stored values.
-template <int kLmax>
-void quantize_affine_block(const float* x, const float* importance, uint16_t& d16, uint16_t& m16, uint8_t* levels) {
-  float w[kQK];
-  block_weights(importance, kQK, w);
-  const AffineFit fit = fit_affine(x, w, kQK, kLmax, /*offset_nonpositive=*/false, levels);
-  d16 = f32_to_f16(fit.scale);
-  m16 = f32_to_f16(fit.offset);
-  const float d = f16_to_f32(d16), m = f16_to_f32(m16);
-  for (int j = 0; j < kQK; ++j) levels[j] = static_cast<uint8_t>(d != 0.0f ? clamp_int(round_to_int((x[j] - m) / d), 0, kLmax) : 0);
-}
-
-const float* block_importance(const float* importance, int64_t offset) {
-  return importance != nullptr ? importance + offset : nullptr;
+// Affine blocks (x ≈ d·l + m): fit, store d and m as fp16, round at the stored values.
+template <int kLmax, class Pack>
+void quantize_affine_blocks(const float* src, int64_t blocks, const float* importance, Pack pack) {
+  const LaneKernels& k = lane_kernels();
+  LaneBatch batch;
+  float scale[16], offset[16], d[16], m[16];
+  alignas(64) int8_t levels[kMaxBatchValues];
+  uint8_t l[kQK];
+  for (int64_t i = 0; i < blocks; i += k.lanes) {
+    const int real = static_cast<int>(std::min<int64_t>(k.lanes, blocks - i));
+    batch.load(k, src + i * kQK, importance ? importance + i * kQK : nullptr, real, k.lanes, kQK);
+    k.fit_affine(batch.xt, batch.weights(0), kQK, kLmax, /*offset_nonpositive=*/false, kFitGrid, scale, offset);
+    uint16_t d16[16], m16[16];
+    for (int b = 0; b < k.lanes; ++b) {
+      d16[b] = f32_to_f16(scale[b]);
+      m16[b] = f32_to_f16(offset[b]);
+      d[b] = f16_to_f32(d16[b]);
+      m[b] = f16_to_f32(m16[b]);
+    }
+    k.round_affine(batch.xt, kQK, kLmax, d, m, levels);
+    for (int b = 0; b < real; ++b) {
+      for (int j = 0; j < kQK; ++j) l[j] = static_cast<uint8_t>(levels[j * k.lanes + b]);
+      pack(i + b, d16[b], m16[b], l);
+    }
+  }
 }
 
 // Q5 types keep the low 4 bits in nibbles (value j low, value j+16 high) and the 5th bits in qh.
@@ -72,54 +103,53 @@ void quantize_row_bf16(const float* src, uint8_t* dst, int64_t n, const float*) 
 }
 
 void quantize_row_q4_0(const float* src, uint8_t* dst, int64_t n, const float* importance) {
-  for (int64_t i = 0; i < n / kQK; ++i) {
+  quantize_symmetric_blocks<-8, 7>(src, n / kQK, importance, [&](int64_t i, uint16_t d, const int8_t* l) {
     BlockQ4_0 b{};
-    int8_t l[kQK];
-    b.d = quantize_symmetric_block<-8, 7>(src + i * kQK, block_importance(importance, i * kQK), l);
+    b.d = d;
     for (int j = 0; j < kQK / 2; ++j) b.qs[j] = static_cast<uint8_t>((l[j] + 8) | ((l[j + 16] + 8) << 4));
     store(dst, i, b);
-  }
+  });
 }
 
 void quantize_row_q5_0(const float* src, uint8_t* dst, int64_t n, const float* importance) {
-  for (int64_t i = 0; i < n / kQK; ++i) {
+  quantize_symmetric_blocks<-16, 15>(src, n / kQK, importance, [&](int64_t i, uint16_t d, const int8_t* l) {
     BlockQ5_0 b{};
-    int8_t l[kQK];
     uint8_t u[kQK];
-    b.d = quantize_symmetric_block<-16, 15>(src + i * kQK, block_importance(importance, i * kQK), l);
+    b.d = d;
     for (int j = 0; j < kQK; ++j) u[j] = static_cast<uint8_t>(l[j] + 16);
     pack_5bit(u, b.qs, b.qh);
     store(dst, i, b);
-  }
+  });
 }
 
 void quantize_row_q8_0(const float* src, uint8_t* dst, int64_t n, const float* importance) {
-  for (int64_t i = 0; i < n / kQK; ++i) {
+  // -128 is left out: llama.cpp's integer kernels take |q| with a sign trick that overflows on it.
+  quantize_symmetric_blocks<-127, 127>(src, n / kQK, importance, [&](int64_t i, uint16_t d, const int8_t* l) {
     BlockQ8_0 b{};
-    // -128 is left out: llama.cpp's integer kernels take |q| with a sign trick that overflows on it.
-    b.d = quantize_symmetric_block<-127, 127>(src + i * kQK, block_importance(importance, i * kQK), b.qs);
+    b.d = d;
+    std::memcpy(b.qs, l, kQK);
     store(dst, i, b);
-  }
+  });
 }
 
 void quantize_row_q4_1(const float* src, uint8_t* dst, int64_t n, const float* importance) {
-  for (int64_t i = 0; i < n / kQK; ++i) {
+  quantize_affine_blocks<15>(src, n / kQK, importance, [&](int64_t i, uint16_t d, uint16_t m, const uint8_t* u) {
     BlockQ4_1 b{};
-    uint8_t u[kQK];
-    quantize_affine_block<15>(src + i * kQK, block_importance(importance, i * kQK), b.d, b.m, u);
+    b.d = d;
+    b.m = m;
     for (int j = 0; j < kQK / 2; ++j) b.qs[j] = static_cast<uint8_t>(u[j] | (u[j + 16] << 4));
     store(dst, i, b);
-  }
+  });
 }
 
 void quantize_row_q5_1(const float* src, uint8_t* dst, int64_t n, const float* importance) {
-  for (int64_t i = 0; i < n / kQK; ++i) {
+  quantize_affine_blocks<31>(src, n / kQK, importance, [&](int64_t i, uint16_t d, uint16_t m, const uint8_t* u) {
     BlockQ5_1 b{};
-    uint8_t u[kQK];
-    quantize_affine_block<31>(src + i * kQK, block_importance(importance, i * kQK), b.d, b.m, u);
+    b.d = d;
+    b.m = m;
     pack_5bit(u, b.qs, b.qh);
     store(dst, i, b);
-  }
+  });
 }
 
 }  // namespace lp
