@@ -19,7 +19,14 @@
 //     "text_tokens": 300000,             // tokens of the whole text (with BOS when added)
 //     "bos_substituted": false,          // each window's first token replaced by BOS
 //     "scored_tokens_per_chunk": 255,
-//     "saved_reference_logits": FILE | null
+//     "saved_reference_logits": FILE | null,
+//                                        // (the keys above only when perplexity or kld ran)
+//     "activations": "q8" | "f32",
+//     "multiple_choice": {               // only when mmlu / arc_* ran
+//       "tasks": ["mmlu", "arc_challenge", "arc_easy"], "shots": 0, "subset": "tr125" | "full",
+//       "subset_seed": 42 | null, "scoring": "...", "ctx_size": 2048, "data_dir": "...",
+//       "samples": "path.jsonl" | null
+//     }
 //   },
 //   "metrics": {
 //     "perplexity": {                    // present when requested
@@ -36,6 +43,11 @@
 //                   "percentiles": {"99.9", "99", "95", "90", "75", "25", "10", "5", "1", "0.1"}},
 //       "perplexity": {"ppl_q": EST, "ppl_base": EST, "ln_ppl_correlation": x,
 //                      "ln_ppl_ratio": EST, "ppl_ratio": EST, "ppl_diff": EST}
+//     },
+//     "mmlu" | "arc_challenge" | "arc_easy": {   // present when requested; see mc_report.h
+//       "questions": 285, "shots": 0, "subset": "tr125", "acc": ACC, "acc_norm": ACC,
+//       "truncated_questions": 0, "data": {"path", "files", "sha256"},
+//       "subjects": {"<subject>": {"questions", "acc": ACC, "acc_norm": ACC}}   // MMLU only
 //     }
 //   },
 //   "hardware": {"cpu_model": "...", "logical_cores": 2, "memory_bytes": 25000000000, "os": "Linux 6.1 x86_64"}
@@ -46,6 +58,7 @@
 //          "bits_per_weight"}; "sha256" is the file's own hash for a single file, else the hash of
 //          the lines "<sha256>  <file name>\n" of its files in order.
 // FILE = {"path", "bytes", "sha256"}.
+// ACC = {"value": fraction correct, "correct": k, "wilson95": [low, high]}.
 #include <filesystem>
 #include <string>
 

@@ -1,0 +1,73 @@
+#include "validate/mc_runner.h"
+
+#include <fmt/core.h>
+
+#include <cstdio>
+
+#include "core/error.h"
+#include "core/sha256.h"
+#include "validate/mc_report.h"
+#include "validate/mc_subset.h"
+
+namespace lp::validate {
+namespace {
+
+nlohmann::json describe_data(const std::filesystem::path& root, const std::vector<std::filesystem::path>& files) {
+  std::string lines;
+  for (const auto& f : files) {
+    lines += sha256_file(f) + "  " + std::filesystem::relative(f, root).generic_string() + "\n";
+  }
+  return {{"path", root.string()}, {"files", files.size()}, {"sha256", sha256_hex(lines)}};
+}
+
+std::vector<McQuestion> pick(std::vector<McQuestion> all, const std::string& name, size_t k) {
+  std::vector<McQuestion> out;
+  for (const size_t i : tr125_pick(name, all.size(), k)) out.push_back(std::move(all[i]));
+  return out;
+}
+
+}  // namespace
+
+McTask load_mc_task(const std::string& name, const std::filesystem::path& data_dir, bool tr125_subset, int shots) {
+  McTask t;
+  t.name = name;
+  if (name == "mmlu") {
+    const auto dir = data_dir / "mmlu";
+    std::vector<std::filesystem::path> files;
+    for (const std::string& subject : mmlu_subjects(dir)) {
+      auto qs = load_mmlu_subject(dir, subject, shots);
+      if (tr125_subset) qs = pick(std::move(qs), subject, kTr125MmluPerSubject);
+      for (auto& q : qs) t.questions.push_back(std::move(q));
+      files.push_back(dir / "test" / (subject + "_test.csv"));
+      if (shots > 0) files.push_back(dir / "dev" / (subject + "_dev.csv"));
+    }
+    t.data = describe_data(dir, files);
+    return t;
+  }
+  const char* folder = name == "arc_challenge" ? "ARC-Challenge" : name == "arc_easy" ? "ARC-Easy" : nullptr;
+  if (!folder) fail("unknown multiple-choice task '{}'", name);
+  const auto file = data_dir / "arc" / folder / (std::string(folder) + "-Test.jsonl");
+  if (!std::filesystem::exists(file)) fail("ARC data {} does not exist", file.string());
+  t.questions = load_arc(file, name);
+  if (tr125_subset) t.questions = pick(std::move(t.questions), name, kTr125ArcQuestions);
+  t.data = describe_data(data_dir / "arc", {file});
+  return t;
+}
+
+nlohmann::json run_mc_task(const McTask& task, McScorer& scorer,
+                           const std::function<void(const nlohmann::json& sample)>& sample) {
+  std::vector<McResult> results;
+  results.reserve(task.questions.size());
+  const size_t n = task.questions.size();
+  for (size_t i = 0; i < n; ++i) {
+    results.push_back(scorer.score(task.questions[i]));
+    if (sample) sample(mc_sample_json(task.questions[i], results.back()));
+    if ((i + 1) % 50 == 0 || i + 1 == n) {
+      fmt::print(stderr, "{}: {}/{} questions\n", task.name, i + 1, n);
+      std::fflush(stderr);
+    }
+  }
+  return mc_task_json(task.questions, results);
+}
+
+}  // namespace lp::validate

@@ -1,0 +1,34 @@
+#pragma once
+// The multiple-choice part of `validate`: which questions (the whole test sets, or
+// `--subset tr125`), read from the data folder's MMLU CSVs and ARC JSONL files, scored by
+// log-likelihood (mc_scoring.h), reported per task (mc_report.h).
+#include <filesystem>
+#include <functional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "validate/mc_questions.h"
+#include "validate/mc_scoring.h"
+
+namespace lp::validate {
+
+// Tasks a run can ask for; "arc" in --metrics means both ARC tasks.
+inline constexpr const char* kMcTasks[] = {"mmlu", "arc_challenge", "arc_easy"};
+
+struct McTask {
+  std::string name;
+  std::vector<McQuestion> questions;
+  nlohmann::json data;  // {"path", "files", "sha256"}: what was read (sha256 of "<sha256>  <relative path>\n" lines)
+};
+
+// data_dir holds mmlu/{test,dev}/ and arc/ARC-{Challenge,Easy}/ARC-*-Test.jsonl.
+McTask load_mc_task(const std::string& name, const std::filesystem::path& data_dir, bool tr125_subset, int shots);
+
+// Scores every question in order; `sample` receives each one's JSONL object as it is done.
+nlohmann::json run_mc_task(const McTask& task, McScorer& scorer,
+                           const std::function<void(const nlohmann::json& sample)>& sample);
+
+}  // namespace lp::validate
