@@ -44,6 +44,10 @@ void f32_to_f16_row(const float* x, uint16_t* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] = f32_to_f16(x[i]);
 }
 
+void f16_to_f32_row(const uint16_t* x, float* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] = f16_to_f32(x[i]);
+}
+
 }  // namespace half_vectors_scalar
 
 namespace {
@@ -52,16 +56,19 @@ struct HalfVectorFns {
   float (*dot)(const float*, const uint16_t*, int64_t);
   void (*axpy)(float, const uint16_t*, float*, int64_t);
   void (*to_half)(const float*, uint16_t*, int64_t);
+  void (*to_float)(const uint16_t*, float*, int64_t);
 };
 
 // Chosen per call from the active instruction set, so LP_KERNELS=scalar also forces these.
 HalfVectorFns fns() {
 #if defined(LP_X86_KERNELS)
   if (active_kernel_isa() >= KernelIsa::Avx2) {
-    return {half_vectors_avx2::dot_f32_f16, half_vectors_avx2::axpy_f16, half_vectors_avx2::f32_to_f16_row};
+    return {half_vectors_avx2::dot_f32_f16, half_vectors_avx2::axpy_f16, half_vectors_avx2::f32_to_f16_row,
+            half_vectors_avx2::f16_to_f32_row};
   }
 #endif
-  return {half_vectors_scalar::dot_f32_f16, half_vectors_scalar::axpy_f16, half_vectors_scalar::f32_to_f16_row};
+  return {half_vectors_scalar::dot_f32_f16, half_vectors_scalar::axpy_f16, half_vectors_scalar::f32_to_f16_row,
+          half_vectors_scalar::f16_to_f32_row};
 }
 
 }  // namespace
@@ -69,5 +76,6 @@ HalfVectorFns fns() {
 float dot_f32_f16(const float* a, const uint16_t* b, int64_t n) { return fns().dot(a, b, n); }
 void axpy_f16(float a, const uint16_t* x, float* y, int64_t n) { fns().axpy(a, x, y, n); }
 void f32_to_f16_row(const float* x, uint16_t* y, int64_t n) { fns().to_half(x, y, n); }
+void f16_to_f32_row(const uint16_t* x, float* y, int64_t n) { fns().to_float(x, y, n); }
 
 }  // namespace lp

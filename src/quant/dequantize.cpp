@@ -1,8 +1,10 @@
 #include "quant/dequantize.h"
 
+#include <cstdint>
 #include <cstring>
 
 #include "core/float_convert.h"
+#include "kernels/half_vectors.h"
 #include "quant/block_layouts.h"
 
 namespace lp {
@@ -20,7 +22,12 @@ Block load(const uint8_t* src, int64_t i) {
 
 void dequantize_row_f32(const uint8_t* src, float* dst, int64_t n) { std::memcpy(dst, src, n * sizeof(float)); }
 
+// F16C where the CPU has it: reading an F16 model for quantization is this conversion.
 void dequantize_row_f16(const uint8_t* src, float* dst, int64_t n) {
+  if (reinterpret_cast<uintptr_t>(src) % alignof(uint16_t) == 0) {
+    f16_to_f32_row(reinterpret_cast<const uint16_t*>(src), dst, n);
+    return;
+  }
   for (int64_t i = 0; i < n; ++i) {
     uint16_t h;
     std::memcpy(&h, src + 2 * i, 2);

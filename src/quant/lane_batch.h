@@ -36,10 +36,6 @@ struct LaneBatch {
   }
   const float* weights(int offset) const { return weighted ? wt + offset : nullptr; }
 
-  // Level j of block b, from the transposed levels the kernels wrote.
-  static int level(const int8_t* levels, int lanes, int n, int b, int j) {
-    return levels[(b / lanes) * lanes * n + j * lanes + b % lanes];
-  }
 };
 
 }  // namespace lp

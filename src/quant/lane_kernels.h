@@ -38,16 +38,18 @@ struct LaneKernels {
   void (*fit_affine)(const float* xt, const float* wt, int n, int lmax, bool offset_nonpositive, const FitGrid& grid,
                      float* scale, float* offset);
   // K-quant code search, symmetric: x ≈ (d * sc) * l with the integer code sc within `radius`
-  // of sc0 and in [code_min, code_max]; picks the code of least error (the first on ties), and
-  // writes it and its levels (transposed).
+  // of sc0 and in [code_min, code_max]; picks the code of least error (the first on ties).
   void (*codes_symmetric)(const float* xt, const float* wt, int n, int lmin, int lmax, int code_min, int code_max,
-                          int radius, const float* d, const float* sc0, float* sc, int8_t* levels);
+                          int radius, const float* d, const float* sc0, float* sc);
   // K-quant code search, affine: x ≈ (d * sc) * l - (dmin * m), sc and m in [0, code_max].
   void (*codes_affine)(const float* xt, const float* wt, int n, int lmax, int code_max, int radius, const float* d,
-                       const float* dmin, const float* sc0, const float* m0, float* sc, float* m, int8_t* levels);
-  // Levels at a given scale (and offset): l = round((x - m) / d) clamped, 0 where d == 0.
-  void (*round_symmetric)(const float* xt, int n, int lmin, int lmax, const float* d, int8_t* levels);
-  void (*round_affine)(const float* xt, int n, int lmax, const float* d, const float* m, int8_t* levels);
+                       const float* dmin, const float* sc0, const float* m0, float* sc, float* m);
+  // The levels, in row order (not transposed: `blocks` blocks of n values at x, n a multiple
+  // of lanes), at the scale chosen for each block, with the searches' own arithmetic:
+  // symmetric l = round(x / d[b]) and affine l = round((x + ml[b]) / d[b]) (x ≈ d*l - ml),
+  // clamped; 0 where d[b] == 0 (affine: d[b] <= 0).
+  void (*levels_symmetric)(const float* x, int blocks, int n, int lmin, int lmax, const float* d, int8_t* levels);
+  void (*levels_affine)(const float* x, int blocks, int n, int lmax, const float* d, const float* ml, int8_t* levels);
 };
 
 // The kernels for the instruction set the matmul kernels use (active_kernel_isa()).

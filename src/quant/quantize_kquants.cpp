@@ -45,7 +45,7 @@ void quantize_affine_superblocks(const float* src, int64_t blocks, const float* 
   const int per_batch = std::max(1, k.lanes / kSubBlocks);  // super-blocks per batch
   const int subs = per_batch * kSubBlocks;                    // sub-blocks per batch, a multiple of lanes
   LaneBatch batch;
-  float scale[32], offset[32], d[32], dmin[32], sc0[32], m0[32], sc[32], m[32];
+  float scale[32], offset[32], d[32], dmin[32], sc0[32], m0[32], sc[32], m[32], dl[32], ml[32];
   alignas(64) int8_t levels[kMaxBatchValues];
   SuperBlockCodes<kSubBlocks, uint8_t> q;
   uint16_t d16[2], dmin16[2];
@@ -80,8 +80,13 @@ void quantize_affine_superblocks(const float* src, int64_t blocks, const float* 
     // rounded ones at the dequantizer's own arithmetic.
     for (int g = 0; g < subs; g += k.lanes) {
       k.codes_affine(batch.xt + g * n, batch.weights(g * n), n, kLmax, kCodeMax, kCodeSearchRadius, d + g, dmin + g,
-                     sc0 + g, m0 + g, sc + g, m + g, levels + g * n);
+                     sc0 + g, m0 + g, sc + g, m + g);
     }
+    for (int s = 0; s < real * kSubBlocks; ++s) {
+      dl[s] = d[s] * sc[s];
+      ml[s] = dmin[s] * m[s];
+    }
+    k.levels_affine(src + i * kQK_K, real * kSubBlocks, n, kLmax, dl, ml, levels);
     for (int b = 0; b < real; ++b) {
       q.d = d16[b];
       q.dmin = dmin16[b];
@@ -89,8 +94,8 @@ void quantize_affine_superblocks(const float* src, int64_t blocks, const float* 
         const int sb = b * kSubBlocks + s;
         q.scale_code[s] = static_cast<uint8_t>(sc[sb]);
         q.min_code[s] = static_cast<uint8_t>(m[sb]);
-        for (int j = 0; j < n; ++j) q.levels[s * n + j] = static_cast<uint8_t>(LaneBatch::level(levels, k.lanes, n, sb, j));
       }
+      std::memcpy(q.levels, levels + b * kQK_K, kQK_K);
       pack(i + b, q);
     }
   }
@@ -104,7 +109,7 @@ void quantize_symmetric_superblocks(const float* src, int64_t blocks, const floa
   const int per_batch = std::max(1, k.lanes / kSubBlocks);
   const int subs = per_batch * kSubBlocks;
   LaneBatch batch;
-  float scale[32], d[32], sc0[32], sc[32];
+  float scale[32], d[32], sc0[32], sc[32], dl[32];
   alignas(64) int8_t levels[kMaxBatchValues];
   SuperBlockCodes<kSubBlocks, int8_t> q;
   uint16_t d16[2];
@@ -129,15 +134,17 @@ void quantize_symmetric_superblocks(const float* src, int64_t blocks, const floa
     }
     for (int g = 0; g < subs; g += k.lanes) {
       k.codes_symmetric(batch.xt + g * n, batch.weights(g * n), n, kLmin, kLmax, kCodeMin, kCodeMax, kCodeSearchRadius,
-                        d + g, sc0 + g, sc + g, levels + g * n);
+                        d + g, sc0 + g, sc + g);
     }
+    for (int s = 0; s < real * kSubBlocks; ++s) dl[s] = d[s] * sc[s];
+    k.levels_symmetric(src + i * kQK_K, real * kSubBlocks, n, kLmin, kLmax, dl, levels);
     for (int b = 0; b < real; ++b) {
       q.d = d16[b];
       for (int s = 0; s < kSubBlocks; ++s) {
         const int sb = b * kSubBlocks + s;
         q.scale_code[s] = static_cast<int8_t>(sc[sb]);
-        for (int j = 0; j < n; ++j) q.levels[s * n + j] = static_cast<int8_t>(LaneBatch::level(levels, k.lanes, n, sb, j));
       }
+      std::memcpy(q.levels, levels + b * kQK_K, kQK_K);
       pack(i + b, q);
     }
   }

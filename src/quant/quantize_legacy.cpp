@@ -28,7 +28,6 @@ void quantize_symmetric_blocks(const float* src, int64_t blocks, const float* im
   LaneBatch batch;
   float scale[16], d[16];
   alignas(64) int8_t levels[kMaxBatchValues];
-  int8_t l[kQK];
   for (int64_t i = 0; i < blocks; i += k.lanes) {
     const int real = static_cast<int>(std::min<int64_t>(k.lanes, blocks - i));
     batch.load(k, src + i * kQK, importance ? importance + i * kQK : nullptr, real, k.lanes, kQK);
@@ -38,11 +37,8 @@ void quantize_symmetric_blocks(const float* src, int64_t blocks, const float* im
       d16[b] = f32_to_f16(scale[b]);
       d[b] = f16_to_f32(d16[b]);
     }
-    k.round_symmetric(batch.xt, kQK, kLmin, kLmax, d, levels);
-    for (int b = 0; b < real; ++b) {
-      for (int j = 0; j < kQK; ++j) l[j] = levels[j * k.lanes + b];
-      pack(i + b, d16[b], l);
-    }
+    k.levels_symmetric(src + i * kQK, real, kQK, kLmin, kLmax, d, levels);
+    for (int b = 0; b < real; ++b) pack(i + b, d16[b], levels + b * kQK);
   }
 }
 
@@ -51,9 +47,8 @@ template <int kLmax, class Pack>
 void quantize_affine_blocks(const float* src, int64_t blocks, const float* importance, Pack pack) {
   const LaneKernels& k = lane_kernels();
   LaneBatch batch;
-  float scale[16], offset[16], d[16], m[16];
+  float scale[16], offset[16], d[16], ml[16];
   alignas(64) int8_t levels[kMaxBatchValues];
-  uint8_t l[kQK];
   for (int64_t i = 0; i < blocks; i += k.lanes) {
     const int real = static_cast<int>(std::min<int64_t>(k.lanes, blocks - i));
     batch.load(k, src + i * kQK, importance ? importance + i * kQK : nullptr, real, k.lanes, kQK);
@@ -63,13 +58,10 @@ void quantize_affine_blocks(const float* src, int64_t blocks, const float* impor
       d16[b] = f32_to_f16(scale[b]);
       m16[b] = f32_to_f16(offset[b]);
       d[b] = f16_to_f32(d16[b]);
-      m[b] = f16_to_f32(m16[b]);
+      ml[b] = -f16_to_f32(m16[b]);  // x ≈ d·l + m
     }
-    k.round_affine(batch.xt, kQK, kLmax, d, m, levels);
-    for (int b = 0; b < real; ++b) {
-      for (int j = 0; j < kQK; ++j) l[j] = static_cast<uint8_t>(levels[j * k.lanes + b]);
-      pack(i + b, d16[b], m16[b], l);
-    }
+    k.levels_affine(src + i * kQK, real, kQK, kLmax, d, ml, levels);
+    for (int b = 0; b < real; ++b) pack(i + b, d16[b], m16[b], reinterpret_cast<const uint8_t*>(levels + b * kQK));
   }
 }
 
