@@ -39,7 +39,8 @@ TEST(McQuestions, CsvQuotingAndLineEnds) {
 
 TEST(McQuestions, MmluPromptsAsLmEval) {
   lp::testing::TempDir dir;
-  write(dir.path() / "test" / "high_school_x_test.csv", " What? \n,one,two,three,four,C\n");
+  // lm-eval strips the question (here a quoted one with spaces and a line break around it).
+  write(dir.path() / "test" / "high_school_x_test.csv", "\" What? \n\",one,two,three,four,C\n");
   write(dir.path() / "dev" / "high_school_x_dev.csv", "Q1,a,b,c,d,A\nQ2,a,b,c,d,D\n");
   const auto zero = load_mmlu_subject(dir.path(), "high_school_x", 0);
   ASSERT_EQ(zero.size(), 1u);
