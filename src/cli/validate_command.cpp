@@ -84,7 +84,9 @@ std::filesystem::path mc_data_dir(const std::string& given) {
     return given;
   }
   for (const auto& r : data_roots()) {
-    if (std::filesystem::is_directory(r / "mmlu") || std::filesystem::is_directory(r / "arc")) return r;
+    if (std::filesystem::is_directory(r / "mmlu") || std::filesystem::is_directory(r / "arc")) {
+      return std::filesystem::weakly_canonical(r);
+    }
   }
   fail("no --data-dir given and no mmlu/ or arc/ folder under $LP_SHARED_DATA or {}; pass --data-dir DIR",
        *LP_DEFAULT_DATA_DIR ? LP_DEFAULT_DATA_DIR : "the build's data folder");
@@ -318,6 +320,7 @@ void run_validate(const ValidateArgs& a, const EngineFlags& flags) {
         {"subset_seed", tr125 ? nlohmann::json(validate::kTr125Seed) : nlohmann::json(nullptr)},
         {"scoring", "lm-evaluation-harness loglikelihood: acc = argmax sum log p, acc_norm = argmax sum log p / len(choice)"},
         {"ctx_size", options.ctx_size},
+        {"batch_size", options.batch_size},
         {"data_dir", data_dir.string()},
         {"samples", a.samples.empty() ? nlohmann::json(nullptr) : nlohmann::json(a.samples)}};
   }

@@ -24,7 +24,8 @@
 //     "activations": "q8" | "f32",
 //     "multiple_choice": {               // only when mmlu / arc_* ran
 //       "tasks": ["mmlu", "arc_challenge", "arc_easy"], "shots": 0, "subset": "tr125" | "full",
-//       "subset_seed": 42 | null, "scoring": "...", "ctx_size": 2048, "data_dir": "...",
+//       "subset_seed": 42 | null, "scoring": "...", "ctx_size": 2048, "batch_size": 512,
+//       "data_dir": "...",
 //       "samples": "path.jsonl" | null
 //     }
 //   },
