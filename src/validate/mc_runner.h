@@ -15,16 +15,14 @@
 
 namespace lp::validate {
 
-// Tasks a run can ask for; "arc" in --metrics means both ARC tasks.
-inline constexpr const char* kMcTasks[] = {"mmlu", "arc_challenge", "arc_easy"};
-
 struct McTask {
   std::string name;
   std::vector<McQuestion> questions;
   nlohmann::json data;  // {"path", "files", "sha256"}: what was read (sha256 of "<sha256>  <relative path>\n" lines)
 };
 
-// data_dir holds mmlu/{test,dev}/ and arc/ARC-{Challenge,Easy}/ARC-*-Test.jsonl.
+// `name` is "mmlu", "arc_challenge" or "arc_easy"; data_dir holds mmlu/{test,dev}/ and
+// arc/ARC-{Challenge,Easy}/ARC-*-Test.jsonl.
 McTask load_mc_task(const std::string& name, const std::filesystem::path& data_dir, bool tr125_subset, int shots);
 
 // Scores every question in order; `sample` receives each one's JSONL object as it is done.
