@@ -167,6 +167,19 @@ inline void add_run(SuperBlockSums<NT>& sums, int c, __m256i levels, __m256i sca
   }
 }
 
+// The end of a super-block of a type with sub-block minimums (Q2_K, Q4_K, Q5_K): every
+// token's accumulator gains d * a.d * (its scaled level sums) - dmin * a.d * (mins . bsums).
+template <int NT>
+inline void add_block_with_mins(__m256 (&acc)[NT], const SuperBlockSums<NT>& sums, float dw, float dmin, __m256i mins,
+                                const uint8_t* act, uint64_t stride, int64_t b) {
+  for (int t = 0; t < NT; ++t) {
+    const BlockQ8_K& a = act_block<BlockQ8_K>(act, stride, t, b);
+    const __m256i min_sum = _mm256_madd_epi16(bsums_of(a), mins);
+    acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(dw * a.d), _mm256_cvtepi32_ps(sums.total(t)), acc[t]);
+    acc[t] = _mm256_fnmadd_ps(_mm256_set1_ps(dmin * a.d), _mm256_cvtepi32_ps(min_sum), acc[t]);
+  }
+}
+
 template <int NT>
 void tile_q2_k(int64_t n, const uint8_t* weights, const uint8_t* act, uint64_t stride, float* out, int64_t out_stride) {
   const auto* w = reinterpret_cast<const BlockQ2_K*>(weights);
@@ -187,13 +200,7 @@ void tile_q2_k(int64_t n, const uint8_t* weights, const uint8_t* act, uint64_t s
                     128 * half + 32 * plane);
       }
     }
-    const float dw = fp16_to_float(w[b].d), dmin = fp16_to_float(w[b].dmin);
-    for (int t = 0; t < NT; ++t) {
-      const BlockQ8_K& a = act_block<BlockQ8_K>(act, stride, t, b);
-      const __m256i min_sum = _mm256_madd_epi16(bsums_of(a), mins);
-      acc[0][t] = _mm256_fmadd_ps(_mm256_set1_ps(dw * a.d), _mm256_cvtepi32_ps(sums.total(t)), acc[0][t]);
-      acc[0][t] = _mm256_fnmadd_ps(_mm256_set1_ps(dmin * a.d), _mm256_cvtepi32_ps(min_sum), acc[0][t]);
-    }
+    add_block_with_mins<NT>(acc[0], sums, fp16_to_float(w[b].d), fp16_to_float(w[b].dmin), mins, act, stride, b);
   }
   for (int t = 0; t < NT; ++t) out[t * out_stride] = horizontal_sum(acc[0][t]);
 }
@@ -277,13 +284,7 @@ void tile_q4_q5_k(int64_t n, const uint8_t* weights, const uint8_t* act, uint64_
       add_run<NT>(sums, (2 * chunk + 1) % kIntChains<NT>, upper, broadcast_scale(scales, 2 * chunk + 1), act, stride, b,
                   64 * chunk + 32);
     }
-    const float dw = fp16_to_float(w[b].d), dmin = fp16_to_float(w[b].dmin);
-    for (int t = 0; t < NT; ++t) {
-      const BlockQ8_K& a = act_block<BlockQ8_K>(act, stride, t, b);
-      const __m256i min_sum = _mm256_madd_epi16(bsums_of(a), mins);
-      acc[0][t] = _mm256_fmadd_ps(_mm256_set1_ps(dw * a.d), _mm256_cvtepi32_ps(sums.total(t)), acc[0][t]);
-      acc[0][t] = _mm256_fnmadd_ps(_mm256_set1_ps(dmin * a.d), _mm256_cvtepi32_ps(min_sum), acc[0][t]);
-    }
+    add_block_with_mins<NT>(acc[0], sums, fp16_to_float(w[b].d), fp16_to_float(w[b].dmin), mins, act, stride, b);
   }
   for (int t = 0; t < NT; ++t) out[t * out_stride] = horizontal_sum(acc[0][t]);
 }
