@@ -9,6 +9,7 @@
 #include "cli/commands.h"
 #include "cli/engine_options.h"
 #include "core/error.h"
+#include "core/text_file.h"
 #include "engine/ops.h"
 #include "formats/npy_writer.h"
 #include "tokenizer/tokenizer_load.h"
@@ -16,14 +17,8 @@
 namespace lp::cli {
 namespace {
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail("{} cannot be read", path);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
 std::vector<int32_t> parse_token_ids(const std::string& path) {
-  const std::string text = read_text(path);
+  const std::string text = read_text_file(path);
   std::vector<int32_t> ids;
   size_t i = 0;
   while (i < text.size()) {
@@ -68,7 +63,7 @@ void add_logits_command(CLI::App& app) {
     const auto start = std::chrono::steady_clock::now();
     const auto model = LoadedModel::open(*model_path, static_cast<uint64_t>(flags->ctx_size > 0 ? flags->ctx_size : 512));
     std::vector<int32_t> tokens = tokens_opt->count() ? parse_token_ids(*tokens_file)
-                                                      : load_tokenizer(*model_path).encode(read_text(*text_file), true);
+                                                      : load_tokenizer(*model_path).encode(read_text_file(*text_file), true);
     const SessionOptions options = session_options(*flags, *model, 512);
     if (static_cast<int64_t>(tokens.size()) > options.ctx_size) {
       fmt::print(stderr, "note: {} tokens, evaluating the first {} (--ctx-size)\n", tokens.size(), options.ctx_size);

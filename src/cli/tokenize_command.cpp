@@ -7,15 +7,14 @@
 
 #include "cli/commands.h"
 #include "core/error.h"
+#include "core/text_file.h"
 #include "tokenizer/tokenizer_load.h"
 
 namespace lp::cli {
 namespace {
 
 std::vector<std::string> input_lines(const std::string& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) fail("{} cannot be read", file);
-  const std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string all = read_text_file(file);
   std::vector<std::string> lines;
   size_t begin = 0;
   while (begin < all.size()) {

@@ -19,6 +19,7 @@
 #include "cli/engine_options.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/text_file.h"
 #include "core/host_info.h"
 #include "tokenizer/tokenizer_load.h"
 #include "validate/mc_report.h"
@@ -101,12 +102,6 @@ std::filesystem::path default_text() {
   fail("no --text given and WikiText-2 (wikitext-2-raw/wiki.test.raw) is not under $LP_SHARED_DATA or {}; "
        "pass --text FILE",
        *LP_DEFAULT_DATA_DIR ? LP_DEFAULT_DATA_DIR : "the build's data folder");
-}
-
-std::string read_text_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in || std::filesystem::is_directory(path)) fail("{} cannot be read", path.string());
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
 void require_exists(const std::string& path, const char* what) {

@@ -7,15 +7,10 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/text_file.h"
 
 namespace lp::validate {
 namespace {
-
-std::string read_all(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in || std::filesystem::is_directory(path)) fail("{} cannot be read", path.string());
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 
 // Python's str.strip() for the ASCII whitespace MMLU questions carry (lm-eval strips the question).
 std::string strip(const std::string& s) {
@@ -40,7 +35,7 @@ size_t answer_index(const std::string& letter, const std::filesystem::path& path
 }  // namespace
 
 std::vector<std::vector<std::string>> read_mmlu_csv(const std::filesystem::path& path) {
-  const std::string data = read_all(path);
+  const std::string data = read_text_file(path);
   std::vector<std::vector<std::string>> rows;
   std::vector<std::string> row;
   std::string field;
@@ -132,7 +127,7 @@ std::vector<McQuestion> load_mmlu_subject(const std::filesystem::path& mmlu_dir,
 }
 
 std::vector<McQuestion> load_arc(const std::filesystem::path& jsonl, const std::string& task) {
-  const std::string data = read_all(jsonl);
+  const std::string data = read_text_file(jsonl);
   std::vector<McQuestion> out;
   size_t line_no = 0, pos = 0;
   while (pos < data.size()) {
