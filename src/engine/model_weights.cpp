@@ -109,17 +109,12 @@ class WeightBinder {
     return WeightMatrix{t.type, cols, rows, *row_bytes, t.bytes.data()};
   }
 
+  // A norm, bias or factor vector as a float32 copy (small, and read as floats every token).
   const float* vector(const std::string& name, int64_t n) {
     const TensorRef& t = find(name);
     uint64_t elements = 1;
     for (uint64_t d : t.shape) elements *= d;
     if (elements != static_cast<uint64_t>(n)) fail("{}: tensor '{}' has {} values, expected {}", m_.path_.string(), name, elements, n);
-    return to_floats(t, name);
-  }
-
-  const float* to_floats(const TensorRef& t, const std::string& name) {
-    uint64_t elements = 1;
-    for (uint64_t d : t.shape) elements *= d;
     const auto& traits = ggml_type_traits(t.type);
     const auto bytes = ggml_row_bytes(t.type, elements);
     if (!traits.dequantize || !bytes || *bytes != t.bytes.size()) {
