@@ -81,6 +81,8 @@ HAND_WRITTEN = [
     ("Answer: B", "B"),
     ("one two three", "one two three four five six seven eight nine ten"),
     ("2024-01-05 at 10:30 p.m., i.e. late.", "2024-01-05 at 10:30 pm, that is, late."),
+    ("```python\ndef f(x):\n    return x * 2\n```", "Here is the function:\n\n```python\ndef f(x):\n    return 2 * x\n```"),
+    ("- item one\n- item two\n* item three", "1. item one\n2. item two\n\n**Note:** done."),
 ]
 
 
