@@ -18,14 +18,19 @@ import sys
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
+def ours_rows(lp_bin, model, args, extra=()):
+    """Our bench's JSON rows by test name (pp512, tg128), with whatever `extra` flags add."""
+    out = subprocess.run([lp_bin, "bench", str(model), "-p", str(args.p), "-n", str(args.n), "-r", str(args.reps),
+                          "-t", str(args.threads), "-o", "json", *extra], capture_output=True, text=True, check=True).stdout
+    return {row["test"]: row for row in json.loads(out)}
+
+
 def ours(lp_bin, model, args):
-    out = subprocess.run([lp_bin, "bench", model, "-p", str(args.p), "-n", str(args.n), "-r", str(args.reps),
-                          "-t", str(args.threads), "-o", "json"], capture_output=True, text=True, check=True).stdout
-    return {row["test"]: row["avg_ts"] for row in json.loads(out)}
+    return {test: row["avg_ts"] for test, row in ours_rows(lp_bin, model, args).items()}
 
 
 def theirs(llama_bench, model, args):
-    out = subprocess.run([llama_bench, "-m", model, "-p", str(args.p), "-n", str(args.n), "-r", str(args.reps),
+    out = subprocess.run([llama_bench, "-m", str(model), "-p", str(args.p), "-n", str(args.n), "-r", str(args.reps),
                           "-t", str(args.threads), "-o", "json"], capture_output=True, text=True, check=True).stdout
     rows = json.loads(out)
     return {(f"pp{r['n_prompt']}" if r["n_prompt"] else f"tg{r['n_gen']}"): r["avg_ts"] for r in rows}

@@ -1,7 +1,9 @@
 // `bench`: prompt-processing and generation throughput the way llama-bench measures them
 // (pp = a batch of N tokens on an empty context, tg = N tokens one at a time; random token
 // ids; a warm-up run; mean ± standard deviation over repetitions), so our figures and
-// llama-bench's for the same file and thread count can be put side by side.
+// llama-bench's for the same file and thread count can be put side by side. Besides
+// llama-bench's columns: the process's peak resident memory, and with --bandwidth the machine's
+// read bandwidth and decode speed as a share of the ceiling it sets (bandwidth / bytes per token).
 #include <fmt/core.h>
 
 #include <chrono>
@@ -9,10 +11,14 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <sys/resource.h>
 
 #include "cli/commands.h"
 #include "cli/engine_options.h"
 #include "core/error.h"
+#include "core/memory_bandwidth.h"
+#include "core/thread_pool.h"
+#include "engine/decode_traffic.h"
 #include "version.h"
 
 namespace lp::cli {
@@ -52,6 +58,18 @@ double run_once(InferenceSession& session, int64_t n_prompt, int64_t n_gen, std:
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
+// The most memory the process has had resident (weights' mapped pages included).
+uint64_t peak_resident_bytes() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<uint64_t>(usage.ru_maxrss) * 1024;  // Linux reports KiB
+}
+
+// Decode against the memory-bandwidth ceiling, for a tg test.
+struct Ceiling {
+  double bytes_per_token = 0, tokens_per_second = 0, percent = 0;
+};
+
 std::string human_params(uint64_t n) {
   if (n >= 1'000'000'000) return fmt::format("{:.2f} B", static_cast<double>(n) / 1e9);
   return fmt::format("{:.2f} M", static_cast<double>(n) / 1e6);
@@ -66,11 +84,15 @@ void add_bench_command(CLI::App& app) {
   auto n_gen = std::make_shared<std::vector<int64_t>>(std::vector<int64_t>{128});
   auto reps = std::make_shared<int>(5);
   auto output = std::make_shared<std::string>("md");
+  auto bandwidth = std::make_shared<bool>(false);
   cmd->add_option("model,-m,--model", *model_path, "GGUF file or Hugging Face directory")->required();
   cmd->add_option("-p,--n-prompt", *n_prompt, "Prompt lengths to test (0: none)")->delimiter(',')->capture_default_str();
   cmd->add_option("-n,--n-gen", *n_gen, "Generation lengths to test (0: none)")->delimiter(',')->capture_default_str();
   cmd->add_option("-r,--repetitions", *reps, "Runs per test (after one warm-up run)")->check(CLI::Range(1, 1000))->capture_default_str();
   cmd->add_option("-o,--output", *output, "md or json")->check(CLI::IsMember({"md", "json"}))->capture_default_str();
+  cmd->add_flag("--bandwidth", *bandwidth,
+                 "Also measure memory read bandwidth (after the tests, with the same threads) and report decode as a share of "
+                 "the ceiling it sets");
   auto flags = add_engine_flags(cmd, 0);
   cmd->callback([=] {
     int64_t longest = 1;
@@ -82,19 +104,37 @@ void add_bench_command(CLI::App& app) {
     EngineFlags engine = *flags;
     if (engine.ctx_size <= 0) engine.ctx_size = longest;
     const SessionOptions options = session_options(engine, *model, longest);
-    InferenceSession session(*model, options);
-    std::vector<float> logits(static_cast<size_t>(session.vocab_size()));
-    std::mt19937 rng(1234);
-
     std::vector<BenchResult> results;
-    auto measure = [&](int64_t p, int64_t g) {
-      BenchResult r{p > 0 ? fmt::format("pp{}", p) : fmt::format("tg{}", g), p, g, {}};
-      run_once(session, p, g, rng, logits);  // warm-up: page in the weights, grow scratch
-      for (int i = 0; i < *reps; ++i) r.seconds.push_back(run_once(session, p, g, rng, logits));
-      results.push_back(r);
+    uint64_t kv_bytes = 0;
+    {
+      InferenceSession session(*model, options);
+      kv_bytes = session.kv_cache_bytes();
+      std::vector<float> logits(static_cast<size_t>(session.vocab_size()));
+      std::mt19937 rng(1234);
+      auto measure = [&](int64_t p, int64_t g) {
+        BenchResult r{p > 0 ? fmt::format("pp{}", p) : fmt::format("tg{}", g), p, g, {}};
+        run_once(session, p, g, rng, logits);  // warm-up: page in the weights, grow scratch
+        for (int i = 0; i < *reps; ++i) r.seconds.push_back(run_once(session, p, g, rng, logits));
+        results.push_back(r);
+      };
+      for (int64_t p : *n_prompt) if (p > 0) measure(p, 0);
+      for (int64_t g : *n_gen) if (g > 0) measure(0, g);
+    }
+    // Read before the bandwidth test, whose buffer would count otherwise.
+    const uint64_t peak_rss = peak_resident_bytes();
+    double read_bps = 0.0;
+    if (*bandwidth) {
+      ThreadPool pool(options.threads);
+      read_bps = measure_read_bandwidth(pool);
+    }
+    auto ceiling = [&](const BenchResult& r) {
+      Ceiling c;
+      if (read_bps <= 0 || r.n_gen == 0 || r.n_prompt != 0) return c;
+      c.bytes_per_token = decode_traffic(*model, 0, r.n_gen, options.kv_f32).total();
+      c.tokens_per_second = read_bps / c.bytes_per_token;
+      c.percent = 100.0 * r.mean_tps() / c.tokens_per_second;
+      return c;
     };
-    for (int64_t p : *n_prompt) if (p > 0) measure(p, 0);
-    for (int64_t g : *n_gen) if (g > 0) measure(0, g);
 
     const uint64_t params = model->parameter_count();
     const auto size = model->weight_bytes();
@@ -105,7 +145,14 @@ void add_bench_command(CLI::App& app) {
         rows.push_back({{"model_filename", *model_path}, {"model_type", desc}, {"model_size", size}, {"model_n_params", params},
                         {"n_threads", options.threads}, {"n_batch", options.batch_size}, {"type_k", flags->kv_type},
                         {"n_prompt", r.n_prompt}, {"n_gen", r.n_gen}, {"test", r.test}, {"avg_ts", r.mean_tps()},
-                        {"stddev_ts", r.stddev_tps()}, {"samples_s", r.seconds}, {"build", kVersion}});
+                        {"stddev_ts", r.stddev_tps()}, {"samples_s", r.seconds}, {"build", kVersion},
+                        {"peak_rss_bytes", peak_rss}, {"kv_cache_bytes", kv_bytes}});
+        if (read_bps > 0) rows.back()["read_bandwidth_gbs"] = read_bps / 1e9;
+        if (const Ceiling c = ceiling(r); c.bytes_per_token > 0) {
+          rows.back()["decode_bytes_per_token"] = c.bytes_per_token;
+          rows.back()["ceiling_ts"] = c.tokens_per_second;
+          rows.back()["pct_of_ceiling"] = c.percent;
+        }
       }
       print_json(rows);
       return;
@@ -116,6 +163,16 @@ void add_bench_command(CLI::App& app) {
       fmt::print("| {} | {:.2f} MiB | {} | CPU (llama-pajamas) | {} | {} | {:.2f} ± {:.2f} |\n", desc,
                  static_cast<double>(size) / (1024.0 * 1024.0), human_params(params), options.threads, r.test, r.mean_tps(),
                  r.stddev_tps());
+    }
+    constexpr double kMiB = 1024.0 * 1024.0;
+    fmt::print("\npeak resident memory: {:.1f} MiB (weights {:.1f} MiB, KV cache {:.1f} MiB)\n", static_cast<double>(peak_rss) / kMiB,
+               static_cast<double>(size) / kMiB, static_cast<double>(kv_bytes) / kMiB);
+    if (read_bps > 0) fmt::print("memory read bandwidth: {:.1f} GB/s with {} threads\n", read_bps / 1e9, options.threads);
+    for (const auto& r : results) {
+      if (const Ceiling c = ceiling(r); c.bytes_per_token > 0) {
+        fmt::print("{}: {:.1f} MB read per token, ceiling {:.2f} t/s, reached {:.0f}%\n", r.test, c.bytes_per_token / 1e6,
+                   c.tokens_per_second, c.percent);
+      }
     }
     fmt::print("\nbuild: llama-pajamas {}\n", kVersion);
   });

@@ -1,13 +1,43 @@
 #include "core/thread_pool.h"
 
-#include <chrono>
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
 
 namespace lp {
 
 namespace {
-// Spin this many iterations for the next job before sleeping: decode issues jobs a few
-// microseconds apart, and waking a sleeping thread costs more than that.
-constexpr int kSpinIterations = 20000;
+
+// Waiting for the next job (a worker) or for the others to finish (the caller) polls in
+// three stages. Decode issues jobs a few microseconds apart, so first a short busy poll with
+// the pause instruction (reacts within ~0.1 us, costs no system call); then polls that yield
+// the core between looks (other processes on a shared machine get it, and the wait still
+// ends within a scheduler slice); a worker that waits longer than that sleeps until woken.
+// Polling only with pause was tried and was much worse on a loaded machine: a spinner then
+// holds a core that the thread it waits for needs.
+constexpr int kPauseIterations = 2000;   // about 10-50 us on current x86 cores
+constexpr int kYieldIterations = 20000;  // then sleep
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  _mm_pause();
+#endif
+}
+
+// Polls until done() or the budget runs out; true when done.
+template <class Done>
+bool poll(Done&& done, int yield_iterations) {
+  for (int i = 0; i < kPauseIterations; ++i) {
+    if (done()) return true;
+    cpu_relax();
+  }
+  for (int i = 0; i < yield_iterations; ++i) {
+    if (done()) return true;
+    std::this_thread::yield();
+  }
+  return done();
+}
+
 }  // namespace
 
 ThreadPool::ThreadPool(unsigned threads) {
@@ -27,20 +57,20 @@ ThreadPool::~ThreadPool() {
 void ThreadPool::worker_loop(unsigned index) {
   uint64_t seen = 0;
   while (true) {
-    uint64_t gen = generation_.load(std::memory_order_acquire);
-    for (int spin = 0; gen == seen && spin < kSpinIterations; ++spin) {
-      std::this_thread::yield();
-      gen = generation_.load(std::memory_order_acquire);
-    }
-    if (gen == seen) {
+    const auto fresh = [&] { return generation_.load(std::memory_order_acquire) != seen; };
+    if (!poll(fresh, kYieldIterations)) {
       std::unique_lock lock(mutex_);
+      // The sleeper count is raised before the last look at the generation, and run() bumps
+      // the generation before it reads the count (both sequentially consistent): either this
+      // look sees the new job or run() sees a sleeper and notifies under the mutex.
+      sleepers_.fetch_add(1);
       wake_.wait(lock, [&] { return generation_.load() != seen; });
-      gen = generation_.load();
+      sleepers_.fetch_sub(1);
     }
-    seen = gen;
+    seen = generation_.load(std::memory_order_acquire);
     if (stopping_) return;
     try {
-      (*job_)(index, size());
+      call_(job_, index, size());
     } catch (...) {
       const std::lock_guard lock(error_mutex_);
       if (!error_) error_ = std::current_exception();
@@ -49,36 +79,31 @@ void ThreadPool::worker_loop(unsigned index) {
   }
 }
 
-void ThreadPool::run(const std::function<void(unsigned, unsigned)>& job) {
+void ThreadPool::run_erased(void* job, Trampoline call) {
   if (workers_.empty()) {
-    job(0, 1);
+    call(job, 0, 1);
     return;
   }
-  job_ = &job;
+  job_ = job;
+  call_ = call;
   error_ = nullptr;
   pending_.store(static_cast<unsigned>(workers_.size()), std::memory_order_release);
-  {
-    const std::lock_guard lock(mutex_);
-    generation_.fetch_add(1, std::memory_order_acq_rel);
+  generation_.fetch_add(1);  // sequentially consistent: ordered before the sleepers_ read
+  if (sleepers_.load() != 0) {
+    { const std::lock_guard lock(mutex_); }  // a worker between its last look and its wait finishes waiting first
+    wake_.notify_all();
   }
-  wake_.notify_all();
   std::exception_ptr own;
   try {
-    job(0, size());
+    call(job, 0, size());
   } catch (...) {
     own = std::current_exception();
   }
+  poll([&] { return pending_.load(std::memory_order_acquire) == 0; }, 0);
   while (pending_.load(std::memory_order_acquire) != 0) std::this_thread::yield();
   job_ = nullptr;
   if (own) std::rethrow_exception(own);
   if (error_) std::rethrow_exception(error_);
-}
-
-void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int64_t)>& work) {
-  run([&](unsigned i, unsigned t) {
-    const int64_t begin = n * i / t, end = n * (i + 1) / t;
-    if (begin < end) work(begin, end);
-  });
 }
 
 }  // namespace lp

@@ -57,7 +57,10 @@ InferenceSession::InferenceSession(const LoadedModel& model, const SessionOption
       n_vocab_(static_cast<int64_t>(h_.vocab_size)),
       attn_scale_(static_cast<float>(h_.attention_scale.value_or(1.0 / std::sqrt(static_cast<double>(h_.key_length))))),
       rope_global_(global_rope(h_, model.weights())),
-      rope_local_(local_rope(h_)) {
+      rope_local_(local_rope(h_)),
+      attention_shape_{n_head_, n_head_kv_, head_dim_, head_dim_v_, attn_scale_,
+                       static_cast<float>(h_.attn_logit_softcapping.value_or(0.0)), 0},
+      attention_(attention_shape_, pool_.size()) {
   if (options_.ctx_size <= 0 || options_.ctx_size > (int64_t{1} << 24)) fail("context size {} is out of range", options_.ctx_size);
   options_.batch_size = std::clamp<int64_t>(options_.batch_size, 1, options_.ctx_size);
   const size_t layers = model.weights().layers.size();
@@ -87,7 +90,15 @@ InferenceSession::InferenceSession(const LoadedModel& model, const SessionOption
   sin_global_.resize(b * pairs);
   cos_local_.resize(b * pairs);
   sin_local_.resize(b * pairs);
-  scores_.assign(pool_.size(), std::vector<float>(static_cast<size_t>(options_.ctx_size)));
+}
+
+uint64_t InferenceSession::kv_cache_bytes() const {
+  uint64_t bytes = 0;
+  for (const auto& c : k_half_) bytes += c.size() * sizeof(uint16_t);
+  for (const auto& c : v_half_) bytes += c.size() * sizeof(uint16_t);
+  for (const auto& c : k_float_) bytes += c.size() * sizeof(float);
+  for (const auto& c : v_float_) bytes += c.size() * sizeof(float);
+  return bytes;
 }
 
 void InferenceSession::rewind(int64_t n) { n_past_ = std::clamp<int64_t>(n, 0, n_past_); }
@@ -194,12 +205,12 @@ void InferenceSession::feed_forward(const LayerWeights& L, int64_t n) {
     matmul(L.ffn_up, xn_.data(), n, gate_.data(), pool_, options_.activations);
     for (int64_t t = 0; t < n; ++t) {
       const float* g = &gate_[t * 2 * n_ff_];
-      for (int64_t i = 0; i < n_ff_; ++i) up_[t * n_ff_ + i] = (gelu ? gelu_tanh(g[i]) : silu(g[i])) * g[n_ff_ + i];
+      (gelu ? gelu_tanh_mul : silu_mul)(g, g + n_ff_, &up_[t * n_ff_], n_ff_);
     }
   } else {
     const MatmulOutput gate_up[] = {{&L.ffn_gate, gate_.data()}, {&L.ffn_up, up_.data()}};
     matmul_same_input(gate_up, xn_.data(), n, pool_, options_.activations);
-    for (int64_t i = 0; i < n * n_ff_; ++i) up_[i] *= gelu ? gelu_tanh(gate_[i]) : silu(gate_[i]);
+    (gelu ? gelu_tanh_mul : silu_mul)(gate_.data(), up_.data(), up_.data(), n * n_ff_);
   }
   matmul(L.ffn_down, up_.data(), n, proj_.data(), pool_, options_.activations);
 }
@@ -218,49 +229,22 @@ void InferenceSession::store_kv(size_t layer, int64_t n) {
   }
 }
 
-// Causal attention of the batch's queries over the cache, one (token, head) pair per work
-// item; a sliding-window layer sees only the last `sliding_window` positions.
+// Causal attention of the batch's queries over the cache (see CachedAttention); a
+// sliding-window layer sees only the last `sliding_window` positions.
 void InferenceSession::attention(size_t layer, int64_t n) {
-  const LayerWeights& L = model_.weights().layers[layer];
-  const int64_t n_k = n_head_kv_ * head_dim_, n_v = n_head_kv_ * head_dim_v_;
-  const int64_t group = n_head_ / n_head_kv_;
-  const float cap = h_.attn_logit_softcapping.value_or(0.0);
-  const int64_t window = L.sliding_window ? static_cast<int64_t>(h_.sliding_window) : 0;
-  const int64_t items = n * n_head_;
-  pool_.run([&](unsigned ti, unsigned tn) {
-    float* scores = scores_[ti].data();
-    for (int64_t item = items * ti / tn; item < items * (ti + 1) / tn; ++item) {
-      const int64_t t = item / n_head_, hh = item % n_head_, kvh = hh / group;
-      const int64_t pos = n_past_ + t;
-      const int64_t start = window > 0 ? std::max<int64_t>(0, pos - window + 1) : 0;
-      const float* q = &q_[(t * n_head_ + hh) * head_dim_];
-      for (int64_t j = start; j <= pos; ++j) {
-        float s;
-        if (options_.kv_f32) {
-          const float* k = &k_float_[layer][j * n_k + kvh * head_dim_];
-          s = 0.0f;
-          for (int64_t d = 0; d < head_dim_; ++d) s += q[d] * k[d];
-        } else {
-          s = dot_f32_f16(q, &k_half_[layer][j * n_k + kvh * head_dim_], head_dim_);
-        }
-        s *= attn_scale_;
-        if (cap > 0) s = cap * std::tanh(s / cap);
-        scores[j - start] = s;
-      }
-      softmax_in_place(scores, pos - start + 1);
-      float* out = &attn_[(t * n_head_ + hh) * head_dim_v_];
-      std::fill(out, out + head_dim_v_, 0.0f);
-      for (int64_t j = start; j <= pos; ++j) {
-        const float p = scores[j - start];
-        if (options_.kv_f32) {
-          const float* v = &v_float_[layer][j * n_v + kvh * head_dim_v_];
-          for (int64_t d = 0; d < head_dim_v_; ++d) out[d] += p * v[d];
-        } else {
-          axpy_f16(p, &v_half_[layer][j * n_v + kvh * head_dim_v_], out, head_dim_v_);
-        }
-      }
-    }
-  });
+  AttentionShape shape = attention_shape_;
+  shape.window = model_.weights().layers[layer].sliding_window ? static_cast<int64_t>(h_.sliding_window) : 0;
+  KvLayerView kv;
+  kv.k_stride = n_head_kv_ * head_dim_;
+  kv.v_stride = n_head_kv_ * head_dim_v_;
+  if (options_.kv_f32) {
+    kv.k_float = k_float_[layer].data();
+    kv.v_float = v_float_[layer].data();
+  } else {
+    kv.k_half = k_half_[layer].data();
+    kv.v_half = v_half_[layer].data();
+  }
+  attention_.run(shape, q_.data(), n, n_past_, kv, attn_.data(), pool_);
 }
 
 }  // namespace lp

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/thread_pool.h"
+#include "engine/attention.h"
 #include "engine/model_weights.h"
 #include "engine/rope.h"
 
@@ -30,6 +31,7 @@ class InferenceSession {
   int64_t n_past() const { return n_past_; }
   int64_t ctx_size() const { return options_.ctx_size; }
   int64_t vocab_size() const { return n_vocab_; }
+  uint64_t kv_cache_bytes() const;  // what the KV cache holds allocated, all layers
   // Forgets every position from `n` on (a prompt that shares a prefix keeps it).
   void rewind(int64_t n);
 
@@ -60,7 +62,8 @@ class InferenceSession {
   // Scratch, sized for batch_size tokens.
   std::vector<float> x_, xn_, q_, k_, v_, qkv_, attn_, proj_, gate_, up_, ffn_in_;
   std::vector<float> cos_global_, sin_global_, cos_local_, sin_local_;
-  std::vector<std::vector<float>> scores_;  // per thread, ctx_size
+  AttentionShape attention_shape_;
+  CachedAttention attention_;
 };
 
 }  // namespace lp

@@ -1,9 +1,52 @@
 #include "engine/ops.h"
 
 #include <algorithm>
+#include <bit>
 
+// Whole-row loops get one clone per ISA, picked when the program loads (GCC/Clang ifuncs),
+// so AVX-512 machines run 16 lanes without the library being built for one machine.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__SANITIZE_ADDRESS__)
+#define LP_ROW_CLONES __attribute__((target_clones("avx512f", "avx2,fma", "default")))
+#else
+#define LP_ROW_CLONES
+#endif
 
 namespace lp {
+namespace {
+
+// exp(x) by 2^n * e^r, r = x - n ln2 in [-ln2/2, ln2/2], e^r from Cephes' expf polynomial.
+// Rounding uses the 1.5 * 2^23 trick and 2^n is built from the exponent bits, so every step is a
+// plain float or int operation the vectorizer maps to lanes.
+inline float exp_poly(float x) {
+  constexpr float kLog2e = 1.44269504088896341f, kLn2Hi = 0.693359375f, kLn2Lo = -2.12194440e-4f;
+  constexpr float kRound = 12582912.0f;  // 1.5 * 2^23
+  const bool underflow = x < -87.3f;
+  x = std::min(std::max(x, -87.3f), 88.3f);  // 2^n stays a normal float
+  const float shifted = x * kLog2e + kRound;
+  const float n = shifted - kRound;
+  const float r = x - n * kLn2Hi - n * kLn2Lo;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  const float er = p * r * r + r + 1.0f;
+  const int32_t exponent = std::bit_cast<int32_t>(shifted) - std::bit_cast<int32_t>(kRound);
+  const float scale = std::bit_cast<float>((exponent + 127) << 23);
+  return underflow ? 0.0f : er * scale;
+}
+
+inline float silu_poly(float x) { return x / (1.0f + exp_poly(-x)); }
+
+inline float gelu_tanh_poly(float x) {
+  constexpr float kSqrt2OverPi = 0.7978845608028654f;
+  // 0.5 (1 + tanh(u)) = 1 / (1 + e^(-2u))
+  const float u = kSqrt2OverPi * (x + 0.044715f * x * x * x);
+  return x / (1.0f + exp_poly(-2.0f * u));
+}
+
+}  // namespace
 
 void rms_norm(const float* x, const float* w, float* out, int64_t n, float eps) {
   double sum = 0.0;
@@ -41,6 +84,39 @@ void log_softmax(const float* logits, float* out, int64_t n) {
 
 void softcap_in_place(float* x, int64_t n, float cap) {
   for (int64_t i = 0; i < n; ++i) x[i] = cap * std::tanh(x[i] / cap);
+}
+
+LP_ROW_CLONES void exp_row(const float* x, float* out, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) out[i] = exp_poly(x[i]);
+}
+
+LP_ROW_CLONES void silu_mul(const float* gate, const float* up, float* out, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) out[i] = silu_poly(gate[i]) * up[i];
+}
+
+LP_ROW_CLONES void gelu_tanh_mul(const float* gate, const float* up, float* out, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) out[i] = gelu_tanh_poly(gate[i]) * up[i];
+}
+
+LP_ROW_CLONES float dot_row(const float* a, const float* b, int64_t n) {
+  // Sixteen partial sums (one vector's lanes), so the loop is not one long dependency chain.
+  float acc[16] = {};
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    for (int k = 0; k < 16; ++k) acc[k] += a[i + k] * b[i + k];
+  }
+  for (; i < n; ++i) acc[0] += a[i] * b[i];
+  float s = 0.0f;
+  for (float v : acc) s += v;
+  return s;
+}
+
+LP_ROW_CLONES void axpy_row(float a, const float* x, float* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] += a * x[i];
+}
+
+LP_ROW_CLONES void scale_row(float* x, float a, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) x[i] *= a;
 }
 
 }  // namespace lp

@@ -121,3 +121,28 @@ def test_bench_reports_llama_bench_style_rows(lp_bin, tiny):
         assert r["model_n_params"] > 0 and r["n_threads"] == 2
     md = run([lp_bin, "bench", str(tiny), "-p", "8", "-n", "0", "-r", "1"]).stdout
     assert "| pp8 |" in md and "tg" not in md.split("build:")[0].split("| test")[1]
+
+
+def test_bench_reports_memory_and_the_bandwidth_ceiling(lp_bin, tiny):
+    rows = json.loads(run([lp_bin, "bench", str(tiny), "-p", "16", "-n", "4", "-r", "1", "-t", "2", "-o", "json",
+                           "--bandwidth"]).stdout)
+    pp, tg = rows
+    config = json.loads((tiny / "config.json").read_text())
+    d, ff, layers, vocab = config["hidden_size"], config["intermediate_size"], config["num_hidden_layers"], config["vocab_size"]
+    heads, kv_heads, head_dim = config["num_attention_heads"], config["num_key_value_heads"], config["head_dim"]
+    assert not config["tie_word_embeddings"]
+    # Hand count of one decoded token's reads (float32 weights): each layer's q, k, v, o and three
+    # feed-forward matrices and two norms, the output matrix and norm, one embedding row and the
+    # llama3 rope factors (one per rotary pair), then K and V of every cached position.
+    per_layer = d * heads * head_dim * 2 + d * kv_heads * head_dim * 2 + 3 * d * ff + 2 * d
+    weights = 4 * (layers * per_layer + vocab * d + d + d + head_dim // 2)
+    n = tg["n_gen"]
+    positions = n * (n + 1) / 2  # the token at position p reads p + 1 positions
+    kv = layers * positions * kv_heads * 2 * head_dim * 2 / n  # float16 K and V
+    assert tg["decode_bytes_per_token"] == pytest.approx(weights + kv, rel=1e-12)
+    assert tg["ceiling_ts"] == pytest.approx(tg["read_bandwidth_gbs"] * 1e9 / tg["decode_bytes_per_token"], rel=1e-9)
+    assert tg["pct_of_ceiling"] == pytest.approx(100 * tg["avg_ts"] / tg["ceiling_ts"], rel=1e-9)
+    assert tg["read_bandwidth_gbs"] > 0.1 and "decode_bytes_per_token" not in pp
+    # The cache holds the longest test's positions (16), K and V, float16.
+    assert tg["kv_cache_bytes"] == 2 * layers * 16 * kv_heads * head_dim * 2
+    assert tg["peak_rss_bytes"] > tg["kv_cache_bytes"] and pp["peak_rss_bytes"] == tg["peak_rss_bytes"]

@@ -4,10 +4,13 @@
 #include <cmath>
 #include <map>
 #include <numeric>
+#include <random>
 #include <set>
 #include <vector>
 
 #include "core/float_convert.h"
+#include "core/thread_pool.h"
+#include "engine/attention.h"
 #include "engine/ops.h"
 #include "kernels/half_vectors.h"
 #include "kernels/kernel_table.h"
@@ -219,6 +222,118 @@ TEST(EngineOps, HalfVectorOpsMatchFloatInEveryVersion) {
       v.to_half(a.data(), converted.data(), n);
       for (int i = 0; i < n; ++i) EXPECT_EQ(converted[i], f32_to_f16(a[i])) << v.name << " value " << a[i];
     }
+  }
+}
+
+TEST(EngineOps, RowExpAndGatedActivationsMatchTheScalarFunctions) {
+  std::vector<float> x;
+  for (float v = -100.0f; v <= 100.0f; v += 0.0137f) x.push_back(v);
+  std::vector<float> e(x.size()), up(x.size(), 1.5f), act(x.size());
+  exp_row(x.data(), e.data(), static_cast<int64_t>(x.size()));
+  for (size_t i = 0; i < x.size(); ++i) {
+    if (x[i] < -87.3f) EXPECT_EQ(e[i], 0.0f) << x[i];
+    else if (x[i] <= 88.3f) EXPECT_NEAR(e[i], std::exp(x[i]), 3e-7 * std::exp(x[i])) << x[i];
+  }
+  // Against the exact functions in double (both are x * sigmoid(z): silu z = x, gelu_tanh z =
+  // 2 sqrt(2/pi) (x + 0.044715 x^3)), relatively, and against the scalar forms absolutely
+  // (0.5 x (1 + tanh) rounds to 0 where the row form keeps a tiny value).
+  auto sigmoid_times = [](double x, double z) { return x / (1.0 + std::exp(-z)); };
+  silu_mul(x.data(), up.data(), act.data(), static_cast<int64_t>(x.size()));
+  for (size_t i = 0; i < x.size(); ++i) {
+    const double exact = 1.5 * sigmoid_times(x[i], x[i]);
+    EXPECT_NEAR(act[i], exact, 1e-6 * std::abs(exact) + 1e-36) << x[i];  // exp clamped past 88.3: |x| e^-88.3 < 1e-36
+    EXPECT_NEAR(act[i], silu(x[i]) * 1.5f, 1e-6 * std::abs(exact) + 1e-30) << x[i];
+  }
+  gelu_tanh_mul(x.data(), up.data(), up.data(), static_cast<int64_t>(x.size()));  // in place
+  for (size_t i = 0; i < x.size(); ++i) {
+    const double z = 2.0 * 0.7978845608028654 * (x[i] + 0.044715 * x[i] * x[i] * x[i]);
+    const double exact = 1.5 * sigmoid_times(x[i], z);
+    // z is rounded to float: exp(-z) then carries about |z| * 6e-8 relative error (1e-5 in the far tail).
+    EXPECT_NEAR(up[i], exact, (2e-6 + 1e-7 * std::abs(z)) * std::abs(exact) + 1e-36) << x[i];
+    EXPECT_NEAR(up[i], gelu_tanh(x[i]) * 1.5f, 1e-6 * std::abs(exact) + 1e-6) << x[i];
+  }
+}
+
+TEST(EngineOps, RowDotAxpyAndScaleOnLengthsAroundTheVectorWidth) {
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  for (int64_t n : {1, 15, 16, 17, 64, 100}) {
+    std::vector<float> a(static_cast<size_t>(n)), b(static_cast<size_t>(n));
+    for (auto& v : a) v = u(rng);
+    for (auto& v : b) v = u(rng);
+    double dot = 0;
+    for (int64_t i = 0; i < n; ++i) dot += static_cast<double>(a[i]) * b[i];
+    EXPECT_NEAR(dot_row(a.data(), b.data(), n), dot, 1e-5) << n;
+    std::vector<float> y = b;
+    axpy_row(0.5f, a.data(), y.data(), n);
+    scale_row(y.data(), 2.0f, n);
+    for (int64_t i = 0; i < n; ++i) EXPECT_FLOAT_EQ(y[i], (b[i] + 0.5f * a[i]) * 2.0f);
+  }
+}
+
+// Plain softmax attention, one query head at a time, in double.
+std::vector<float> naive_attention(const AttentionShape& s, const std::vector<float>& q, int64_t n, int64_t n_past,
+                                   const std::vector<float>& k, const std::vector<float>& v) {
+  std::vector<float> out(static_cast<size_t>(n * s.n_head * s.head_dim_v));
+  const int64_t group = s.n_head / s.n_head_kv, ks = s.n_head_kv * s.head_dim, vs = s.n_head_kv * s.head_dim_v;
+  for (int64_t t = 0; t < n; ++t) {
+    for (int64_t h = 0; h < s.n_head; ++h) {
+      const int64_t pos = n_past + t, start = s.window > 0 ? std::max<int64_t>(0, pos - s.window + 1) : 0;
+      std::vector<double> p;
+      for (int64_t j = start; j <= pos; ++j) {
+        double d = 0;
+        for (int64_t i = 0; i < s.head_dim; ++i) d += q[(t * s.n_head + h) * s.head_dim + i] * k[j * ks + (h / group) * s.head_dim + i];
+        d *= s.scale;
+        if (s.softcap > 0) d = s.softcap * std::tanh(d / s.softcap);
+        p.push_back(d);
+      }
+      const double max = *std::max_element(p.begin(), p.end());
+      double sum = 0;
+      for (double& x : p) sum += (x = std::exp(x - max));
+      for (int64_t i = 0; i < s.head_dim_v; ++i) {
+        double o = 0;
+        for (int64_t j = start; j <= pos; ++j) o += p[j - start] / sum * v[j * vs + (h / group) * s.head_dim_v + i];
+        out[(t * s.n_head + h) * s.head_dim_v + i] = static_cast<float>(o);
+      }
+    }
+  }
+  return out;
+}
+
+// Batches (one tile and across tiles), single-token decode split into position blocks (few
+// KV heads, more threads), sliding windows, soft-capping, float16 and float32 caches.
+TEST(EngineAttention, FusedAttentionEqualsPlainSoftmaxAttention) {
+  struct Case {
+    int64_t n, n_past, n_head, n_head_kv, window;
+    float softcap;
+    unsigned threads;
+  };
+  for (const Case& c : {Case{3, 70, 6, 2, 0, 0.0f, 2}, Case{1, 200, 6, 2, 0, 0.0f, 3}, Case{1, 150, 4, 1, 0, 0.0f, 2},
+                        Case{5, 40, 4, 4, 7, 0.0f, 2}, Case{2, 100, 8, 2, 0, 5.0f, 1}, Case{1, 0, 2, 1, 0, 0.0f, 2}}) {
+    const AttentionShape s{c.n_head, c.n_head_kv, 16, 16, 0.25f, c.softcap, c.window};
+    const int64_t positions = c.n_past + c.n, row = c.n_head_kv * 16;
+    std::mt19937 rng(7);
+    std::normal_distribution<float> g(0.0f, 1.5f);
+    std::vector<float> q(static_cast<size_t>(c.n * c.n_head * 16)), k(static_cast<size_t>(positions * row)), v(k.size());
+    for (auto* vec : {&q, &k, &v}) for (auto& x : *vec) x = g(rng);
+    std::vector<uint16_t> k_half(k.size()), v_half(v.size());
+    f32_to_f16_row(k.data(), k_half.data(), static_cast<int64_t>(k.size()));
+    f32_to_f16_row(v.data(), v_half.data(), static_cast<int64_t>(v.size()));
+    std::vector<float> k_back(k.size()), v_back(v.size());
+    f16_to_f32_row(k_half.data(), k_back.data(), static_cast<int64_t>(k.size()));
+    f16_to_f32_row(v_half.data(), v_back.data(), static_cast<int64_t>(v.size()));
+
+    ThreadPool pool(c.threads);
+    CachedAttention attention(s, pool.size());
+    std::vector<float> out(static_cast<size_t>(c.n * c.n_head * 16));
+    const std::vector<float> expected_f32 = naive_attention(s, q, c.n, c.n_past, k, v);
+    attention.run(s, q.data(), c.n, c.n_past, KvLayerView{.k_float = k.data(), .v_float = v.data(), .k_stride = row, .v_stride = row},
+                  out.data(), pool);
+    for (size_t i = 0; i < out.size(); ++i) ASSERT_NEAR(out[i], expected_f32[i], 2e-5) << "f32 case n_past " << c.n_past << " at " << i;
+    const std::vector<float> expected_f16 = naive_attention(s, q, c.n, c.n_past, k_back, v_back);
+    attention.run(s, q.data(), c.n, c.n_past, KvLayerView{.k_half = k_half.data(), .v_half = v_half.data(), .k_stride = row, .v_stride = row},
+                  out.data(), pool);
+    for (size_t i = 0; i < out.size(); ++i) ASSERT_NEAR(out[i], expected_f16[i], 2e-5) << "f16 case n_past " << c.n_past << " at " << i;
   }
 }
 

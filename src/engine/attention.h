@@ -1,0 +1,59 @@
+#pragma once
+// Causal attention of a batch of queries over the KV cache, fused and parallel: one pass over
+// the cached positions per (token, KV head) with an online softmax (a running maximum and sum;
+// the output accumulated so far is rescaled when the maximum grows), so there is no score
+// row as long as the context; the query heads that share a KV head go together, so each K
+// and V row is read (and converted from float16) once for all of them; and when there are
+// fewer (token, KV head) pairs than threads can share (decoding one token of a model with
+// one or two KV heads), each pair's positions are split into blocks whose partial results
+// are merged afterwards.
+#include <cstdint>
+#include <vector>
+
+namespace lp {
+
+class ThreadPool;
+
+struct AttentionShape {
+  int64_t n_head = 0, n_head_kv = 0, head_dim = 0, head_dim_v = 0;
+  float scale = 1.0f;     // applied to q · k
+  float softcap = 0.0f;   // > 0: scores become softcap * tanh(score / softcap) (Gemma 2)
+  int64_t window = 0;     // > 0: a query sees only the last `window` positions (itself included)
+};
+
+// One layer's cache: position j's keys at k + j * k_stride (n_head_kv heads of head_dim
+// values), values likewise; float16 (k_half/v_half) or float32 (k_float/v_float).
+struct KvLayerView {
+  const uint16_t* k_half = nullptr;
+  const uint16_t* v_half = nullptr;
+  const float* k_float = nullptr;
+  const float* v_float = nullptr;
+  int64_t k_stride = 0, v_stride = 0;
+};
+
+class CachedAttention {
+ public:
+  // Scratch for `threads` threads; nothing is allocated by run().
+  CachedAttention(const AttentionShape& shape, unsigned threads);
+
+  // q: n tokens of n_head * head_dim values (at positions n_past ..); out: n tokens of
+  // n_head * head_dim_v values. The cache must hold positions up to n_past + n - 1.
+  void run(const AttentionShape& shape, const float* q, int64_t n, int64_t n_past, const KvLayerView& kv, float* out,
+           ThreadPool& pool);
+
+ private:
+  static constexpr int64_t kTile = 64;  // positions whose scores are computed before folding in V
+
+  struct Scratch {
+    std::vector<float> keys, values, scores, m, l;
+  };
+  void run_unit(const AttentionShape& s, const float* q, int64_t t, int64_t kvh, int64_t begin, int64_t end,
+                const KvLayerView& kv, Scratch& scratch, float* out, float* m_out, float* l_out) const;
+
+  unsigned threads_;
+  int64_t group_;
+  std::vector<Scratch> scratch_;  // per thread
+  std::vector<float> partial_out_, partial_m_, partial_l_;  // block results awaiting the merge
+};
+
+}  // namespace lp

@@ -1,0 +1,22 @@
+#pragma once
+// What decoding one token reads from memory: the bytes a decode speed is judged by against
+// the machine's read bandwidth (a token cannot come faster than bandwidth / bytes).
+#include <cstdint>
+
+namespace lp {
+
+class LoadedModel;
+
+struct DecodeTraffic {
+  uint64_t weight_bytes = 0;  // every weight the forward pass uses, read once per token
+  double kv_bytes = 0.0;      // K and V rows read by attention, averaged over the run's tokens
+  double total() const { return static_cast<double>(weight_bytes) + kv_bytes; }
+};
+
+// Per token of a run that decodes `n_gen` tokens one at a time after `n_past` cached positions,
+// with the KV cache in float16 (or float32 with kv_f32). The weights are all of the model's
+// bytes but the token embedding table, of which a token reads one row, unless the output
+// projection is tied to it (then the whole table is read as the output matrix).
+DecodeTraffic decode_traffic(const LoadedModel& model, int64_t n_past, int64_t n_gen, bool kv_f32);
+
+}  // namespace lp
