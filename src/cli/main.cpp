@@ -33,8 +33,10 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    const int code = app.exit(e);
-    return code == 0 ? 0 : 2;
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    // A wrong flag is bad input like any other: one error line, exit 2.
+    fmt::print(stderr, "error: {} (see --help)\n", e.what());
+    return 2;
   } catch (const lp::InputError& e) {
     fmt::print(stderr, "error: {}\n", e.what());
     return 2;

@@ -121,6 +121,8 @@ std::vector<McQuestion> load_mmlu_subject(const std::filesystem::path& mmlu_dir,
     q.continuations = {" A", " B", " C", " D"};
     q.choice_texts = {"A", "B", "C", "D"};
     q.answer = answer_index(rows[i][5], test_path, i);
+    q.question = strip(rows[i][0]);
+    q.options.assign(rows[i].begin() + 1, rows[i].begin() + 5);
     out.push_back(std::move(q));
   }
   return out;
@@ -143,7 +145,8 @@ std::vector<McQuestion> load_arc(const std::filesystem::path& jsonl, const std::
       McQuestion q;
       q.task = task;
       q.id = j.at("id").get<std::string>();
-      q.context = "Question: " + j.at("question").at("stem").get<std::string>() + "\nAnswer:";
+      q.question = j.at("question").at("stem").get<std::string>();
+      q.context = "Question: " + q.question + "\nAnswer:";
       // Labels are A-E or, for the Regents questions, 1-5: the answer is whichever label
       // answerKey names.
       const std::string key = j.at("answerKey").get<std::string>();
@@ -158,6 +161,8 @@ std::vector<McQuestion> load_arc(const std::filesystem::path& jsonl, const std::
         q.continuations.push_back(" " + text);
       }
       if (!found || q.choice_texts.size() < 2) fail("answerKey '{}' is not one of its choices' labels", key);
+      if (q.choice_texts.size() > 26) fail("{} choices: more than the letters A-Z can label", q.choice_texts.size());
+      q.options = q.choice_texts;
       out.push_back(std::move(q));
     } catch (const nlohmann::json::exception& e) {
       fail("{}: line {} is not an ARC question: {}", jsonl.string(), line_no, e.what());

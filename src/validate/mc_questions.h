@@ -22,6 +22,10 @@ struct McQuestion {
   std::vector<std::string> continuations;  // what is scored, with lm-eval's " " target delimiter
   std::vector<std::string> choice_texts;   // lm-eval's doc_to_choice: acc_norm divides by their length
   size_t answer = 0;                       // index of the correct choice
+  // For generate-and-rescore (mc_generation.h): the bare question and its options, which a
+  // chat prompt letters A, B, C, ... in this order (ARC's 1-5 labels become letters too).
+  std::string question;
+  std::vector<std::string> options;
 };
 
 // The rows of an MMLU CSV (RFC 4180: quoted fields with commas, "" and line breaks; CRLF or

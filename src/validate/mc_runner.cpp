@@ -54,20 +54,27 @@ McTask load_mc_task(const std::string& name, const std::filesystem::path& data_d
   return t;
 }
 
-nlohmann::json run_mc_task(const McTask& task, McScorer& scorer,
-                           const std::function<void(const nlohmann::json& sample)>& sample) {
-  std::vector<McResult> results;
-  results.reserve(task.questions.size());
+namespace {
+
+void score_question(const McQuestion& q, McSide& side) {
+  if (side.loglikelihood) side.outcomes.loglikelihood.push_back(side.loglikelihood->score(q));
+  if (side.generation) side.outcomes.generation.push_back(generate_mc_answer(*side.generation, q));
+}
+
+}  // namespace
+
+void run_mc_task(const McTask& task, McSide& model, McSide* reference,
+                 const std::function<void(const nlohmann::json& sample)>& sample) {
   const size_t n = task.questions.size();
   for (size_t i = 0; i < n; ++i) {
-    results.push_back(scorer.score(task.questions[i]));
-    if (sample) sample(mc_sample_json(task.questions[i], results.back()));
+    score_question(task.questions[i], model);
+    if (reference) score_question(task.questions[i], *reference);
+    if (sample) sample(mc_sample_json(task.questions[i], i, model.outcomes, reference ? &reference->outcomes : nullptr));
     if ((i + 1) % 50 == 0 || i + 1 == n) {
       fmt::print(stderr, "{}: {}/{} questions\n", task.name, i + 1, n);
       std::fflush(stderr);
     }
   }
-  return mc_task_json(task.questions, results);
 }
 
 }  // namespace lp::validate

@@ -1,7 +1,9 @@
 #pragma once
 // The multiple-choice part of `validate`: which questions (the whole test sets, or
 // `--subset tr125`), read from the data folder's MMLU CSVs and ARC JSONL files, scored by
-// log-likelihood (mc_scoring.h), reported per task (mc_report.h).
+// log-likelihood (mc_scoring.h) and/or by generate-and-rescore (mc_generation.h), for the
+// model and optionally a reference model on the same questions, reported per task
+// (mc_report.h).
 #include <filesystem>
 #include <functional>
 #include <ostream>
@@ -10,7 +12,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "validate/greedy_chat.h"
 #include "validate/mc_questions.h"
+#include "validate/mc_report.h"
 #include "validate/mc_scoring.h"
 
 namespace lp::validate {
@@ -25,8 +29,16 @@ struct McTask {
 // arc/ARC-{Challenge,Easy}/ARC-*-Test.jsonl.
 McTask load_mc_task(const std::string& name, const std::filesystem::path& data_dir, bool tr125_subset, int shots);
 
-// Scores every question in order; `sample` receives each one's JSONL object as it is done.
-nlohmann::json run_mc_task(const McTask& task, McScorer& scorer,
-                           const std::function<void(const nlohmann::json& sample)>& sample);
+// One model's scorers (either may be null: that scoring is skipped) and what they found.
+struct McSide {
+  McScorer* loglikelihood = nullptr;
+  GreedyChat* generation = nullptr;
+  McOutcomes outcomes;
+};
+
+// Scores every question in order with the model and, if given, the reference (same scorings);
+// `sample` receives each question's JSONL object as it is done.
+void run_mc_task(const McTask& task, McSide& model, McSide* reference,
+                 const std::function<void(const nlohmann::json& sample)>& sample);
 
 }  // namespace lp::validate

@@ -1,0 +1,146 @@
+#include "validate/fidelity_runner.h"
+
+#include <fmt/core.h>
+
+#include <cstdio>
+#include <numeric>
+
+#include "core/sha256.h"
+#include "stats/intervals.h"
+#include "validate/paired_comparison.h"
+#include "validate/text_metrics.h"
+
+namespace lp::validate {
+namespace {
+
+// The per-prompt numbers a family reports, by name.
+constexpr std::pair<const char*, double FidelitySample::*> kMetrics[] = {
+    {"rouge_l", &FidelitySample::rouge_l},
+    {"bleu", &FidelitySample::bleu},
+    {"exact_match", &FidelitySample::exact_match},
+    {"length_ratio", &FidelitySample::length_ratio},
+    {"repetition", &FidelitySample::repetition},
+    {"reference_repetition", &FidelitySample::reference_repetition},
+};
+
+nlohmann::json mean_json(const std::vector<double>& v) {
+  const double mean = v.empty() ? 0.0 : std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
+  const auto ci = stats::bootstrap_mean_interval(v);
+  return {{"mean", mean}, {"bootstrap95", {ci.low, ci.high}}};
+}
+
+nlohmann::json family_json(const std::vector<const FidelitySample*>& samples) {
+  nlohmann::json j = {{"prompts", samples.size()}};
+  for (const auto& [name, member] : kMetrics) {
+    std::vector<double> v;
+    for (const FidelitySample* s : samples) v.push_back(s->*member);
+    j[name] = mean_json(v);
+  }
+  return j;
+}
+
+}  // namespace
+
+FidelitySample score_fidelity(const FidelityPrompt& prompt, GenerationResult model, GenerationResult reference) {
+  FidelitySample s;
+  s.prompt = &prompt;
+  s.rouge_l = rouge_l_f1(model.text, reference.text);
+  s.bleu = sentence_bleu(model.text, reference.text);
+  s.exact_match = exact_match(model.text, reference.text);
+  s.length_ratio = length_ratio(model.text, reference.text);
+  s.repetition = distinct_4gram_ratio(model.text);
+  s.reference_repetition = distinct_4gram_ratio(reference.text);
+  s.model = std::move(model);
+  s.reference = std::move(reference);
+  return s;
+}
+
+std::vector<FidelitySample> run_fidelity(std::span<const FidelityPrompt> prompts, GreedyChat& model,
+                                         GreedyChat& reference,
+                                         const std::function<void(const nlohmann::json& sample)>& sample) {
+  std::vector<FidelitySample> out;
+  out.reserve(prompts.size());
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    const FidelityPrompt& p = prompts[i];
+    const int64_t budget = family_info(p.family).max_new_tokens;
+    GenerationResult mine = model.answer(p.prompt, budget);
+    GenerationResult theirs = reference.answer(p.prompt, budget);
+    out.push_back(score_fidelity(p, std::move(mine), std::move(theirs)));
+    if (sample) sample(fidelity_sample_json(out.back()));
+    if ((i + 1) % 10 == 0 || i + 1 == prompts.size()) {
+      fmt::print(stderr, "gen: {}/{} prompts\n", i + 1, prompts.size());
+      std::fflush(stderr);
+    }
+  }
+  return out;
+}
+
+nlohmann::json fidelity_json(const std::vector<FidelitySample>& samples) {
+  nlohmann::json families = nlohmann::json::object();
+  for (const PromptFamilyInfo& f : prompt_families()) {
+    std::vector<const FidelitySample*> of;
+    for (const auto& s : samples) {
+      if (s.prompt->family == f.family) of.push_back(&s);
+    }
+    if (!of.empty()) families[std::string(f.name)] = family_json(of);
+  }
+  std::vector<const FidelitySample*> all;
+  std::vector<double> rep, ref_rep, tokens, ref_tokens;
+  for (const auto& s : samples) {
+    all.push_back(&s);
+    rep.push_back(s.repetition);
+    ref_rep.push_back(s.reference_repetition);
+    tokens.push_back(static_cast<double>(s.model.tokens.size()));
+    ref_tokens.push_back(static_cast<double>(s.reference.tokens.size()));
+  }
+  return {{"prompts", samples.size()},
+          {"families", families},
+          {"overall", family_json(all)},
+          {"repetition_vs_reference", paired_continuous_json(rep, ref_rep)},
+          {"tokens_vs_reference", paired_continuous_json(tokens, ref_tokens)}};
+}
+
+nlohmann::json fidelity_sample_json(const FidelitySample& s) {
+  return {{"task", "gen"},
+          {"id", s.prompt->id},
+          {"family", family_info(s.prompt->family).name},
+          {"prompt_sha256", sha256_hex(s.prompt->prompt)},
+          {"generated", s.model.text},
+          {"reference_generated", s.reference.text},
+          {"generated_tokens", s.model.tokens.size()},
+          {"reference_tokens", s.reference.tokens.size()},
+          {"stop_reason", s.model.stop_reason},
+          {"reference_stop_reason", s.reference.stop_reason},
+          {"rouge_l", s.rouge_l},
+          {"bleu", s.bleu},
+          {"exact_match", s.exact_match},
+          {"length_ratio", s.length_ratio},
+          {"repetition", s.repetition},
+          {"reference_repetition", s.reference_repetition}};
+}
+
+std::string fidelity_text(const nlohmann::json& m) {
+  std::string out = fmt::format("gen: {} prompts, model's greedy answers against the reference's (mean, bootstrap 95%)\n",
+                                m["prompts"].get<uint64_t>());
+  out += fmt::format("  {:<18} {:>7} {:>22} {:>22} {:>8} {:>8} {:>8}\n", "family", "prompts", "ROUGE-L", "BLEU",
+                     "exact", "length", "distinct4");
+  auto row = [&](const std::string& name, const nlohmann::json& f) {
+    auto ci = [](const nlohmann::json& x) {
+      return fmt::format("{:.3f} [{:.3f}, {:.3f}]", x["mean"].get<double>(), x["bootstrap95"][0].get<double>(),
+                         x["bootstrap95"][1].get<double>());
+    };
+    out += fmt::format("  {:<18} {:>7} {:>22} {:>22} {:>8.3f} {:>8.3f} {:>8.3f}\n", name, f["prompts"].get<uint64_t>(),
+                       ci(f["rouge_l"]), ci(f["bleu"]), f["exact_match"]["mean"].get<double>(),
+                       f["length_ratio"]["mean"].get<double>(), f["repetition"]["mean"].get<double>());
+  };
+  for (const auto& [name, f] : m["families"].items()) row(name, f);
+  row("overall", m["overall"]);
+  const auto& rep = m["repetition_vs_reference"];
+  out += fmt::format("  distinct 4-grams, model - reference: {:+.4f} (paired t p = {:.3g}); answer tokens: {:+.1f} (p = {:.3g})\n",
+                     rep["mean_difference"].get<double>(), rep["paired_t"]["p_value"].get<double>(),
+                     m["tokens_vs_reference"]["mean_difference"].get<double>(),
+                     m["tokens_vs_reference"]["paired_t"]["p_value"].get<double>());
+  return out;
+}
+
+}  // namespace lp::validate
