@@ -24,9 +24,14 @@
 //     "activations": "q8" | "f32",
 //     "multiple_choice": {               // only when mmlu / arc_* ran
 //       "tasks": ["mmlu", "arc_challenge", "arc_easy"], "shots": 0, "subset": "tr125" | "full",
-//       "subset_seed": 42 | null, "scoring": "...", "ctx_size": 2048, "batch_size": 512,
-//       "data_dir": "...",
+//       "subset_seed": 42 | null, "scoring": "loglikelihood" | "generate" | "both",
+//       "loglikelihood": "...", "generation": {"prompt_format", "max_new_tokens", ...} | null,
+//       "ctx_size": 2048, "batch_size": 512, "data_dir": "...",
 //       "samples": "path.jsonl" | null
+//     },
+//     "generation_fidelity": {           // only when gen ran
+//       "prompts": "built-in" | FILE, "prompt_format", "reference_prompt_format",
+//       "decoding": "greedy", "max_new_tokens": {"<family>": n}, "ctx_size": 2048
 //     }
 //   },
 //   "metrics": {
@@ -48,8 +53,11 @@
 //     "mmlu" | "arc_challenge" | "arc_easy": {   // present when requested; see mc_report.h
 //       "questions": 285, "shots": 0, "subset": "tr125", "acc": ACC, "acc_norm": ACC,
 //       "truncated_questions": 0, "data": {"path", "files", "sha256"},
-//       "subjects": {"<subject>": {"questions", "acc": ACC, "acc_norm": ACC}}   // MMLU only
-//     }
+//       "generation": {"raw_exact_match": ACC, "rescored_acc": ACC, ...},   // generate scoring
+//       "subjects": {"<subject>": {"questions", "acc": ACC, "acc_norm": ACC}},  // MMLU only
+//       "reference": {...}, "comparison": {...}   // with --reference (McNemar, paired t)
+//     },
+//     "gen": {...}                       // generation fidelity: see fidelity_runner.h
 //   },
 //   "hardware": {"cpu_model": "...", "logical_cores": 2, "memory_bytes": 25000000000, "os": "Linux 6.1 x86_64"}
 // }
