@@ -26,6 +26,11 @@ std::vector<McQuestion> pick(std::vector<McQuestion> all, const std::string& nam
   return out;
 }
 
+void score_question(const McQuestion& q, McSide& side) {
+  if (side.loglikelihood) side.outcomes.loglikelihood.push_back(side.loglikelihood->score(q));
+  if (side.generation) side.outcomes.generation.push_back(generate_mc_answer(*side.generation, q));
+}
+
 }  // namespace
 
 McTask load_mc_task(const std::string& name, const std::filesystem::path& data_dir, bool tr125_subset, int shots) {
@@ -53,15 +58,6 @@ McTask load_mc_task(const std::string& name, const std::filesystem::path& data_d
   t.data = describe_data(data_dir / "arc", {file});
   return t;
 }
-
-namespace {
-
-void score_question(const McQuestion& q, McSide& side) {
-  if (side.loglikelihood) side.outcomes.loglikelihood.push_back(side.loglikelihood->score(q));
-  if (side.generation) side.outcomes.generation.push_back(generate_mc_answer(*side.generation, q));
-}
-
-}  // namespace
 
 void run_mc_task(const McTask& task, McSide& model, McSide* reference,
                  const std::function<void(const nlohmann::json& sample)>& sample) {
