@@ -1,12 +1,14 @@
 // Microbenchmarks of the quantized matrix products at a Qwen2.5-1.5B FFN shape (8960 rows
 // of 1536 columns): matvec (one token, decode) and matmat (64 tokens, prefill) per weight
-// type, with the best kernels and, for comparison, the scalar reference. Reports weight
+// type, with the best kernels and, for comparison, the scalar reference; and one thread's
+// 64-row prefill chunk through the panel kernels against the tile kernels. Reports weight
 // bytes read per second and multiply-adds (2 flops each) per second.
 //
 //   build/bench/lp_kernel_benchmarks [--benchmark_filter=Q4_K]   (LP_BENCH_THREADS, default 2)
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
+#include <cstring>
 #include <cstdlib>
 #include <random>
 #include <vector>
@@ -15,6 +17,7 @@
 #include "core/thread_pool.h"
 #include "kernels/kernel_table.h"
 #include "kernels/matmul.h"
+#include "kernels/panel_gemm.h"
 
 namespace lp {
 namespace {
@@ -124,6 +127,50 @@ BENCHMARK_CAPTURE(BM_QuantizeActivations, q8_k, GgmlType::Q4_K, KernelIsa::Avx51
 BENCHMARK_CAPTURE(BM_QuantizeActivations, q8_0_scalar, GgmlType::Q8_0, KernelIsa::Scalar)->Apply(with_min);
 BENCHMARK_CAPTURE(BM_QuantizeActivations, q8_k_scalar, GgmlType::Q4_K, KernelIsa::Scalar)->Apply(with_min);
 
+// One thread, one 64-row chunk of the FFN weight against a prefill batch: the panel kernel
+// (rows unpacked once for all tokens) against the tile kernel (unpacked once per tile of
+// tokens), so the two are compared without the pool, the activation quantizer or the
+// matmul's choice between them.
+void BM_PrefillChunk(benchmark::State& state, GgmlType type, bool panel) {
+  const int64_t rows = 64, tokens = state.range(0);
+  const BenchWeights& w = weights_of(type);
+  const WeightKernels& kernels = *find_weight_kernels(type);
+  const KernelIsa isa = best_kernel_isa();
+  const PanelGemmFn panel_fn = panel_for(kernels, isa);
+  if (panel && panel_fn == nullptr) {
+    state.SkipWithError("no panel kernel for this type on this CPU");
+    return;
+  }
+  const uint64_t stride = activation_row_bytes(kernels, kCols);
+  std::vector<uint8_t> act(stride * static_cast<uint64_t>(tokens));
+  std::mt19937 rng(4);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<float> x(kCols);
+  const QuantizeActivationsFn quantize = quantizer_for(kernels, isa);
+  for (int64_t t = 0; t < tokens; ++t) {
+    for (auto& v : x) v = normal(rng);
+    if (quantize) quantize(x.data(), act.data() + static_cast<uint64_t>(t) * stride, kCols);
+    else std::memcpy(act.data() + static_cast<uint64_t>(t) * stride, x.data(), stride);
+  }
+  std::vector<float> y(static_cast<size_t>(rows * tokens));
+  const DotTileFn tile = dot_tile_for(kernels, isa);
+  for (auto _ : state) {
+    if (panel) {
+      for (int64_t r = 0; r < rows; r += kPanelRows)
+        panel_fn(kCols, w.matrix.row(r), w.matrix.row_bytes, kPanelRows, act.data(), stride, tokens, y.data() + r, rows);
+    } else {
+      for (int64_t t = 0; t < tokens; t += kMaxTileTokens)
+        for (int64_t r = 0; r < rows; ++r)
+          tile(kCols, w.matrix.row(r), act.data() + static_cast<uint64_t>(t) * stride, stride,
+               static_cast<int>(std::min<int64_t>(kMaxTileTokens, tokens - t)), y.data() + t * rows + r, rows);
+    }
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.counters["GFLOP/s"] = benchmark::Counter(
+      static_cast<double>(state.iterations()) * 2.0 * kCols * rows * static_cast<double>(tokens) / 1e9,
+      benchmark::Counter::kIsRate);
+}
+
 const GgmlType kTypes[] = {GgmlType::Q4_0, GgmlType::Q4_1, GgmlType::Q5_0, GgmlType::Q5_1, GgmlType::Q8_0,
                            GgmlType::Q2_K, GgmlType::Q3_K, GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K,
                            GgmlType::F16,  GgmlType::BF16, GgmlType::F32};
@@ -135,6 +182,14 @@ const GgmlType kTypes[] = {GgmlType::Q4_0, GgmlType::Q4_1, GgmlType::Q5_0, GgmlT
         ->Unit(benchmark::kMicrosecond)->Apply(with_min);
     benchmark::RegisterBenchmark(("matmat64/" + name).c_str(), run_matmul, type, int64_t{64}, KernelIsa::Avx512)
         ->Unit(benchmark::kMillisecond)->Apply(with_min);
+  }
+  for (const GgmlType type : {GgmlType::Q8_0, GgmlType::Q2_K, GgmlType::Q3_K, GgmlType::Q4_K, GgmlType::Q5_K,
+                              GgmlType::Q6_K}) {
+    const std::string name(ggml_type_traits(type).name);
+    benchmark::RegisterBenchmark(("prefill_panel/" + name).c_str(), BM_PrefillChunk, type, true)
+        ->Arg(64)->Arg(512)->Unit(benchmark::kMillisecond)->Apply(with_min);
+    benchmark::RegisterBenchmark(("prefill_tiles/" + name).c_str(), BM_PrefillChunk, type, false)
+        ->Arg(64)->Arg(512)->Unit(benchmark::kMillisecond)->Apply(with_min);
   }
   for (const GgmlType type : {GgmlType::Q4_0, GgmlType::Q4_K, GgmlType::Q6_K, GgmlType::Q8_0}) {
     const std::string name(ggml_type_traits(type).name);

@@ -19,7 +19,7 @@ namespace {
 template <VecDotFn dot>
 constexpr WeightKernels row(GgmlType weight, GgmlType activation, QuantizeActivationsFn quantize) {
   return WeightKernels{weight, activation, quantize, dot, {tile_of_vec_dots<dot>, nullptr, nullptr},
-                       {quantize, nullptr, nullptr}};
+                       {quantize, nullptr, nullptr}, {nullptr, nullptr, nullptr}};
 }
 
 // The scalar columns; the SIMD columns are filled in from the SIMD units' own lists.
@@ -59,6 +59,9 @@ const std::array<WeightKernels, 13>& table() {
 #ifdef LP_X86_KERNELS
     add_simd_column(t, KernelIsa::Avx2, avx2_tiles(), avx2_quantizers());
     add_simd_column(t, KernelIsa::Avx512, avx512_tiles(), avx512_quantizers());
+    for (const SimdPanel& simd : avx512_panels())
+      for (WeightKernels& k : t)
+        if (k.weight == simd.weight) k.panels[static_cast<int>(KernelIsa::Avx512)] = simd.panel;
 #endif
     return t;
   }();
@@ -143,6 +146,8 @@ QuantizeActivationsFn quantizer_for(const WeightKernels& kernels, KernelIsa isa)
     if (kernels.quantizers[i] != nullptr) return kernels.quantizers[i];
   return kernels.quantizers[0];
 }
+
+PanelGemmFn panel_for(const WeightKernels& kernels, KernelIsa isa) { return kernels.panels[static_cast<int>(isa)]; }
 
 DotTileFn dot_tile_for(const WeightKernels& kernels, KernelIsa isa) {
   for (int i = static_cast<int>(isa); i > 0; --i)

@@ -7,6 +7,7 @@
 #include "core/ggml_types.h"
 #include "kernels/activation_quant.h"
 #include "kernels/dot_tile.h"
+#include "kernels/panel_gemm.h"
 
 namespace lp {
 
@@ -22,6 +23,7 @@ struct WeightKernels {
   VecDotFn vec_dot;                 // the scalar reference dot product
   DotTileFn tiles[kKernelIsaCount]; // per KernelIsa; nullptr where that set has none
   QuantizeActivationsFn quantizers[kKernelIsaCount];  // per KernelIsa, same bytes as `quantize`
+  PanelGemmFn panels[kKernelIsaCount];  // per KernelIsa; nullptr where that set has none (batches use the tiles)
 };
 
 // nullptr for a type with no kernels (IQ types, integer types, Q8_K...).
@@ -41,5 +43,8 @@ void set_kernel_isa(KernelIsa isa);
 // scalar ones always exist; the quantizer is nullptr for float weights).
 DotTileFn dot_tile_for(const WeightKernels& kernels, KernelIsa isa);
 QuantizeActivationsFn quantizer_for(const WeightKernels& kernels, KernelIsa isa);
+
+// The panel kernel of exactly `isa` (no fallback: a lower set's tiles beat no panel), or nullptr.
+PanelGemmFn panel_for(const WeightKernels& kernels, KernelIsa isa);
 
 }  // namespace lp

@@ -63,6 +63,7 @@ struct Job {
   int64_t chunk_rows;
   int64_t first_chunk;  // index of its first chunk in the call's chunk numbering
   DequantizeRowFn dequantize = nullptr;  // float activations: rows are dequantized, `tile` is F32's
+  PanelGemmFn panel = nullptr;           // a batch large enough for the panel kernel (chunks of whole panels)
 };
 
 // Float activations against quantized weights: each row is dequantized once per chunk pass
@@ -86,6 +87,12 @@ void run_chunk(const Job& job, int64_t chunk, int64_t n_tokens) {
   const int64_t row_begin = chunk * job.chunk_rows, row_end = std::min(w.rows, row_begin + job.chunk_rows);
   if (job.dequantize) {
     run_chunk_dequantized(job, row_begin, row_end, n_tokens);
+    return;
+  }
+  if (job.panel) {
+    for (int64_t r = row_begin; r < row_end; r += kPanelRows)
+      job.panel(w.cols, w.row(r), w.row_bytes, static_cast<int>(std::min<int64_t>(kPanelRows, row_end - r)), job.act,
+                job.act_stride, n_tokens, job.y + r, w.rows);
     return;
   }
   for (int64_t t = 0; t < n_tokens; t += kMaxTileTokens) {
@@ -159,8 +166,10 @@ void matmul_same_input(std::span<const MatmulOutput> outputs, const float* x, in
         quantized[static_cast<size_t>(slot)] = out;
       }
       job.act = quantized[static_cast<size_t>(slot)];
+      if (n_tokens >= kPanelMinTokens) job.panel = panel_for(kernels, isa);
     }
     job.chunk_rows = rows_per_chunk(w, threads);
+    if (job.panel) job.chunk_rows = (job.chunk_rows + kPanelRows - 1) / kPanelRows * kPanelRows;
     n_chunks += (w.rows + job.chunk_rows - 1) / job.chunk_rows;
     jobs.push_back(job);
   }

@@ -7,12 +7,19 @@
 #include "core/ggml_types.h"
 #include "kernels/activation_quant.h"
 #include "kernels/dot_tile.h"
+#include "kernels/panel_gemm.h"
 
 namespace lp {
 
 struct SimdTile {
   GgmlType weight;
   DotTileFn tile;
+};
+
+// A prefill panel kernel by weight type (only the types and sets that have one).
+struct SimdPanel {
+  GgmlType weight;
+  PanelGemmFn panel;
 };
 
 // An activation quantizer (same bytes as the scalar one) by activation type.
@@ -27,6 +34,7 @@ std::span<const SimdTile> avx2_tiles();    // AVX2 + FMA + F16C
 std::span<const SimdTile> avx512_tiles();  // AVX-512 F/BW/VL/VNNI (+ the AVX2 set)
 std::span<const SimdQuantizer> avx2_quantizers();
 std::span<const SimdQuantizer> avx512_quantizers();
+std::span<const SimdPanel> avx512_panels();  // Q8_0 and the K-quants (VNNI)
 #endif
 
 }  // namespace lp

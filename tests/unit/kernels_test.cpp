@@ -17,6 +17,7 @@
 #include "kernels/kernel_table.h"
 #include "kernels/kquant_scales.h"
 #include "kernels/matmul.h"
+#include "kernels/panel_gemm.h"
 #include "quant/block_layouts.h"
 
 namespace lp {
@@ -233,6 +234,58 @@ TEST(KernelSimd, TilesEqualScalarReferenceForEveryTypeAndTokenCount) {
   }
 }
 
+// The panel kernels (prefill) against the scalar reference for every panel height, token
+// counts around the kernels' token group (6) and odd numbers of super-blocks.
+TEST(KernelSimd, PanelsEqualScalarReferenceForEveryRowAndTokenCount) {
+  int panels_seen = 0;
+  for (const int64_t cols : {96, 256, 288, 768, 2304}) {
+    for (const GgmlType type : kernel_types()) {
+      if (cols % ggml_type_traits(type).block_size != 0) continue;
+      const WeightKernels* kernels = find_weight_kernels(type);
+      for (const KernelIsa isa : runnable_isas()) {
+        const PanelGemmFn panel = panel_for(*kernels, isa);
+        if (panel == nullptr) continue;
+        ++panels_seen;
+        const int64_t rows = kPanelRows;
+        const auto weights = quantized_rows(type, random_values(static_cast<size_t>(cols * rows), 60 + static_cast<uint32_t>(cols), 0.05f), cols);
+        const uint64_t row_bytes = *ggml_row_bytes(type, static_cast<uint64_t>(cols));
+        const uint64_t stride = activation_row_bytes(*kernels, cols);
+        const int64_t max_tokens = 19;  // 13 and 19: remainders after whole token groups (6 or 8)
+        std::vector<uint8_t> acts(stride * max_tokens);
+        std::vector<double> magnitude(static_cast<size_t>(max_tokens * rows));
+        for (int64_t t = 0; t < max_tokens; ++t) {
+          const auto x = random_values(static_cast<size_t>(cols), 70 + static_cast<uint32_t>(t));
+          const auto act = activation_row(*kernels, x.data(), cols);
+          std::memcpy(acts.data() + t * stride, act.data(), stride);
+          for (int64_t r = 0; r < rows; ++r)
+            magnitude[static_cast<size_t>(t * rows + r)] = reference_dot(type, *kernels, weights.data() + r * row_bytes, act, cols).magnitude;
+        }
+        for (int n_rows = 1; n_rows <= kPanelRows; ++n_rows) {
+          for (const int64_t n_tokens : {1, 5, 6, 7, 13, 19}) {
+            const int64_t out_stride = 11;  // rows of the output are further apart than the panel is high
+            std::vector<float> out(static_cast<size_t>(n_tokens * out_stride), -1.0f);
+            panel(cols, weights.data(), row_bytes, n_rows, acts.data(), stride, n_tokens, out.data(), out_stride);
+            for (int64_t t = 0; t < n_tokens; ++t) {
+              for (int64_t r = 0; r < out_stride; ++r) {
+                const float got = out[static_cast<size_t>(t * out_stride + r)];
+                if (r >= n_rows) {
+                  ASSERT_EQ(got, -1.0f) << name_of(type) << " wrote past its rows: r " << r << " of " << n_rows;
+                  continue;
+                }
+                const float scalar = kernels->vec_dot(cols, weights.data() + r * row_bytes, acts.data() + t * stride);
+                ASSERT_NEAR(got, scalar, 2e-6 * magnitude[static_cast<size_t>(t * rows + r)])
+                    << name_of(type) << " " << kernel_isa_name(isa) << " cols " << cols << " rows " << n_rows
+                    << " tokens " << n_tokens << " t " << t << " r " << r;
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  if (best_kernel_isa() == KernelIsa::Avx512) EXPECT_EQ(panels_seen, 5 + 3 * 5) << "Q8_0 and Q2_K..Q6_K each have an AVX-512 panel";
+}
+
 TEST(KernelSimd, ReportsTheInstructionSets) {
   std::printf("kernels: best %s, active %s\n", kernel_isa_name(best_kernel_isa()), kernel_isa_name(active_kernel_isa()));
   EXPECT_LE(active_kernel_isa(), best_kernel_isa());
@@ -296,7 +349,8 @@ TEST(KernelMatmul, EqualsPerRowDotProductsForOddShapes) {
   ThreadPool pool(3);
   for (const KernelIsa isa : runnable_isas()) {
     for (const GgmlType type : kernel_types()) {
-      for (const int64_t n_tokens : {1, 3, 4, 5, 17}) check_matmul(type, 512, 37, n_tokens, pool, isa);
+      // 17 and 40 tokens take the panel kernels where the type has them (kPanelMinTokens).
+      for (const int64_t n_tokens : {1, 3, 4, 5, 17, 40}) check_matmul(type, 512, 37, n_tokens, pool, isa);
     }
   }
 }
@@ -339,7 +393,7 @@ TEST(KernelMatmul, SameInputEqualsSeparateCalls) {
     bytes.push_back(quantized_rows(type, random_values(static_cast<size_t>(cols * rows), 40 + static_cast<uint32_t>(rows), 0.05f), cols));
     weights.push_back(WeightMatrix{type, cols, rows, *ggml_row_bytes(type, cols), bytes.back().data()});
   }
-  for (const int64_t n_tokens : {1, 5}) {
+  for (const int64_t n_tokens : {int64_t{1}, int64_t{5}, kPanelMinTokens + 1}) {
     const auto x = random_values(static_cast<size_t>(cols * n_tokens), 41);
     std::vector<std::vector<float>> together(weights.size()), separate(weights.size());
     std::vector<MatmulOutput> outputs;

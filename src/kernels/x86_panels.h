@@ -1,0 +1,340 @@
+#pragma once
+// Panel kernels (see panel_gemm.h) for the K-quants against Q8_K and Q8_0 against Q8_0, for
+// AVX-512 VNNI: eight
+// weight rows are unpacked once per call so that 32-bit lane r of a vector holds four
+// consecutive levels of row r. One vpdpbusd then takes four products for each of the eight
+// rows against one token's four activation bytes (broadcast from memory), one float
+// multiply-add applies a sub-block's scales to all eight rows, and the offsets (a type's
+// minimums, or the bias that makes signed levels unsigned) come from the activation's bsums
+// through vpdpwssd on the rows' integer coefficients. Integer sums per sub-block are exact,
+// as in the scalar reference; only the order of the float additions differs from it.
+// Included only by the AVX-512 unit (needs VNNI and mask registers).
+#include <algorithm>
+#include <vector>
+
+#include "kernels/kquant_scales.h"
+#include "kernels/panel_gemm.h"
+#include "kernels/simd_kernels.h"
+#include "kernels/x86_simd_helpers.h"
+#include "kernels/x86_tiles.h"
+#include "quant/block_layouts.h"
+
+namespace lp {
+namespace {
+
+// One row's super-block unpacked in its natural order: unsigned levels, the float scale of
+// each sub-block (16 sub-blocks of 16 values, or 8 of 32), and the offset term as an integer
+// coefficient per 16 values times one float: value i = scale[i / sub] * level[i] +
+// offset_scale * offset_coef[i / 16].
+struct alignas(32) RowSuperBlock {
+  uint8_t levels[kQK_K];
+  float scale[16];
+  int16_t offset_coef[16];
+  float offset_scale;
+};
+
+// One super-block of kPanelRows rows, lanes = rows.
+struct alignas(32) PanelSuperBlock {
+  uint8_t levels[kQK_K / 4][kPanelRows][4];       // [group of four values][row][value]
+  float scale[16][kPanelRows];                    // [sub-block][row]
+  int16_t offset_coef[8][kPanelRows][2];          // [pair of 16-value groups][row][group in pair]
+  float offset_scale[kPanelRows];
+};
+
+inline void store256(void* p, __m256i v) { _mm256_storeu_si256(static_cast<__m256i*>(p), v); }
+
+inline int32_t load_i32(const void* p) {
+  int32_t v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+// ---- One row's super-block, per type (the same level arithmetic as the tile kernels) ----
+
+inline void unpack_super_block(const BlockQ2_K& b, RowSuperBlock& u) {
+  const float d = fp16_to_float(b.d);
+  for (int k = 0; k < 16; ++k) {
+    u.scale[k] = d * static_cast<float>(b.scales[k] & 0x0F);
+    u.offset_coef[k] = static_cast<int16_t>(b.scales[k] >> 4);
+  }
+  u.offset_scale = -fp16_to_float(b.dmin);
+  const __m256i two_bits = _mm256_set1_epi8(3);
+  for (int half = 0; half < 2; ++half) {
+    const __m256i q = load256(b.qs + 32 * half);
+    for (int plane = 0; plane < 4; ++plane)
+      store256(u.levels + 128 * half + 32 * plane, _mm256_and_si256(_mm256_srli_epi16(q, 2 * plane), two_bits));
+  }
+}
+
+// Levels l - 4 stored as l (0..7); the -4 goes to the offset: -4 * d * scale per 16 values.
+inline void unpack_super_block(const BlockQ3_K& b, RowSuperBlock& u) {
+  const Q3KScaleWords words = unpack_scales_q3_k_words(b.scales);
+  int8_t scales[16];
+  std::memcpy(scales, words.words, sizeof scales);
+  const float d = fp16_to_float(b.d);
+  for (int k = 0; k < 16; ++k) {
+    u.scale[k] = d * static_cast<float>(scales[k]);
+    u.offset_coef[k] = scales[k];
+  }
+  u.offset_scale = -4.0f * d;
+  const __m256i two_bits = _mm256_set1_epi8(3);
+  const __m256i high = load256(b.hmask);
+  for (int half = 0; half < 2; ++half) {
+    const __m256i q = load256(b.qs + 32 * half);
+    for (int plane = 0; plane < 4; ++plane) {
+      const __m256i low = _mm256_and_si256(_mm256_srli_epi16(q, 2 * plane), two_bits);
+      store256(u.levels + 128 * half + 32 * plane, _mm256_or_si256(low, bit_of_bytes(high, 4 * half + plane, 2)));
+    }
+  }
+}
+
+// Q4_K and Q5_K: eight sub-blocks of 32, minimum j for the 16-value groups 2j and 2j + 1.
+template <class Block, bool kFifthBit>
+inline void unpack_q4_q5_super_block(const Block& b, RowSuperBlock& u) {
+  const ScaleMinWords words = unpack_scales_mins_k4_words(b.scales);
+  uint8_t scales[8], mins[8];
+  std::memcpy(scales, &words.scales_low, 4);
+  std::memcpy(scales + 4, &words.scales_high, 4);
+  std::memcpy(mins, &words.mins_low, 4);
+  std::memcpy(mins + 4, &words.mins_high, 4);
+  const float d = fp16_to_float(b.d);
+  for (int j = 0; j < 8; ++j) {
+    u.scale[j] = d * static_cast<float>(scales[j]);
+    u.offset_coef[2 * j] = u.offset_coef[2 * j + 1] = mins[j];
+  }
+  u.offset_scale = -fp16_to_float(b.dmin);
+  const __m256i nibble = _mm256_set1_epi8(0x0F);
+  [[maybe_unused]] __m256i high;
+  if constexpr (kFifthBit) high = load256(b.qh);
+  for (int chunk = 0; chunk < 4; ++chunk) {
+    const __m256i q = load256(b.qs + 32 * chunk);
+    __m256i low = _mm256_and_si256(q, nibble);
+    __m256i upper = _mm256_and_si256(_mm256_srli_epi16(q, 4), nibble);
+    if constexpr (kFifthBit) {
+      low = _mm256_or_si256(low, bit_of_bytes(high, 2 * chunk, 4));
+      upper = _mm256_or_si256(upper, bit_of_bytes(high, 2 * chunk + 1, 4));
+    }
+    store256(u.levels + 64 * chunk, low);
+    store256(u.levels + 64 * chunk + 32, upper);
+  }
+}
+
+inline void unpack_super_block(const BlockQ4_K& b, RowSuperBlock& u) { unpack_q4_q5_super_block<BlockQ4_K, false>(b, u); }
+inline void unpack_super_block(const BlockQ5_K& b, RowSuperBlock& u) { unpack_q4_q5_super_block<BlockQ5_K, true>(b, u); }
+
+// Levels l - 32 stored as l (0..63); the -32 goes to the offset: -32 * d * scale per 16 values.
+inline void unpack_super_block(const BlockQ6_K& b, RowSuperBlock& u) {
+  const float d = fp16_to_float(b.d);
+  for (int k = 0; k < 16; ++k) {
+    u.scale[k] = d * static_cast<float>(b.scales[k]);
+    u.offset_coef[k] = b.scales[k];
+  }
+  u.offset_scale = -32.0f * d;
+  const __m256i nibble = _mm256_set1_epi8(0x0F), two_bits = _mm256_set1_epi8(3);
+  for (int half = 0; half < 2; ++half) {
+    const __m256i low_a = load256(b.ql + 64 * half), low_b = load256(b.ql + 64 * half + 32);
+    const __m256i high = load256(b.qh + 32 * half);
+    const __m256i low[4] = {_mm256_and_si256(low_a, nibble), _mm256_and_si256(low_b, nibble),
+                            _mm256_and_si256(_mm256_srli_epi16(low_a, 4), nibble),
+                            _mm256_and_si256(_mm256_srli_epi16(low_b, 4), nibble)};
+    for (int run = 0; run < 4; ++run) {
+      const __m256i high_bits = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(high, 2 * run), two_bits), 4);
+      store256(u.levels + 128 * half + 32 * run, _mm256_or_si256(low[run], high_bits));
+    }
+  }
+}
+
+// The panel of rows [0, n_rows) of `weights`; lanes past n_rows repeat the last row (their
+// results are not stored).
+template <class Block>
+void fill_panel(const uint8_t* weights, uint64_t row_bytes, int n_rows, int64_t blocks, PanelSuperBlock* panel) {
+  RowSuperBlock u{};
+  for (int r = 0; r < kPanelRows; ++r) {
+    const auto* row = reinterpret_cast<const Block*>(weights + static_cast<uint64_t>(r < n_rows ? r : n_rows - 1) * row_bytes);
+    for (int64_t b = 0; b < blocks; ++b) {
+      unpack_super_block(row[b], u);
+      PanelSuperBlock& p = panel[b];
+      for (int g = 0; g < kQK_K / 4; ++g) std::memcpy(p.levels[g][r], u.levels + 4 * g, 4);
+      for (int k = 0; k < 16; ++k) p.scale[k][r] = u.scale[k];
+      for (int k = 0; k < 16; ++k) p.offset_coef[k / 2][r][k % 2] = u.offset_coef[k];
+      p.offset_scale[r] = u.offset_scale;
+    }
+  }
+}
+
+// NT tokens against the panel: kSub values per sub-block (16 or 32).
+template <int NT, int kSub>
+void panel_times_tokens(const PanelSuperBlock* panel, int64_t blocks, const uint8_t* act, uint64_t stride, float* out,
+                        int64_t out_stride, __mmask8 rows) {
+  constexpr int kGroups = kSub / 4;  // vectors of four levels per row in a sub-block
+  __m256 total[NT];
+  for (auto& v : total) v = _mm256_setzero_ps();
+  for (int64_t b = 0; b < blocks; ++b) {
+    const PanelSuperBlock& p = panel[b];
+    const BlockQ8_K* a[NT];
+    for (int t = 0; t < NT; ++t) a[t] = &act_block<BlockQ8_K>(act, stride, t, b);
+    __m256 sum[NT];
+    for (auto& v : sum) v = _mm256_setzero_ps();
+    for (int j = 0; j < kQK_K / kSub; ++j) {
+      __m256i isum[NT];
+      for (auto& v : isum) v = _mm256_setzero_si256();
+      for (int g = j * kGroups; g < (j + 1) * kGroups; ++g) {
+        const __m256i w = _mm256_load_si256(reinterpret_cast<const __m256i*>(p.levels[g]));
+        for (int t = 0; t < NT; ++t)
+          isum[t] = _mm256_dpbusd_epi32(isum[t], w, _mm256_set1_epi32(load_i32(a[t]->qs + 4 * g)));
+      }
+      const __m256 scale = _mm256_load_ps(p.scale[j]);
+      for (int t = 0; t < NT; ++t) sum[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[t]), scale, sum[t]);
+    }
+    __m256i offset[NT];
+    for (auto& v : offset) v = _mm256_setzero_si256();
+    for (int k2 = 0; k2 < 8; ++k2) {
+      const __m256i coef = _mm256_load_si256(reinterpret_cast<const __m256i*>(p.offset_coef[k2]));
+      for (int t = 0; t < NT; ++t)
+        offset[t] = _mm256_dpwssd_epi32(offset[t], coef, _mm256_set1_epi32(load_i32(a[t]->bsums + 2 * k2)));
+    }
+    const __m256 offset_scale = _mm256_load_ps(p.offset_scale);
+    for (int t = 0; t < NT; ++t) {
+      sum[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(offset[t]), offset_scale, sum[t]);
+      total[t] = _mm256_fmadd_ps(sum[t], _mm256_set1_ps(a[t]->d), total[t]);
+    }
+  }
+  for (int t = 0; t < NT; ++t) _mm256_mask_storeu_ps(out + t * out_stride, rows, total[t]);
+}
+
+// Tokens per pass over the panel: three accumulators per token stay in the 32 registers.
+constexpr int kPanelTokens = 6;
+
+template <int kSub, int NT>
+void panel_remainder(const PanelSuperBlock* panel, int64_t blocks, const uint8_t* act, uint64_t stride, int n_tokens,
+                     float* out, int64_t out_stride, __mmask8 rows) {
+  if constexpr (NT > 0) {
+    if (n_tokens == NT) panel_times_tokens<NT, kSub>(panel, blocks, act, stride, out, out_stride, rows);
+    else panel_remainder<kSub, NT - 1>(panel, blocks, act, stride, n_tokens, out, out_stride, rows);
+  }
+}
+
+template <class Block, int kSub>
+void panel_kquant(int64_t n, const uint8_t* weights, uint64_t row_bytes, int n_rows, const uint8_t* act,
+                  uint64_t stride, int64_t n_tokens, float* out, int64_t out_stride) {
+  const int64_t blocks = n / kQK_K;
+  thread_local std::vector<PanelSuperBlock> scratch;
+  if (scratch.size() < static_cast<size_t>(blocks)) scratch.resize(static_cast<size_t>(blocks));
+  PanelSuperBlock* panel = scratch.data();
+  fill_panel<Block>(weights, row_bytes, n_rows, blocks, panel);
+  const auto rows = static_cast<__mmask8>((1u << n_rows) - 1);
+  int64_t t = 0;
+  for (; t + kPanelTokens <= n_tokens; t += kPanelTokens)
+    panel_times_tokens<kPanelTokens, kSub>(panel, blocks, act + static_cast<uint64_t>(t) * stride, stride,
+                                           out + t * out_stride, out_stride, rows);
+  if (t < n_tokens)
+    panel_remainder<kSub, kPanelTokens - 1>(panel, blocks, act + static_cast<uint64_t>(t) * stride, stride,
+                                            static_cast<int>(n_tokens - t), out + t * out_stride, out_stride, rows);
+}
+
+// ---- Q8_0 against Q8_0 ----
+// Weights are signed, so the activations take the unsigned side of vpdpbusd as a + 128
+// (a ^ 0x80), and each row's sum starts at -128 * (sum of its levels in the block).
+
+struct alignas(32) PanelBlockQ8_0 {
+  int8_t levels[kQK / 4][kPanelRows][4];  // [group of four values][row][value]
+  float scale[kPanelRows];
+  int32_t bias[kPanelRows];
+};
+
+void fill_panel_q8_0(const uint8_t* weights, uint64_t row_bytes, int n_rows, int64_t blocks, PanelBlockQ8_0* panel) {
+  for (int r = 0; r < kPanelRows; ++r) {
+    const auto* row =
+        reinterpret_cast<const BlockQ8_0*>(weights + static_cast<uint64_t>(r < n_rows ? r : n_rows - 1) * row_bytes);
+    for (int64_t b = 0; b < blocks; ++b) {
+      PanelBlockQ8_0& p = panel[b];
+      int32_t sum = 0;
+      for (int g = 0; g < kQK / 4; ++g) std::memcpy(p.levels[g][r], row[b].qs + 4 * g, 4);
+      for (int i = 0; i < kQK; ++i) sum += row[b].qs[i];
+      p.scale[r] = fp16_to_float(row[b].d);
+      p.bias[r] = -128 * sum;
+    }
+  }
+}
+
+// NT tokens' activation blocks with their values made unsigned, and their scales as floats.
+struct FlippedQ8_0 {
+  std::vector<uint8_t> values;  // [token][value]
+  std::vector<float> scales;    // [token][block]
+};
+
+template <int NT>
+void panel_q8_0_tokens(const PanelBlockQ8_0* panel, int64_t blocks, const FlippedQ8_0& act, float* out,
+                       int64_t out_stride, __mmask8 rows) {
+  const int64_t n = blocks * kQK;
+  __m256 total[NT];
+  for (auto& v : total) v = _mm256_setzero_ps();
+  for (int64_t b = 0; b < blocks; ++b) {
+    const PanelBlockQ8_0& p = panel[b];
+    const __m256i bias = _mm256_load_si256(reinterpret_cast<const __m256i*>(p.bias));
+    __m256i isum[NT];
+    for (auto& v : isum) v = bias;
+    for (int g = 0; g < kQK / 4; ++g) {
+      const __m256i w = _mm256_load_si256(reinterpret_cast<const __m256i*>(p.levels[g]));
+      for (int t = 0; t < NT; ++t)
+        isum[t] = _mm256_dpbusd_epi32(isum[t], _mm256_set1_epi32(load_i32(act.values.data() + t * n + b * kQK + 4 * g)), w);
+    }
+    const __m256 scale = _mm256_load_ps(p.scale);
+    for (int t = 0; t < NT; ++t) {
+      const __m256 both = _mm256_mul_ps(scale, _mm256_set1_ps(act.scales[static_cast<size_t>(t * blocks + b)]));
+      total[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[t]), both, total[t]);
+    }
+  }
+  for (int t = 0; t < NT; ++t) _mm256_mask_storeu_ps(out + t * out_stride, rows, total[t]);
+}
+
+// Tokens per pass: two accumulators per token.
+constexpr int kPanelTokensQ8_0 = 8;
+
+void flip_activations_q8_0(const uint8_t* act, uint64_t stride, int n_tokens, int64_t blocks, FlippedQ8_0& out) {
+  const int64_t n = blocks * kQK;
+  const __m256i top = _mm256_set1_epi8(static_cast<char>(0x80));
+  for (int t = 0; t < n_tokens; ++t) {
+    for (int64_t b = 0; b < blocks; ++b) {
+      const BlockQ8_0& a = act_block<BlockQ8_0>(act, stride, t, b);
+      store256(out.values.data() + t * n + b * kQK, _mm256_xor_si256(load256(a.qs), top));
+      out.scales[static_cast<size_t>(t * blocks + b)] = fp16_to_float(a.d);
+    }
+  }
+}
+
+template <int NT>
+void panel_q8_0_remainder(const PanelBlockQ8_0* panel, int64_t blocks, const FlippedQ8_0& act, int n_tokens,
+                          float* out, int64_t out_stride, __mmask8 rows) {
+  if constexpr (NT > 0) {
+    if (n_tokens == NT) panel_q8_0_tokens<NT>(panel, blocks, act, out, out_stride, rows);
+    else panel_q8_0_remainder<NT - 1>(panel, blocks, act, n_tokens, out, out_stride, rows);
+  }
+}
+
+void panel_q8_0(int64_t n, const uint8_t* weights, uint64_t row_bytes, int n_rows, const uint8_t* act, uint64_t stride,
+                int64_t n_tokens, float* out, int64_t out_stride) {
+  const int64_t blocks = n / kQK;
+  thread_local std::vector<PanelBlockQ8_0> scratch;
+  thread_local FlippedQ8_0 flipped;
+  if (scratch.size() < static_cast<size_t>(blocks)) scratch.resize(static_cast<size_t>(blocks));
+  flipped.values.resize(static_cast<size_t>(kPanelTokensQ8_0 * n));
+  flipped.scales.resize(static_cast<size_t>(kPanelTokensQ8_0 * blocks));
+  fill_panel_q8_0(weights, row_bytes, n_rows, blocks, scratch.data());
+  const auto rows = static_cast<__mmask8>((1u << n_rows) - 1);
+  for (int64_t t = 0; t < n_tokens; t += kPanelTokensQ8_0) {
+    const int tokens = static_cast<int>(std::min<int64_t>(kPanelTokensQ8_0, n_tokens - t));
+    flip_activations_q8_0(act + static_cast<uint64_t>(t) * stride, stride, tokens, blocks, flipped);
+    if (tokens == kPanelTokensQ8_0) panel_q8_0_tokens<kPanelTokensQ8_0>(scratch.data(), blocks, flipped, out + t * out_stride, out_stride, rows);
+    else panel_q8_0_remainder<kPanelTokensQ8_0 - 1>(scratch.data(), blocks, flipped, tokens, out + t * out_stride, out_stride, rows);
+  }
+}
+
+constexpr SimdPanel kX86Panels[] = {
+    {GgmlType::Q2_K, panel_kquant<BlockQ2_K, 16>}, {GgmlType::Q3_K, panel_kquant<BlockQ3_K, 16>},
+    {GgmlType::Q4_K, panel_kquant<BlockQ4_K, 32>}, {GgmlType::Q5_K, panel_kquant<BlockQ5_K, 32>},
+    {GgmlType::Q6_K, panel_kquant<BlockQ6_K, 16>}, {GgmlType::Q8_0, panel_q8_0},
+};
+
+}  // namespace
+}  // namespace lp
