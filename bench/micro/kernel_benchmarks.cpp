@@ -183,8 +183,8 @@ const GgmlType kTypes[] = {GgmlType::Q4_0, GgmlType::Q4_1, GgmlType::Q5_0, GgmlT
     benchmark::RegisterBenchmark(("matmat64/" + name).c_str(), run_matmul, type, int64_t{64}, KernelIsa::Avx512)
         ->Unit(benchmark::kMillisecond)->Apply(with_min);
   }
-  for (const GgmlType type : {GgmlType::Q8_0, GgmlType::Q2_K, GgmlType::Q3_K, GgmlType::Q4_K, GgmlType::Q5_K,
-                              GgmlType::Q6_K}) {
+  for (const GgmlType type : {GgmlType::F16, GgmlType::Q8_0, GgmlType::Q2_K, GgmlType::Q3_K, GgmlType::Q4_K,
+                              GgmlType::Q5_K, GgmlType::Q6_K}) {
     const std::string name(ggml_type_traits(type).name);
     benchmark::RegisterBenchmark(("prefill_panel/" + name).c_str(), BM_PrefillChunk, type, true)
         ->Arg(64)->Arg(512)->Unit(benchmark::kMillisecond)->Apply(with_min);

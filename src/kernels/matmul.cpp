@@ -166,8 +166,8 @@ void matmul_same_input(std::span<const MatmulOutput> outputs, const float* x, in
         quantized[static_cast<size_t>(slot)] = out;
       }
       job.act = quantized[static_cast<size_t>(slot)];
-      if (n_tokens >= kPanelMinTokens) job.panel = panel_for(kernels, isa);
     }
+    if (n_tokens >= kPanelMinTokens && job.dequantize == nullptr) job.panel = panel_for(kernels, isa);
     job.chunk_rows = rows_per_chunk(w, threads);
     if (job.panel) job.chunk_rows = (job.chunk_rows + kPanelRows - 1) / kPanelRows * kPanelRows;
     n_chunks += (w.rows + job.chunk_rows - 1) / job.chunk_rows;

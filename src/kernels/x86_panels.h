@@ -1,6 +1,6 @@
 #pragma once
-// Panel kernels (see panel_gemm.h) for the K-quants against Q8_K and Q8_0 against Q8_0, for
-// AVX-512 VNNI: eight
+// Panel kernels (see panel_gemm.h) for the K-quants against Q8_K, Q8_0 against Q8_0 and F16
+// against float32 (further down), for AVX-512 VNNI: eight
 // weight rows are unpacked once per call so that 32-bit lane r of a vector holds four
 // consecutive levels of row r. One vpdpbusd then takes four products for each of the eight
 // rows against one token's four activation bytes (broadcast from memory), one float
@@ -330,10 +330,89 @@ void panel_q8_0(int64_t n, const uint8_t* weights, uint64_t row_bytes, int n_row
   }
 }
 
+// ---- F16 against float32 ----
+// Rows converted to float once per call and transposed, so that one vector holds one column
+// of the eight rows: a token's value is broadcast and one multiply-add covers eight rows.
+
+// Columns [i, i + 8) of eight rows of F16 (rows[r] points at row r) as eight vectors of one
+// column each, stored at panel[(i + c) * kPanelRows].
+inline void transpose_f16_8x8(const uint16_t* const (&rows)[kPanelRows], int64_t i, float* panel) {
+  __m256 v[8];
+  for (int r = 0; r < 8; ++r) v[r] = _mm256_cvtph_ps(load128(rows[r] + i));
+  // 8x8 transpose: pairs, quads, then halves.
+  const __m256 t0 = _mm256_unpacklo_ps(v[0], v[1]), t1 = _mm256_unpackhi_ps(v[0], v[1]);
+  const __m256 t2 = _mm256_unpacklo_ps(v[2], v[3]), t3 = _mm256_unpackhi_ps(v[2], v[3]);
+  const __m256 t4 = _mm256_unpacklo_ps(v[4], v[5]), t5 = _mm256_unpackhi_ps(v[4], v[5]);
+  const __m256 t6 = _mm256_unpacklo_ps(v[6], v[7]), t7 = _mm256_unpackhi_ps(v[6], v[7]);
+  const __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+  const __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+  const __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+  const __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+  const __m256 columns[8] = {_mm256_permute2f128_ps(u0, u4, 0x20), _mm256_permute2f128_ps(u1, u5, 0x20),
+                             _mm256_permute2f128_ps(u2, u6, 0x20), _mm256_permute2f128_ps(u3, u7, 0x20),
+                             _mm256_permute2f128_ps(u0, u4, 0x31), _mm256_permute2f128_ps(u1, u5, 0x31),
+                             _mm256_permute2f128_ps(u2, u6, 0x31), _mm256_permute2f128_ps(u3, u7, 0x31)};
+  for (int c = 0; c < 8; ++c) _mm256_store_ps(panel + (i + c) * kPanelRows, columns[c]);
+}
+
+void fill_panel_f16(const uint8_t* weights, uint64_t row_bytes, int n_rows, int64_t n, float* panel) {
+  const uint16_t* rows[kPanelRows];
+  for (int r = 0; r < kPanelRows; ++r)
+    rows[r] = reinterpret_cast<const uint16_t*>(weights + static_cast<uint64_t>(r < n_rows ? r : n_rows - 1) * row_bytes);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) transpose_f16_8x8(rows, i, panel);
+  for (; i < n; ++i)
+    for (int r = 0; r < kPanelRows; ++r) panel[i * kPanelRows + r] = fp16_to_float(rows[r][i]);
+}
+
+template <int NT>
+void panel_f16_tokens(const float* panel, int64_t n, const uint8_t* act, uint64_t stride, float* out,
+                      int64_t out_stride, __mmask8 rows) {
+  const float* x[NT];
+  for (int t = 0; t < NT; ++t) x[t] = reinterpret_cast<const float*>(act + static_cast<uint64_t>(t) * stride);
+  __m256 acc[NT];
+  for (auto& v : acc) v = _mm256_setzero_ps();
+  for (int64_t i = 0; i < n; ++i) {
+    const __m256 w = _mm256_load_ps(panel + i * kPanelRows);
+    for (int t = 0; t < NT; ++t) acc[t] = _mm256_fmadd_ps(w, _mm256_set1_ps(x[t][i]), acc[t]);
+  }
+  for (int t = 0; t < NT; ++t) _mm256_mask_storeu_ps(out + t * out_stride, rows, acc[t]);
+}
+
+// Tokens per pass: one accumulator each, enough independent chains to cover the
+// multiply-add latency on both pipes.
+constexpr int kPanelTokensF16 = 12;
+
+template <int NT>
+void panel_f16_remainder(const float* panel, int64_t n, const uint8_t* act, uint64_t stride, int n_tokens, float* out,
+                         int64_t out_stride, __mmask8 rows) {
+  if constexpr (NT > 0) {
+    if (n_tokens == NT) panel_f16_tokens<NT>(panel, n, act, stride, out, out_stride, rows);
+    else panel_f16_remainder<NT - 1>(panel, n, act, stride, n_tokens, out, out_stride, rows);
+  }
+}
+
+void panel_f16(int64_t n, const uint8_t* weights, uint64_t row_bytes, int n_rows, const uint8_t* act, uint64_t stride,
+               int64_t n_tokens, float* out, int64_t out_stride) {
+  thread_local std::vector<__m256> scratch;  // __m256: 32-byte aligned columns
+  if (scratch.size() < static_cast<size_t>(n)) scratch.resize(static_cast<size_t>(n));
+  float* panel = reinterpret_cast<float*>(scratch.data());
+  fill_panel_f16(weights, row_bytes, n_rows, n, panel);
+  const auto rows = static_cast<__mmask8>((1u << n_rows) - 1);
+  int64_t t = 0;
+  for (; t + kPanelTokensF16 <= n_tokens; t += kPanelTokensF16)
+    panel_f16_tokens<kPanelTokensF16>(panel, n, act + static_cast<uint64_t>(t) * stride, stride, out + t * out_stride,
+                                      out_stride, rows);
+  if (t < n_tokens)
+    panel_f16_remainder<kPanelTokensF16 - 1>(panel, n, act + static_cast<uint64_t>(t) * stride, stride,
+                                             static_cast<int>(n_tokens - t), out + t * out_stride, out_stride, rows);
+}
+
 constexpr SimdPanel kX86Panels[] = {
     {GgmlType::Q2_K, panel_kquant<BlockQ2_K, 16>}, {GgmlType::Q3_K, panel_kquant<BlockQ3_K, 16>},
     {GgmlType::Q4_K, panel_kquant<BlockQ4_K, 32>}, {GgmlType::Q5_K, panel_kquant<BlockQ5_K, 32>},
     {GgmlType::Q6_K, panel_kquant<BlockQ6_K, 16>}, {GgmlType::Q8_0, panel_q8_0},
+    {GgmlType::F16, panel_f16},
 };
 
 }  // namespace
