@@ -9,13 +9,13 @@ namespace lp {
 namespace {
 
 // Waiting for the next job (a worker) or for the others to finish (the caller) polls in
-// three stages. Decode issues jobs a few microseconds apart, so first a short busy poll with
-// the pause instruction (reacts within ~0.1 us, costs no system call); then polls that yield
-// the core between looks (other processes on a shared machine get it, and the wait still
-// ends within a scheduler slice); a worker that waits longer than that sleeps until woken.
-// Polling only with pause was tried and was much worse on a loaded machine: a spinner then
-// holds a core that the thread it waits for needs.
-constexpr int kPauseIterations = 2000;   // about 10-50 us on current x86 cores
+// three stages. Decode issues jobs a few microseconds apart, so first a very short busy poll
+// with the pause instruction (reacts within ~0.1 us, no system call); then polls that yield
+// the core between looks (a yield costs ~0.5 us, and other processes on a shared machine get
+// the core); a worker that waits longer than that sleeps until woken. The busy poll is kept
+// to a few microseconds: polling with pause for long was tried and was much worse on a loaded
+// machine, where a spinner holds a core that the thread it waits for needs.
+constexpr int kPauseIterations = 100;    // a few microseconds
 constexpr int kYieldIterations = 20000;  // then sleep
 
 inline void cpu_relax() {

@@ -1,6 +1,7 @@
 #include "engine/attention.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <limits>
 
@@ -12,7 +13,7 @@ namespace lp {
 namespace {
 
 // Work units wanted per thread, so threads slowed by other processes are balanced.
-constexpr int64_t kUnitsPerThread = 2;
+constexpr int64_t kUnitsPerThread = 4;
 // A block of positions shorter than this is not worth a unit of its own.
 constexpr int64_t kMinBlock = 32;
 
@@ -22,13 +23,16 @@ constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 
 CachedAttention::CachedAttention(const AttentionShape& shape, unsigned threads)
     : threads_(std::max(1u, threads)), group_(shape.n_head / shape.n_head_kv) {
+  const auto rows = static_cast<size_t>((kTokenBlock * group_ + 3) / 4 * 4);  // padded to a multiple of 4
   scratch_.resize(threads_);
   for (Scratch& s : scratch_) {
-    s.keys.resize(static_cast<size_t>(kTile * shape.head_dim));
+    s.keys_t.resize(static_cast<size_t>(shape.head_dim * kTile));
     s.values.resize(static_cast<size_t>(kTile * shape.head_dim_v));
-    s.scores.resize(static_cast<size_t>(group_ * kTile));
-    s.m.resize(static_cast<size_t>(group_));
-    s.l.resize(static_cast<size_t>(group_));
+    s.key_row.resize(static_cast<size_t>(shape.head_dim));
+    s.pad_out.resize(static_cast<size_t>(4 * shape.head_dim_v));
+    s.scores.resize(rows * kTile);
+    s.m.resize(rows);
+    s.l.resize(rows);
   }
   // Blocks are used only while pairs < wanted units, so units stay below twice that.
   const auto units = static_cast<size_t>(2 * kUnitsPerThread * threads_);
@@ -37,95 +41,127 @@ CachedAttention::CachedAttention(const AttentionShape& shape, unsigned threads)
   partial_l_.resize(units * static_cast<size_t>(group_));
 }
 
-// Positions [begin, end) of token t for the query heads of KV head kvh. Writes each head's
-// output: normalized into out (m_out == nullptr), or unnormalized with its running maximum
-// and sum into out / m_out / l_out (a block, merged later).
-void CachedAttention::run_unit(const AttentionShape& s, const float* q, int64_t t, int64_t kvh, int64_t begin, int64_t end,
-                               const KvLayerView& kv, Scratch& scratch, float* out, float* m_out, float* l_out) const {
-  const int64_t dk = s.head_dim, dv = s.head_dim_v;
+void CachedAttention::run_unit(const AttentionShape& s, const float* q, int64_t n_past, int64_t t0, int64_t t1, int64_t kvh,
+                               int64_t begin, int64_t end, const KvLayerView& kv, Scratch& scratch, float* out, float* m_out,
+                               float* l_out) const {
+  static_assert(kTile == 64, "attention_scores_4x64 computes tiles of 64 positions");
+  const int64_t dk = s.head_dim, dv = s.head_dim_v, rows = (t1 - t0) * group_, padded = (rows + 3) / 4 * 4;
   float* m = scratch.m.data();
   float* l = scratch.l.data();
-  const float* q0 = q + (t * s.n_head + kvh * group_) * dk;
-  std::fill(m, m + group_, kNegInf);
-  std::fill(l, l + group_, 0.0f);
-  for (int64_t g = 0; g < group_; ++g) std::fill(out + g * dv, out + (g + 1) * dv, 0.0f);
+  float* keys_t = scratch.keys_t.data();
+  // Row r is token t0 + r / group_, query head kvh * group_ + r % group_.
+  auto q_row = [&](int64_t r) { return q + ((t0 + r / group_) * s.n_head + kvh * group_ + r % group_) * dk; };
+  auto out_row = [&](int64_t r) {
+    return m_out ? out + r * dv : out + ((t0 + r / group_) * s.n_head + kvh * group_ + r % group_) * dv;
+  };
+  // The positions a row's token sees: [first, last].
+  auto last = [&](int64_t r) { return n_past + t0 + r / group_; };
+  auto first = [&](int64_t r) { return s.window > 0 ? std::max<int64_t>(0, last(r) - s.window + 1) : int64_t{0}; };
+  std::fill(m, m + rows, kNegInf);
+  std::fill(l, l + rows, 0.0f);
+  for (int64_t r = 0; r < rows; ++r) std::fill(out_row(r), out_row(r) + dv, 0.0f);
 
   for (int64_t j0 = begin; j0 < end; j0 += kTile) {
     const int64_t jn = std::min(kTile, end - j0);
-    // Scores of the tile for every head of the group, each key read once.
+    // Keys of the tile, transposed: keys_t[d * kTile + jj].
     for (int64_t jj = 0; jj < jn; ++jj) {
       const float* key;
       if (kv.k_float) {
         key = kv.k_float + (j0 + jj) * kv.k_stride + kvh * dk;
       } else {
-        f16_to_f32_row(kv.k_half + (j0 + jj) * kv.k_stride + kvh * dk, scratch.keys.data() + jj * dk, dk);
-        key = scratch.keys.data() + jj * dk;
+        f16_to_f32_row(kv.k_half + (j0 + jj) * kv.k_stride + kvh * dk, scratch.key_row.data(), dk);
+        key = scratch.key_row.data();
       }
-      for (int64_t g = 0; g < group_; ++g) {
-        float score = dot_row(q0 + g * dk, key, dk) * s.scale;
-        if (s.softcap > 0) score = s.softcap * std::tanh(score / s.softcap);
-        scratch.scores[static_cast<size_t>(g * kTile + jj)] = score;
-      }
+      for (int64_t d = 0; d < dk; ++d) keys_t[d * kTile + jj] = key[d];
     }
-    // Online softmax: raise each head's maximum to the tile's, rescaling what was summed.
-    for (int64_t g = 0; g < group_; ++g) {
-      float* sc = scratch.scores.data() + g * kTile;
-      const float tile_max = *std::max_element(sc, sc + jn);
-      if (tile_max > m[g]) {
-        const float c = std::exp(m[g] - tile_max);  // 0 on the first tile (m = -inf)
-        l[g] *= c;
-        scale_row(out + g * dv, c, dv);
-        m[g] = tile_max;
-      }
-      for (int64_t jj = 0; jj < jn; ++jj) sc[jj] -= m[g];
-      exp_row(sc, sc, jn);
-      float sum = 0.0f;
-      for (int64_t jj = 0; jj < jn; ++jj) sum += sc[jj];
-      l[g] += sum;
-    }
-    // Weighted values, each value row read once.
-    for (int64_t jj = 0; jj < jn; ++jj) {
-      const float* value;
-      if (kv.v_float) {
-        value = kv.v_float + (j0 + jj) * kv.v_stride + kvh * dv;
-      } else {
+    if (!kv.v_float) {
+      for (int64_t jj = 0; jj < jn; ++jj) {
         f16_to_f32_row(kv.v_half + (j0 + jj) * kv.v_stride + kvh * dv, scratch.values.data() + jj * dv, dv);
-        value = scratch.values.data() + jj * dv;
       }
-      for (int64_t g = 0; g < group_; ++g) axpy_row(scratch.scores[static_cast<size_t>(g * kTile + jj)], value, out + g * dv, dv);
+    }
+    // Scores of every row (rows padded to a multiple of 4 repeat the last query).
+    float* scores = scratch.scores.data();
+    for (int64_t r = 0; r < rows; r += 4) {
+      const float* qs[4] = {q_row(r), q_row(std::min(r + 1, rows - 1)), q_row(std::min(r + 2, rows - 1)),
+                            q_row(std::min(r + 3, rows - 1))};
+      attention_scores_4x64(keys_t, qs, dk, scores + r * kTile);
+    }
+    for (int64_t r = 0; r < padded; ++r) {
+      float* sc = scores + r * kTile;
+      // The part of the tile this row sees; the rest gets weight 0.
+      const int64_t lo = r < rows ? std::max<int64_t>(first(r), j0) - j0 : 0;
+      const int64_t hi = r < rows ? std::min<int64_t>(last(r) + 1, j0 + jn) - j0 : 0;
+      if (lo >= hi) {
+        std::fill(sc, sc + jn, 0.0f);
+        continue;
+      }
+      for (int64_t jj = lo; jj < hi; ++jj) {
+        sc[jj] *= s.scale;
+        if (s.softcap > 0) sc[jj] = s.softcap * std::tanh(sc[jj] / s.softcap);
+      }
+      // Online softmax: raise the row's maximum to the tile's, rescaling what was summed.
+      const float tile_max = *std::max_element(sc + lo, sc + hi);
+      if (tile_max > m[r]) {
+        const float c = std::exp(m[r] - tile_max);  // 0 on the row's first tile (m = -inf)
+        l[r] *= c;
+        scale_row(out_row(r), c, dv);
+        m[r] = tile_max;
+      }
+      for (int64_t jj = lo; jj < hi; ++jj) sc[jj] -= m[r];
+      exp_row(sc + lo, sc + lo, hi - lo);
+      float sum = 0.0f;
+      for (int64_t jj = lo; jj < hi; ++jj) sum += sc[jj];
+      l[r] += sum;
+      std::fill(sc, sc + lo, 0.0f);
+      std::fill(sc + hi, sc + jn, 0.0f);
+    }
+    // Weighted values, four rows at a time (padding rows write to scratch).
+    const float* values = kv.v_float ? kv.v_float + j0 * kv.v_stride + kvh * dv : scratch.values.data();
+    const int64_t v_stride = kv.v_float ? kv.v_stride : dv;
+    for (int64_t r = 0; r < rows; r += 4) {
+      float* outs[4];
+      for (int64_t i = 0; i < 4; ++i) outs[i] = r + i < rows ? out_row(r + i) : scratch.pad_out.data() + i * dv;
+      attention_values_4(scores + r * kTile, kTile, values, v_stride, jn, outs, dv);
     }
   }
   if (m_out) {
-    std::copy(m, m + group_, m_out);
-    std::copy(l, l + group_, l_out);
+    std::copy(m, m + rows, m_out);
+    std::copy(l, l + rows, l_out);
     return;
   }
-  for (int64_t g = 0; g < group_; ++g) scale_row(out + g * dv, 1.0f / l[g], dv);
+  for (int64_t r = 0; r < rows; ++r) scale_row(out_row(r), 1.0f / l[r], dv);
 }
 
 void CachedAttention::run(const AttentionShape& s, const float* q, int64_t n, int64_t n_past, const KvLayerView& kv, float* out,
                           ThreadPool& pool) {
   const int64_t pairs = n * s.n_head_kv;
   const int64_t wanted = kUnitsPerThread * static_cast<int64_t>(threads_);
-  const int64_t blocks = pairs >= wanted ? 1 : std::max<int64_t>(1, std::min((wanted + pairs - 1) / pairs, (n_past + n) / kMinBlock));
-  const int64_t units = pairs * blocks;
   const int64_t dv = s.head_dim_v;
-  // The positions token t sees: [first, t's own position].
-  auto first_position = [&](int64_t pos) { return s.window > 0 ? std::max<int64_t>(0, pos - s.window + 1) : int64_t{0}; };
+  // Many pairs: blocks of tokens (as many per unit as still leaves `wanted` units). Few:
+  // one token per unit and its positions split into blocks.
+  const int64_t tokens_per_unit = std::clamp<int64_t>(pairs / wanted, 1, kTokenBlock);
+  const int64_t blocks =
+      pairs >= wanted ? 1 : std::max<int64_t>(1, std::min((wanted + pairs - 1) / pairs, (n_past + n) / kMinBlock));
+  const int64_t token_blocks = (n + tokens_per_unit - 1) / tokens_per_unit;
+  const int64_t units = token_blocks * s.n_head_kv * blocks;
 
-  pool.run([&](unsigned ti, unsigned tn) {
+  // Units are handed out by a counter, the last tokens (which see the most positions) first.
+  std::atomic<int64_t> next{0};
+  pool.run([&](unsigned ti, unsigned) {
     Scratch& scratch = scratch_[ti];
-    for (int64_t u = units * ti / tn; u < units * (ti + 1) / tn; ++u) {
-      const int64_t pair = u / blocks, b = u % blocks;
-      const int64_t t = pair / s.n_head_kv, kvh = pair % s.n_head_kv;
-      const int64_t pos = n_past + t, start = first_position(pos), len = pos - start + 1;
-      const int64_t begin = start + len * b / blocks, end = start + len * (b + 1) / blocks;
+    for (int64_t i = next.fetch_add(1, std::memory_order_relaxed); i < units; i = next.fetch_add(1, std::memory_order_relaxed)) {
+      const int64_t u = units - 1 - i;
+      const int64_t b = u % blocks, kvh = (u / blocks) % s.n_head_kv, tb = u / blocks / s.n_head_kv;
+      const int64_t t0 = tb * tokens_per_unit, t1 = std::min(n, t0 + tokens_per_unit);
       if (blocks == 1) {
-        run_unit(s, q, t, kvh, begin, end, kv, scratch, out + (t * s.n_head + kvh * group_) * dv, nullptr, nullptr);
-      } else {
-        run_unit(s, q, t, kvh, begin, end, kv, scratch, partial_out_.data() + u * group_ * dv, partial_m_.data() + u * group_,
-                 partial_l_.data() + u * group_);
+        const int64_t begin = s.window > 0 ? std::max<int64_t>(0, n_past + t0 - s.window + 1) : 0;
+        run_unit(s, q, n_past, t0, t1, kvh, begin, n_past + t1, kv, scratch, out, nullptr, nullptr);
+        continue;
       }
+      // One token (t0): split the positions it sees.
+      const int64_t pos = n_past + t0, start = s.window > 0 ? std::max<int64_t>(0, pos - s.window + 1) : 0, len = pos - start + 1;
+      run_unit(s, q, n_past, t0, t1, kvh, start + len * b / blocks, start + len * (b + 1) / blocks, kv, scratch,
+               partial_out_.data() + u * group_ * dv, partial_m_.data() + u * group_, partial_l_.data() + u * group_);
     }
   });
   if (blocks == 1) return;

@@ -1,12 +1,14 @@
 #pragma once
-// Causal attention of a batch of queries over the KV cache, fused and parallel: one pass over
-// the cached positions per (token, KV head) with an online softmax (a running maximum and sum;
-// the output accumulated so far is rescaled when the maximum grows), so there is no score
-// row as long as the context; the query heads that share a KV head go together, so each K
-// and V row is read (and converted from float16) once for all of them; and when there are
-// fewer (token, KV head) pairs than threads can share (decoding one token of a model with
-// one or two KV heads), each pair's positions are split into blocks whose partial results
-// are merged afterwards.
+// Causal attention of a batch of queries over the KV cache, fused and parallel. A work unit
+// is a block of tokens and one KV head: all their query heads (the heads sharing that KV
+// head, for every token of the block) go over the cached positions together, a tile of
+// positions at a time, so each K and V row is read and converted from float16 once per unit;
+// keys are laid out transposed so the scores of a tile are vector FMAs without horizontal
+// sums; an online softmax (a running maximum and sum per query; what was accumulated is
+// rescaled when the maximum grows) means one pass and no score row as long as the context.
+// When there are fewer (token, KV head) pairs than the threads can share (decoding one token
+// of a model with one or two KV heads), each pair's positions are split into blocks whose
+// partial results are merged afterwards.
 #include <cstdint>
 #include <vector>
 
@@ -43,12 +45,16 @@ class CachedAttention {
 
  private:
   static constexpr int64_t kTile = 64;  // positions whose scores are computed before folding in V
+  static constexpr int64_t kTokenBlock = 8;   // tokens per unit, at most
 
   struct Scratch {
-    std::vector<float> keys, values, scores, m, l;
+    std::vector<float> keys_t, values, key_row, scores, m, l, pad_out;
   };
-  void run_unit(const AttentionShape& s, const float* q, int64_t t, int64_t kvh, int64_t begin, int64_t end,
-                const KvLayerView& kv, Scratch& scratch, float* out, float* m_out, float* l_out) const;
+  // Query rows of tokens [t0, t1) for KV head kvh over the positions [begin, end) (clipped
+  // to what each token sees). Normalized into out when m_out is null, else unnormalized
+  // with each row's maximum and sum (a block, merged later).
+  void run_unit(const AttentionShape& s, const float* q, int64_t n_past, int64_t t0, int64_t t1, int64_t kvh, int64_t begin,
+                int64_t end, const KvLayerView& kv, Scratch& scratch, float* out, float* m_out, float* l_out) const;
 
   unsigned threads_;
   int64_t group_;

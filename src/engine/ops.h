@@ -35,4 +35,13 @@ float dot_row(const float* a, const float* b, int64_t n);
 void axpy_row(float a, const float* x, float* y, int64_t n);
 void scale_row(float* x, float a, int64_t n);
 
+// The two products of attention over a tile of 64 cached positions, four query rows at a
+// time, register-blocked (sixteen 16-float accumulators) so they run at multiply-add speed.
+// Scores: out[r * 64 + j] = q[r] . key j, with the tile's keys stored transposed
+// (kt[i * 64 + j] is key j's value i, i < d).
+void attention_scores_4x64(const float* kt, const float* const q[4], int64_t d, float* out);
+// Values: out[r][c] += sum_j p[r * p_stride + j] * v[j * v_stride + c] for r < 4, j < n, c < dv.
+void attention_values_4(const float* p, int64_t p_stride, const float* v, int64_t v_stride, int64_t n, float* const out[4],
+                        int64_t dv);
+
 }  // namespace lp

@@ -231,8 +231,11 @@ TEST(EngineOps, RowExpAndGatedActivationsMatchTheScalarFunctions) {
   std::vector<float> e(x.size()), up(x.size(), 1.5f), act(x.size());
   exp_row(x.data(), e.data(), static_cast<int64_t>(x.size()));
   for (size_t i = 0; i < x.size(); ++i) {
-    if (x[i] < -87.3f) EXPECT_EQ(e[i], 0.0f) << x[i];
-    else if (x[i] <= 88.3f) EXPECT_NEAR(e[i], std::exp(x[i]), 3e-7 * std::exp(x[i])) << x[i];
+    if (x[i] < -87.3f) {
+      EXPECT_EQ(e[i], 0.0f) << x[i];
+    } else if (x[i] <= 88.3f) {
+      EXPECT_NEAR(e[i], std::exp(x[i]), 3e-7 * std::exp(x[i])) << x[i];
+    }
   }
   // Against the exact functions in double (both are x * sigmoid(z): silu z = x, gelu_tanh z =
   // 2 sqrt(2/pi) (x + 0.044715 x^3)), relatively, and against the scalar forms absolutely
@@ -268,6 +271,42 @@ TEST(EngineOps, RowDotAxpyAndScaleOnLengthsAroundTheVectorWidth) {
     axpy_row(0.5f, a.data(), y.data(), n);
     scale_row(y.data(), 2.0f, n);
     for (int64_t i = 0; i < n; ++i) EXPECT_FLOAT_EQ(y[i], (b[i] + 0.5f * a[i]) * 2.0f);
+  }
+}
+
+TEST(EngineOps, AttentionTileKernelsEqualPlainSums) {
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  for (int64_t d : {16, 64, 80, 128, 200}) {
+    // Scores: 4 queries against 64 keys stored transposed.
+    std::vector<float> kt(static_cast<size_t>(d * 64)), q(static_cast<size_t>(4 * d)), scores(4 * 64);
+    for (auto& v : kt) v = u(rng);
+    for (auto& v : q) v = u(rng);
+    const float* qs[4] = {&q[0], &q[d], &q[2 * d], &q[3 * d]};
+    attention_scores_4x64(kt.data(), qs, d, scores.data());
+    for (int r = 0; r < 4; ++r) {
+      for (int j = 0; j < 64; ++j) {
+        double e = 0;
+        for (int64_t i = 0; i < d; ++i) e += static_cast<double>(qs[r][i]) * kt[i * 64 + j];
+        ASSERT_NEAR(scores[r * 64 + j], e, 1e-4) << d << " " << r << " " << j;
+      }
+    }
+    // Values: 4 rows of 37 weights over 37 value rows of d (stride d + 3), added to what is there.
+    const int64_t n = 37, stride = d + 3;
+    std::vector<float> p(4 * 64), v(static_cast<size_t>(n * stride)), out(static_cast<size_t>(4 * d));
+    for (auto& x : p) x = u(rng);
+    for (auto& x : v) x = u(rng);
+    for (auto& x : out) x = u(rng);
+    const std::vector<float> before = out;
+    float* outs[4] = {&out[0], &out[d], &out[2 * d], &out[3 * d]};
+    attention_values_4(p.data(), 64, v.data(), stride, n, outs, d);
+    for (int r = 0; r < 4; ++r) {
+      for (int64_t c = 0; c < d; ++c) {
+        double e = before[r * d + c];
+        for (int64_t j = 0; j < n; ++j) e += static_cast<double>(p[r * 64 + j]) * v[j * stride + c];
+        ASSERT_NEAR(out[r * d + c], e, 1e-4) << d << " " << r << " " << c;
+      }
+    }
   }
 }
 
@@ -309,7 +348,8 @@ TEST(EngineAttention, FusedAttentionEqualsPlainSoftmaxAttention) {
     unsigned threads;
   };
   for (const Case& c : {Case{3, 70, 6, 2, 0, 0.0f, 2}, Case{1, 200, 6, 2, 0, 0.0f, 3}, Case{1, 150, 4, 1, 0, 0.0f, 2},
-                        Case{5, 40, 4, 4, 7, 0.0f, 2}, Case{2, 100, 8, 2, 0, 5.0f, 1}, Case{1, 0, 2, 1, 0, 0.0f, 2}}) {
+                        Case{5, 40, 4, 4, 7, 0.0f, 2}, Case{2, 100, 8, 2, 0, 5.0f, 1}, Case{1, 0, 2, 1, 0, 0.0f, 2},
+                        Case{37, 30, 6, 2, 0, 0.0f, 2}, Case{70, 0, 4, 1, 20, 0.0f, 3}}) {
     const AttentionShape s{c.n_head, c.n_head_kv, 16, 16, 0.25f, c.softcap, c.window};
     const int64_t positions = c.n_past + c.n, row = c.n_head_kv * 16;
     std::mt19937 rng(7);
