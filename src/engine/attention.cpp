@@ -28,7 +28,7 @@ CachedAttention::CachedAttention(const AttentionShape& shape, unsigned threads)
   for (Scratch& s : scratch_) {
     s.keys_t.resize(static_cast<size_t>(shape.head_dim * kTile));
     s.values.resize(static_cast<size_t>(kTile * shape.head_dim_v));
-    s.key_row.resize(static_cast<size_t>(shape.head_dim));
+    s.keys.resize(static_cast<size_t>(kTile * shape.head_dim));
     s.pad_out.resize(static_cast<size_t>(4 * shape.head_dim_v));
     s.scores.resize(rows * kTile);
     s.m.resize(rows);
@@ -63,21 +63,40 @@ void CachedAttention::run_unit(const AttentionShape& s, const float* q, int64_t 
 
   for (int64_t j0 = begin; j0 < end; j0 += kTile) {
     const int64_t jn = std::min(kTile, end - j0);
-    // Keys of the tile, transposed: keys_t[d * kTile + jj].
-    for (int64_t jj = 0; jj < jn; ++jj) {
-      const float* key;
-      if (kv.k_float) {
-        key = kv.k_float + (j0 + jj) * kv.k_stride + kvh * dk;
+    // Keys of the tile as float rows (converted from float16 in one call when the head's
+    // positions are contiguous), then transposed: keys_t[d * kTile + jj].
+    const float* keys;
+    int64_t key_stride;
+    if (kv.k_float) {
+      keys = kv.k_float + j0 * kv.k_stride + kvh * kv.k_head_stride;
+      key_stride = kv.k_stride;
+    } else {
+      const uint16_t* k = kv.k_half + j0 * kv.k_stride + kvh * kv.k_head_stride;
+      if (kv.k_stride == dk) {
+        f16_to_f32_row(k, scratch.keys.data(), jn * dk);
       } else {
-        f16_to_f32_row(kv.k_half + (j0 + jj) * kv.k_stride + kvh * dk, scratch.key_row.data(), dk);
-        key = scratch.key_row.data();
+        for (int64_t jj = 0; jj < jn; ++jj) f16_to_f32_row(k + jj * kv.k_stride, scratch.keys.data() + jj * dk, dk);
       }
-      for (int64_t d = 0; d < dk; ++d) keys_t[d * kTile + jj] = key[d];
+      keys = scratch.keys.data();
+      key_stride = dk;
     }
-    if (!kv.v_float) {
-      for (int64_t jj = 0; jj < jn; ++jj) {
-        f16_to_f32_row(kv.v_half + (j0 + jj) * kv.v_stride + kvh * dv, scratch.values.data() + jj * dv, dv);
+    for (int64_t jj = 0; jj < jn; ++jj) {
+      for (int64_t d = 0; d < dk; ++d) keys_t[d * kTile + jj] = keys[jj * key_stride + d];
+    }
+    const float* values;
+    int64_t v_stride;
+    if (kv.v_float) {
+      values = kv.v_float + j0 * kv.v_stride + kvh * kv.v_head_stride;
+      v_stride = kv.v_stride;
+    } else {
+      const uint16_t* v = kv.v_half + j0 * kv.v_stride + kvh * kv.v_head_stride;
+      if (kv.v_stride == dv) {
+        f16_to_f32_row(v, scratch.values.data(), jn * dv);
+      } else {
+        for (int64_t jj = 0; jj < jn; ++jj) f16_to_f32_row(v + jj * kv.v_stride, scratch.values.data() + jj * dv, dv);
       }
+      values = scratch.values.data();
+      v_stride = dv;
     }
     // Scores of every row (rows padded to a multiple of 4 repeat the last query).
     float* scores = scratch.scores.data();
@@ -116,8 +135,6 @@ void CachedAttention::run_unit(const AttentionShape& s, const float* q, int64_t 
       std::fill(sc + hi, sc + jn, 0.0f);
     }
     // Weighted values, four rows at a time (padding rows write to scratch).
-    const float* values = kv.v_float ? kv.v_float + j0 * kv.v_stride + kvh * dv : scratch.values.data();
-    const int64_t v_stride = kv.v_float ? kv.v_stride : dv;
     for (int64_t r = 0; r < rows; r += 4) {
       float* outs[4];
       for (int64_t i = 0; i < 4; ++i) outs[i] = r + i < rows ? out_row(r + i) : scratch.pad_out.data() + i * dv;

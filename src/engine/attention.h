@@ -23,14 +23,17 @@ struct AttentionShape {
   int64_t window = 0;     // > 0: a query sees only the last `window` positions (itself included)
 };
 
-// One layer's cache: position j's keys at k + j * k_stride (n_head_kv heads of head_dim
-// values), values likewise; float16 (k_half/v_half) or float32 (k_float/v_float).
+// One layer's cache: the key of position j for KV head h (head_dim values) at
+// k + j * k_stride + h * k_head_stride, values likewise; float16 (k_half/v_half) or float32
+// (k_float/v_float). With k_stride == head_dim (one head's positions stored together) a tile
+// of keys is one contiguous run, converted from float16 in one call.
 struct KvLayerView {
   const uint16_t* k_half = nullptr;
   const uint16_t* v_half = nullptr;
   const float* k_float = nullptr;
   const float* v_float = nullptr;
   int64_t k_stride = 0, v_stride = 0;
+  int64_t k_head_stride = 0, v_head_stride = 0;
 };
 
 class CachedAttention {
@@ -48,7 +51,7 @@ class CachedAttention {
   static constexpr int64_t kTokenBlock = 8;   // tokens per unit, at most
 
   struct Scratch {
-    std::vector<float> keys_t, values, key_row, scores, m, l, pad_out;
+    std::vector<float> keys_t, keys, values, scores, m, l, pad_out;
   };
   // Query rows of tokens [t0, t1) for KV head kvh over the positions [begin, end) (clipped
   // to what each token sees). Normalized into out when m_out is null, else unnormalized

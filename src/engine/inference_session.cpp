@@ -215,16 +215,23 @@ void InferenceSession::feed_forward(const LayerWeights& L, int64_t n) {
   matmul(L.ffn_down, up_.data(), n, proj_.data(), pool_, options_.activations);
 }
 
+// The cache keeps each KV head's positions together (head h, position p at
+// (h * ctx_size + p) * head_dim), so attention reads a tile of one head as one run.
 void InferenceSession::store_kv(size_t layer, int64_t n) {
-  const int64_t n_k = n_head_kv_ * head_dim_, n_v = n_head_kv_ * head_dim_v_;
+  const int64_t n_k = n_head_kv_ * head_dim_, n_v = n_head_kv_ * head_dim_v_, ctx = options_.ctx_size;
   for (int64_t t = 0; t < n; ++t) {
     const int64_t pos = n_past_ + t;
-    if (options_.kv_f32) {
-      std::memcpy(&k_float_[layer][pos * n_k], &k_[t * n_k], n_k * sizeof(float));
-      std::memcpy(&v_float_[layer][pos * n_v], &v_[t * n_v], n_v * sizeof(float));
-    } else {
-      f32_to_f16_row(&k_[t * n_k], &k_half_[layer][pos * n_k], n_k);
-      f32_to_f16_row(&v_[t * n_v], &v_half_[layer][pos * n_v], n_v);
+    for (int64_t h = 0; h < n_head_kv_; ++h) {
+      const float* k = &k_[t * n_k + h * head_dim_];
+      const float* v = &v_[t * n_v + h * head_dim_v_];
+      const auto k_at = static_cast<size_t>((h * ctx + pos) * head_dim_), v_at = static_cast<size_t>((h * ctx + pos) * head_dim_v_);
+      if (options_.kv_f32) {
+        std::memcpy(&k_float_[layer][k_at], k, head_dim_ * sizeof(float));
+        std::memcpy(&v_float_[layer][v_at], v, head_dim_v_ * sizeof(float));
+      } else {
+        f32_to_f16_row(k, &k_half_[layer][k_at], head_dim_);
+        f32_to_f16_row(v, &v_half_[layer][v_at], head_dim_v_);
+      }
     }
   }
 }
@@ -235,8 +242,10 @@ void InferenceSession::attention(size_t layer, int64_t n) {
   AttentionShape shape = attention_shape_;
   shape.window = model_.weights().layers[layer].sliding_window ? static_cast<int64_t>(h_.sliding_window) : 0;
   KvLayerView kv;
-  kv.k_stride = n_head_kv_ * head_dim_;
-  kv.v_stride = n_head_kv_ * head_dim_v_;
+  kv.k_stride = head_dim_;
+  kv.v_stride = head_dim_v_;
+  kv.k_head_stride = options_.ctx_size * head_dim_;
+  kv.v_head_stride = options_.ctx_size * head_dim_v_;
   if (options_.kv_f32) {
     kv.k_float = k_float_[layer].data();
     kv.v_float = v_float_[layer].data();

@@ -55,7 +55,7 @@ class InferenceSession {
   Rope rope_global_, rope_local_;
   int64_t n_past_ = 0;
 
-  // KV cache, per layer: ctx_size rows of n_head_kv * head_dim values (float16 or float32).
+  // KV cache, per layer: per KV head, ctx_size positions of head_dim values (float16 or float32).
   std::vector<std::vector<uint16_t>> k_half_, v_half_;
   std::vector<std::vector<float>> k_float_, v_float_;
 

@@ -367,13 +367,28 @@ TEST(EngineAttention, FusedAttentionEqualsPlainSoftmaxAttention) {
     CachedAttention attention(s, pool.size());
     std::vector<float> out(static_cast<size_t>(c.n * c.n_head * 16));
     const std::vector<float> expected_f32 = naive_attention(s, q, c.n, c.n_past, k, v);
-    attention.run(s, q.data(), c.n, c.n_past, KvLayerView{.k_float = k.data(), .v_float = v.data(), .k_stride = row, .v_stride = row},
+    attention.run(s, q.data(), c.n, c.n_past, KvLayerView{.k_float = k.data(), .v_float = v.data(), .k_stride = row, .v_stride = row, .k_head_stride = 16, .v_head_stride = 16},
                   out.data(), pool);
     for (size_t i = 0; i < out.size(); ++i) ASSERT_NEAR(out[i], expected_f32[i], 2e-5) << "f32 case n_past " << c.n_past << " at " << i;
     const std::vector<float> expected_f16 = naive_attention(s, q, c.n, c.n_past, k_back, v_back);
-    attention.run(s, q.data(), c.n, c.n_past, KvLayerView{.k_half = k_half.data(), .v_half = v_half.data(), .k_stride = row, .v_stride = row},
+    attention.run(s, q.data(), c.n, c.n_past, KvLayerView{.k_half = k_half.data(), .v_half = v_half.data(), .k_stride = row, .v_stride = row, .k_head_stride = 16, .v_head_stride = 16},
                   out.data(), pool);
     for (size_t i = 0; i < out.size(); ++i) ASSERT_NEAR(out[i], expected_f16[i], 2e-5) << "f16 case n_past " << c.n_past << " at " << i;
+    // The session's layout: each head's positions together (one conversion per tile).
+    std::vector<uint16_t> k_heads(k_half.size()), v_heads(v_half.size());
+    for (int64_t j = 0; j < positions; ++j) {
+      for (int64_t h = 0; h < c.n_head_kv; ++h) {
+        for (int64_t i = 0; i < 16; ++i) {
+          k_heads[static_cast<size_t>((h * positions + j) * 16 + i)] = k_half[static_cast<size_t>(j * row + h * 16 + i)];
+          v_heads[static_cast<size_t>((h * positions + j) * 16 + i)] = v_half[static_cast<size_t>(j * row + h * 16 + i)];
+        }
+      }
+    }
+    attention.run(s, q.data(), c.n, c.n_past,
+                  KvLayerView{.k_half = k_heads.data(), .v_half = v_heads.data(), .k_stride = 16, .v_stride = 16,
+                              .k_head_stride = positions * 16, .v_head_stride = positions * 16},
+                  out.data(), pool);
+    for (size_t i = 0; i < out.size(); ++i) ASSERT_NEAR(out[i], expected_f16[i], 2e-5) << "head-major case n_past " << c.n_past << " at " << i;
   }
 }
 
