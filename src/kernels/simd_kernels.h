@@ -34,7 +34,7 @@ std::span<const SimdTile> avx2_tiles();    // AVX2 + FMA + F16C
 std::span<const SimdTile> avx512_tiles();  // AVX-512 F/BW/VL/VNNI (+ the AVX2 set)
 std::span<const SimdQuantizer> avx2_quantizers();
 std::span<const SimdQuantizer> avx512_quantizers();
-std::span<const SimdPanel> avx512_panels();  // Q8_0 and the K-quants (VNNI)
+std::span<const SimdPanel> avx512_panels();  // F16, the 32-value quants and the K-quants (VNNI)
 #endif
 
 }  // namespace lp

@@ -1,6 +1,6 @@
 #pragma once
-// Panel kernels (see panel_gemm.h) for the K-quants against Q8_K, Q8_0 against Q8_0 and F16
-// against float32 (further down), for AVX-512 VNNI: eight
+// Panel kernels (see panel_gemm.h) for the K-quants against Q8_K, the 32-value types against
+// Q8_0/Q8_1 and F16 against float32 (further down), for AVX-512 VNNI: eight
 // weight rows are unpacked once per call so that 32-bit lane r of a vector holds four
 // consecutive levels of row r. One vpdpbusd then takes four products for each of the eight
 // rows against one token's four activation bytes (broadcast from memory), one float
@@ -10,6 +10,7 @@
 // as in the scalar reference; only the order of the float additions differs from it.
 // Included only by the AVX-512 unit (needs VNNI and mask registers).
 #include <algorithm>
+#include <type_traits>
 #include <vector>
 
 #include "kernels/kquant_scales.h"
@@ -232,45 +233,54 @@ void panel_kquant(int64_t n, const uint8_t* weights, uint64_t row_bytes, int n_r
                                             static_cast<int>(n_tokens - t), out + t * out_stride, out_stride, rows);
 }
 
-// ---- Q8_0 against Q8_0 ----
-// Weights are signed, so the activations take the unsigned side of vpdpbusd as a + 128
-// (a ^ 0x80), and each row's sum starts at -128 * (sum of its levels in the block).
+// ---- 32-value blocks against Q8_0 / Q8_1 (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0) ----
+// Levels are unpacked as the tile kernels do (signed for Q4_0, Q5_0, Q8_0; unsigned with an
+// offset m for Q4_1, Q5_1). The activations take the unsigned side of vpdpbusd as a + 128
+// (a ^ 0x80), so each row's sum starts at -128 * (sum of its levels in the block); the offset
+// types add m * s, s being the activation block's stored d * sum.
 
-struct alignas(32) PanelBlockQ8_0 {
+struct alignas(32) PanelBlock32 {
   int8_t levels[kQK / 4][kPanelRows][4];  // [group of four values][row][value]
   float scale[kPanelRows];
   int32_t bias[kPanelRows];
+  float offset[kPanelRows];  // m (offset types only)
 };
 
-void fill_panel_q8_0(const uint8_t* weights, uint64_t row_bytes, int n_rows, int64_t blocks, PanelBlockQ8_0* panel) {
+template <class Block, __m256i (*unpack)(const Block&), bool kOffset>
+void fill_panel_32(const uint8_t* weights, uint64_t row_bytes, int n_rows, int64_t blocks, PanelBlock32* panel) {
+  alignas(32) int8_t levels[kQK];
   for (int r = 0; r < kPanelRows; ++r) {
     const auto* row =
-        reinterpret_cast<const BlockQ8_0*>(weights + static_cast<uint64_t>(r < n_rows ? r : n_rows - 1) * row_bytes);
+        reinterpret_cast<const Block*>(weights + static_cast<uint64_t>(r < n_rows ? r : n_rows - 1) * row_bytes);
     for (int64_t b = 0; b < blocks; ++b) {
-      PanelBlockQ8_0& p = panel[b];
+      PanelBlock32& p = panel[b];
+      store256(levels, unpack(row[b]));
       int32_t sum = 0;
-      for (int g = 0; g < kQK / 4; ++g) std::memcpy(p.levels[g][r], row[b].qs + 4 * g, 4);
-      for (int i = 0; i < kQK; ++i) sum += row[b].qs[i];
+      for (int g = 0; g < kQK / 4; ++g) std::memcpy(p.levels[g][r], levels + 4 * g, 4);
+      for (int i = 0; i < kQK; ++i) sum += levels[i];
       p.scale[r] = fp16_to_float(row[b].d);
       p.bias[r] = -128 * sum;
+      if constexpr (kOffset) p.offset[r] = fp16_to_float(row[b].m);
     }
   }
 }
 
-// NT tokens' activation blocks with their values made unsigned, and their scales as floats.
-struct FlippedQ8_0 {
+// A group of tokens' activation blocks with their values made unsigned, and their d (and s)
+// as floats.
+struct FlippedActivations {
   std::vector<uint8_t> values;  // [token][value]
   std::vector<float> scales;    // [token][block]
+  std::vector<float> sums;      // [token][block]: s of Q8_1 activations
 };
 
-template <int NT>
-void panel_q8_0_tokens(const PanelBlockQ8_0* panel, int64_t blocks, const FlippedQ8_0& act, float* out,
-                       int64_t out_stride, __mmask8 rows) {
+template <int NT, bool kOffset>
+void panel_32_tokens(const PanelBlock32* panel, int64_t blocks, const FlippedActivations& act, float* out,
+                     int64_t out_stride, __mmask8 rows) {
   const int64_t n = blocks * kQK;
   __m256 total[NT];
   for (auto& v : total) v = _mm256_setzero_ps();
   for (int64_t b = 0; b < blocks; ++b) {
-    const PanelBlockQ8_0& p = panel[b];
+    const PanelBlock32& p = panel[b];
     const __m256i bias = _mm256_load_si256(reinterpret_cast<const __m256i*>(p.bias));
     __m256i isum[NT];
     for (auto& v : isum) v = bias;
@@ -281,52 +291,62 @@ void panel_q8_0_tokens(const PanelBlockQ8_0* panel, int64_t blocks, const Flippe
     }
     const __m256 scale = _mm256_load_ps(p.scale);
     for (int t = 0; t < NT; ++t) {
-      const __m256 both = _mm256_mul_ps(scale, _mm256_set1_ps(act.scales[static_cast<size_t>(t * blocks + b)]));
+      const size_t at = static_cast<size_t>(t * blocks + b);
+      const __m256 both = _mm256_mul_ps(scale, _mm256_set1_ps(act.scales[at]));
       total[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[t]), both, total[t]);
+      if constexpr (kOffset) total[t] = _mm256_fmadd_ps(_mm256_load_ps(p.offset), _mm256_set1_ps(act.sums[at]), total[t]);
     }
   }
   for (int t = 0; t < NT; ++t) _mm256_mask_storeu_ps(out + t * out_stride, rows, total[t]);
 }
 
 // Tokens per pass: two accumulators per token.
-constexpr int kPanelTokensQ8_0 = 8;
+constexpr int kPanelTokens32 = 8;
 
-void flip_activations_q8_0(const uint8_t* act, uint64_t stride, int n_tokens, int64_t blocks, FlippedQ8_0& out) {
+template <class ActBlock>
+void flip_activations(const uint8_t* act, uint64_t stride, int n_tokens, int64_t blocks, FlippedActivations& out) {
   const int64_t n = blocks * kQK;
   const __m256i top = _mm256_set1_epi8(static_cast<char>(0x80));
   for (int t = 0; t < n_tokens; ++t) {
     for (int64_t b = 0; b < blocks; ++b) {
-      const BlockQ8_0& a = act_block<BlockQ8_0>(act, stride, t, b);
+      const ActBlock& a = act_block<ActBlock>(act, stride, t, b);
       store256(out.values.data() + t * n + b * kQK, _mm256_xor_si256(load256(a.qs), top));
       out.scales[static_cast<size_t>(t * blocks + b)] = fp16_to_float(a.d);
+      if constexpr (std::is_same_v<ActBlock, BlockQ8_1>) out.sums[static_cast<size_t>(t * blocks + b)] = fp16_to_float(a.s);
     }
   }
 }
 
-template <int NT>
-void panel_q8_0_remainder(const PanelBlockQ8_0* panel, int64_t blocks, const FlippedQ8_0& act, int n_tokens,
-                          float* out, int64_t out_stride, __mmask8 rows) {
+template <int NT, bool kOffset>
+void panel_32_remainder(const PanelBlock32* panel, int64_t blocks, const FlippedActivations& act, int n_tokens,
+                        float* out, int64_t out_stride, __mmask8 rows) {
   if constexpr (NT > 0) {
-    if (n_tokens == NT) panel_q8_0_tokens<NT>(panel, blocks, act, out, out_stride, rows);
-    else panel_q8_0_remainder<NT - 1>(panel, blocks, act, n_tokens, out, out_stride, rows);
+    if (n_tokens == NT) panel_32_tokens<NT, kOffset>(panel, blocks, act, out, out_stride, rows);
+    else panel_32_remainder<NT - 1, kOffset>(panel, blocks, act, n_tokens, out, out_stride, rows);
   }
 }
 
-void panel_q8_0(int64_t n, const uint8_t* weights, uint64_t row_bytes, int n_rows, const uint8_t* act, uint64_t stride,
-                int64_t n_tokens, float* out, int64_t out_stride) {
+template <class Block, __m256i (*unpack)(const Block&), bool kOffset>
+void panel_32(int64_t n, const uint8_t* weights, uint64_t row_bytes, int n_rows, const uint8_t* act, uint64_t stride,
+              int64_t n_tokens, float* out, int64_t out_stride) {
+  using ActBlock = std::conditional_t<kOffset, BlockQ8_1, BlockQ8_0>;
   const int64_t blocks = n / kQK;
-  thread_local std::vector<PanelBlockQ8_0> scratch;
-  thread_local FlippedQ8_0 flipped;
+  thread_local std::vector<PanelBlock32> scratch;
+  thread_local FlippedActivations flipped;
   if (scratch.size() < static_cast<size_t>(blocks)) scratch.resize(static_cast<size_t>(blocks));
-  flipped.values.resize(static_cast<size_t>(kPanelTokensQ8_0 * n));
-  flipped.scales.resize(static_cast<size_t>(kPanelTokensQ8_0 * blocks));
-  fill_panel_q8_0(weights, row_bytes, n_rows, blocks, scratch.data());
+  flipped.values.resize(static_cast<size_t>(kPanelTokens32 * n));
+  flipped.scales.resize(static_cast<size_t>(kPanelTokens32 * blocks));
+  flipped.sums.resize(static_cast<size_t>(kPanelTokens32 * blocks));
+  fill_panel_32<Block, unpack, kOffset>(weights, row_bytes, n_rows, blocks, scratch.data());
   const auto rows = static_cast<__mmask8>((1u << n_rows) - 1);
-  for (int64_t t = 0; t < n_tokens; t += kPanelTokensQ8_0) {
-    const int tokens = static_cast<int>(std::min<int64_t>(kPanelTokensQ8_0, n_tokens - t));
-    flip_activations_q8_0(act + static_cast<uint64_t>(t) * stride, stride, tokens, blocks, flipped);
-    if (tokens == kPanelTokensQ8_0) panel_q8_0_tokens<kPanelTokensQ8_0>(scratch.data(), blocks, flipped, out + t * out_stride, out_stride, rows);
-    else panel_q8_0_remainder<kPanelTokensQ8_0 - 1>(scratch.data(), blocks, flipped, tokens, out + t * out_stride, out_stride, rows);
+  for (int64_t t = 0; t < n_tokens; t += kPanelTokens32) {
+    const int tokens = static_cast<int>(std::min<int64_t>(kPanelTokens32, n_tokens - t));
+    flip_activations<ActBlock>(act + static_cast<uint64_t>(t) * stride, stride, tokens, blocks, flipped);
+    if (tokens == kPanelTokens32)
+      panel_32_tokens<kPanelTokens32, kOffset>(scratch.data(), blocks, flipped, out + t * out_stride, out_stride, rows);
+    else
+      panel_32_remainder<kPanelTokens32 - 1, kOffset>(scratch.data(), blocks, flipped, tokens, out + t * out_stride,
+                                                       out_stride, rows);
   }
 }
 
@@ -411,7 +431,9 @@ void panel_f16(int64_t n, const uint8_t* weights, uint64_t row_bytes, int n_rows
 constexpr SimdPanel kX86Panels[] = {
     {GgmlType::Q2_K, panel_kquant<BlockQ2_K, 16>}, {GgmlType::Q3_K, panel_kquant<BlockQ3_K, 16>},
     {GgmlType::Q4_K, panel_kquant<BlockQ4_K, 32>}, {GgmlType::Q5_K, panel_kquant<BlockQ5_K, 32>},
-    {GgmlType::Q6_K, panel_kquant<BlockQ6_K, 16>}, {GgmlType::Q8_0, panel_q8_0},
+    {GgmlType::Q6_K, panel_kquant<BlockQ6_K, 16>}, {GgmlType::Q8_0, panel_32<BlockQ8_0, unpack_q8_0, false>},
+    {GgmlType::Q4_0, panel_32<BlockQ4_0, unpack_q4_0, false>}, {GgmlType::Q5_0, panel_32<BlockQ5_0, unpack_q5_0, false>},
+    {GgmlType::Q4_1, panel_32<BlockQ4_1, unpack_q4_1, true>},  {GgmlType::Q5_1, panel_32<BlockQ5_1, unpack_q5_1, true>},
     {GgmlType::F16, panel_f16},
 };
 

@@ -284,7 +284,7 @@ TEST(KernelSimd, PanelsEqualScalarReferenceForEveryRowAndTokenCount) {
       }
     }
   }
-  if (best_kernel_isa() == KernelIsa::Avx512) EXPECT_EQ(panels_seen, 6 + 5 + 3 * 5) << "F16 (6 widths), Q8_0 (5) and Q2_K..Q6_K (3 each) have AVX-512 panels";
+  if (best_kernel_isa() == KernelIsa::Avx512) EXPECT_EQ(panels_seen, 6 + 5 * 5 + 3 * 5) << "F16 (6 widths), the 32-value types (5 each) and Q2_K..Q6_K (3 each) have AVX-512 panels";
 }
 
 TEST(KernelSimd, ReportsTheInstructionSets) {
