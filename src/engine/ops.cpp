@@ -120,31 +120,36 @@ LP_ROW_CLONES void scale_row(float* x, float a, int64_t n) {
   for (int64_t i = 0; i < n; ++i) x[i] *= a;
 }
 
-// The helpers below pass 16-float vectors by value; they are always inlined, never an ABI
-// boundary, so GCC's note that such calls differ with and without AVX-512 does not apply.
-#pragma GCC diagnostic ignored "-Wpsabi"
 namespace {
 // GCC/Clang vector of 16 floats: one AVX-512 register, two AVX2 or four SSE registers.
 typedef float F32x16 __attribute__((vector_size(64)));
-inline F32x16 load16(const float* p) {
-  F32x16 v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-inline void store16(float* p, F32x16 v) { std::memcpy(p, &v, sizeof v); }
 }  // namespace
+// Loads and stores of such vectors are statement expressions, not functions: a function
+// taking or returning one would cross an ABI boundary that differs between the clones
+// (GCC warns, Clang refuses to compile it).
+#define LP_LOAD16(p)                           \
+  ({                                           \
+    F32x16 lp_loaded_;                         \
+    std::memcpy(&lp_loaded_, (p), sizeof(F32x16)); \
+    lp_loaded_;                                \
+  })
+#define LP_STORE16(p, v)                      \
+  do {                                        \
+    const F32x16 lp_stored_ = (v);            \
+    std::memcpy((p), &lp_stored_, sizeof(F32x16)); \
+  } while (0)
 
 LP_ROW_CLONES void attention_scores_4x64(const float* kt, const float* const q[4], int64_t d, float* out) {
   F32x16 acc[4][4] = {};
   for (int64_t i = 0; i < d; ++i) {
-    const F32x16 k[4] = {load16(kt + i * 64), load16(kt + i * 64 + 16), load16(kt + i * 64 + 32), load16(kt + i * 64 + 48)};
+    const F32x16 k[4] = {LP_LOAD16(kt + i * 64), LP_LOAD16(kt + i * 64 + 16), LP_LOAD16(kt + i * 64 + 32), LP_LOAD16(kt + i * 64 + 48)};
     for (int r = 0; r < 4; ++r) {
       const float qr = q[r][i];
       for (int c = 0; c < 4; ++c) acc[r][c] += qr * k[c];
     }
   }
   for (int r = 0; r < 4; ++r) {
-    for (int c = 0; c < 4; ++c) store16(out + r * 64 + c * 16, acc[r][c]);
+    for (int c = 0; c < 4; ++c) LP_STORE16(out + r * 64 + c * 16, acc[r][c]);
   }
 }
 
@@ -154,28 +159,28 @@ LP_ROW_CLONES void attention_values_4(const float* p, int64_t p_stride, const fl
   for (; c0 + 64 <= dv; c0 += 64) {
     F32x16 acc[4][4];
     for (int r = 0; r < 4; ++r) {
-      for (int c = 0; c < 4; ++c) acc[r][c] = load16(out[r] + c0 + c * 16);
+      for (int c = 0; c < 4; ++c) acc[r][c] = LP_LOAD16(out[r] + c0 + c * 16);
     }
     for (int64_t j = 0; j < n; ++j) {
       const float* vj = v + j * v_stride + c0;
-      const F32x16 x[4] = {load16(vj), load16(vj + 16), load16(vj + 32), load16(vj + 48)};
+      const F32x16 x[4] = {LP_LOAD16(vj), LP_LOAD16(vj + 16), LP_LOAD16(vj + 32), LP_LOAD16(vj + 48)};
       for (int r = 0; r < 4; ++r) {
         const float pr = p[r * p_stride + j];
         for (int c = 0; c < 4; ++c) acc[r][c] += pr * x[c];
       }
     }
     for (int r = 0; r < 4; ++r) {
-      for (int c = 0; c < 4; ++c) store16(out[r] + c0 + c * 16, acc[r][c]);
+      for (int c = 0; c < 4; ++c) LP_STORE16(out[r] + c0 + c * 16, acc[r][c]);
     }
   }
   for (; c0 + 16 <= dv; c0 += 16) {
     F32x16 acc[4];
-    for (int r = 0; r < 4; ++r) acc[r] = load16(out[r] + c0);
+    for (int r = 0; r < 4; ++r) acc[r] = LP_LOAD16(out[r] + c0);
     for (int64_t j = 0; j < n; ++j) {
-      const F32x16 x = load16(v + j * v_stride + c0);
+      const F32x16 x = LP_LOAD16(v + j * v_stride + c0);
       for (int r = 0; r < 4; ++r) acc[r] += p[r * p_stride + j] * x;
     }
-    for (int r = 0; r < 4; ++r) store16(out[r] + c0, acc[r]);
+    for (int r = 0; r < 4; ++r) LP_STORE16(out[r] + c0, acc[r]);
   }
   for (; c0 < dv; ++c0) {
     for (int r = 0; r < 4; ++r) {
