@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cmath>
 #include <limits>
+#include <utility>
 
 #include "core/thread_pool.h"
 #include "engine/ops.h"
@@ -18,6 +19,23 @@ constexpr int64_t kUnitsPerThread = 4;
 constexpr int64_t kMinBlock = 32;
 
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+
+// Positions [j0, j0 + n) of one KV head (its values start `head_offset` into each position's
+// row) as float rows of `width`: in place for an F32 cache; converted from float16 into
+// `scratch` for an F16 one, in one call when the head's positions are contiguous.
+// Returns the rows and their stride.
+std::pair<const float*, int64_t> head_rows_as_float(const float* f32, const uint16_t* f16, int64_t stride,
+                                                    int64_t head_offset, int64_t j0, int64_t n, int64_t width,
+                                                    float* scratch) {
+  if (f32) return {f32 + j0 * stride + head_offset, stride};
+  const uint16_t* rows = f16 + j0 * stride + head_offset;
+  if (stride == width) {
+    f16_to_f32_row(rows, scratch, n * width);
+  } else {
+    for (int64_t j = 0; j < n; ++j) f16_to_f32_row(rows + j * stride, scratch + j * width, width);
+  }
+  return {scratch, width};
+}
 
 }  // namespace
 
@@ -63,41 +81,14 @@ void CachedAttention::run_unit(const AttentionShape& s, const float* q, int64_t 
 
   for (int64_t j0 = begin; j0 < end; j0 += kTile) {
     const int64_t jn = std::min(kTile, end - j0);
-    // Keys of the tile as float rows (converted from float16 in one call when the head's
-    // positions are contiguous), then transposed: keys_t[d * kTile + jj].
-    const float* keys;
-    int64_t key_stride;
-    if (kv.k_float) {
-      keys = kv.k_float + j0 * kv.k_stride + kvh * kv.k_head_stride;
-      key_stride = kv.k_stride;
-    } else {
-      const uint16_t* k = kv.k_half + j0 * kv.k_stride + kvh * kv.k_head_stride;
-      if (kv.k_stride == dk) {
-        f16_to_f32_row(k, scratch.keys.data(), jn * dk);
-      } else {
-        for (int64_t jj = 0; jj < jn; ++jj) f16_to_f32_row(k + jj * kv.k_stride, scratch.keys.data() + jj * dk, dk);
-      }
-      keys = scratch.keys.data();
-      key_stride = dk;
-    }
+    // Keys of the tile as float rows, then transposed: keys_t[d * kTile + jj].
+    const auto [keys, key_stride] =
+        head_rows_as_float(kv.k_float, kv.k_half, kv.k_stride, kvh * kv.k_head_stride, j0, jn, dk, scratch.keys.data());
     for (int64_t jj = 0; jj < jn; ++jj) {
       for (int64_t d = 0; d < dk; ++d) keys_t[d * kTile + jj] = keys[jj * key_stride + d];
     }
-    const float* values;
-    int64_t v_stride;
-    if (kv.v_float) {
-      values = kv.v_float + j0 * kv.v_stride + kvh * kv.v_head_stride;
-      v_stride = kv.v_stride;
-    } else {
-      const uint16_t* v = kv.v_half + j0 * kv.v_stride + kvh * kv.v_head_stride;
-      if (kv.v_stride == dv) {
-        f16_to_f32_row(v, scratch.values.data(), jn * dv);
-      } else {
-        for (int64_t jj = 0; jj < jn; ++jj) f16_to_f32_row(v + jj * kv.v_stride, scratch.values.data() + jj * dv, dv);
-      }
-      values = scratch.values.data();
-      v_stride = dv;
-    }
+    const auto [values, v_stride] = head_rows_as_float(kv.v_float, kv.v_half, kv.v_stride, kvh * kv.v_head_stride, j0,
+                                                       jn, dv, scratch.values.data());
     // Scores of every row (rows padded to a multiple of 4 repeat the last query).
     float* scores = scratch.scores.data();
     for (int64_t r = 0; r < rows; r += 4) {
