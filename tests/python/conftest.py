@@ -56,3 +56,15 @@ def run(args, check=True):
 
 def inspect_json(lp_bin, path):
     return json.loads(run([lp_bin, "inspect", "--json", str(path)]).stdout)
+
+
+def validate_error(lp_bin, tmp_path, *args):
+    """`validate ARGS --out F` on bad input: exit 2, one `error:` line, no record (nor its
+    temporary) written. Returns the line."""
+    out = tmp_path / "never.json"
+    result = run([lp_bin, "validate", *map(str, args), "--out", str(out)], check=False)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert not out.exists() and not list(tmp_path.glob("never.json*"))
+    return lines[0]

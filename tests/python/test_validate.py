@@ -19,7 +19,7 @@ import struct
 import numpy as np
 import pytest
 
-from conftest import ROOT, run
+from conftest import ROOT, run, validate_error
 
 N_CTX = 256
 CHUNKS = 4
@@ -249,13 +249,7 @@ def test_record_describes_the_run(tmp_path, lp_bin, smollm2_gguf):
 
 
 def bad(lp_bin, tmp_path, *args):
-    out = tmp_path / "never.json"
-    result = run([lp_bin, "validate", *map(str, args), "--out", str(out)], check=False)
-    assert result.returncode == 2, result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    assert not out.exists() and not list(tmp_path.glob("never.json*"))
-    return lines[0]
+    return validate_error(lp_bin, tmp_path, *args)
 
 
 def test_bad_input_is_one_error_line(tmp_path, lp_bin, smollm2_gguf, fixtures_dir):

@@ -25,7 +25,7 @@ import pytest
 import sacrebleu
 from rouge_score import rouge_scorer
 
-from conftest import ROOT, run
+from conftest import ROOT, run, validate_error
 
 SHARED_DATA = pathlib.Path(os.environ.get("LP_SHARED_DATA", ROOT.parent / "shared" / "data"))
 MMLU_SUBJECTS = ["astronomy", "high_school_biology"]
@@ -189,13 +189,7 @@ def test_fidelity_against_itself_is_perfect(tmp_path, lp_bin, smollm2_gguf):
 
 
 def bad(lp_bin, tmp_path, *args):
-    out = tmp_path / "never.json"
-    result = run([lp_bin, "validate", *map(str, args), "--out", str(out)], check=False)
-    assert result.returncode == 2, result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    assert not out.exists()
-    return lines[0]
+    return validate_error(lp_bin, tmp_path, *args)
 
 
 def test_bad_input_is_one_error_line(tmp_path, lp_bin, smollm2_gguf):

@@ -18,7 +18,7 @@ import pathlib
 
 import pytest
 
-from conftest import ROOT, run
+from conftest import ROOT, run, validate_error
 
 SHARED_DATA = pathlib.Path(os.environ.get("LP_SHARED_DATA", ROOT.parent / "shared" / "data"))
 REFERENCE = pathlib.Path(__file__).resolve().parents[1] / "fixtures" / "mmlu_reference" / "qwen2_tr125.json"
@@ -134,13 +134,7 @@ def test_smollm2_above_chance_on_arc_easy(smol_run):
 
 
 def bad(lp_bin, tmp_path, *args):
-    out = tmp_path / "never.json"
-    result = run([lp_bin, "validate", *map(str, args), "--out", str(out)], check=False)
-    assert result.returncode == 2, result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    assert not out.exists()
-    return lines[0]
+    return validate_error(lp_bin, tmp_path, *args)
 
 
 def test_bad_input_is_one_error_line(tmp_path, lp_bin, fixtures_dir):
