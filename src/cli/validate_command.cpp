@@ -10,20 +10,17 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
-#include <fstream>
-#include <iterator>
 #include <optional>
 #include <set>
 #include <sstream>
 
 #include "cli/commands.h"
 #include "cli/engine_options.h"
+#include "cli/validate_sections.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
-#include "core/text_file.h"
 #include "core/host_info.h"
 #include "tokenizer/tokenizer_load.h"
-#include "cli/validate_sections.h"
 #include "validate/validate_record.h"
 #include "version.h"
 
