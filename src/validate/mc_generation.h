@@ -6,7 +6,8 @@
 // TR125's primary quality metric, which separates knowing the answer from formatting it.
 //
 // The message: "{question}\n\nA. {option}\nB. {option}\n...\n\nAnswer with the letter of the
-// correct option." (ARC's 1-5 labels are lettered too.)
+// correct option." (ARC's 1-5 labels are lettered too.) Always zero-shot, as TR125 asks:
+// --shots shapes only the log-likelihood prompts.
 #include <cstdint>
 #include <string>
 
