@@ -116,7 +116,8 @@ std::vector<float> safetensors_to_f32(const SafetensorsTensor& t) {
   std::vector<float> out(t.n_elements);
   const uint8_t* p = t.data.data();
   if (t.dtype->name == "F32") {
-    std::memcpy(out.data(), p, t.n_elements * 4);
+    // An empty tensor has no buffer: memcpy of nothing to a null pointer is still undefined.
+    if (t.n_elements > 0) std::memcpy(out.data(), p, t.n_elements * 4);
   } else if (t.dtype->name == "F16" || t.dtype->name == "BF16") {
     const bool bf16 = t.dtype->name == "BF16";
     for (uint64_t i = 0; i < t.n_elements; ++i) {
