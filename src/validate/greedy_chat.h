@@ -20,12 +20,13 @@ class GreedyChat {
   GreedyChat(const LoadedModel& model, const Tokenizer& tokenizer, const std::filesystem::path& model_path,
              const SessionOptions& options);
   GenerationResult answer(const std::string& user_message, int64_t max_new_tokens);
-  // The prompt tokens answer() feeds the model for a message.
-  std::vector<int32_t> prompt_tokens(const std::string& user_message) const;
   // "chat_template" or "raw (no chat template)": recorded with the results.
   std::string prompt_format() const;
 
  private:
+  // The prompt tokens answer() feeds the model for a message.
+  std::vector<int32_t> prompt_tokens(const std::string& user_message) const;
+
   const Tokenizer& tokenizer_;
   std::optional<ChatTemplate> template_;
   InferenceSession session_;

@@ -248,20 +248,16 @@ def test_record_describes_the_run(tmp_path, lp_bin, smollm2_gguf):
     assert printed["settings"]["ctx_size"] == 64 and printed["metrics"]["perplexity"]["tokens"] == 64 - 1 - 32
 
 
-def bad(lp_bin, tmp_path, *args):
-    return validate_error(lp_bin, tmp_path, *args)
-
-
 def test_bad_input_is_one_error_line(tmp_path, lp_bin, smollm2_gguf, fixtures_dir):
     text = wikitext_path()
-    assert "does not exist" in bad(lp_bin, tmp_path, smollm2_gguf, "--text", text, "--reference", tmp_path / "none.gguf")
-    assert "different vocabularies" in bad(lp_bin, tmp_path, smollm2_gguf, "--text", text,
+    assert "does not exist" in validate_error(lp_bin, tmp_path, smollm2_gguf, "--text", text, "--reference", tmp_path / "none.gguf")
+    assert "different vocabularies" in validate_error(lp_bin, tmp_path, smollm2_gguf, "--text", text,
                                            "--reference", fixtures_dir / "tiny_models" / "llama")
-    assert "unknown metric 'bleu'" in bad(lp_bin, tmp_path, smollm2_gguf, "--text", text, "--metrics", "perplexity,bleu")
-    assert "needs --reference" in bad(lp_bin, tmp_path, smollm2_gguf, "--text", text, "--metrics", "kld")
+    assert "unknown metric 'bleu'" in validate_error(lp_bin, tmp_path, smollm2_gguf, "--text", text, "--metrics", "perplexity,bleu")
+    assert "needs --reference" in validate_error(lp_bin, tmp_path, smollm2_gguf, "--text", text, "--metrics", "kld")
     short = tmp_path / "short.txt"
     short.write_text("A few words are not enough for one window of 512 tokens.\n")
-    assert "needs at least 1024" in bad(lp_bin, tmp_path, smollm2_gguf, "--text", short)
+    assert "needs at least 1024" in validate_error(lp_bin, tmp_path, smollm2_gguf, "--text", short)
     not_logits = tmp_path / "not.logits"
     not_logits.write_bytes(b"something else entirely")
-    assert "not a reference-logits file" in bad(lp_bin, tmp_path, smollm2_gguf, "--reference-logits", not_logits)
+    assert "not a reference-logits file" in validate_error(lp_bin, tmp_path, smollm2_gguf, "--reference-logits", not_logits)

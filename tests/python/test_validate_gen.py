@@ -188,18 +188,14 @@ def test_fidelity_against_itself_is_perfect(tmp_path, lp_bin, smollm2_gguf):
         assert o[k]["mean"] == pytest.approx(1.0, abs=1e-12), k
 
 
-def bad(lp_bin, tmp_path, *args):
-    return validate_error(lp_bin, tmp_path, *args)
-
-
 def test_bad_input_is_one_error_line(tmp_path, lp_bin, smollm2_gguf):
-    assert "give --reference" in bad(lp_bin, tmp_path, smollm2_gguf, "--metrics", "gen")
-    assert "apply to mmlu and arc" in bad(lp_bin, tmp_path, smollm2_gguf, "--metrics", "perplexity",
+    assert "give --reference" in validate_error(lp_bin, tmp_path, smollm2_gguf, "--metrics", "gen")
+    assert "apply to mmlu and arc" in validate_error(lp_bin, tmp_path, smollm2_gguf, "--metrics", "perplexity",
                                           "--mc-scoring", "generate")
-    assert "--prompts applies to gen" in bad(lp_bin, tmp_path, smollm2_gguf, "--metrics", "perplexity",
+    assert "--prompts applies to gen" in validate_error(lp_bin, tmp_path, smollm2_gguf, "--metrics", "perplexity",
                                              "--prompts", tmp_path)
     broken = tmp_path / "broken.jsonl"
     broken.write_text('{"id": "a", "family": "poetry", "prompt": "x"}\n')
-    assert "broken.jsonl" in bad(lp_bin, tmp_path, smollm2_gguf, "--metrics", "gen", "--reference", smollm2_gguf,
+    assert "broken.jsonl" in validate_error(lp_bin, tmp_path, smollm2_gguf, "--metrics", "gen", "--reference", smollm2_gguf,
                                  "--prompts", broken)
-    assert "--mc-scoring" in bad(lp_bin, tmp_path, smollm2_gguf, "--metrics", "mmlu", "--mc-scoring", "vote")
+    assert "--mc-scoring" in validate_error(lp_bin, tmp_path, smollm2_gguf, "--metrics", "mmlu", "--mc-scoring", "vote")

@@ -133,20 +133,16 @@ def test_smollm2_above_chance_on_arc_easy(smol_run):
     assert acc["wilson95"][0] > 0.25
 
 
-def bad(lp_bin, tmp_path, *args):
-    return validate_error(lp_bin, tmp_path, *args)
-
-
 def test_bad_input_is_one_error_line(tmp_path, lp_bin, fixtures_dir):
     model = fixtures_dir / "tiny_models" / "qwen2"
-    assert "unknown metric 'hellaswag'" in bad(lp_bin, tmp_path, model, "--metrics", "mmlu,hellaswag")
-    assert "data folder" in bad(lp_bin, tmp_path, model, "--metrics", "mmlu", "--data-dir", tmp_path / "nowhere")
-    assert "no test/ folder" in bad(lp_bin, tmp_path, model, "--metrics", "mmlu", "--data-dir", tmp_path)
-    assert "does not exist" in bad(lp_bin, tmp_path, model, "--metrics", "arc_easy", "--data-dir", tmp_path)
-    assert "--subset" in bad(lp_bin, tmp_path, model, "--metrics", "arc", "--subset", "tr999")
-    assert "--shots" in bad(lp_bin, tmp_path, model, "--metrics", "mmlu", "--shots", "6", "--data-dir", data_dir())
-    assert "apply to mmlu and arc" in bad(lp_bin, tmp_path, model, "--metrics", "perplexity", "--shots", "5")
+    assert "unknown metric 'hellaswag'" in validate_error(lp_bin, tmp_path, model, "--metrics", "mmlu,hellaswag")
+    assert "data folder" in validate_error(lp_bin, tmp_path, model, "--metrics", "mmlu", "--data-dir", tmp_path / "nowhere")
+    assert "no test/ folder" in validate_error(lp_bin, tmp_path, model, "--metrics", "mmlu", "--data-dir", tmp_path)
+    assert "does not exist" in validate_error(lp_bin, tmp_path, model, "--metrics", "arc_easy", "--data-dir", tmp_path)
+    assert "--subset" in validate_error(lp_bin, tmp_path, model, "--metrics", "arc", "--subset", "tr999")
+    assert "--shots" in validate_error(lp_bin, tmp_path, model, "--metrics", "mmlu", "--shots", "6", "--data-dir", data_dir())
+    assert "apply to mmlu and arc" in validate_error(lp_bin, tmp_path, model, "--metrics", "perplexity", "--shots", "5")
     broken = tmp_path / "broken" / "mmlu"
     (broken / "test").mkdir(parents=True)
     (broken / "test" / "x_test.csv").write_text('q,a,b,c,d,E\n')
-    assert "not one of A, B, C, D" in bad(lp_bin, tmp_path, model, "--metrics", "mmlu", "--data-dir", broken.parent)
+    assert "not one of A, B, C, D" in validate_error(lp_bin, tmp_path, model, "--metrics", "mmlu", "--data-dir", broken.parent)
