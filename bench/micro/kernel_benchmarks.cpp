@@ -22,7 +22,7 @@
 namespace lp {
 namespace {
 
-constexpr int64_t kCols = 1536, kRows = 8960;
+constexpr int64_t kCols = 1536, kRows = 8960, kDramCopies = 16;
 
 unsigned bench_threads() {
   const char* value = std::getenv("LP_BENCH_THREADS");
@@ -41,10 +41,10 @@ struct BenchWeights {
   WeightMatrix matrix;
 };
 
-const BenchWeights& weights_of(GgmlType type) {
-  static std::vector<std::pair<GgmlType, BenchWeights*>> cache;
-  for (auto& [t, w] : cache)
-    if (t == type) return *w;
+const BenchWeights& weights_of(GgmlType type, int64_t rows = kRows) {
+  static std::vector<std::pair<std::pair<GgmlType, int64_t>, BenchWeights*>> cache;
+  for (auto& [key, w] : cache)
+    if (key.first == type && key.second == rows) return *w;
   auto* w = new BenchWeights;
   const uint64_t row_bytes = *ggml_row_bytes(type, kCols);
   std::mt19937 rng(1);
@@ -55,17 +55,17 @@ const BenchWeights& weights_of(GgmlType type) {
     for (auto& v : row) v = normal(rng);
     ggml_type_traits(type).quantize(row.data(), distinct.data() + r * row_bytes, kCols, nullptr);
   }
-  w->bytes.resize(row_bytes * kRows);
-  for (int64_t r = 0; r < kRows; ++r)
+  w->bytes.resize(row_bytes * static_cast<uint64_t>(rows));
+  for (int64_t r = 0; r < rows; ++r)
     std::copy_n(distinct.data() + (r % 64) * row_bytes, row_bytes, w->bytes.data() + r * row_bytes);
-  w->matrix = WeightMatrix{type, kCols, kRows, row_bytes, w->bytes.data()};
-  cache.emplace_back(type, w);
+  w->matrix = WeightMatrix{type, kCols, rows, row_bytes, w->bytes.data()};
+  cache.emplace_back(std::pair{type, rows}, w);
   return *w;
 }
 
-void run_matmul(benchmark::State& state, GgmlType type, int64_t tokens, KernelIsa isa) {
-  const BenchWeights& w = weights_of(type);
-  std::vector<float> x(static_cast<size_t>(kCols * tokens)), y(static_cast<size_t>(kRows * tokens));
+void run_matmul(benchmark::State& state, GgmlType type, int64_t tokens, KernelIsa isa, int64_t rows) {
+  const BenchWeights& w = weights_of(type, rows);
+  std::vector<float> x(static_cast<size_t>(kCols * tokens)), y(static_cast<size_t>(rows * tokens));
   std::mt19937 rng(2);
   std::normal_distribution<float> normal(0.0f, 1.0f);
   for (auto& v : x) v = normal(rng);
@@ -80,7 +80,7 @@ void run_matmul(benchmark::State& state, GgmlType type, int64_t tokens, KernelIs
   const double iterations = static_cast<double>(state.iterations());
   state.counters["GB/s"] = benchmark::Counter(iterations * static_cast<double>(w.bytes.size()) / 1e9,
                                               benchmark::Counter::kIsRate);
-  state.counters["GFLOP/s"] = benchmark::Counter(iterations * 2.0 * kCols * kRows * static_cast<double>(tokens) / 1e9,
+  state.counters["GFLOP/s"] = benchmark::Counter(iterations * 2.0 * kCols * rows * static_cast<double>(tokens) / 1e9,
                                                  benchmark::Counter::kIsRate);
 }
 
@@ -178,9 +178,14 @@ const GgmlType kTypes[] = {GgmlType::Q4_0, GgmlType::Q4_1, GgmlType::Q5_0, GgmlT
 [[maybe_unused]] const bool registered = [] {
   for (const GgmlType type : kTypes) {
     const std::string name(ggml_type_traits(type).name);
-    benchmark::RegisterBenchmark(("matvec/" + name).c_str(), run_matmul, type, int64_t{1}, KernelIsa::Avx512)
+    benchmark::RegisterBenchmark(("matvec/" + name).c_str(), run_matmul, type, int64_t{1}, KernelIsa::Avx512, kRows)
         ->Unit(benchmark::kMicrosecond)->Apply(with_min);
-    benchmark::RegisterBenchmark(("matmat64/" + name).c_str(), run_matmul, type, int64_t{64}, KernelIsa::Avx512)
+    benchmark::RegisterBenchmark(("matmat64/" + name).c_str(), run_matmul, type, int64_t{64}, KernelIsa::Avx512, kRows)
+        ->Unit(benchmark::kMillisecond)->Apply(with_min);
+    // Decode as it meets a real model: 16 FFN matrices' worth of rows (124 MB of Q4_K), far
+    // past the last-level cache, so the rate includes waiting for memory.
+    benchmark::RegisterBenchmark(("matvec_dram/" + name).c_str(), run_matmul, type, int64_t{1}, KernelIsa::Avx512,
+                                 kRows * kDramCopies)
         ->Unit(benchmark::kMillisecond)->Apply(with_min);
   }
   for (const GgmlType type : {GgmlType::F16, GgmlType::Q8_0, GgmlType::Q2_K, GgmlType::Q3_K, GgmlType::Q4_K,
@@ -193,11 +198,11 @@ const GgmlType kTypes[] = {GgmlType::Q4_0, GgmlType::Q4_1, GgmlType::Q5_0, GgmlT
   }
   for (const GgmlType type : {GgmlType::Q4_0, GgmlType::Q4_K, GgmlType::Q6_K, GgmlType::Q8_0}) {
     const std::string name(ggml_type_traits(type).name);
-    benchmark::RegisterBenchmark(("matvec_avx2/" + name).c_str(), run_matmul, type, int64_t{1}, KernelIsa::Avx2)
+    benchmark::RegisterBenchmark(("matvec_avx2/" + name).c_str(), run_matmul, type, int64_t{1}, KernelIsa::Avx2, kRows)
         ->Unit(benchmark::kMicrosecond)->Apply(with_min);
-    benchmark::RegisterBenchmark(("matvec_scalar/" + name).c_str(), run_matmul, type, int64_t{1}, KernelIsa::Scalar)
+    benchmark::RegisterBenchmark(("matvec_scalar/" + name).c_str(), run_matmul, type, int64_t{1}, KernelIsa::Scalar, kRows)
         ->Unit(benchmark::kMicrosecond)->Apply(with_min);
-    benchmark::RegisterBenchmark(("matmat64_avx2/" + name).c_str(), run_matmul, type, int64_t{64}, KernelIsa::Avx2)
+    benchmark::RegisterBenchmark(("matmat64_avx2/" + name).c_str(), run_matmul, type, int64_t{64}, KernelIsa::Avx2, kRows)
         ->Unit(benchmark::kMillisecond)->Apply(with_min);
   }
   return true;
