@@ -29,4 +29,9 @@ class MappedFile {
   uint64_t size_ = 0;
 };
 
+// Drops the whole pages inside `bytes`, a range of a MappedFile, from this process's
+// resident memory (the page cache keeps them; reading them again maps them back from the
+// file). For a copy that replaces a mapped tensor, so memory holds one of the two.
+void release_mapped_pages(std::span<const uint8_t> bytes);
+
 }  // namespace lp

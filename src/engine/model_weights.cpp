@@ -7,6 +7,7 @@
 
 #include "convert/hf_source.h"
 #include "core/error.h"
+#include "core/mapped_file.h"
 #include "formats/gguf_reader.h"
 #include "model/hf_checkpoint.h"
 
@@ -18,6 +19,7 @@ struct TensorRef {
   GgmlType type;
   std::vector<uint64_t> shape;  // GGML order
   std::span<const uint8_t> bytes;
+  bool file_mapped = false;  // bytes of a file mapping (not a copy we made)
 };
 
 }  // namespace
@@ -106,7 +108,15 @@ class WeightBinder {
     m_.weight_bytes_ += t.bytes.size();
     m_.parameters_ += static_cast<uint64_t>(cols) * static_cast<uint64_t>(rows);
     type_bytes_[t.type] += t.bytes.size();
-    return WeightMatrix{t.type, cols, rows, *row_bytes, t.bytes.data()};
+    const WeightMatrix plain{t.type, cols, rows, *row_bytes, t.bytes.data()};
+    // Types whose products run faster on interleaved rows get a regrouped copy in place of
+    // the file's bytes, whose pages are then released (memory holds one of the two).
+    const uint64_t interleaved = interleaved_bytes(plain);
+    if (interleaved == 0) return plain;
+    auto& copy = m_.owned_.emplace_back(interleaved);
+    const WeightMatrix result = interleave_rows(plain, copy.data());
+    if (t.file_mapped) release_mapped_pages(t.bytes);
+    return result;
   }
 
   // A norm, bias or factor vector as a float32 copy (small, and read as floats every token).
@@ -203,7 +213,7 @@ std::unique_ptr<LoadedModel> LoadedModel::open(const std::filesystem::path& path
     for (size_t i = 0; i < source->tensors().size(); ++i) {
       const PlanInput& t = source->tensors()[i];
       if (const auto mapped = source->in_place(i)) {
-        tensors.emplace(t.name, TensorRef{t.source_type, t.shape, *mapped});
+        tensors.emplace(t.name, TensorRef{t.source_type, t.shape, *mapped, true});
         continue;
       }
       const auto raw = source->raw(i);
@@ -215,7 +225,7 @@ std::unique_ptr<LoadedModel> LoadedModel::open(const std::filesystem::path& path
     m->gguf_ = std::make_unique<GgufModel>(GgufModel::open(path));
     m->hparams_ = hparams_from_gguf(*m->gguf_);
     check_supported(m->hparams_, path);
-    for (const auto& t : m->gguf_->tensors()) tensors.emplace(t.name, TensorRef{t.type, t.shape, t.data});
+    for (const auto& t : m->gguf_->tensors()) tensors.emplace(t.name, TensorRef{t.type, t.shape, t.data, true});
   }
   WeightBinder binder(*m, std::move(tensors));
   binder.bind(ctx_size_hint);

@@ -66,7 +66,7 @@ class LoadedModel {
   ModelWeights weights_;
   std::unique_ptr<GgufModel> gguf_;
   std::unique_ptr<QuantSource> hf_source_;
-  std::vector<std::vector<uint8_t>> owned_;  // tensors we had to produce (Hugging Face source, F32 vectors)
+  std::vector<std::vector<uint8_t>> owned_;  // tensors we had to produce (Hugging Face source, F32 vectors, interleaved rows)
   uint64_t weight_bytes_ = 0;
   uint64_t parameters_ = 0;
   std::string quant_type_;

@@ -18,8 +18,16 @@ namespace {
 
 template <VecDotFn dot>
 constexpr WeightKernels row(GgmlType weight, GgmlType activation, QuantizeActivationsFn quantize) {
-  return WeightKernels{weight, activation, quantize, dot, {tile_of_vec_dots<dot>, nullptr, nullptr},
-                       {quantize, nullptr, nullptr}, {nullptr, nullptr, nullptr}};
+  const InterleavedFormat* format = interleaved_format(static_cast<uint8_t>(weight));
+  return WeightKernels{weight,
+                       activation,
+                       quantize,
+                       dot,
+                       {tile_of_vec_dots<dot>, nullptr, nullptr},
+                       {quantize, nullptr, nullptr},
+                       {nullptr, nullptr, nullptr},
+                       format,
+                       {format ? format->scalar : nullptr, nullptr, nullptr}};
 }
 
 // The scalar columns; the SIMD columns are filled in from the SIMD units' own lists.
@@ -62,6 +70,9 @@ const std::array<WeightKernels, 13>& table() {
     for (const SimdPanel& simd : avx512_panels())
       for (WeightKernels& k : t)
         if (k.weight == simd.weight) k.panels[static_cast<int>(KernelIsa::Avx512)] = simd.panel;
+    for (const SimdInterleaved& simd : avx512_interleaved())
+      for (WeightKernels& k : t)
+        if (k.weight == simd.weight) k.interleaved_gemms[static_cast<int>(KernelIsa::Avx512)] = simd.gemm;
 #endif
     return t;
   }();
@@ -148,6 +159,16 @@ QuantizeActivationsFn quantizer_for(const WeightKernels& kernels, KernelIsa isa)
 }
 
 PanelGemmFn panel_for(const WeightKernels& kernels, KernelIsa isa) { return kernels.panels[static_cast<int>(isa)]; }
+
+bool interleaving_pays(const WeightKernels& kernels, KernelIsa isa) {
+  return kernels.interleaved != nullptr && isa != KernelIsa::Scalar && kernels.interleaved_gemms[static_cast<int>(isa)] != nullptr;
+}
+
+InterleavedGemmFn interleaved_gemm_for(const WeightKernels& kernels, KernelIsa isa) {
+  for (int i = static_cast<int>(isa); i > 0; --i)
+    if (kernels.interleaved_gemms[i] != nullptr) return kernels.interleaved_gemms[i];
+  return kernels.interleaved_gemms[0];
+}
 
 DotTileFn dot_tile_for(const WeightKernels& kernels, KernelIsa isa) {
   for (int i = static_cast<int>(isa); i > 0; --i)

@@ -7,6 +7,7 @@
 #include "core/ggml_types.h"
 #include "kernels/activation_quant.h"
 #include "kernels/dot_tile.h"
+#include "kernels/interleaved_gemm.h"
 #include "kernels/panel_gemm.h"
 
 namespace lp {
@@ -24,6 +25,10 @@ struct WeightKernels {
   DotTileFn tiles[kKernelIsaCount]; // per KernelIsa; nullptr where that set has none
   QuantizeActivationsFn quantizers[kKernelIsaCount];  // per KernelIsa, same bytes as `quantize`
   PanelGemmFn panels[kKernelIsaCount];  // per KernelIsa; nullptr where that set has none (batches use the tiles)
+  // Row-interleaved weights (interleaved_gemm.h): the format (nullptr for types without one)
+  // and its products per KernelIsa (the scalar one is the format's reference).
+  const InterleavedFormat* interleaved;
+  InterleavedGemmFn interleaved_gemms[kKernelIsaCount];
 };
 
 // nullptr for a type with no kernels (IQ types, integer types, Q8_K...).
@@ -43,6 +48,14 @@ void set_kernel_isa(KernelIsa isa);
 // scalar ones always exist; the quantizer is nullptr for float weights).
 DotTileFn dot_tile_for(const WeightKernels& kernels, KernelIsa isa);
 QuantizeActivationsFn quantizer_for(const WeightKernels& kernels, KernelIsa isa);
+
+// Whether weights of this type are worth interleaving for `isa`: it has a format and a SIMD
+// product for exactly that set (the scalar product is a reference, slower than the tiles).
+bool interleaving_pays(const WeightKernels& kernels, KernelIsa isa);
+
+// The interleaved product for `isa`, falling back to lower sets (the scalar one always exists
+// for a type with a format).
+InterleavedGemmFn interleaved_gemm_for(const WeightKernels& kernels, KernelIsa isa);
 
 // The panel kernel of exactly `isa` (no fallback: a lower set's tiles beat no panel), or nullptr.
 PanelGemmFn panel_for(const WeightKernels& kernels, KernelIsa isa);

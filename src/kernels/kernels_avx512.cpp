@@ -1,8 +1,9 @@
 // The x86 tile kernels built for AVX-512 F/BW/VL/VNNI (per-file flags in
 // src/CMakeLists.txt): VNNI's dpbusd/dpwssd replace the maddubs+madd pairs, and the 32
 // vector registers hold a whole token tile's accumulators; the K-quants also get panel
-// kernels for prefill (x86_panels.h).
+// kernels for prefill (x86_panels.h), and Q4_K row-interleaved products (x86_interleaved.h).
 #include "kernels/x86_activation_quant.h"
+#include "kernels/x86_interleaved.h"
 #include "kernels/x86_panels.h"
 #include "kernels/x86_tiles.h"
 
@@ -11,5 +12,6 @@ namespace lp {
 std::span<const SimdTile> avx512_tiles() { return kX86Tiles; }
 std::span<const SimdQuantizer> avx512_quantizers() { return kX86Quantizers; }
 std::span<const SimdPanel> avx512_panels() { return kX86Panels; }
+std::span<const SimdInterleaved> avx512_interleaved() { return kX86Interleaved; }
 
 }  // namespace lp

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <cstdlib>
+#include <string_view>
 #include <vector>
 
 #include "core/error.h"
@@ -62,8 +64,9 @@ struct Job {
   uint64_t act_stride;
   int64_t chunk_rows;
   int64_t first_chunk;  // index of its first chunk in the call's chunk numbering
-  DequantizeRowFn dequantize = nullptr;  // float activations: rows are dequantized, `tile` is F32's
+  bool dequantize = false;               // float activations: rows are dequantized, `tile` is F32's
   PanelGemmFn panel = nullptr;           // a batch large enough for the panel kernel (chunks of whole panels)
+  InterleavedGemmFn interleaved = nullptr;  // interleaved weights (chunks of whole groups)
 };
 
 // Float activations against quantized weights: each row is dequantized once per chunk pass
@@ -73,7 +76,7 @@ void run_chunk_dequantized(const Job& job, int64_t row_begin, int64_t row_end, i
   thread_local std::vector<float> row;
   if (row.size() < static_cast<size_t>(w.cols)) row.resize(static_cast<size_t>(w.cols));
   for (int64_t r = row_begin; r < row_end; ++r) {
-    job.dequantize(w.row(r), row.data(), w.cols);
+    weight_row_to_float(w, r, row.data());
     for (int64_t t = 0; t < n_tokens; t += kMaxTileTokens) {
       const int tokens = static_cast<int>(std::min<int64_t>(kMaxTileTokens, n_tokens - t));
       job.tile(w.cols, reinterpret_cast<const uint8_t*>(row.data()), job.act + static_cast<uint64_t>(t) * job.act_stride,
@@ -87,6 +90,11 @@ void run_chunk(const Job& job, int64_t chunk, int64_t n_tokens) {
   const int64_t row_begin = chunk * job.chunk_rows, row_end = std::min(w.rows, row_begin + job.chunk_rows);
   if (job.dequantize) {
     run_chunk_dequantized(job, row_begin, row_end, n_tokens);
+    return;
+  }
+  if (job.interleaved) {
+    for (int64_t r = row_begin; r < row_end; r += kInterleavedRows)
+      job.interleaved(w.cols, w.group(r / kInterleavedRows), job.act, job.act_stride, n_tokens, job.y + r, w.rows);
     return;
   }
   if (job.panel) {
@@ -106,6 +114,11 @@ void run_chunk(const Job& job, int64_t chunk, int64_t n_tokens) {
 }  // namespace
 
 void weight_row_to_float(const WeightMatrix& w, int64_t r, float* out) {
+  if (w.interleaved()) {
+    kernels_for(w).interleaved->dequantize_row(w.group(r / kInterleavedRows), static_cast<int>(r % kInterleavedRows), out,
+                                              w.cols);
+    return;
+  }
   const auto& traits = ggml_type_traits(w.type);
   if (!traits.dequantize) fail("cannot compute with {} weights", traits.name);
   traits.dequantize(w.row(r), out, w.cols);
@@ -145,7 +158,7 @@ void matmul_same_input(std::span<const MatmulOutput> outputs, const float* x, in
             static_cast<uint64_t>(cols) * sizeof(float), 0, n_chunks};
     const QuantizeActivationsFn quantize = quantizer_for(kernels, isa);
     if (quantize != nullptr && precision == ActivationPrecision::float32) {
-      job.dequantize = ggml_type_traits(w.type).dequantize;
+      job.dequantize = true;
       job.tile = dot_tile_for(*find_weight_kernels(GgmlType::F32), isa);
     } else if (quantize != nullptr) {
       const int slot = activation_slot(kernels.activation);
@@ -167,9 +180,11 @@ void matmul_same_input(std::span<const MatmulOutput> outputs, const float* x, in
       }
       job.act = quantized[static_cast<size_t>(slot)];
     }
-    if (n_tokens >= kPanelMinTokens && job.dequantize == nullptr) job.panel = panel_for(kernels, isa);
+    if (w.interleaved() && !job.dequantize) job.interleaved = interleaved_gemm_for(kernels, isa);
+    else if (n_tokens >= kPanelMinTokens && !job.dequantize) job.panel = panel_for(kernels, isa);
     job.chunk_rows = rows_per_chunk(w, threads);
-    if (job.panel) job.chunk_rows = (job.chunk_rows + kPanelRows - 1) / kPanelRows * kPanelRows;
+    const int64_t row_multiple = w.interleaved() ? kInterleavedRows : job.panel ? kPanelRows : 1;
+    job.chunk_rows = (job.chunk_rows + row_multiple - 1) / row_multiple * row_multiple;
     n_chunks += (w.rows + job.chunk_rows - 1) / job.chunk_rows;
     jobs.push_back(job);
   }
@@ -186,6 +201,24 @@ void matmul_same_input(std::span<const MatmulOutput> outputs, const float* x, in
   };
   if (threads == 1) work(0, 1);
   else pool.run(work);
+}
+
+uint64_t interleaved_bytes(const WeightMatrix& w) {
+  const char* setting = std::getenv("LP_INTERLEAVE");
+  if (setting != nullptr && std::string_view(setting) == "0") return 0;
+  const WeightKernels* kernels = find_weight_kernels(w.type);
+  if (kernels == nullptr || !interleaving_pays(*kernels, active_kernel_isa()) || w.rows % kInterleavedRows != 0) return 0;
+  return kernels->interleaved->group_bytes(w.cols) * static_cast<uint64_t>(w.rows / kInterleavedRows);
+}
+
+WeightMatrix interleave_rows(const WeightMatrix& w, uint8_t* out) {
+  const InterleavedFormat& format = *kernels_for(w).interleaved;
+  WeightMatrix result = w;
+  result.data = out;
+  result.group_bytes = format.group_bytes(w.cols);
+  for (int64_t g = 0; g < w.rows / kInterleavedRows; ++g)
+    format.interleave(w.row(g * kInterleavedRows), w.row_bytes, w.cols, out + static_cast<uint64_t>(g) * result.group_bytes);
+  return result;
 }
 
 }  // namespace lp

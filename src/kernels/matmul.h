@@ -11,15 +11,20 @@ namespace lp {
 class ThreadPool;
 
 // A 2-D weight in GGML order: `rows` output rows of `cols` input values each, rows
-// `row_bytes` apart (cols / block_size blocks of the type).
+// `row_bytes` apart (cols / block_size blocks of the type). When group_bytes is not 0 the
+// rows are interleaved instead (interleaved_gemm.h): groups of kInterleavedRows rows,
+// group_bytes apart; row_bytes is still a plain row's size.
 struct WeightMatrix {
   GgmlType type = GgmlType::F32;
   int64_t cols = 0;
   int64_t rows = 0;
   uint64_t row_bytes = 0;
   const uint8_t* data = nullptr;
+  uint64_t group_bytes = 0;
 
-  const uint8_t* row(int64_t r) const { return data + static_cast<uint64_t>(r) * row_bytes; }
+  bool interleaved() const { return group_bytes != 0; }
+  const uint8_t* row(int64_t r) const { return data + static_cast<uint64_t>(r) * row_bytes; }  // plain rows only
+  const uint8_t* group(int64_t g) const { return data + static_cast<uint64_t>(g) * group_bytes; }
 };
 
 // How activations meet quantized weights. `quantized`: rounded to the weight's 8-bit partner
@@ -48,5 +53,13 @@ void matmul_same_input(std::span<const MatmulOutput> outputs, const float* x, in
 
 // Row r of W as float32 (an embedding lookup).
 void weight_row_to_float(const WeightMatrix& w, int64_t r, float* out);
+
+// Bytes the interleaved copy of `w` needs, or 0 when `w` is not worth interleaving with the
+// active kernels (a type without an interleaved format or SIMD product, rows not a multiple
+// of kInterleavedRows, or LP_INTERLEAVE=0 in the environment).
+uint64_t interleaved_bytes(const WeightMatrix& w);
+
+// `w`'s rows interleaved into `out` (interleaved_bytes(w) bytes), as a matrix over `out`.
+WeightMatrix interleave_rows(const WeightMatrix& w, uint8_t* out);
 
 }  // namespace lp

@@ -7,6 +7,7 @@
 #include "core/ggml_types.h"
 #include "kernels/activation_quant.h"
 #include "kernels/dot_tile.h"
+#include "kernels/interleaved_gemm.h"
 #include "kernels/panel_gemm.h"
 
 namespace lp {
@@ -22,6 +23,12 @@ struct SimdPanel {
   PanelGemmFn panel;
 };
 
+// A product with row-interleaved weights by weight type (see interleaved_gemm.h).
+struct SimdInterleaved {
+  GgmlType weight;
+  InterleavedGemmFn gemm;
+};
+
 // An activation quantizer (same bytes as the scalar one) by activation type.
 struct SimdQuantizer {
   GgmlType activation;
@@ -34,7 +41,8 @@ std::span<const SimdTile> avx2_tiles();    // AVX2 + FMA + F16C
 std::span<const SimdTile> avx512_tiles();  // AVX-512 F/BW/VL/VNNI (+ the AVX2 set)
 std::span<const SimdQuantizer> avx2_quantizers();
 std::span<const SimdQuantizer> avx512_quantizers();
-std::span<const SimdPanel> avx512_panels();  // F16, the 32-value quants and the K-quants (VNNI)
+std::span<const SimdPanel> avx512_panels();
+std::span<const SimdInterleaved> avx512_interleaved();  // Q4_K (VNNI)  // F16, the 32-value quants and the K-quants (VNNI)
 #endif
 
 }  // namespace lp

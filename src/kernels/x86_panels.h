@@ -215,15 +215,17 @@ void panel_remainder(const PanelSuperBlock* panel, int64_t blocks, const uint8_t
   }
 }
 
-template <class Block, int kSub>
-void panel_kquant(int64_t n, const uint8_t* weights, uint64_t row_bytes, int n_rows, const uint8_t* act,
-                  uint64_t stride, int64_t n_tokens, float* out, int64_t out_stride) {
-  const int64_t blocks = n / kQK_K;
+// This thread's panel of `blocks` super-blocks (grown as needed, never shrunk).
+inline PanelSuperBlock* panel_scratch(int64_t blocks) {
   thread_local std::vector<PanelSuperBlock> scratch;
   if (scratch.size() < static_cast<size_t>(blocks)) scratch.resize(static_cast<size_t>(blocks));
-  PanelSuperBlock* panel = scratch.data();
-  fill_panel<Block>(weights, row_bytes, n_rows, blocks, panel);
-  const auto rows = static_cast<__mmask8>((1u << n_rows) - 1);
+  return scratch.data();
+}
+
+// Every token of the batch against a filled panel, kPanelTokens at a time.
+template <int kSub>
+void panel_times_all_tokens(const PanelSuperBlock* panel, int64_t blocks, const uint8_t* act, uint64_t stride,
+                            int64_t n_tokens, float* out, int64_t out_stride, __mmask8 rows) {
   int64_t t = 0;
   for (; t + kPanelTokens <= n_tokens; t += kPanelTokens)
     panel_times_tokens<kPanelTokens, kSub>(panel, blocks, act + static_cast<uint64_t>(t) * stride, stride,
@@ -231,6 +233,16 @@ void panel_kquant(int64_t n, const uint8_t* weights, uint64_t row_bytes, int n_r
   if (t < n_tokens)
     panel_remainder<kSub, kPanelTokens - 1>(panel, blocks, act + static_cast<uint64_t>(t) * stride, stride,
                                             static_cast<int>(n_tokens - t), out + t * out_stride, out_stride, rows);
+}
+
+template <class Block, int kSub>
+void panel_kquant(int64_t n, const uint8_t* weights, uint64_t row_bytes, int n_rows, const uint8_t* act,
+                  uint64_t stride, int64_t n_tokens, float* out, int64_t out_stride) {
+  const int64_t blocks = n / kQK_K;
+  PanelSuperBlock* panel = panel_scratch(blocks);
+  fill_panel<Block>(weights, row_bytes, n_rows, blocks, panel);
+  panel_times_all_tokens<kSub>(panel, blocks, act, stride, n_tokens, out, out_stride,
+                               static_cast<__mmask8>((1u << n_rows) - 1));
 }
 
 // ---- 32-value blocks against Q8_0 / Q8_1 (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0) ----

@@ -380,6 +380,15 @@ void tile_float(int64_t n, const uint8_t* weights, const uint8_t* act, uint64_t 
   }
 }
 
+#if defined(__AVX512BW__) && defined(__AVX512VNNI__)
+#define LP_X86_MATVEC_512 1
+}  // namespace
+}  // namespace lp
+#include "kernels/x86_matvec512.h"
+namespace lp {
+namespace {
+#endif
+
 // ---- From a kernel templated on the tile width to a DotTileFn ----
 
 template <template <int> class Kernel, int kWidest, int NT>
@@ -421,6 +430,10 @@ template <int NT> struct Q3_KTile { static constexpr auto run = tile_q3_k<NT>; }
 template <int NT> struct Q4_KTile { static constexpr auto run = tile_q4_q5_k<NT, BlockQ4_K, false>; };
 template <int NT> struct Q5_KTile { static constexpr auto run = tile_q4_q5_k<NT, BlockQ5_K, true>; };
 template <int NT> struct Q6_KTile { static constexpr auto run = tile_q6_k<NT>; };
+#ifdef LP_X86_MATVEC_512
+// One token on the AVX-512 unit: the 512-bit decode kernel (x86_matvec512.h).
+template <> struct Q6_KTile<1> { static constexpr auto run = matvec_q6_k; };
+#endif
 template <int NT> struct F32Tile { static constexpr auto run = tile_float<NT, F32Weights>; };
 template <int NT> struct F16Tile { static constexpr auto run = tile_float<NT, F16Weights>; };
 template <int NT> struct BF16Tile { static constexpr auto run = tile_float<NT, BF16Weights>; };

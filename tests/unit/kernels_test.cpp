@@ -414,6 +414,111 @@ TEST(KernelMatmul, SameInputEqualsSeparateCalls) {
   EXPECT_THROW(matmul_same_input(mismatched, x.data(), 1, pool), InputError);
 }
 
+// ---- Row-interleaved weights (interleaved_gemm.h) ----
+
+// A type's rows regrouped by its interleaved format, with the plain rows beside them.
+struct InterleavedCase {
+  std::vector<uint8_t> plain, interleaved;
+  WeightMatrix plain_matrix, matrix;
+};
+
+InterleavedCase interleaved_case(GgmlType type, int64_t cols, int64_t rows, uint32_t seed) {
+  InterleavedCase c;
+  c.plain = quantized_rows(type, random_values(static_cast<size_t>(cols * rows), seed, 0.05f), cols);
+  c.plain_matrix = WeightMatrix{type, cols, rows, *ggml_row_bytes(type, static_cast<uint64_t>(cols)), c.plain.data()};
+  const InterleavedFormat& format = *find_weight_kernels(type)->interleaved;
+  c.interleaved.resize(format.group_bytes(cols) * static_cast<uint64_t>(rows / kInterleavedRows));
+  c.matrix = interleave_rows(c.plain_matrix, c.interleaved.data());
+  return c;
+}
+
+TEST(KernelInterleaved, RowsReadBackAsTheTypesOwnDequantization) {
+  const InterleavedCase c = interleaved_case(GgmlType::Q4_K, 768, 16, 81);
+  ASSERT_TRUE(c.matrix.interleaved());
+  std::vector<float> expected(768), got(768);
+  for (int64_t r = 0; r < 16; ++r) {
+    ggml_type_traits(GgmlType::Q4_K).dequantize(c.plain_matrix.row(r), expected.data(), 768);
+    weight_row_to_float(c.matrix, r, got.data());
+    ASSERT_EQ(std::memcmp(expected.data(), got.data(), got.size() * sizeof(float)), 0) << "row " << r;
+  }
+}
+
+// The scalar product (the format's reference) against the type's scalar vec_dot on the plain
+// rows, and every SIMD product against it, for decode, small batches and panel-sized ones.
+TEST(KernelInterleaved, ProductsEqualTheScalarReference) {
+  const GgmlType type = GgmlType::Q4_K;
+  const WeightKernels& kernels = *find_weight_kernels(type);
+  ASSERT_NE(kernels.interleaved, nullptr);
+  for (const int64_t cols : {256, 768, 2304}) {
+    const InterleavedCase c = interleaved_case(type, cols, kInterleavedRows, 90 + static_cast<uint32_t>(cols));
+    const uint64_t stride = activation_row_bytes(kernels, cols);
+    const int64_t max_tokens = 23;
+    std::vector<uint8_t> acts(stride * max_tokens);
+    std::vector<double> magnitude(static_cast<size_t>(max_tokens * kInterleavedRows));
+    for (int64_t t = 0; t < max_tokens; ++t) {
+      const auto x = random_values(static_cast<size_t>(cols), 95 + static_cast<uint32_t>(t));
+      const auto act = activation_row(kernels, x.data(), cols);
+      std::memcpy(acts.data() + t * stride, act.data(), stride);
+      for (int r = 0; r < kInterleavedRows; ++r)
+        magnitude[static_cast<size_t>(t * kInterleavedRows + r)] =
+            reference_dot(type, kernels, c.plain_matrix.row(r), act, cols).magnitude;
+    }
+    for (const KernelIsa isa : runnable_isas()) {
+      const InterleavedGemmFn gemm = interleaved_gemm_for(kernels, isa);
+      if (isa == KernelIsa::Avx512) EXPECT_NE(gemm, kernels.interleaved->scalar) << "Q4_K has an AVX-512 product";
+      for (const int64_t n_tokens : {int64_t{1}, int64_t{2}, kPanelMinTokens - 1, kPanelMinTokens, max_tokens}) {
+        const int64_t out_stride = 11;
+        std::vector<float> out(static_cast<size_t>(n_tokens * out_stride), -1.0f);
+        gemm(cols, c.matrix.group(0), acts.data(), stride, n_tokens, out.data(), out_stride);
+        for (int64_t t = 0; t < n_tokens; ++t)
+          for (int64_t r = 0; r < out_stride; ++r) {
+            const float got = out[static_cast<size_t>(t * out_stride + r)];
+            if (r >= kInterleavedRows) {
+              ASSERT_EQ(got, -1.0f) << "wrote past the group's rows";
+              continue;
+            }
+            const float scalar = kernels.vec_dot(cols, c.plain_matrix.row(r), acts.data() + t * stride);
+            ASSERT_NEAR(got, scalar, 2e-6 * magnitude[static_cast<size_t>(t * kInterleavedRows + r)])
+                << kernel_isa_name(isa) << " cols " << cols << " tokens " << n_tokens << " t " << t << " r " << r;
+          }
+      }
+    }
+  }
+}
+
+// matmul on the interleaved matrix equals matmul on the plain rows: within rounding for
+// 8-bit activations, exactly for float activations (the same dequantized rows).
+TEST(KernelInterleaved, MatmulEqualsThePlainRows) {
+  ThreadPool pool(3);
+  const int64_t cols = 512, rows = 40;
+  const InterleavedCase c = interleaved_case(GgmlType::Q4_K, cols, rows, 99);
+  for (const int64_t n_tokens : {int64_t{1}, int64_t{3}, kPanelMinTokens + 1}) {
+    const auto x = random_values(static_cast<size_t>(cols * n_tokens), 100);
+    for (const auto precision : {ActivationPrecision::quantized, ActivationPrecision::float32}) {
+      std::vector<float> plain(static_cast<size_t>(rows * n_tokens)), interleaved(plain.size());
+      matmul(c.plain_matrix, x.data(), n_tokens, plain.data(), pool, precision);
+      matmul(c.matrix, x.data(), n_tokens, interleaved.data(), pool, precision);
+      for (size_t i = 0; i < plain.size(); ++i) {
+        if (precision == ActivationPrecision::float32) ASSERT_EQ(interleaved[i], plain[i]) << i;
+        else ASSERT_NEAR(interleaved[i], plain[i], 1e-4 * (1.0 + std::fabs(plain[i]))) << n_tokens << " tokens, " << i;
+      }
+    }
+  }
+}
+
+TEST(KernelInterleaved, OnlyTypesAndShapesThatPayAreInterleaved) {
+  const WeightMatrix q4k{GgmlType::Q4_K, 256, 16, 144, nullptr};
+  const WeightMatrix ragged{GgmlType::Q4_K, 256, 12, 144, nullptr};
+  const WeightMatrix q8{GgmlType::Q8_0, 256, 16, 272, nullptr};
+  EXPECT_EQ(interleaved_bytes(ragged), 0u) << "12 rows are not whole groups of 8";
+  EXPECT_EQ(interleaved_bytes(q8), 0u) << "Q8_0 has no interleaved format";
+  const KernelIsa before = active_kernel_isa();
+  set_kernel_isa(KernelIsa::Scalar);
+  EXPECT_EQ(interleaved_bytes(q4k), 0u) << "the scalar product is slower than the plain rows";
+  set_kernel_isa(before);
+  if (best_kernel_isa() == KernelIsa::Avx512 && before == KernelIsa::Avx512) EXPECT_EQ(interleaved_bytes(q4k), 2u * 1184u);
+}
+
 TEST(KernelMatmul, TypesWithoutKernelsAreRefused) {
   ThreadPool pool(1);
   std::vector<uint8_t> bytes(1024);

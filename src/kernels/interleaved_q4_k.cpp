@@ -1,0 +1,92 @@
+#include "kernels/interleaved_q4_k.h"
+
+#include <cstring>
+
+#include "core/float_convert.h"
+#include "core/ggml_types.h"
+#include "kernels/kquant_scales.h"
+#include "quant/block_layouts.h"
+
+namespace lp {
+namespace {
+
+uint64_t group_bytes_q4_k(int64_t cols) { return static_cast<uint64_t>(cols / kQK_K) * sizeof(BlockQ4_Kx8); }
+
+void interleave_q4_k(const uint8_t* rows, uint64_t row_bytes, int64_t cols, uint8_t* group) {
+  auto* out = reinterpret_cast<BlockQ4_Kx8*>(group);
+  for (int r = 0; r < kInterleavedRows; ++r) {
+    const auto* row = reinterpret_cast<const BlockQ4_K*>(rows + static_cast<uint64_t>(r) * row_bytes);
+    for (int64_t b = 0; b < cols / kQK_K; ++b) {
+      BlockQ4_Kx8& x = out[b];
+      x.d[r] = row[b].d;
+      x.dmin[r] = row[b].dmin;
+      const ScaleMinWords words = unpack_scales_mins_k4_words(row[b].scales);
+      uint8_t scales[8], mins[8];
+      std::memcpy(scales, &words.scales_low, 4);
+      std::memcpy(scales + 4, &words.scales_high, 4);
+      std::memcpy(mins, &words.mins_low, 4);
+      std::memcpy(mins + 4, &words.mins_high, 4);
+      for (int j = 0; j < 8; ++j) {
+        x.scales[j][r] = scales[j];
+        x.mins[j / 2][r][j % 2] = mins[j];
+      }
+      for (int c = 0; c < 4; ++c)
+        for (int k = 0; k < 8; ++k) std::memcpy(x.qs[c][k][r], row[b].qs + 32 * c + 4 * k, 4);
+    }
+  }
+}
+
+// Level of value v (0..255) of row r in one interleaved super-block.
+int level(const BlockQ4_Kx8& x, int r, int v) {
+  const int c = v / 64, high = (v % 64) / 32, k = (v % 32) / 4;
+  const uint8_t byte = x.qs[c][k][r][v % 4];
+  return high ? byte >> 4 : byte & 0x0F;
+}
+
+void dequantize_row_q4_k(const uint8_t* group, int r, float* out, int64_t cols) {
+  const auto* x = reinterpret_cast<const BlockQ4_Kx8*>(group);
+  for (int64_t b = 0; b < cols / kQK_K; ++b) {
+    const float d = f16_to_f32(x[b].d[r]), dmin = f16_to_f32(x[b].dmin[r]);
+    for (int v = 0; v < kQK_K; ++v) {
+      const int j = v / 32;
+      // The same two products and difference as the Q4_K dequantizer, so values are equal.
+      const float scale = d * static_cast<float>(x[b].scales[j][r]), min = dmin * static_cast<float>(x[b].mins[j / 2][r][j % 2]);
+      out[b * kQK_K + v] = scale * static_cast<float>(level(x[b], r, v)) - min;
+    }
+  }
+}
+
+// Per row and super-block: the exact integer sums sum_j scale_j * (levels . a) and
+// sum_j min_j * (a's sum over sub-block j), then d * a.d and dmin * a.d as vec_dot does.
+void gemm_q4_k_scalar(int64_t n, const uint8_t* group, const uint8_t* act, uint64_t act_stride, int64_t n_tokens,
+                      float* out, int64_t out_stride) {
+  const auto* x = reinterpret_cast<const BlockQ4_Kx8*>(group);
+  for (int64_t t = 0; t < n_tokens; ++t) {
+    const auto* a = reinterpret_cast<const BlockQ8_K*>(act + static_cast<uint64_t>(t) * act_stride);
+    for (int r = 0; r < kInterleavedRows; ++r) {
+      float sum = 0.0f;
+      for (int64_t b = 0; b < n / kQK_K; ++b) {
+        int32_t scaled = 0, mins = 0;
+        for (int j = 0; j < 8; ++j) {
+          int32_t dot = 0;
+          for (int v = 32 * j; v < 32 * j + 32; ++v) dot += level(x[b], r, v) * a[b].qs[v];
+          scaled += x[b].scales[j][r] * dot;
+          mins += x[b].mins[j / 2][r][j % 2] * (a[b].bsums[2 * j] + a[b].bsums[2 * j + 1]);
+        }
+        sum += a[b].d * f16_to_f32(x[b].d[r]) * static_cast<float>(scaled) -
+               a[b].d * f16_to_f32(x[b].dmin[r]) * static_cast<float>(mins);
+      }
+      out[t * out_stride + r] = sum;
+    }
+  }
+}
+
+}  // namespace
+
+const InterleavedFormat kInterleavedQ4_K{group_bytes_q4_k, interleave_q4_k, dequantize_row_q4_k, gemm_q4_k_scalar};
+
+const InterleavedFormat* interleaved_format(uint8_t ggml_type_id) {
+  return ggml_type_id == static_cast<uint8_t>(GgmlType::Q4_K) ? &kInterleavedQ4_K : nullptr;
+}
+
+}  // namespace lp
