@@ -20,21 +20,26 @@ void interleave_q4_k(const uint8_t* rows, uint64_t row_bytes, int64_t cols, uint
       BlockQ4_Kx8& x = out[b];
       x.d[r] = row[b].d;
       x.dmin[r] = row[b].dmin;
-      const ScaleMinWords words = unpack_scales_mins_k4_words(row[b].scales);
-      uint8_t scales[8], mins[8];
-      std::memcpy(scales, &words.scales_low, 4);
-      std::memcpy(scales + 4, &words.scales_high, 4);
-      std::memcpy(mins, &words.mins_low, 4);
-      std::memcpy(mins + 4, &words.mins_high, 4);
-      for (int j = 0; j < 8; ++j) {
-        x.scales[j][r] = scales[j];
-        x.mins[j / 2][r][j % 2] = mins[j];
-      }
+      for (int k = 0; k < 12; ++k) x.scales[k][r] = row[b].scales[k];
       for (int c = 0; c < 4; ++c)
         for (int k = 0; k < 8; ++k) std::memcpy(x.qs[c][k][r], row[b].qs + 32 * c + 4 * k, 4);
     }
   }
 }
+
+}  // namespace
+
+void q4_kx8_scales_mins(const BlockQ4_Kx8& x, int r, uint8_t scales[8], uint8_t mins[8]) {
+  uint8_t packed[12];
+  for (int k = 0; k < 12; ++k) packed[k] = x.scales[k][r];
+  const ScaleMinWords words = unpack_scales_mins_k4_words(packed);
+  std::memcpy(scales, &words.scales_low, 4);
+  std::memcpy(scales + 4, &words.scales_high, 4);
+  std::memcpy(mins, &words.mins_low, 4);
+  std::memcpy(mins + 4, &words.mins_high, 4);
+}
+
+namespace {
 
 // Level of value v (0..255) of row r in one interleaved super-block.
 int level(const BlockQ4_Kx8& x, int r, int v) {
@@ -47,10 +52,12 @@ void dequantize_row_q4_k(const uint8_t* group, int r, float* out, int64_t cols) 
   const auto* x = reinterpret_cast<const BlockQ4_Kx8*>(group);
   for (int64_t b = 0; b < cols / kQK_K; ++b) {
     const float d = f16_to_f32(x[b].d[r]), dmin = f16_to_f32(x[b].dmin[r]);
+    uint8_t scales[8], mins[8];
+    q4_kx8_scales_mins(x[b], r, scales, mins);
     for (int v = 0; v < kQK_K; ++v) {
       const int j = v / 32;
       // The same two products and difference as the Q4_K dequantizer, so values are equal.
-      const float scale = d * static_cast<float>(x[b].scales[j][r]), min = dmin * static_cast<float>(x[b].mins[j / 2][r][j % 2]);
+      const float scale = d * static_cast<float>(scales[j]), min = dmin * static_cast<float>(mins[j]);
       out[b * kQK_K + v] = scale * static_cast<float>(level(x[b], r, v)) - min;
     }
   }
@@ -66,15 +73,17 @@ void gemm_q4_k_scalar(int64_t n, const uint8_t* group, const uint8_t* act, uint6
     for (int r = 0; r < kInterleavedRows; ++r) {
       float sum = 0.0f;
       for (int64_t b = 0; b < n / kQK_K; ++b) {
-        int32_t scaled = 0, mins = 0;
+        uint8_t scales[8], mins[8];
+        q4_kx8_scales_mins(x[b], r, scales, mins);
+        int32_t scaled = 0, min_sum = 0;
         for (int j = 0; j < 8; ++j) {
           int32_t dot = 0;
           for (int v = 32 * j; v < 32 * j + 32; ++v) dot += level(x[b], r, v) * a[b].qs[v];
-          scaled += x[b].scales[j][r] * dot;
-          mins += x[b].mins[j / 2][r][j % 2] * (a[b].bsums[2 * j] + a[b].bsums[2 * j + 1]);
+          scaled += scales[j] * dot;
+          min_sum += mins[j] * (a[b].bsums[2 * j] + a[b].bsums[2 * j + 1]);
         }
         sum += a[b].d * f16_to_f32(x[b].d[r]) * static_cast<float>(scaled) -
-               a[b].d * f16_to_f32(x[b].dmin[r]) * static_cast<float>(mins);
+               a[b].d * f16_to_f32(x[b].dmin[r]) * static_cast<float>(min_sum);
       }
       out[t * out_stride + r] = sum;
     }

@@ -14,9 +14,28 @@
 namespace lp {
 namespace {
 
-inline __m256i scales_of_rows(const uint8_t (&scales)[kInterleavedRows]) {
-  return _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(scales)));
+// The eight rows' scales and mins of one super-block, unpacked to [sub-block][row] bytes:
+// the word formulas of unpack_scales_mins_k4_words applied to packed byte k of all eight
+// rows at once (16-bit shifts: the bits a shift brings in from the next byte are masked off).
+struct RowScalesMins {
+  alignas(32) uint8_t scales[8][kInterleavedRows];
+  alignas(32) uint8_t mins[8][kInterleavedRows];
+};
+
+inline void unpack_row_scales(const BlockQ4_Kx8& x, RowScalesMins& out) {
+  const __m256i bytes0 = load256(x.scales[0]), bytes4 = load256(x.scales[4]), bytes8 = load256(x.scales[8]);
+  const __m256i six_bits = _mm256_set1_epi8(0x3F), low4 = _mm256_set1_epi8(0x0F), bits45 = _mm256_set1_epi8(0x30);
+  store256(out.scales[0], _mm256_and_si256(bytes0, six_bits));
+  store256(out.scales[4], _mm256_or_si256(_mm256_and_si256(bytes8, low4),
+                                          _mm256_and_si256(_mm256_srli_epi16(bytes0, 2), bits45)));
+  store256(out.mins[0], _mm256_and_si256(bytes4, six_bits));
+  store256(out.mins[4], _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(bytes8, 4), low4),
+                                        _mm256_and_si256(_mm256_srli_epi16(bytes4, 2), bits45)));
 }
+
+inline __m128i load64(const void* p) { return _mm_loadl_epi64(static_cast<const __m128i*>(p)); }
+
+inline __m256i scales_of_rows(const uint8_t (&scales)[kInterleavedRows]) { return _mm256_cvtepu8_epi32(load64(scales)); }
 
 void matvec_q4_kx8(int64_t n, const BlockQ4_Kx8* x, const BlockQ8_K* a, float* out) {
   const __m256i nibble = _mm256_set1_epi8(0x0F);
@@ -33,10 +52,12 @@ void matvec_q4_kx8(int64_t n, const BlockQ4_Kx8* x, const BlockQ8_K* a, float* o
                                       _mm256_set1_epi32(load_i32(a[b].qs + 64 * c + 32 + 4 * k)));
       }
     }
+    RowScalesMins u;
+    unpack_row_scales(x[b], u);
     __m256i scaled = _mm256_setzero_si256();
     for (int c = 0; c < 4; ++c) {
-      scaled = _mm256_add_epi32(scaled, _mm256_mullo_epi32(low[c], scales_of_rows(x[b].scales[2 * c])));
-      scaled = _mm256_add_epi32(scaled, _mm256_mullo_epi32(high[c], scales_of_rows(x[b].scales[2 * c + 1])));
+      scaled = _mm256_add_epi32(scaled, _mm256_mullo_epi32(low[c], scales_of_rows(u.scales[2 * c])));
+      scaled = _mm256_add_epi32(scaled, _mm256_mullo_epi32(high[c], scales_of_rows(u.scales[2 * c + 1])));
     }
     // Sub-blocks 2p and 2p + 1 per vpmaddwd: each row's two mins against the activation's
     // sums over those sub-blocks (two bsums each, at most 8160 in magnitude: int16).
@@ -44,7 +65,7 @@ void matvec_q4_kx8(int64_t n, const BlockQ4_Kx8* x, const BlockQ8_K* a, float* o
     for (int p = 0; p < 4; ++p) {
       const int16_t* bs = a[b].bsums + 4 * p;
       const auto first = static_cast<uint16_t>(bs[0] + bs[1]), second = static_cast<uint16_t>(bs[2] + bs[3]);
-      const __m256i row_mins = _mm256_cvtepu8_epi16(load128(x[b].mins[p]));
+      const __m256i row_mins = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(load64(u.mins[2 * p]), load64(u.mins[2 * p + 1])));
       mins = _mm256_add_epi32(mins, _mm256_madd_epi16(row_mins, _mm256_set1_epi32(static_cast<int32_t>(first | (uint32_t{second} << 16)))));
     }
     const __m256 ad = _mm256_set1_ps(a[b].d);
@@ -66,11 +87,12 @@ void fill_panel_q4_kx8(const BlockQ4_Kx8* x, int64_t blocks, PanelSuperBlock* pa
         store256(p.levels[16 * c + k], _mm256_and_si256(q, nibble));
         store256(p.levels[16 * c + 8 + k], _mm256_and_si256(_mm256_srli_epi16(q, 4), nibble));
       }
+    RowScalesMins u;
+    unpack_row_scales(x[b], u);
     const __m256 d = _mm256_cvtph_ps(load128(x[b].d));
-    for (int j = 0; j < 8; ++j) _mm256_store_ps(p.scale[j], _mm256_mul_ps(d, _mm256_cvtepi32_ps(scales_of_rows(x[b].scales[j]))));
+    for (int j = 0; j < 8; ++j) _mm256_store_ps(p.scale[j], _mm256_mul_ps(d, _mm256_cvtepi32_ps(scales_of_rows(u.scales[j]))));
     for (int j = 0; j < 8; ++j)
-      for (int r = 0; r < kInterleavedRows; ++r)
-        p.offset_coef[j][r][0] = p.offset_coef[j][r][1] = x[b].mins[j / 2][r][j % 2];
+      for (int r = 0; r < kInterleavedRows; ++r) p.offset_coef[j][r][0] = p.offset_coef[j][r][1] = u.mins[j][r];
     _mm256_store_ps(p.offset_scale, _mm256_sub_ps(_mm256_setzero_ps(), _mm256_cvtph_ps(load128(x[b].dmin))));
   }
 }
