@@ -3,7 +3,6 @@
 #include <cstring>
 
 #include "core/float_convert.h"
-#include "core/ggml_types.h"
 #include "kernels/kquant_scales.h"
 #include "quant/block_layouts.h"
 
@@ -94,8 +93,5 @@ void gemm_q4_k_scalar(int64_t n, const uint8_t* group, const uint8_t* act, uint6
 
 const InterleavedFormat kInterleavedQ4_K{group_bytes_q4_k, interleave_q4_k, dequantize_row_q4_k, gemm_q4_k_scalar};
 
-const InterleavedFormat* interleaved_format(uint8_t ggml_type_id) {
-  return ggml_type_id == static_cast<uint8_t>(GgmlType::Q4_K) ? &kInterleavedQ4_K : nullptr;
-}
 
 }  // namespace lp

@@ -1,14 +1,16 @@
 #pragma once
-// AVX-512 VNNI products with row-interleaved Q4_K (layout in interleaved_q4_k.h). Included
-// only by the AVX-512 unit, after x86_panels.h, whose panel kernel takes batches.
+// AVX-512 VNNI products with row-interleaved Q4_K and Q6_K (layouts in interleaved_q4_k.h,
+// interleaved_q6_k.h). Included only by the AVX-512 unit, after x86_panels.h, whose panel
+// kernel takes batches.
 //
-// One token (decode): per super-block and 32-byte piece, the low and high nibbles of eight
-// rows meet the token's four activation bytes (broadcast) in one vpdpbusd each; the 4 x 2
-// sub-block accumulators are independent chains. A sub-block's integer sums then meet the
-// eight rows' scales in one vpmulld, the minimums' term comes from the activation's bsums
-// through vpmaddwd, and d, dmin of the eight rows are one vector each. Integer sums per
-// super-block are exact, as in the scalar reference; only the float additions' order differs.
+// One token (decode): per super-block and 32-byte piece, the levels of eight rows meet the
+// token's four activation bytes (broadcast) in one vpdpbusd; each sub-block has its own
+// accumulator (independent chains). A sub-block's integer sums then meet the eight rows'
+// scales in one vpmulld, offsets (Q4_K's mins, Q6_K's -32) come from the activation's bsums
+// through vpmaddwd, and the rows' d are one vector. Integer sums per super-block are exact,
+// as in the scalar reference; only the float additions' order differs.
 #include "kernels/interleaved_q4_k.h"
+#include "kernels/interleaved_q6_k.h"
 #include "kernels/x86_panels.h"
 
 namespace lp {
@@ -97,21 +99,104 @@ void fill_panel_q4_kx8(const BlockQ4_Kx8* x, int64_t blocks, PanelSuperBlock* pa
   }
 }
 
-void gemm_q4_kx8(int64_t n, const uint8_t* group, const uint8_t* act, uint64_t stride, int64_t n_tokens, float* out,
-                 int64_t out_stride) {
-  const auto* x = reinterpret_cast<const BlockQ4_Kx8*>(group);
+// Q6_K: the four runs of a half take their low four bits from ql's nibbles and bits 4-5
+// from qh's bit pairs, one select per run: (A & C) | (B & ~C) with C the low-nibble mask,
+// B shifted so the run's pair sits at bits 4-5 (16-bit shifts: what they bring in from the
+// next byte lands in bits 0-3, taken from A, or 6-7, masked off).
+struct Q6KLevels {
+  __m256i run[4];
+};
+
+inline Q6KLevels q6_kx8_levels(const BlockQ6_Kx8& x, int h, int k) {
+  const __m256i low4 = _mm256_set1_epi8(0x0F), six_bits = _mm256_set1_epi8(0x3F);
+  constexpr int kSelectByC = 0xE4;
+  const __m256i first = load256(x.ql[h][0][k]), second = load256(x.ql[h][1][k]), high = load256(x.qh[h][k]);
+  const auto join = [&](__m256i nibbles, __m256i pair_at_4) {
+    return _mm256_and_si256(_mm256_ternarylogic_epi32(nibbles, pair_at_4, low4, kSelectByC), six_bits);
+  };
+  return {{join(first, _mm256_slli_epi16(high, 4)), join(second, _mm256_slli_epi16(high, 2)),
+           join(_mm256_srli_epi16(first, 4), high), join(_mm256_srli_epi16(second, 4), _mm256_srli_epi16(high, 2))}};
+}
+
+// Sixteen int8 values of two [sub-block][row] rows as [row][pair] int16, for vpmaddwd.
+inline __m256i scale_pairs_of_rows(const int8_t (&first)[kInterleavedRows], const int8_t (&second)[kInterleavedRows]) {
+  return _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(load64(first), load64(second)));
+}
+
+void matvec_q6_kx8(int64_t n, const BlockQ6_Kx8* x, const BlockQ8_K* a, float* out) {
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t b = 0; b < n / kQK_K; ++b) {
+    __m256i total = _mm256_setzero_si256();
+    for (int h = 0; h < 2; ++h) {
+      __m256i sums[2][4];  // [pieces 0-3 | 4-7 (the run's two sub-blocks of 16)][run]
+      for (auto& half : sums)
+        for (auto& s : half) s = _mm256_setzero_si256();
+      // Unrolled so the eight accumulators stay in registers (indexed by k / 4 otherwise).
+#pragma GCC unroll 8
+      for (int k = 0; k < 8; ++k) {
+        const Q6KLevels levels = q6_kx8_levels(x[b], h, k);
+        for (int run = 0; run < 4; ++run)
+          sums[k / 4][run] = _mm256_dpbusd_epi32(sums[k / 4][run], levels.run[run],
+                                                 _mm256_set1_epi32(load_i32(a[b].qs + 128 * h + 32 * run + 4 * k)));
+      }
+      for (int part = 0; part < 2; ++part)
+        for (int run = 0; run < 4; ++run) {
+          const __m256i scales = _mm256_cvtepi8_epi32(load64(x[b].scales[8 * h + 2 * run + part]));
+          total = _mm256_add_epi32(total, _mm256_mullo_epi32(sums[part][run], scales));
+        }
+    }
+    // Levels are stored + 32: take 32 * sum over sub-blocks of scale * (activation sum).
+    __m256i bias = _mm256_setzero_si256();
+    for (int p = 0; p < 8; ++p) {
+      const auto first = static_cast<uint16_t>(a[b].bsums[2 * p]), second = static_cast<uint16_t>(a[b].bsums[2 * p + 1]);
+      bias = _mm256_add_epi32(bias, _mm256_madd_epi16(scale_pairs_of_rows(x[b].scales[2 * p], x[b].scales[2 * p + 1]),
+                                                      _mm256_set1_epi32(static_cast<int32_t>(first | (uint32_t{second} << 16)))));
+    }
+    total = _mm256_sub_epi32(total, _mm256_slli_epi32(bias, 5));
+    acc = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_cvtph_ps(load128(x[b].d)), _mm256_set1_ps(a[b].d)), _mm256_cvtepi32_ps(total), acc);
+  }
+  _mm256_storeu_ps(out, acc);
+}
+
+void fill_panel_q6_kx8(const BlockQ6_Kx8* x, int64_t blocks, PanelSuperBlock* panel) {
+  for (int64_t b = 0; b < blocks; ++b) {
+    PanelSuperBlock& p = panel[b];
+    for (int h = 0; h < 2; ++h)
+      for (int k = 0; k < 8; ++k) {
+        const Q6KLevels levels = q6_kx8_levels(x[b], h, k);
+        for (int run = 0; run < 4; ++run) store256(p.levels[32 * h + 8 * run + k], levels.run[run]);
+      }
+    const __m256 d = _mm256_cvtph_ps(load128(x[b].d));
+    for (int s = 0; s < 16; ++s)
+      _mm256_store_ps(p.scale[s], _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(load64(x[b].scales[s])))));
+    for (int pair = 0; pair < 8; ++pair)
+      store256(p.offset_coef[pair], scale_pairs_of_rows(x[b].scales[2 * pair], x[b].scales[2 * pair + 1]));
+    _mm256_store_ps(p.offset_scale, _mm256_mul_ps(_mm256_set1_ps(-32.0f), d));
+  }
+}
+
+// One group against a batch: decode and small batches one token at a time; batches worth a
+// panel (kSub values per scale) through the panel kernel.
+template <class Block, void (*matvec)(int64_t, const Block*, const BlockQ8_K*, float*),
+          void (*fill)(const Block*, int64_t, PanelSuperBlock*), int kSub>
+void gemm_interleaved(int64_t n, const uint8_t* group, const uint8_t* act, uint64_t stride, int64_t n_tokens, float* out,
+                      int64_t out_stride) {
+  const auto* x = reinterpret_cast<const Block*>(group);
   if (n_tokens >= kPanelMinTokens) {
     const int64_t blocks = n / kQK_K;
     PanelSuperBlock* panel = panel_scratch(blocks);
-    fill_panel_q4_kx8(x, blocks, panel);
-    panel_times_all_tokens<32>(panel, blocks, act, stride, n_tokens, out, out_stride, 0xFF);
+    fill(x, blocks, panel);
+    panel_times_all_tokens<kSub>(panel, blocks, act, stride, n_tokens, out, out_stride, 0xFF);
     return;
   }
   for (int64_t t = 0; t < n_tokens; ++t)
-    matvec_q4_kx8(n, x, reinterpret_cast<const BlockQ8_K*>(act + static_cast<uint64_t>(t) * stride), out + t * out_stride);
+    matvec(n, x, reinterpret_cast<const BlockQ8_K*>(act + static_cast<uint64_t>(t) * stride), out + t * out_stride);
 }
 
-constexpr SimdInterleaved kX86Interleaved[] = {{GgmlType::Q4_K, gemm_q4_kx8}};
+constexpr SimdInterleaved kX86Interleaved[] = {
+    {GgmlType::Q4_K, gemm_interleaved<BlockQ4_Kx8, matvec_q4_kx8, fill_panel_q4_kx8, 32>},
+    {GgmlType::Q6_K, gemm_interleaved<BlockQ6_Kx8, matvec_q6_kx8, fill_panel_q6_kx8, 16>},
+};
 
 }  // namespace
 }  // namespace lp

@@ -432,23 +432,26 @@ InterleavedCase interleaved_case(GgmlType type, int64_t cols, int64_t rows, uint
   return c;
 }
 
+const GgmlType kInterleavedTypes[] = {GgmlType::Q4_K, GgmlType::Q6_K};
+
 TEST(KernelInterleaved, RowsReadBackAsTheTypesOwnDequantization) {
-  const InterleavedCase c = interleaved_case(GgmlType::Q4_K, 768, 16, 81);
-  ASSERT_TRUE(c.matrix.interleaved());
-  std::vector<float> expected(768), got(768);
-  for (int64_t r = 0; r < 16; ++r) {
-    ggml_type_traits(GgmlType::Q4_K).dequantize(c.plain_matrix.row(r), expected.data(), 768);
-    weight_row_to_float(c.matrix, r, got.data());
-    ASSERT_EQ(std::memcmp(expected.data(), got.data(), got.size() * sizeof(float)), 0) << "row " << r;
+  for (const GgmlType type : kInterleavedTypes) {
+    const InterleavedCase c = interleaved_case(type, 768, 16, 81);
+    ASSERT_TRUE(c.matrix.interleaved());
+    std::vector<float> expected(768), got(768);
+    for (int64_t r = 0; r < 16; ++r) {
+      ggml_type_traits(type).dequantize(c.plain_matrix.row(r), expected.data(), 768);
+      weight_row_to_float(c.matrix, r, got.data());
+      ASSERT_EQ(std::memcmp(expected.data(), got.data(), got.size() * sizeof(float)), 0) << name_of(type) << " row " << r;
+    }
   }
 }
 
 // The scalar product (the format's reference) against the type's scalar vec_dot on the plain
 // rows, and every SIMD product against it, for decode, small batches and panel-sized ones.
-TEST(KernelInterleaved, ProductsEqualTheScalarReference) {
-  const GgmlType type = GgmlType::Q4_K;
+void check_interleaved_products(GgmlType type) {
   const WeightKernels& kernels = *find_weight_kernels(type);
-  ASSERT_NE(kernels.interleaved, nullptr);
+  ASSERT_NE(kernels.interleaved, nullptr) << name_of(type);
   for (const int64_t cols : {256, 768, 2304}) {
     const InterleavedCase c = interleaved_case(type, cols, kInterleavedRows, 90 + static_cast<uint32_t>(cols));
     const uint64_t stride = activation_row_bytes(kernels, cols);
@@ -465,7 +468,7 @@ TEST(KernelInterleaved, ProductsEqualTheScalarReference) {
     }
     for (const KernelIsa isa : runnable_isas()) {
       const InterleavedGemmFn gemm = interleaved_gemm_for(kernels, isa);
-      if (isa == KernelIsa::Avx512) EXPECT_NE(gemm, kernels.interleaved->scalar) << "Q4_K has an AVX-512 product";
+      if (isa == KernelIsa::Avx512) EXPECT_NE(gemm, kernels.interleaved->scalar) << name_of(type) << " has an AVX-512 product";
       for (const int64_t n_tokens : {int64_t{1}, int64_t{2}, kPanelMinTokens - 1, kPanelMinTokens, max_tokens}) {
         const int64_t out_stride = 11;
         std::vector<float> out(static_cast<size_t>(n_tokens * out_stride), -1.0f);
@@ -479,11 +482,16 @@ TEST(KernelInterleaved, ProductsEqualTheScalarReference) {
             }
             const float scalar = kernels.vec_dot(cols, c.plain_matrix.row(r), acts.data() + t * stride);
             ASSERT_NEAR(got, scalar, 2e-6 * magnitude[static_cast<size_t>(t * kInterleavedRows + r)])
-                << kernel_isa_name(isa) << " cols " << cols << " tokens " << n_tokens << " t " << t << " r " << r;
+                << name_of(type) << " " << kernel_isa_name(isa) << " cols " << cols << " tokens " << n_tokens << " t " << t
+                << " r " << r;
           }
       }
     }
   }
+}
+
+TEST(KernelInterleaved, ProductsEqualTheScalarReference) {
+  for (const GgmlType type : kInterleavedTypes) check_interleaved_products(type);
 }
 
 // matmul on the interleaved matrix equals matmul on the plain rows: within rounding for
@@ -491,16 +499,18 @@ TEST(KernelInterleaved, ProductsEqualTheScalarReference) {
 TEST(KernelInterleaved, MatmulEqualsThePlainRows) {
   ThreadPool pool(3);
   const int64_t cols = 512, rows = 40;
-  const InterleavedCase c = interleaved_case(GgmlType::Q4_K, cols, rows, 99);
-  for (const int64_t n_tokens : {int64_t{1}, int64_t{3}, kPanelMinTokens + 1}) {
-    const auto x = random_values(static_cast<size_t>(cols * n_tokens), 100);
-    for (const auto precision : {ActivationPrecision::quantized, ActivationPrecision::float32}) {
-      std::vector<float> plain(static_cast<size_t>(rows * n_tokens)), interleaved(plain.size());
-      matmul(c.plain_matrix, x.data(), n_tokens, plain.data(), pool, precision);
-      matmul(c.matrix, x.data(), n_tokens, interleaved.data(), pool, precision);
-      for (size_t i = 0; i < plain.size(); ++i) {
-        if (precision == ActivationPrecision::float32) ASSERT_EQ(interleaved[i], plain[i]) << i;
-        else ASSERT_NEAR(interleaved[i], plain[i], 1e-4 * (1.0 + std::fabs(plain[i]))) << n_tokens << " tokens, " << i;
+  for (const GgmlType type : kInterleavedTypes) {
+    const InterleavedCase c = interleaved_case(type, cols, rows, 99);
+    for (const int64_t n_tokens : {int64_t{1}, int64_t{3}, kPanelMinTokens + 1}) {
+      const auto x = random_values(static_cast<size_t>(cols * n_tokens), 100);
+      for (const auto precision : {ActivationPrecision::quantized, ActivationPrecision::float32}) {
+        std::vector<float> plain(static_cast<size_t>(rows * n_tokens)), interleaved(plain.size());
+        matmul(c.plain_matrix, x.data(), n_tokens, plain.data(), pool, precision);
+        matmul(c.matrix, x.data(), n_tokens, interleaved.data(), pool, precision);
+        for (size_t i = 0; i < plain.size(); ++i) {
+          if (precision == ActivationPrecision::float32) ASSERT_EQ(interleaved[i], plain[i]) << name_of(type) << " " << i;
+          else ASSERT_NEAR(interleaved[i], plain[i], 1e-4 * (1.0 + std::fabs(plain[i]))) << name_of(type) << " " << n_tokens << " tokens, " << i;
+        }
       }
     }
   }

@@ -1,0 +1,16 @@
+// The one list of weight types with a row-interleaved format.
+#include "core/ggml_types.h"
+#include "kernels/interleaved_q4_k.h"
+#include "kernels/interleaved_q6_k.h"
+
+namespace lp {
+
+const InterleavedFormat* interleaved_format(uint8_t ggml_type_id) {
+  switch (static_cast<GgmlType>(ggml_type_id)) {
+    case GgmlType::Q4_K: return &kInterleavedQ4_K;
+    case GgmlType::Q6_K: return &kInterleavedQ6_K;
+    default: return nullptr;
+  }
+}
+
+}  // namespace lp

@@ -1,0 +1,71 @@
+#include "kernels/interleaved_q6_k.h"
+
+#include <cstring>
+
+#include "core/float_convert.h"
+#include "quant/block_layouts.h"
+
+namespace lp {
+namespace {
+
+uint64_t group_bytes_q6_k(int64_t cols) { return static_cast<uint64_t>(cols / kQK_K) * sizeof(BlockQ6_Kx8); }
+
+void interleave_q6_k(const uint8_t* rows, uint64_t row_bytes, int64_t cols, uint8_t* group) {
+  auto* out = reinterpret_cast<BlockQ6_Kx8*>(group);
+  for (int r = 0; r < kInterleavedRows; ++r) {
+    const auto* row = reinterpret_cast<const BlockQ6_K*>(rows + static_cast<uint64_t>(r) * row_bytes);
+    for (int64_t b = 0; b < cols / kQK_K; ++b) {
+      BlockQ6_Kx8& x = out[b];
+      for (int h = 0; h < 2; ++h)
+        for (int k = 0; k < 8; ++k) {
+          std::memcpy(x.ql[h][0][k][r], row[b].ql + 64 * h + 4 * k, 4);
+          std::memcpy(x.ql[h][1][k][r], row[b].ql + 64 * h + 32 + 4 * k, 4);
+          std::memcpy(x.qh[h][k][r], row[b].qh + 32 * h + 4 * k, 4);
+        }
+      for (int s = 0; s < 16; ++s) x.scales[s][r] = row[b].scales[s];
+      x.d[r] = row[b].d;
+    }
+  }
+}
+
+// Level (0..63, the stored value + 32) of value v of row r in one interleaved super-block.
+int level(const BlockQ6_Kx8& x, int r, int v) {
+  const int h = v / 128, run = (v % 128) / 32, l = v % 32, k = l / 4, i = l % 4;
+  const uint8_t low = x.ql[h][run % 2][k][r][i];
+  const int nibble = run < 2 ? low & 0x0F : low >> 4;
+  return nibble | (((x.qh[h][k][r][i] >> (2 * run)) & 3) << 4);
+}
+
+void dequantize_row_q6_k(const uint8_t* group, int r, float* out, int64_t cols) {
+  const auto* x = reinterpret_cast<const BlockQ6_Kx8*>(group);
+  for (int64_t b = 0; b < cols / kQK_K; ++b) {
+    const float d = f16_to_f32(x[b].d[r]);
+    // The same product order as the Q6_K dequantizer, so values are equal.
+    for (int v = 0; v < kQK_K; ++v)
+      out[b * kQK_K + v] = d * static_cast<float>(x[b].scales[v / 16][r]) * static_cast<float>(level(x[b], r, v) - 32);
+  }
+}
+
+// Per row and super-block the exact integer sum of scale * (level - 32) * a, then d * a.d.
+void gemm_q6_k_scalar(int64_t n, const uint8_t* group, const uint8_t* act, uint64_t act_stride, int64_t n_tokens,
+                      float* out, int64_t out_stride) {
+  const auto* x = reinterpret_cast<const BlockQ6_Kx8*>(group);
+  for (int64_t t = 0; t < n_tokens; ++t) {
+    const auto* a = reinterpret_cast<const BlockQ8_K*>(act + static_cast<uint64_t>(t) * act_stride);
+    for (int r = 0; r < kInterleavedRows; ++r) {
+      float sum = 0.0f;
+      for (int64_t b = 0; b < n / kQK_K; ++b) {
+        int32_t total = 0;
+        for (int v = 0; v < kQK_K; ++v) total += x[b].scales[v / 16][r] * (level(x[b], r, v) - 32) * a[b].qs[v];
+        sum += a[b].d * f16_to_f32(x[b].d[r]) * static_cast<float>(total);
+      }
+      out[t * out_stride + r] = sum;
+    }
+  }
+}
+
+}  // namespace
+
+const InterleavedFormat kInterleavedQ6_K{group_bytes_q6_k, interleave_q6_k, dequantize_row_q6_k, gemm_q6_k_scalar};
+
+}  // namespace lp
