@@ -1,6 +1,6 @@
 #pragma once
-// AVX-512 VNNI products with row-interleaved Q4_K and Q6_K (layouts in interleaved_q4_k.h,
-// interleaved_q6_k.h). Included only by the AVX-512 unit, after x86_panels.h, whose panel
+// AVX-512 VNNI products with row-interleaved Q4_K, Q6_K and Q8_0 (layouts in
+// interleaved_q4_k.h, interleaved_q6_k.h, interleaved_q8_0.h). Included only by the AVX-512 unit, after x86_panels.h, whose panel
 // kernel takes batches.
 //
 // One token (decode): per super-block and 32-byte piece, the levels of eight rows meet the
@@ -11,6 +11,7 @@
 // as in the scalar reference; only the float additions' order differs.
 #include "kernels/interleaved_q4_k.h"
 #include "kernels/interleaved_q6_k.h"
+#include "kernels/interleaved_q8_0.h"
 #include "kernels/x86_panels.h"
 
 namespace lp {
@@ -175,27 +176,70 @@ void fill_panel_q6_kx8(const BlockQ6_Kx8* x, int64_t blocks, PanelSuperBlock* pa
   }
 }
 
+// Q8_0: signed weights against signed activations as |w| against a with w's sign, so the
+// unsigned-by-signed vpdpbusd applies (as the tile kernel does).
+void matvec_q8_0x8(int64_t n, const BlockQ8_0x8* x, const BlockQ8_0* a, float* out) {
+  __m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};  // even and odd blocks: two chains
+  for (int64_t b = 0; b < n / kQK; ++b) {
+    __m256i sums[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};
+    for (int k = 0; k < 8; ++k) {
+      const __m256i w = load256(x[b].qs[k]);
+      const __m256i activation = _mm256_set1_epi32(load_i32(a[b].qs + 4 * k));
+      sums[k % 2] = _mm256_dpbusd_epi32(sums[k % 2], _mm256_abs_epi8(w), _mm256_sign_epi8(activation, w));
+    }
+    const __m256 scales = _mm256_mul_ps(_mm256_cvtph_ps(load128(x[b].d)), _mm256_set1_ps(fp16_to_float(a[b].d)));
+    acc[b % 2] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(sums[0], sums[1])), scales, acc[b % 2]);
+  }
+  _mm256_storeu_ps(out, _mm256_add_ps(acc[0], acc[1]));
+}
+
+// A batch: the panel's levels are the stored values; each row's bias is -128 times its
+// block sum (the panel takes the activations as a + 128).
+void fill_panel_q8_0x8(const BlockQ8_0x8* x, int64_t blocks, PanelBlock32* panel) {
+  const __m256i ones = _mm256_set1_epi8(1);
+  for (int64_t b = 0; b < blocks; ++b) {
+    PanelBlock32& p = panel[b];
+    __m256i sum = _mm256_setzero_si256();
+    for (int k = 0; k < 8; ++k) {
+      const __m256i w = load256(x[b].qs[k]);
+      store256(p.levels[k], w);
+      sum = _mm256_dpbusd_epi32(sum, ones, w);
+    }
+    store256(p.bias, _mm256_mullo_epi32(sum, _mm256_set1_epi32(-128)));
+    _mm256_store_ps(p.scale, _mm256_cvtph_ps(load128(x[b].d)));
+  }
+}
+
 // One group against a batch: decode and small batches one token at a time; batches worth a
-// panel (kSub values per scale) through the panel kernel.
-template <class Block, void (*matvec)(int64_t, const Block*, const BlockQ8_K*, float*),
-          void (*fill)(const Block*, int64_t, PanelSuperBlock*), int kSub>
+// panel through the panel kernels (K-quants: kSub values per scale).
+template <class Block, class ActBlock, void (*matvec)(int64_t, const Block*, const ActBlock*, float*), class Panel,
+          void (*fill)(const Block*, int64_t, Panel*)>
 void gemm_interleaved(int64_t n, const uint8_t* group, const uint8_t* act, uint64_t stride, int64_t n_tokens, float* out,
                       int64_t out_stride) {
   const auto* x = reinterpret_cast<const Block*>(group);
   if (n_tokens >= kPanelMinTokens) {
-    const int64_t blocks = n / kQK_K;
-    PanelSuperBlock* panel = panel_scratch(blocks);
-    fill(x, blocks, panel);
-    panel_times_all_tokens<kSub>(panel, blocks, act, stride, n_tokens, out, out_stride, 0xFF);
+    if constexpr (std::is_same_v<Panel, PanelBlock32>) {
+      const int64_t blocks = n / kQK;
+      PanelBlock32* panel = panel_32_scratch(blocks);
+      fill(x, blocks, panel);
+      panel_32_times_all_tokens<false>(panel, blocks, act, stride, n_tokens, out, out_stride, 0xFF);
+    } else {
+      constexpr int kSub = std::is_same_v<Block, BlockQ6_Kx8> ? 16 : 32;
+      const int64_t blocks = n / kQK_K;
+      PanelSuperBlock* panel = panel_scratch(blocks);
+      fill(x, blocks, panel);
+      panel_times_all_tokens<kSub>(panel, blocks, act, stride, n_tokens, out, out_stride, 0xFF);
+    }
     return;
   }
   for (int64_t t = 0; t < n_tokens; ++t)
-    matvec(n, x, reinterpret_cast<const BlockQ8_K*>(act + static_cast<uint64_t>(t) * stride), out + t * out_stride);
+    matvec(n, x, reinterpret_cast<const ActBlock*>(act + static_cast<uint64_t>(t) * stride), out + t * out_stride);
 }
 
 constexpr SimdInterleaved kX86Interleaved[] = {
-    {GgmlType::Q4_K, gemm_interleaved<BlockQ4_Kx8, matvec_q4_kx8, fill_panel_q4_kx8, 32>},
-    {GgmlType::Q6_K, gemm_interleaved<BlockQ6_Kx8, matvec_q6_kx8, fill_panel_q6_kx8, 16>},
+    {GgmlType::Q4_K, gemm_interleaved<BlockQ4_Kx8, BlockQ8_K, matvec_q4_kx8, PanelSuperBlock, fill_panel_q4_kx8>},
+    {GgmlType::Q6_K, gemm_interleaved<BlockQ6_Kx8, BlockQ8_K, matvec_q6_kx8, PanelSuperBlock, fill_panel_q6_kx8>},
+    {GgmlType::Q8_0, gemm_interleaved<BlockQ8_0x8, BlockQ8_0, matvec_q8_0x8, PanelBlock32, fill_panel_q8_0x8>},
 };
 
 }  // namespace

@@ -338,28 +338,42 @@ void panel_32_remainder(const PanelBlock32* panel, int64_t blocks, const Flipped
   }
 }
 
-template <class Block, __m256i (*unpack)(const Block&), bool kOffset>
-void panel_32(int64_t n, const uint8_t* weights, uint64_t row_bytes, int n_rows, const uint8_t* act, uint64_t stride,
-              int64_t n_tokens, float* out, int64_t out_stride) {
-  using ActBlock = std::conditional_t<kOffset, BlockQ8_1, BlockQ8_0>;
-  const int64_t blocks = n / kQK;
+// This thread's panel of `blocks` blocks (grown as needed, never shrunk).
+inline PanelBlock32* panel_32_scratch(int64_t blocks) {
   thread_local std::vector<PanelBlock32> scratch;
-  thread_local FlippedActivations flipped;
   if (scratch.size() < static_cast<size_t>(blocks)) scratch.resize(static_cast<size_t>(blocks));
+  return scratch.data();
+}
+
+// Every token of the batch against a filled panel, kPanelTokens32 at a time.
+template <bool kOffset>
+void panel_32_times_all_tokens(const PanelBlock32* panel, int64_t blocks, const uint8_t* act, uint64_t stride,
+                               int64_t n_tokens, float* out, int64_t out_stride, __mmask8 rows) {
+  using ActBlock = std::conditional_t<kOffset, BlockQ8_1, BlockQ8_0>;
+  const int64_t n = blocks * kQK;
+  thread_local FlippedActivations flipped;
   flipped.values.resize(static_cast<size_t>(kPanelTokens32 * n));
   flipped.scales.resize(static_cast<size_t>(kPanelTokens32 * blocks));
   flipped.sums.resize(static_cast<size_t>(kPanelTokens32 * blocks));
-  fill_panel_32<Block, unpack, kOffset>(weights, row_bytes, n_rows, blocks, scratch.data());
-  const auto rows = static_cast<__mmask8>((1u << n_rows) - 1);
   for (int64_t t = 0; t < n_tokens; t += kPanelTokens32) {
     const int tokens = static_cast<int>(std::min<int64_t>(kPanelTokens32, n_tokens - t));
     flip_activations<ActBlock>(act + static_cast<uint64_t>(t) * stride, stride, tokens, blocks, flipped);
     if (tokens == kPanelTokens32)
-      panel_32_tokens<kPanelTokens32, kOffset>(scratch.data(), blocks, flipped, out + t * out_stride, out_stride, rows);
+      panel_32_tokens<kPanelTokens32, kOffset>(panel, blocks, flipped, out + t * out_stride, out_stride, rows);
     else
-      panel_32_remainder<kPanelTokens32 - 1, kOffset>(scratch.data(), blocks, flipped, tokens, out + t * out_stride,
-                                                       out_stride, rows);
+      panel_32_remainder<kPanelTokens32 - 1, kOffset>(panel, blocks, flipped, tokens, out + t * out_stride, out_stride,
+                                                       rows);
   }
+}
+
+template <class Block, __m256i (*unpack)(const Block&), bool kOffset>
+void panel_32(int64_t n, const uint8_t* weights, uint64_t row_bytes, int n_rows, const uint8_t* act, uint64_t stride,
+              int64_t n_tokens, float* out, int64_t out_stride) {
+  const int64_t blocks = n / kQK;
+  PanelBlock32* panel = panel_32_scratch(blocks);
+  fill_panel_32<Block, unpack, kOffset>(weights, row_bytes, n_rows, blocks, panel);
+  panel_32_times_all_tokens<kOffset>(panel, blocks, act, stride, n_tokens, out, out_stride,
+                                     static_cast<__mmask8>((1u << n_rows) - 1));
 }
 
 // ---- F16 against float32 ----
