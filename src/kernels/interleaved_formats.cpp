@@ -1,6 +1,6 @@
 // The one list of weight types with a row-interleaved format.
 #include "core/ggml_types.h"
-#include "kernels/interleaved_q4_k.h"
+#include "kernels/interleaved_q4_q5_k.h"
 #include "kernels/interleaved_q6_k.h"
 #include "kernels/interleaved_q8_0.h"
 
@@ -9,6 +9,7 @@ namespace lp {
 const InterleavedFormat* interleaved_format(uint8_t ggml_type_id) {
   switch (static_cast<GgmlType>(ggml_type_id)) {
     case GgmlType::Q4_K: return &kInterleavedQ4_K;
+    case GgmlType::Q5_K: return &kInterleavedQ5_K;
     case GgmlType::Q6_K: return &kInterleavedQ6_K;
     case GgmlType::Q8_0: return &kInterleavedQ8_0;
     default: return nullptr;

@@ -1,7 +1,7 @@
 #pragma once
-// AVX-512 VNNI products with row-interleaved Q4_K, Q6_K and Q8_0 (layouts in
-// interleaved_q4_k.h, interleaved_q6_k.h, interleaved_q8_0.h). Included only by the AVX-512 unit, after x86_panels.h, whose panel
-// kernel takes batches.
+// AVX-512 VNNI products with row-interleaved Q4_K, Q5_K, Q6_K and Q8_0 (layouts in
+// interleaved_q4_q5_k.h, interleaved_q6_k.h, interleaved_q8_0.h). Included only by the
+// AVX-512 unit, after x86_panels.h, whose panel kernel takes batches.
 //
 // One token (decode): per super-block and 32-byte piece, the levels of eight rows meet the
 // token's four activation bytes (broadcast) in one vpdpbusd; each sub-block has its own
@@ -9,7 +9,9 @@
 // scales in one vpmulld, offsets (Q4_K's mins, Q6_K's -32) come from the activation's bsums
 // through vpmaddwd, and the rows' d are one vector. Integer sums per super-block are exact,
 // as in the scalar reference; only the float additions' order differs.
-#include "kernels/interleaved_q4_k.h"
+#include <type_traits>
+
+#include "kernels/interleaved_q4_q5_k.h"
 #include "kernels/interleaved_q6_k.h"
 #include "kernels/interleaved_q8_0.h"
 #include "kernels/x86_panels.h"
@@ -25,8 +27,8 @@ struct RowScalesMins {
   alignas(32) uint8_t mins[8][kInterleavedRows];
 };
 
-inline void unpack_row_scales(const BlockQ4_Kx8& x, RowScalesMins& out) {
-  const __m256i bytes0 = load256(x.scales[0]), bytes4 = load256(x.scales[4]), bytes8 = load256(x.scales[8]);
+inline void unpack_row_scales(const uint8_t (&packed)[12][kInterleavedRows], RowScalesMins& out) {
+  const __m256i bytes0 = load256(packed[0]), bytes4 = load256(packed[4]), bytes8 = load256(packed[8]);
   const __m256i six_bits = _mm256_set1_epi8(0x3F), low4 = _mm256_set1_epi8(0x0F), bits45 = _mm256_set1_epi8(0x30);
   store256(out.scales[0], _mm256_and_si256(bytes0, six_bits));
   store256(out.scales[4], _mm256_or_si256(_mm256_and_si256(bytes8, low4),
@@ -40,23 +42,48 @@ inline __m128i load64(const void* p) { return _mm_loadl_epi64(static_cast<const 
 
 inline __m256i scales_of_rows(const uint8_t (&scales)[kInterleavedRows]) { return _mm256_cvtepu8_epi32(load64(scales)); }
 
-void matvec_q4_kx8(int64_t n, const BlockQ4_Kx8* x, const BlockQ8_K* a, float* out) {
+// Bit `bit` of every byte moved to bit 4 (16-bit shifts of at most 4 bring bit 4 of a byte
+// from the same byte); the other bits are not cleared.
+inline __m256i bit_at_4(__m256i v, int bit) {
+  if (bit < 4) return _mm256_slli_epi16(v, 4 - bit);
+  return bit == 4 ? v : _mm256_srli_epi16(v, bit - 4);
+}
+
+// Run c's levels of piece k for eight rows: low nibbles (sub-block 2c) and high nibbles
+// (2c + 1), with Q5_K's fifth bits (bits 2c and 2c + 1 of qh) as bit 4.
+template <class Grouped>
+inline void kx8_levels(const Grouped& x, int c, int k, __m256i& low, __m256i& high) {
   const __m256i nibble = _mm256_set1_epi8(0x0F);
+  const __m256i q = load256(x.qs[c][k]);
+  if constexpr (std::is_same_v<Grouped, BlockQ5_Kx8>) {
+    const __m256i bits = load256(x.qh[k]), five_bits = _mm256_set1_epi8(0x1F);
+    constexpr int kSelectByC = 0xE4;  // (A & C) | (B & ~C): the nibble from A, bits 4-7 from B
+    low = _mm256_and_si256(_mm256_ternarylogic_epi32(q, bit_at_4(bits, 2 * c), nibble, kSelectByC), five_bits);
+    high = _mm256_and_si256(
+        _mm256_ternarylogic_epi32(_mm256_srli_epi16(q, 4), bit_at_4(bits, 2 * c + 1), nibble, kSelectByC), five_bits);
+  } else {
+    low = _mm256_and_si256(q, nibble);
+    high = _mm256_and_si256(_mm256_srli_epi16(q, 4), nibble);
+  }
+}
+
+template <class Grouped>
+void matvec_q4_q5_kx8(int64_t n, const Grouped* x, const BlockQ8_K* a, float* out) {
   __m256 acc = _mm256_setzero_ps();
   for (int64_t b = 0; b < n / kQK_K; ++b) {
     __m256i low[4], high[4];
     for (int c = 0; c < 4; ++c) low[c] = high[c] = _mm256_setzero_si256();
+#pragma GCC unroll 8
     for (int k = 0; k < 8; ++k) {
       for (int c = 0; c < 4; ++c) {
-        const __m256i q = load256(x[b].qs[c][k]);
-        low[c] = _mm256_dpbusd_epi32(low[c], _mm256_and_si256(q, nibble),
-                                     _mm256_set1_epi32(load_i32(a[b].qs + 64 * c + 4 * k)));
-        high[c] = _mm256_dpbusd_epi32(high[c], _mm256_and_si256(_mm256_srli_epi16(q, 4), nibble),
-                                      _mm256_set1_epi32(load_i32(a[b].qs + 64 * c + 32 + 4 * k)));
+        __m256i low_levels, high_levels;
+        kx8_levels(x[b], c, k, low_levels, high_levels);
+        low[c] = _mm256_dpbusd_epi32(low[c], low_levels, _mm256_set1_epi32(load_i32(a[b].qs + 64 * c + 4 * k)));
+        high[c] = _mm256_dpbusd_epi32(high[c], high_levels, _mm256_set1_epi32(load_i32(a[b].qs + 64 * c + 32 + 4 * k)));
       }
     }
     RowScalesMins u;
-    unpack_row_scales(x[b], u);
+    unpack_row_scales(x[b].scales, u);
     __m256i scaled = _mm256_setzero_si256();
     for (int c = 0; c < 4; ++c) {
       scaled = _mm256_add_epi32(scaled, _mm256_mullo_epi32(low[c], scales_of_rows(u.scales[2 * c])));
@@ -79,19 +106,20 @@ void matvec_q4_kx8(int64_t n, const BlockQ4_Kx8* x, const BlockQ8_K* a, float* o
 }
 
 // A batch: the eight rows go into the prefill panel's layout (already lanes = rows, so a
-// copy with the nibbles split) and the panel kernel takes the tokens.
-void fill_panel_q4_kx8(const BlockQ4_Kx8* x, int64_t blocks, PanelSuperBlock* panel) {
-  const __m256i nibble = _mm256_set1_epi8(0x0F);
+// copy with the levels unpacked) and the panel kernel takes the tokens.
+template <class Grouped>
+void fill_panel_q4_q5_kx8(const Grouped* x, int64_t blocks, PanelSuperBlock* panel) {
   for (int64_t b = 0; b < blocks; ++b) {
     PanelSuperBlock& p = panel[b];
     for (int c = 0; c < 4; ++c)
       for (int k = 0; k < 8; ++k) {
-        const __m256i q = load256(x[b].qs[c][k]);
-        store256(p.levels[16 * c + k], _mm256_and_si256(q, nibble));
-        store256(p.levels[16 * c + 8 + k], _mm256_and_si256(_mm256_srli_epi16(q, 4), nibble));
+        __m256i low, high;
+        kx8_levels(x[b], c, k, low, high);
+        store256(p.levels[16 * c + k], low);
+        store256(p.levels[16 * c + 8 + k], high);
       }
     RowScalesMins u;
-    unpack_row_scales(x[b], u);
+    unpack_row_scales(x[b].scales, u);
     const __m256 d = _mm256_cvtph_ps(load128(x[b].d));
     for (int j = 0; j < 8; ++j) _mm256_store_ps(p.scale[j], _mm256_mul_ps(d, _mm256_cvtepi32_ps(scales_of_rows(u.scales[j]))));
     for (int j = 0; j < 8; ++j)
@@ -224,7 +252,7 @@ void gemm_interleaved(int64_t n, const uint8_t* group, const uint8_t* act, uint6
       fill(x, blocks, panel);
       panel_32_times_all_tokens<false>(panel, blocks, act, stride, n_tokens, out, out_stride, 0xFF);
     } else {
-      constexpr int kSub = std::is_same_v<Block, BlockQ6_Kx8> ? 16 : 32;
+      constexpr int kSub = std::is_same_v<Block, BlockQ6_Kx8> ? 16 : 32;  // values per scale
       const int64_t blocks = n / kQK_K;
       PanelSuperBlock* panel = panel_scratch(blocks);
       fill(x, blocks, panel);
@@ -237,7 +265,10 @@ void gemm_interleaved(int64_t n, const uint8_t* group, const uint8_t* act, uint6
 }
 
 constexpr SimdInterleaved kX86Interleaved[] = {
-    {GgmlType::Q4_K, gemm_interleaved<BlockQ4_Kx8, BlockQ8_K, matvec_q4_kx8, PanelSuperBlock, fill_panel_q4_kx8>},
+    {GgmlType::Q4_K, gemm_interleaved<BlockQ4_Kx8, BlockQ8_K, matvec_q4_q5_kx8<BlockQ4_Kx8>, PanelSuperBlock,
+                                      fill_panel_q4_q5_kx8<BlockQ4_Kx8>>},
+    {GgmlType::Q5_K, gemm_interleaved<BlockQ5_Kx8, BlockQ8_K, matvec_q4_q5_kx8<BlockQ5_Kx8>, PanelSuperBlock,
+                                      fill_panel_q4_q5_kx8<BlockQ5_Kx8>>},
     {GgmlType::Q6_K, gemm_interleaved<BlockQ6_Kx8, BlockQ8_K, matvec_q6_kx8, PanelSuperBlock, fill_panel_q6_kx8>},
     {GgmlType::Q8_0, gemm_interleaved<BlockQ8_0x8, BlockQ8_0, matvec_q8_0x8, PanelBlock32, fill_panel_q8_0x8>},
 };
