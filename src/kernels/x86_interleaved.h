@@ -1,6 +1,6 @@
 #pragma once
-// AVX-512 VNNI products with row-interleaved Q4_K, Q5_K, Q6_K and Q8_0 (layouts in
-// interleaved_q4_q5_k.h, interleaved_q6_k.h, interleaved_q8_0.h). Included only by the
+// AVX-512 VNNI products with row-interleaved K-quants and Q8_0 (layouts in
+// interleaved_q2_q3_k.h, interleaved_q4_q5_k.h, interleaved_q6_k.h, interleaved_q8_0.h). Included only by the
 // AVX-512 unit, after x86_panels.h, whose panel kernel takes batches.
 //
 // One token (decode): per super-block and 32-byte piece, the levels of eight rows meet the
@@ -11,6 +11,7 @@
 // as in the scalar reference; only the float additions' order differs.
 #include <type_traits>
 
+#include "kernels/interleaved_q2_q3_k.h"
 #include "kernels/interleaved_q4_q5_k.h"
 #include "kernels/interleaved_q6_k.h"
 #include "kernels/interleaved_q8_0.h"
@@ -204,6 +205,136 @@ void fill_panel_q6_kx8(const BlockQ6_Kx8* x, int64_t blocks, PanelSuperBlock* pa
   }
 }
 
+// Q2_K and Q3_K: plane p of a half is bit pair p of qs; Q3_K's third bit (bit 4h + p of
+// hmask) joins as bit 2 by one select: (A & C) | (B & ~C), C the two-bit mask.
+inline __m256i bit_at_2(__m256i v, int bit) {
+  if (bit < 2) return _mm256_slli_epi16(v, 2 - bit);
+  return bit == 2 ? v : _mm256_srli_epi16(v, bit - 2);
+}
+
+template <class Grouped>
+inline void q2_q3_kx8_levels(const Grouped& x, int h, int k, __m256i (&levels)[4]) {
+  const __m256i two_bits = _mm256_set1_epi8(3);
+  const __m256i q = load256(x.qs[h][k]);
+  for (int plane = 0; plane < 4; ++plane) {
+    const __m256i pair = plane == 0 ? q : _mm256_srli_epi16(q, 2 * plane);
+    if constexpr (std::is_same_v<Grouped, BlockQ3_Kx8>) {
+      constexpr int kSelectByC = 0xE4;
+      const __m256i third = bit_at_2(load256(x.hmask[k]), 4 * h + plane);
+      levels[plane] = _mm256_and_si256(_mm256_ternarylogic_epi32(pair, third, two_bits, kSelectByC), _mm256_set1_epi8(7));
+    } else {
+      levels[plane] = _mm256_and_si256(pair, two_bits);
+    }
+  }
+}
+
+// Q3_K's sixteen 6-bit scales of eight rows, [scale][row] int8 (-32..31): the word formulas
+// of unpack_scales_q3_k_words on packed byte k of all rows at once.
+struct Q3KRowScales {
+  alignas(32) int8_t scales[16][kInterleavedRows];
+};
+
+inline void unpack_q3_k_row_scales(const uint8_t (&packed)[12][kInterleavedRows], Q3KRowScales& out) {
+  const __m256i bytes0 = load256(packed[0]), bytes4 = load256(packed[4]), bytes8 = load256(packed[8]);
+  const __m256i low4 = _mm256_set1_epi8(0x0F), two_bits = _mm256_set1_epi8(3), bias = _mm256_set1_epi8(32);
+  const auto join = [&](__m256i low, int high_shift) {
+    const __m256i high = _mm256_and_si256(high_shift == 0 ? bytes8 : _mm256_srli_epi16(bytes8, high_shift), two_bits);
+    return _mm256_sub_epi8(_mm256_or_si256(low, _mm256_slli_epi16(high, 4)), bias);
+  };
+  store256(out.scales[0], join(_mm256_and_si256(bytes0, low4), 0));
+  store256(out.scales[4], join(_mm256_and_si256(bytes4, low4), 2));
+  store256(out.scales[8], join(_mm256_and_si256(_mm256_srli_epi16(bytes0, 4), low4), 4));
+  store256(out.scales[12], join(_mm256_and_si256(_mm256_srli_epi16(bytes4, 4), low4), 6));
+}
+
+// Sixteen bytes of two [sub-block][row] rows as [row][pair], for vpmaddwd after widening.
+inline __m128i byte_pairs_of_rows(const void* first, const void* second) {
+  return _mm_unpacklo_epi8(load64(first), load64(second));
+}
+
+template <class Grouped>
+void matvec_q2_q3_kx8(int64_t n, const Grouped* x, const BlockQ8_K* a, float* out) {
+  constexpr bool kQ3 = std::is_same_v<Grouped, BlockQ3_Kx8>;
+  const __m128i low4 = _mm_set1_epi8(0x0F);
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t b = 0; b < n / kQK_K; ++b) {
+    [[maybe_unused]] Q3KRowScales q3;
+    if constexpr (kQ3) unpack_q3_k_row_scales(x[b].scales, q3);
+    const auto scales_of = [&](int s) {
+      if constexpr (kQ3) return _mm256_cvtepi8_epi32(load64(q3.scales[s]));
+      else return _mm256_cvtepu8_epi32(_mm_and_si128(load64(x[b].scales[s]), low4));
+    };
+    __m256i total = _mm256_setzero_si256();
+    for (int h = 0; h < 2; ++h) {
+      __m256i sums[2][4];  // [pieces 0-3 | 4-7 (the plane's two sub-blocks of 16)][plane]
+      for (auto& part : sums)
+        for (auto& s : part) s = _mm256_setzero_si256();
+#pragma GCC unroll 8
+      for (int k = 0; k < 8; ++k) {
+        __m256i levels[4];
+        q2_q3_kx8_levels(x[b], h, k, levels);
+        for (int plane = 0; plane < 4; ++plane)
+          sums[k / 4][plane] = _mm256_dpbusd_epi32(sums[k / 4][plane], levels[plane],
+                                                   _mm256_set1_epi32(load_i32(a[b].qs + 128 * h + 32 * plane + 4 * k)));
+      }
+      for (int part = 0; part < 2; ++part)
+        for (int plane = 0; plane < 4; ++plane)
+          total = _mm256_add_epi32(total, _mm256_mullo_epi32(sums[part][plane], scales_of(8 * h + 2 * plane + part)));
+    }
+    // Offsets per pair of 16-value sub-blocks: Q2_K's mins (the high nibbles), Q3_K's 4 * scale.
+    __m256i offset = _mm256_setzero_si256();
+    for (int p = 0; p < 8; ++p) {
+      const auto first = static_cast<uint16_t>(a[b].bsums[2 * p]), second = static_cast<uint16_t>(a[b].bsums[2 * p + 1]);
+      const __m256i sums_pair = _mm256_set1_epi32(static_cast<int32_t>(first | (uint32_t{second} << 16)));
+      __m256i coef;
+      if constexpr (kQ3) coef = _mm256_cvtepi8_epi16(byte_pairs_of_rows(q3.scales[2 * p], q3.scales[2 * p + 1]));
+      else coef = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(byte_pairs_of_rows(x[b].scales[2 * p], x[b].scales[2 * p + 1]), 4), low4));
+      offset = _mm256_add_epi32(offset, _mm256_madd_epi16(coef, sums_pair));
+    }
+    const __m256 ad = _mm256_set1_ps(a[b].d);
+    if constexpr (kQ3) {
+      total = _mm256_sub_epi32(total, _mm256_slli_epi32(offset, 2));
+      acc = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_cvtph_ps(load128(x[b].d)), ad), _mm256_cvtepi32_ps(total), acc);
+    } else {
+      acc = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_cvtph_ps(load128(x[b].d)), ad), _mm256_cvtepi32_ps(total), acc);
+      acc = _mm256_fnmadd_ps(_mm256_mul_ps(_mm256_cvtph_ps(load128(x[b].dmin)), ad), _mm256_cvtepi32_ps(offset), acc);
+    }
+  }
+  _mm256_storeu_ps(out, acc);
+}
+
+template <class Grouped>
+void fill_panel_q2_q3_kx8(const Grouped* x, int64_t blocks, PanelSuperBlock* panel) {
+  constexpr bool kQ3 = std::is_same_v<Grouped, BlockQ3_Kx8>;
+  const __m128i low4 = _mm_set1_epi8(0x0F);
+  for (int64_t b = 0; b < blocks; ++b) {
+    PanelSuperBlock& p = panel[b];
+    for (int h = 0; h < 2; ++h)
+      for (int k = 0; k < 8; ++k) {
+        __m256i levels[4];
+        q2_q3_kx8_levels(x[b], h, k, levels);
+        for (int plane = 0; plane < 4; ++plane) store256(p.levels[32 * h + 8 * plane + k], levels[plane]);
+      }
+    const __m256 d = _mm256_cvtph_ps(load128(x[b].d));
+    if constexpr (kQ3) {
+      Q3KRowScales q3;
+      unpack_q3_k_row_scales(x[b].scales, q3);
+      for (int s = 0; s < 16; ++s)
+        _mm256_store_ps(p.scale[s], _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(load64(q3.scales[s])))));
+      for (int pair = 0; pair < 8; ++pair)
+        store256(p.offset_coef[pair], _mm256_cvtepi8_epi16(byte_pairs_of_rows(q3.scales[2 * pair], q3.scales[2 * pair + 1])));
+      _mm256_store_ps(p.offset_scale, _mm256_mul_ps(_mm256_set1_ps(-4.0f), d));
+    } else {
+      for (int s = 0; s < 16; ++s)
+        _mm256_store_ps(p.scale[s], _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_and_si128(load64(x[b].scales[s]), low4)))));
+      for (int pair = 0; pair < 8; ++pair)
+        store256(p.offset_coef[pair], _mm256_cvtepu8_epi16(_mm_and_si128(
+                                          _mm_srli_epi16(byte_pairs_of_rows(x[b].scales[2 * pair], x[b].scales[2 * pair + 1]), 4), low4)));
+      _mm256_store_ps(p.offset_scale, _mm256_sub_ps(_mm256_setzero_ps(), _mm256_cvtph_ps(load128(x[b].dmin))));
+    }
+  }
+}
+
 // Q8_0: signed weights against signed activations as |w| against a with w's sign, so the
 // unsigned-by-signed vpdpbusd applies (as the tile kernel does).
 void matvec_q8_0x8(int64_t n, const BlockQ8_0x8* x, const BlockQ8_0* a, float* out) {
@@ -252,7 +383,8 @@ void gemm_interleaved(int64_t n, const uint8_t* group, const uint8_t* act, uint6
       fill(x, blocks, panel);
       panel_32_times_all_tokens<false>(panel, blocks, act, stride, n_tokens, out, out_stride, 0xFF);
     } else {
-      constexpr int kSub = std::is_same_v<Block, BlockQ6_Kx8> ? 16 : 32;  // values per scale
+      constexpr int kSub =  // values per scale
+          std::is_same_v<Block, BlockQ4_Kx8> || std::is_same_v<Block, BlockQ5_Kx8> ? 32 : 16;
       const int64_t blocks = n / kQK_K;
       PanelSuperBlock* panel = panel_scratch(blocks);
       fill(x, blocks, panel);
@@ -265,6 +397,10 @@ void gemm_interleaved(int64_t n, const uint8_t* group, const uint8_t* act, uint6
 }
 
 constexpr SimdInterleaved kX86Interleaved[] = {
+    {GgmlType::Q2_K, gemm_interleaved<BlockQ2_Kx8, BlockQ8_K, matvec_q2_q3_kx8<BlockQ2_Kx8>, PanelSuperBlock,
+                                      fill_panel_q2_q3_kx8<BlockQ2_Kx8>>},
+    {GgmlType::Q3_K, gemm_interleaved<BlockQ3_Kx8, BlockQ8_K, matvec_q2_q3_kx8<BlockQ3_Kx8>, PanelSuperBlock,
+                                      fill_panel_q2_q3_kx8<BlockQ3_Kx8>>},
     {GgmlType::Q4_K, gemm_interleaved<BlockQ4_Kx8, BlockQ8_K, matvec_q4_q5_kx8<BlockQ4_Kx8>, PanelSuperBlock,
                                       fill_panel_q4_q5_kx8<BlockQ4_Kx8>>},
     {GgmlType::Q5_K, gemm_interleaved<BlockQ5_Kx8, BlockQ8_K, matvec_q4_q5_kx8<BlockQ5_Kx8>, PanelSuperBlock,
