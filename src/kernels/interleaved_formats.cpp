@@ -1,14 +1,15 @@
 // The one list of weight types with a row-interleaved format.
 #include "core/ggml_types.h"
 #include "kernels/interleaved_q2_q3_k.h"
+#include "kernels/interleaved_q4_0_q8_0.h"
 #include "kernels/interleaved_q4_q5_k.h"
 #include "kernels/interleaved_q6_k.h"
-#include "kernels/interleaved_q8_0.h"
 
 namespace lp {
 
 const InterleavedFormat* interleaved_format(uint8_t ggml_type_id) {
   switch (static_cast<GgmlType>(ggml_type_id)) {
+    case GgmlType::Q4_0: return &kInterleavedQ4_0;
     case GgmlType::Q2_K: return &kInterleavedQ2_K;
     case GgmlType::Q3_K: return &kInterleavedQ3_K;
     case GgmlType::Q4_K: return &kInterleavedQ4_K;

@@ -28,8 +28,8 @@ struct InterleavedFormat {
   InterleavedGemmFn scalar;  // the reference product, integer sums as the scalar vec_dot
 };
 
-// Q4_K, Q5_K, Q6_K and Q8_0 (interleaved_q4_q5_k.h, interleaved_q6_k.h, interleaved_q8_0.h);
-// nullptr for a type without one.
+// Q2_K..Q6_K, Q4_0 and Q8_0 (interleaved_q2_q3_k.h, interleaved_q4_q5_k.h, interleaved_q6_k.h,
+// interleaved_q4_0_q8_0.h); nullptr for a type without one.
 const InterleavedFormat* interleaved_format(uint8_t ggml_type_id);
 
 }  // namespace lp

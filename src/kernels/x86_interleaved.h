@@ -1,6 +1,6 @@
 #pragma once
-// AVX-512 VNNI products with row-interleaved K-quants and Q8_0 (layouts in
-// interleaved_q2_q3_k.h, interleaved_q4_q5_k.h, interleaved_q6_k.h, interleaved_q8_0.h). Included only by the
+// AVX-512 VNNI products with row-interleaved K-quants, Q4_0 and Q8_0 (layouts in
+// interleaved_q2_q3_k.h, interleaved_q4_q5_k.h, interleaved_q6_k.h, interleaved_q4_0_q8_0.h). Included only by the
 // AVX-512 unit, after x86_panels.h, whose panel kernel takes batches.
 //
 // One token (decode): per super-block and 32-byte piece, the levels of eight rows meet the
@@ -12,9 +12,9 @@
 #include <type_traits>
 
 #include "kernels/interleaved_q2_q3_k.h"
+#include "kernels/interleaved_q4_0_q8_0.h"
 #include "kernels/interleaved_q4_q5_k.h"
 #include "kernels/interleaved_q6_k.h"
-#include "kernels/interleaved_q8_0.h"
 #include "kernels/x86_panels.h"
 
 namespace lp {
@@ -369,6 +369,48 @@ void fill_panel_q8_0x8(const BlockQ8_0x8* x, int64_t blocks, PanelBlock32* panel
   }
 }
 
+// Q4_0: levels 0..15 (stored + 8) against the activations, minus 8 times the block's sum of
+// activations (the same for every row: one vpdpbusd with ones and a horizontal sum).
+void matvec_q4_0x8(int64_t n, const BlockQ4_0x8* x, const BlockQ8_0* a, float* out) {
+  const __m256i nibble = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi8(1);
+  __m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};  // even and odd blocks: two chains
+  for (int64_t b = 0; b < n / kQK; ++b) {
+    __m256i sums[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};
+    for (int k = 0; k < 4; ++k) {
+      const __m256i q = load256(x[b].qs[k]);
+      sums[0] = _mm256_dpbusd_epi32(sums[0], _mm256_and_si256(q, nibble), _mm256_set1_epi32(load_i32(a[b].qs + 4 * k)));
+      sums[1] = _mm256_dpbusd_epi32(sums[1], _mm256_and_si256(_mm256_srli_epi16(q, 4), nibble),
+                                    _mm256_set1_epi32(load_i32(a[b].qs + 16 + 4 * k)));
+    }
+    __m256i activation_sum = _mm256_dpbusd_epi32(_mm256_setzero_si256(), ones, load256(a[b].qs));
+    activation_sum = _mm256_add_epi32(activation_sum, _mm256_permute2x128_si256(activation_sum, activation_sum, 1));
+    activation_sum = _mm256_add_epi32(activation_sum, _mm256_shuffle_epi32(activation_sum, 0x4E));
+    activation_sum = _mm256_add_epi32(activation_sum, _mm256_shuffle_epi32(activation_sum, 0xB1));
+    const __m256i total = _mm256_sub_epi32(_mm256_add_epi32(sums[0], sums[1]), _mm256_slli_epi32(activation_sum, 3));
+    const __m256 scales = _mm256_mul_ps(_mm256_cvtph_ps(load128(x[b].d)), _mm256_set1_ps(fp16_to_float(a[b].d)));
+    acc[b % 2] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(total), scales, acc[b % 2]);
+  }
+  _mm256_storeu_ps(out, _mm256_add_ps(acc[0], acc[1]));
+}
+
+void fill_panel_q4_0x8(const BlockQ4_0x8* x, int64_t blocks, PanelBlock32* panel) {
+  const __m256i nibble = _mm256_set1_epi8(0x0F), eight = _mm256_set1_epi8(8), ones = _mm256_set1_epi8(1);
+  for (int64_t b = 0; b < blocks; ++b) {
+    PanelBlock32& p = panel[b];
+    __m256i sum = _mm256_setzero_si256();
+    for (int k = 0; k < 4; ++k) {
+      const __m256i q = load256(x[b].qs[k]);
+      const __m256i low = _mm256_sub_epi8(_mm256_and_si256(q, nibble), eight);
+      const __m256i high = _mm256_sub_epi8(_mm256_and_si256(_mm256_srli_epi16(q, 4), nibble), eight);
+      store256(p.levels[k], low);
+      store256(p.levels[4 + k], high);
+      sum = _mm256_dpbusd_epi32(_mm256_dpbusd_epi32(sum, ones, low), ones, high);
+    }
+    store256(p.bias, _mm256_mullo_epi32(sum, _mm256_set1_epi32(-128)));
+    _mm256_store_ps(p.scale, _mm256_cvtph_ps(load128(x[b].d)));
+  }
+}
+
 // One group against a batch: decode and small batches one token at a time; batches worth a
 // panel through the panel kernels (K-quants: kSub values per scale).
 template <class Block, class ActBlock, void (*matvec)(int64_t, const Block*, const ActBlock*, float*), class Panel,
@@ -406,6 +448,7 @@ constexpr SimdInterleaved kX86Interleaved[] = {
     {GgmlType::Q5_K, gemm_interleaved<BlockQ5_Kx8, BlockQ8_K, matvec_q4_q5_kx8<BlockQ5_Kx8>, PanelSuperBlock,
                                       fill_panel_q4_q5_kx8<BlockQ5_Kx8>>},
     {GgmlType::Q6_K, gemm_interleaved<BlockQ6_Kx8, BlockQ8_K, matvec_q6_kx8, PanelSuperBlock, fill_panel_q6_kx8>},
+    {GgmlType::Q4_0, gemm_interleaved<BlockQ4_0x8, BlockQ8_0, matvec_q4_0x8, PanelBlock32, fill_panel_q4_0x8>},
     {GgmlType::Q8_0, gemm_interleaved<BlockQ8_0x8, BlockQ8_0, matvec_q8_0x8, PanelBlock32, fill_panel_q8_0x8>},
 };
 

@@ -432,8 +432,8 @@ InterleavedCase interleaved_case(GgmlType type, int64_t cols, int64_t rows, uint
   return c;
 }
 
-const GgmlType kInterleavedTypes[] = {GgmlType::Q2_K, GgmlType::Q3_K, GgmlType::Q4_K,
-                                      GgmlType::Q5_K, GgmlType::Q6_K, GgmlType::Q8_0};
+const GgmlType kInterleavedTypes[] = {GgmlType::Q2_K, GgmlType::Q3_K, GgmlType::Q4_K, GgmlType::Q5_K,
+                                      GgmlType::Q6_K, GgmlType::Q4_0, GgmlType::Q8_0};
 
 TEST(KernelInterleaved, RowsReadBackAsTheTypesOwnDequantization) {
   for (const GgmlType type : kInterleavedTypes) {
@@ -520,9 +520,9 @@ TEST(KernelInterleaved, MatmulEqualsThePlainRows) {
 TEST(KernelInterleaved, OnlyTypesAndShapesThatPayAreInterleaved) {
   const WeightMatrix q4k{GgmlType::Q4_K, 256, 16, 144, nullptr};
   const WeightMatrix ragged{GgmlType::Q4_K, 256, 12, 144, nullptr};
-  const WeightMatrix q4_0{GgmlType::Q4_0, 256, 16, 144, nullptr};
+  const WeightMatrix q5_0{GgmlType::Q5_0, 256, 16, 176, nullptr};
   EXPECT_EQ(interleaved_bytes(ragged), 0u) << "12 rows are not whole groups of 8";
-  EXPECT_EQ(interleaved_bytes(q4_0), 0u) << "Q4_0 has no interleaved format";
+  EXPECT_EQ(interleaved_bytes(q5_0), 0u) << "Q5_0 has no interleaved format";
   const KernelIsa before = active_kernel_isa();
   set_kernel_isa(KernelIsa::Scalar);
   EXPECT_EQ(interleaved_bytes(q4k), 0u) << "the scalar product is slower than the plain rows";
