@@ -1,8 +1,10 @@
 // Microbenchmarks of the quantized matrix products at a Qwen2.5-1.5B FFN shape (8960 rows
 // of 1536 columns): matvec (one token, decode) and matmat (64 tokens, prefill) per weight
-// type, with the best kernels and, for comparison, the scalar reference; and one thread's
-// 64-row prefill chunk through the panel kernels against the tile kernels. Reports weight
-// bytes read per second and multiply-adds (2 flops each) per second.
+// type, with the best kernels and, for comparison, the scalar reference; decode from rows
+// interleaved as the engine loads them (matvec_interleaved) and from 16 such matrices, past
+// the last-level cache (matvec_dram*); and one thread's 64-row prefill chunk through the panel
+// kernels against the tile kernels. Reports weight bytes read per second and multiply-adds
+// (2 flops each) per second.
 //
 //   build/bench/lp_kernel_benchmarks [--benchmark_filter=Q4_K]   (LP_BENCH_THREADS, default 2)
 #include <benchmark/benchmark.h>
@@ -37,8 +39,8 @@ ThreadPool& pool() {
 // A weight matrix of `type`: 64 distinct rows quantized with the tool's quantizer, repeated
 // (quantizing 13.8M values per type would dominate the run; the bytes read are the same).
 struct BenchWeights {
-  std::vector<uint8_t> bytes;
-  WeightMatrix matrix;
+  std::vector<uint8_t> bytes, interleaved_bytes;
+  WeightMatrix matrix, interleaved;  // `interleaved`: the rows regrouped as the engine loads them (if it does)
 };
 
 const BenchWeights& weights_of(GgmlType type, int64_t rows = kRows) {
@@ -59,12 +61,17 @@ const BenchWeights& weights_of(GgmlType type, int64_t rows = kRows) {
   for (int64_t r = 0; r < rows; ++r)
     std::copy_n(distinct.data() + (r % 64) * row_bytes, row_bytes, w->bytes.data() + r * row_bytes);
   w->matrix = WeightMatrix{type, kCols, rows, row_bytes, w->bytes.data()};
+  w->interleaved_bytes.resize(interleaved_bytes(w->matrix));
+  w->interleaved = w->interleaved_bytes.empty() ? w->matrix : interleave_rows(w->matrix, w->interleaved_bytes.data());
   cache.emplace_back(std::pair{type, rows}, w);
   return *w;
 }
 
-void run_matmul(benchmark::State& state, GgmlType type, int64_t tokens, KernelIsa isa, int64_t rows) {
+// `interleaved`: the rows as the engine holds them at load (interleaved_gemm.h) where the type
+// has that layout on this CPU; otherwise the file's rows.
+void run_matmul(benchmark::State& state, GgmlType type, int64_t tokens, KernelIsa isa, int64_t rows, bool interleaved) {
   const BenchWeights& w = weights_of(type, rows);
+  const WeightMatrix& matrix = interleaved ? w.interleaved : w.matrix;
   std::vector<float> x(static_cast<size_t>(kCols * tokens)), y(static_cast<size_t>(rows * tokens));
   std::mt19937 rng(2);
   std::normal_distribution<float> normal(0.0f, 1.0f);
@@ -72,7 +79,7 @@ void run_matmul(benchmark::State& state, GgmlType type, int64_t tokens, KernelIs
   const KernelIsa before = active_kernel_isa();
   set_kernel_isa(isa);
   for (auto _ : state) {
-    matmul(w.matrix, x.data(), tokens, y.data(), pool());
+    matmul(matrix, x.data(), tokens, y.data(), pool());
     benchmark::DoNotOptimize(y.data());
   }
   set_kernel_isa(before);
@@ -178,14 +185,21 @@ const GgmlType kTypes[] = {GgmlType::Q4_0, GgmlType::Q4_1, GgmlType::Q5_0, GgmlT
 [[maybe_unused]] const bool registered = [] {
   for (const GgmlType type : kTypes) {
     const std::string name(ggml_type_traits(type).name);
-    benchmark::RegisterBenchmark(("matvec/" + name).c_str(), run_matmul, type, int64_t{1}, KernelIsa::Avx512, kRows)
+    benchmark::RegisterBenchmark(("matvec/" + name).c_str(), run_matmul, type, int64_t{1}, KernelIsa::Avx512, kRows, false)
         ->Unit(benchmark::kMicrosecond)->Apply(with_min);
-    benchmark::RegisterBenchmark(("matmat64/" + name).c_str(), run_matmul, type, int64_t{64}, KernelIsa::Avx512, kRows)
+    benchmark::RegisterBenchmark(("matmat64/" + name).c_str(), run_matmul, type, int64_t{64}, KernelIsa::Avx512, kRows, false)
         ->Unit(benchmark::kMillisecond)->Apply(with_min);
     // Decode as it meets a real model: 16 FFN matrices' worth of rows (124 MB of Q4_K), far
     // past the last-level cache, so the rate includes waiting for memory.
     benchmark::RegisterBenchmark(("matvec_dram/" + name).c_str(), run_matmul, type, int64_t{1}, KernelIsa::Avx512,
-                                 kRows * kDramCopies)
+                                 kRows * kDramCopies, false)
+        ->Unit(benchmark::kMillisecond)->Apply(with_min);
+    if (find_weight_kernels(type)->interleaved == nullptr) continue;
+    benchmark::RegisterBenchmark(("matvec_interleaved/" + name).c_str(), run_matmul, type, int64_t{1},
+                                 KernelIsa::Avx512, kRows, true)
+        ->Unit(benchmark::kMicrosecond)->Apply(with_min);
+    benchmark::RegisterBenchmark(("matvec_dram_interleaved/" + name).c_str(), run_matmul, type, int64_t{1},
+                                 KernelIsa::Avx512, kRows * kDramCopies, true)
         ->Unit(benchmark::kMillisecond)->Apply(with_min);
   }
   for (const GgmlType type : {GgmlType::F16, GgmlType::Q8_0, GgmlType::Q2_K, GgmlType::Q3_K, GgmlType::Q4_K,
@@ -198,11 +212,11 @@ const GgmlType kTypes[] = {GgmlType::Q4_0, GgmlType::Q4_1, GgmlType::Q5_0, GgmlT
   }
   for (const GgmlType type : {GgmlType::Q4_0, GgmlType::Q4_K, GgmlType::Q6_K, GgmlType::Q8_0}) {
     const std::string name(ggml_type_traits(type).name);
-    benchmark::RegisterBenchmark(("matvec_avx2/" + name).c_str(), run_matmul, type, int64_t{1}, KernelIsa::Avx2, kRows)
+    benchmark::RegisterBenchmark(("matvec_avx2/" + name).c_str(), run_matmul, type, int64_t{1}, KernelIsa::Avx2, kRows, false)
         ->Unit(benchmark::kMicrosecond)->Apply(with_min);
-    benchmark::RegisterBenchmark(("matvec_scalar/" + name).c_str(), run_matmul, type, int64_t{1}, KernelIsa::Scalar, kRows)
+    benchmark::RegisterBenchmark(("matvec_scalar/" + name).c_str(), run_matmul, type, int64_t{1}, KernelIsa::Scalar, kRows, false)
         ->Unit(benchmark::kMicrosecond)->Apply(with_min);
-    benchmark::RegisterBenchmark(("matmat64_avx2/" + name).c_str(), run_matmul, type, int64_t{64}, KernelIsa::Avx2, kRows)
+    benchmark::RegisterBenchmark(("matmat64_avx2/" + name).c_str(), run_matmul, type, int64_t{64}, KernelIsa::Avx2, kRows, false)
         ->Unit(benchmark::kMillisecond)->Apply(with_min);
   }
   return true;

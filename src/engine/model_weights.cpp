@@ -80,6 +80,9 @@ class WeightBinder {
                          (il + 1) % h_.sliding_window_pattern != 0;
       w.layers.push_back(L);
     }
+    // Reading one tensor maps the file's cached pages around it (the kernel's fault-around),
+    // some of them in tensors already replaced and released: release those again.
+    for (const auto& bytes : replaced_) release_mapped_pages(bytes);
   }
 
  private:
@@ -115,7 +118,10 @@ class WeightBinder {
     if (interleaved == 0) return plain;
     auto& copy = m_.owned_.emplace_back(interleaved);
     const WeightMatrix result = interleave_rows(plain, copy.data());
-    if (t.file_mapped) release_mapped_pages(t.bytes);
+    if (t.file_mapped) {
+      release_mapped_pages(t.bytes);
+      replaced_.push_back(t.bytes);
+    }
     return result;
   }
 
@@ -165,6 +171,7 @@ class WeightBinder {
   LoadedModel& m_;
   const ModelHParams& h_;
   std::unordered_map<std::string, TensorRef> tensors_;
+  std::vector<std::span<const uint8_t>> replaced_;  // mapped tensors replaced by interleaved copies
 };
 
 namespace {

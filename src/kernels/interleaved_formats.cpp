@@ -7,8 +7,8 @@
 
 namespace lp {
 
-const InterleavedFormat* interleaved_format(uint8_t ggml_type_id) {
-  switch (static_cast<GgmlType>(ggml_type_id)) {
+const InterleavedFormat* interleaved_format(GgmlType weight) {
+  switch (weight) {
     case GgmlType::Q4_0: return &kInterleavedQ4_0;
     case GgmlType::Q2_K: return &kInterleavedQ2_K;
     case GgmlType::Q3_K: return &kInterleavedQ3_K;

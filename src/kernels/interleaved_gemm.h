@@ -4,10 +4,13 @@
 // every weight once per token, so the instructions spent per weight decide its speed; with
 // rows in lanes one vpdpbusd takes four products of each of eight rows, a sub-block's scale
 // meets eight rows' integer sums in one multiply, and no shuffles spread scales over values.
-// Measured on one core (Zen 4, Q4_K, 1536 columns, from L2): 42 GB/s of weights against 23
-// for the row-at-a-time kernel. The regrouped copy replaces the file's bytes (the mapping's
-// pages are released) byte for byte, so memory does not grow.
+// Measured on one core (Zen 4, 1536 columns, from L2): about twice the weight bytes per
+// second of the row-at-a-time kernels (bench/RESULTS.md, per type). The regrouped copy takes
+// exactly the file's bytes and replaces them (the mapping's pages are released), so memory
+// does not grow.
 #include <cstdint>
+
+#include "core/ggml_types.h"
 
 namespace lp {
 
@@ -30,6 +33,6 @@ struct InterleavedFormat {
 
 // Q2_K..Q6_K, Q4_0 and Q8_0 (interleaved_q2_q3_k.h, interleaved_q4_q5_k.h, interleaved_q6_k.h,
 // interleaved_q4_0_q8_0.h); nullptr for a type without one.
-const InterleavedFormat* interleaved_format(uint8_t ggml_type_id);
+const InterleavedFormat* interleaved_format(GgmlType weight);
 
 }  // namespace lp

@@ -18,7 +18,7 @@ namespace {
 
 template <VecDotFn dot>
 constexpr WeightKernels row(GgmlType weight, GgmlType activation, QuantizeActivationsFn quantize) {
-  const InterleavedFormat* format = interleaved_format(static_cast<uint8_t>(weight));
+  const InterleavedFormat* format = interleaved_format(weight);
   return WeightKernels{weight,
                        activation,
                        quantize,

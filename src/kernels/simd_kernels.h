@@ -41,8 +41,8 @@ std::span<const SimdTile> avx2_tiles();    // AVX2 + FMA + F16C
 std::span<const SimdTile> avx512_tiles();  // AVX-512 F/BW/VL/VNNI (+ the AVX2 set)
 std::span<const SimdQuantizer> avx2_quantizers();
 std::span<const SimdQuantizer> avx512_quantizers();
-std::span<const SimdPanel> avx512_panels();
-std::span<const SimdInterleaved> avx512_interleaved();  // Q4_K (VNNI)  // F16, the 32-value quants and the K-quants (VNNI)
+std::span<const SimdPanel> avx512_panels();  // F16, the 32-value quants and the K-quants (VNNI)
+std::span<const SimdInterleaved> avx512_interleaved();  // Q2_K..Q6_K, Q4_0, Q8_0 (VNNI)
 #endif
 
 }  // namespace lp
