@@ -21,6 +21,10 @@
 #include "kernels/matmul.h"
 #include "kernels/panel_gemm.h"
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 namespace lp {
 namespace {
 
@@ -109,6 +113,26 @@ void BM_SmallMatvecOverhead(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_SmallMatvecOverhead)->Unit(benchmark::kMicrosecond)->Apply(with_min);
+
+#if defined(__x86_64__)
+// One core's float32 multiply-add peak (ten independent 8-wide FMA chains, 16 flops each):
+// the ceiling of any float32 matrix product, such as F16 weights converted to float32 (what
+// our F16 prefill and llama.cpp's both do on a CPU without AVX-512 FP16).
+__attribute__((target("avx2,fma"))) void BM_Fp32FmaPeak(benchmark::State& state) {
+  __m256 acc[10];
+  for (int i = 0; i < 10; ++i) acc[i] = _mm256_set1_ps(1.0f + static_cast<float>(i) * 1e-7f);
+  const __m256 scale = _mm256_set1_ps(0.9999999f), offset = _mm256_set1_ps(1e-7f);
+  constexpr int kSteps = 1000;
+  for (auto _ : state) {
+    for (int k = 0; k < kSteps; ++k)
+      for (auto& a : acc) a = _mm256_fmadd_ps(a, scale, offset);
+    benchmark::DoNotOptimize(acc);
+  }
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()) * kSteps * 10 * 16 / 1e9, benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_Fp32FmaPeak)->Apply(with_min);
+#endif
 
 // Quantizing one activation row (decode does it on the calling thread before the rows are
 // split): 8960 values, the width of Qwen2.5-1.5B's ffn_down input.

@@ -32,10 +32,10 @@ void interleave(const uint8_t* rows, uint64_t row_bytes, int64_t cols, uint8_t* 
     for (int64_t b = 0; b < cols / kQK_K; ++b) {
       Grouped& x = out[b];
       for (int h = 0; h < 2; ++h)
-        for (int k = 0; k < 8; ++k) std::memcpy(x.qs[h][k][r], row[b].qs + 32 * h + 4 * k, 4);
+        for (int k = 0; k < 8; ++k) std::memcpy(x.pieces[k].qs[h][r], row[b].qs + 32 * h + 4 * k, 4);
       x.d[r] = row[b].d;
       if constexpr (kQ3<Grouped>) {
-        for (int k = 0; k < 8; ++k) std::memcpy(x.hmask[k][r], row[b].hmask + 4 * k, 4);
+        for (int k = 0; k < 8; ++k) std::memcpy(x.pieces[k].hmask[r], row[b].hmask + 4 * k, 4);
         for (int k = 0; k < 12; ++k) x.scales[k][r] = row[b].scales[k];
       } else {
         for (int s = 0; s < 16; ++s) x.scales[s][r] = row[b].scales[s];
@@ -49,8 +49,8 @@ void interleave(const uint8_t* rows, uint64_t row_bytes, int64_t cols, uint8_t* 
 template <class Grouped>
 int level(const Grouped& x, int r, int v) {
   const int h = v / 128, plane = (v % 128) / 32, l = v % 32;
-  int value = (x.qs[h][l / 4][r][l % 4] >> (2 * plane)) & 3;
-  if constexpr (kQ3<Grouped>) value |= ((x.hmask[l / 4][r][l % 4] >> (4 * h + plane)) & 1) << 2;
+  int value = (x.pieces[l / 4].qs[h][r][l % 4] >> (2 * plane)) & 3;
+  if constexpr (kQ3<Grouped>) value |= ((x.pieces[l / 4].hmask[r][l % 4] >> (4 * h + plane)) & 1) << 2;
   return value;
 }
 

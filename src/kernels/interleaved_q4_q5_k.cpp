@@ -40,10 +40,10 @@ void interleave(const uint8_t* rows, uint64_t row_bytes, int64_t cols, uint8_t* 
       x.d[r] = row[b].d;
       x.dmin[r] = row[b].dmin;
       for (int k = 0; k < 12; ++k) x.scales[k][r] = row[b].scales[k];
-      if constexpr (kFifthBit<Grouped>)
-        for (int k = 0; k < 8; ++k) std::memcpy(x.qh[k][r], row[b].qh + 4 * k, 4);
-      for (int c = 0; c < 4; ++c)
-        for (int k = 0; k < 8; ++k) std::memcpy(x.qs[c][k][r], row[b].qs + 32 * c + 4 * k, 4);
+      for (int k = 0; k < 8; ++k) {
+        if constexpr (kFifthBit<Grouped>) std::memcpy(x.pieces[k].qh[r], row[b].qh + 4 * k, 4);
+        for (int c = 0; c < 4; ++c) std::memcpy(x.pieces[k].qs[c][r], row[b].qs + 32 * c + 4 * k, 4);
+      }
     }
   }
 }
@@ -52,9 +52,9 @@ void interleave(const uint8_t* rows, uint64_t row_bytes, int64_t cols, uint8_t* 
 template <class Grouped>
 int level(const Grouped& x, int r, int v) {
   const int c = v / 64, high = (v % 64) / 32, k = (v % 32) / 4;
-  const uint8_t byte = x.qs[c][k][r][v % 4];
+  const uint8_t byte = x.pieces[k].qs[c][r][v % 4];
   int value = high ? byte >> 4 : byte & 0x0F;
-  if constexpr (kFifthBit<Grouped>) value |= ((x.qh[k][r][v % 4] >> (v / 32)) & 1) << 4;
+  if constexpr (kFifthBit<Grouped>) value |= ((x.pieces[k].qh[r][v % 4] >> (v / 32)) & 1) << 4;
   return value;
 }
 

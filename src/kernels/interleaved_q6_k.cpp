@@ -18,9 +18,9 @@ void interleave_q6_k(const uint8_t* rows, uint64_t row_bytes, int64_t cols, uint
       BlockQ6_Kx8& x = out[b];
       for (int h = 0; h < 2; ++h)
         for (int k = 0; k < 8; ++k) {
-          std::memcpy(x.ql[h][0][k][r], row[b].ql + 64 * h + 4 * k, 4);
-          std::memcpy(x.ql[h][1][k][r], row[b].ql + 64 * h + 32 + 4 * k, 4);
-          std::memcpy(x.qh[h][k][r], row[b].qh + 32 * h + 4 * k, 4);
+          std::memcpy(x.pieces[h][k].ql[0][r], row[b].ql + 64 * h + 4 * k, 4);
+          std::memcpy(x.pieces[h][k].ql[1][r], row[b].ql + 64 * h + 32 + 4 * k, 4);
+          std::memcpy(x.pieces[h][k].qh[r], row[b].qh + 32 * h + 4 * k, 4);
         }
       for (int s = 0; s < 16; ++s) x.scales[s][r] = row[b].scales[s];
       x.d[r] = row[b].d;
@@ -31,9 +31,10 @@ void interleave_q6_k(const uint8_t* rows, uint64_t row_bytes, int64_t cols, uint
 // Level (0..63, the stored value + 32) of value v of row r in one interleaved super-block.
 int level(const BlockQ6_Kx8& x, int r, int v) {
   const int h = v / 128, run = (v % 128) / 32, l = v % 32, k = l / 4, i = l % 4;
-  const uint8_t low = x.ql[h][run % 2][k][r][i];
+  const BlockQ6_Kx8::Piece& piece = x.pieces[h][k];
+  const uint8_t low = piece.ql[run % 2][r][i];
   const int nibble = run < 2 ? low & 0x0F : low >> 4;
-  return nibble | (((x.qh[h][k][r][i] >> (2 * run)) & 3) << 4);
+  return nibble | (((piece.qh[r][i] >> (2 * run)) & 3) << 4);
 }
 
 void dequantize_row_q6_k(const uint8_t* group, int r, float* out, int64_t cols) {

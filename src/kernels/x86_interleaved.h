@@ -55,9 +55,9 @@ inline __m256i bit_at_4(__m256i v, int bit) {
 template <class Grouped>
 inline void kx8_levels(const Grouped& x, int c, int k, __m256i& low, __m256i& high) {
   const __m256i nibble = _mm256_set1_epi8(0x0F);
-  const __m256i q = load256(x.qs[c][k]);
+  const __m256i q = load256(x.pieces[k].qs[c]);
   if constexpr (std::is_same_v<Grouped, BlockQ5_Kx8>) {
-    const __m256i bits = load256(x.qh[k]), five_bits = _mm256_set1_epi8(0x1F);
+    const __m256i bits = load256(x.pieces[k].qh), five_bits = _mm256_set1_epi8(0x1F);
     constexpr int kSelectByC = 0xE4;  // (A & C) | (B & ~C): the nibble from A, bits 4-7 from B
     low = _mm256_and_si256(_mm256_ternarylogic_epi32(q, bit_at_4(bits, 2 * c), nibble, kSelectByC), five_bits);
     high = _mm256_and_si256(
@@ -112,8 +112,8 @@ template <class Grouped>
 void fill_panel_q4_q5_kx8(const Grouped* x, int64_t blocks, PanelSuperBlock* panel) {
   for (int64_t b = 0; b < blocks; ++b) {
     PanelSuperBlock& p = panel[b];
-    for (int c = 0; c < 4; ++c)
-      for (int k = 0; k < 8; ++k) {
+    for (int k = 0; k < 8; ++k)
+      for (int c = 0; c < 4; ++c) {
         __m256i low, high;
         kx8_levels(x[b], c, k, low, high);
         store256(p.levels[16 * c + k], low);
@@ -140,7 +140,8 @@ struct Q6KLevels {
 inline Q6KLevels q6_kx8_levels(const BlockQ6_Kx8& x, int h, int k) {
   const __m256i low4 = _mm256_set1_epi8(0x0F), six_bits = _mm256_set1_epi8(0x3F);
   constexpr int kSelectByC = 0xE4;
-  const __m256i first = load256(x.ql[h][0][k]), second = load256(x.ql[h][1][k]), high = load256(x.qh[h][k]);
+  const BlockQ6_Kx8::Piece& piece = x.pieces[h][k];
+  const __m256i first = load256(piece.ql[0]), second = load256(piece.ql[1]), high = load256(piece.qh);
   const auto join = [&](__m256i nibbles, __m256i pair_at_4) {
     return _mm256_and_si256(_mm256_ternarylogic_epi32(nibbles, pair_at_4, low4, kSelectByC), six_bits);
   };
@@ -215,12 +216,12 @@ inline __m256i bit_at_2(__m256i v, int bit) {
 template <class Grouped>
 inline void q2_q3_kx8_levels(const Grouped& x, int h, int k, __m256i (&levels)[4]) {
   const __m256i two_bits = _mm256_set1_epi8(3);
-  const __m256i q = load256(x.qs[h][k]);
+  const __m256i q = load256(x.pieces[k].qs[h]);
   for (int plane = 0; plane < 4; ++plane) {
     const __m256i pair = plane == 0 ? q : _mm256_srli_epi16(q, 2 * plane);
     if constexpr (std::is_same_v<Grouped, BlockQ3_Kx8>) {
       constexpr int kSelectByC = 0xE4;
-      const __m256i third = bit_at_2(load256(x.hmask[k]), 4 * h + plane);
+      const __m256i third = bit_at_2(load256(x.pieces[k].hmask), 4 * h + plane);
       levels[plane] = _mm256_and_si256(_mm256_ternarylogic_epi32(pair, third, two_bits, kSelectByC), _mm256_set1_epi8(7));
     } else {
       levels[plane] = _mm256_and_si256(pair, two_bits);
@@ -265,21 +266,23 @@ void matvec_q2_q3_kx8(int64_t n, const Grouped* x, const BlockQ8_K* a, float* ou
       else return _mm256_cvtepu8_epi32(_mm_and_si128(load64(x[b].scales[s]), low4));
     };
     __m256i total = _mm256_setzero_si256();
-    for (int h = 0; h < 2; ++h) {
-      __m256i sums[2][4];  // [pieces 0-3 | 4-7 (the plane's two sub-blocks of 16)][plane]
-      for (auto& part : sums)
-        for (auto& s : part) s = _mm256_setzero_si256();
-#pragma GCC unroll 8
-      for (int k = 0; k < 8; ++k) {
-        __m256i levels[4];
-        q2_q3_kx8_levels(x[b], h, k, levels);
+    // Pieces in memory order; pieces 0-3 and 4-7 of a plane are its two sub-blocks of 16.
+    for (int part = 0; part < 2; ++part) {
+      __m256i sums[2][4];  // [half][plane]
+      for (auto& half : sums)
+        for (auto& s : half) s = _mm256_setzero_si256();
+#pragma GCC unroll 4
+      for (int k = 4 * part; k < 4 * part + 4; ++k)
+        for (int h = 0; h < 2; ++h) {
+          __m256i levels[4];
+          q2_q3_kx8_levels(x[b], h, k, levels);
+          for (int plane = 0; plane < 4; ++plane)
+            sums[h][plane] = _mm256_dpbusd_epi32(sums[h][plane], levels[plane],
+                                                 _mm256_set1_epi32(load_i32(a[b].qs + 128 * h + 32 * plane + 4 * k)));
+        }
+      for (int h = 0; h < 2; ++h)
         for (int plane = 0; plane < 4; ++plane)
-          sums[k / 4][plane] = _mm256_dpbusd_epi32(sums[k / 4][plane], levels[plane],
-                                                   _mm256_set1_epi32(load_i32(a[b].qs + 128 * h + 32 * plane + 4 * k)));
-      }
-      for (int part = 0; part < 2; ++part)
-        for (int plane = 0; plane < 4; ++plane)
-          total = _mm256_add_epi32(total, _mm256_mullo_epi32(sums[part][plane], scales_of(8 * h + 2 * plane + part)));
+          total = _mm256_add_epi32(total, _mm256_mullo_epi32(sums[h][plane], scales_of(8 * h + 2 * plane + part)));
     }
     // Offsets per pair of 16-value sub-blocks: Q2_K's mins (the high nibbles), Q3_K's 4 * scale.
     __m256i offset = _mm256_setzero_si256();
@@ -309,8 +312,8 @@ void fill_panel_q2_q3_kx8(const Grouped* x, int64_t blocks, PanelSuperBlock* pan
   const __m128i low4 = _mm_set1_epi8(0x0F);
   for (int64_t b = 0; b < blocks; ++b) {
     PanelSuperBlock& p = panel[b];
-    for (int h = 0; h < 2; ++h)
-      for (int k = 0; k < 8; ++k) {
+    for (int k = 0; k < 8; ++k)
+      for (int h = 0; h < 2; ++h) {
         __m256i levels[4];
         q2_q3_kx8_levels(x[b], h, k, levels);
         for (int plane = 0; plane < 4; ++plane) store256(p.levels[32 * h + 8 * plane + k], levels[plane]);
