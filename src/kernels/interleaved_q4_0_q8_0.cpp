@@ -4,6 +4,7 @@
 #include <type_traits>
 
 #include "core/float_convert.h"
+#include "kernels/interleaved_scalar.h"
 #include "quant/block_layouts.h"
 
 namespace lp {
@@ -12,22 +13,13 @@ namespace {
 template <class Grouped>
 constexpr bool kQ4 = std::is_same_v<Grouped, BlockQ4_0x8>;
 
-template <class Grouped>
-uint64_t group_bytes(int64_t cols) {
-  return static_cast<uint64_t>(cols / kQK) * sizeof(Grouped);
-}
-
 template <class Grouped, class Block>
 void interleave(const uint8_t* rows, uint64_t row_bytes, int64_t cols, uint8_t* group) {
-  auto* out = reinterpret_cast<Grouped*>(group);
-  constexpr int kPieces = sizeof(Grouped::qs) / sizeof(Grouped::qs[0]);
-  for (int r = 0; r < kInterleavedRows; ++r) {
-    const auto* row = reinterpret_cast<const Block*>(rows + static_cast<uint64_t>(r) * row_bytes);
-    for (int64_t b = 0; b < cols / kQK; ++b) {
-      out[b].d[r] = row[b].d;
-      for (int k = 0; k < kPieces; ++k) std::memcpy(out[b].qs[k][r], row[b].qs + 4 * k, 4);
-    }
-  }
+  interleave_blocks<Grouped, Block, kQK>(rows, row_bytes, cols, group, [](Grouped& x, const Block& row, int r) {
+    constexpr int kPieces = sizeof(Grouped::qs) / sizeof(Grouped::qs[0]);
+    x.d[r] = row.d;
+    for (int k = 0; k < kPieces; ++k) std::memcpy(x.qs[k][r], row.qs + 4 * k, 4);
+  });
 }
 
 // Value v (0..31) of row r as the signed integer the block scales.
@@ -54,27 +46,21 @@ void dequantize_row(const uint8_t* group, int r, float* out, int64_t cols) {
 template <class Grouped>
 void gemm_scalar(int64_t n, const uint8_t* group, const uint8_t* act, uint64_t act_stride, int64_t n_tokens, float* out,
                  int64_t out_stride) {
-  const auto* x = reinterpret_cast<const Grouped*>(group);
-  for (int64_t t = 0; t < n_tokens; ++t) {
-    const auto* a = reinterpret_cast<const BlockQ8_0*>(act + static_cast<uint64_t>(t) * act_stride);
-    for (int r = 0; r < kInterleavedRows; ++r) {
-      float sum = 0.0f;
-      for (int64_t b = 0; b < n / kQK; ++b) {
-        int32_t dot = 0;
-        for (int v = 0; v < kQK; ++v) dot += value(x[b], r, v) * a[b].qs[v];
-        if constexpr (kQ4<Grouped>) sum += static_cast<float>(dot) * f16_to_f32(x[b].d[r]) * f16_to_f32(a[b].d);
-        else sum += static_cast<float>(dot) * (f16_to_f32(x[b].d[r]) * f16_to_f32(a[b].d));
-      }
-      out[t * out_stride + r] = sum;
-    }
-  }
+  reference_gemm<Grouped, BlockQ8_0, kQK>(n, group, act, act_stride, n_tokens, out, out_stride,
+                                          [](const Grouped& x, int r, const BlockQ8_0& a) {
+                                            int32_t dot = 0;
+                                            for (int v = 0; v < kQK; ++v) dot += value(x, r, v) * a.qs[v];
+                                            const float dw = f16_to_f32(x.d[r]), da = f16_to_f32(a.d);
+                                            if constexpr (kQ4<Grouped>) return static_cast<float>(dot) * dw * da;
+                                            else return static_cast<float>(dot) * (dw * da);
+                                          });
 }
 
 }  // namespace
 
-const InterleavedFormat kInterleavedQ4_0{group_bytes<BlockQ4_0x8>, interleave<BlockQ4_0x8, BlockQ4_0>,
+const InterleavedFormat kInterleavedQ4_0{grouped_bytes<BlockQ4_0x8, kQK>, interleave<BlockQ4_0x8, BlockQ4_0>,
                                          dequantize_row<BlockQ4_0x8>, gemm_scalar<BlockQ4_0x8>};
-const InterleavedFormat kInterleavedQ8_0{group_bytes<BlockQ8_0x8>, interleave<BlockQ8_0x8, BlockQ8_0>,
+const InterleavedFormat kInterleavedQ8_0{grouped_bytes<BlockQ8_0x8, kQK>, interleave<BlockQ8_0x8, BlockQ8_0>,
                                          dequantize_row<BlockQ8_0x8>, gemm_scalar<BlockQ8_0x8>};
 
 }  // namespace lp

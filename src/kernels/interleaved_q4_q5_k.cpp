@@ -4,6 +4,7 @@
 #include <type_traits>
 
 #include "core/float_convert.h"
+#include "kernels/interleaved_scalar.h"
 #include "kernels/kquant_scales.h"
 #include "quant/block_layouts.h"
 
@@ -25,27 +26,17 @@ namespace {
 template <class Grouped>
 constexpr bool kFifthBit = std::is_same_v<Grouped, BlockQ5_Kx8>;
 
-template <class Grouped>
-uint64_t group_bytes(int64_t cols) {
-  return static_cast<uint64_t>(cols / kQK_K) * sizeof(Grouped);
-}
-
 template <class Grouped, class Block>
 void interleave(const uint8_t* rows, uint64_t row_bytes, int64_t cols, uint8_t* group) {
-  auto* out = reinterpret_cast<Grouped*>(group);
-  for (int r = 0; r < kInterleavedRows; ++r) {
-    const auto* row = reinterpret_cast<const Block*>(rows + static_cast<uint64_t>(r) * row_bytes);
-    for (int64_t b = 0; b < cols / kQK_K; ++b) {
-      Grouped& x = out[b];
-      x.d[r] = row[b].d;
-      x.dmin[r] = row[b].dmin;
-      for (int k = 0; k < 12; ++k) x.scales[k][r] = row[b].scales[k];
-      for (int k = 0; k < 8; ++k) {
-        if constexpr (kFifthBit<Grouped>) std::memcpy(x.pieces[k].qh[r], row[b].qh + 4 * k, 4);
-        for (int c = 0; c < 4; ++c) std::memcpy(x.pieces[k].qs[c][r], row[b].qs + 32 * c + 4 * k, 4);
-      }
+  interleave_blocks<Grouped, Block, kQK_K>(rows, row_bytes, cols, group, [](Grouped& x, const Block& row, int r) {
+    x.d[r] = row.d;
+    x.dmin[r] = row.dmin;
+    for (int k = 0; k < 12; ++k) x.scales[k][r] = row.scales[k];
+    for (int k = 0; k < 8; ++k) {
+      if constexpr (kFifthBit<Grouped>) std::memcpy(x.pieces[k].qh[r], row.qh + 4 * k, 4);
+      for (int c = 0; c < 4; ++c) std::memcpy(x.pieces[k].qs[c][r], row.qs + 32 * c + 4 * k, 4);
     }
-  }
+  });
 }
 
 // Level of value v (0..255) of row r in one interleaved super-block.
@@ -79,34 +70,27 @@ void dequantize_row(const uint8_t* group, int r, float* out, int64_t cols) {
 template <class Grouped>
 void gemm_scalar(int64_t n, const uint8_t* group, const uint8_t* act, uint64_t act_stride, int64_t n_tokens, float* out,
                  int64_t out_stride) {
-  const auto* x = reinterpret_cast<const Grouped*>(group);
-  for (int64_t t = 0; t < n_tokens; ++t) {
-    const auto* a = reinterpret_cast<const BlockQ8_K*>(act + static_cast<uint64_t>(t) * act_stride);
-    for (int r = 0; r < kInterleavedRows; ++r) {
-      float sum = 0.0f;
-      for (int64_t b = 0; b < n / kQK_K; ++b) {
+  reference_gemm<Grouped, BlockQ8_K, kQK_K>(
+      n, group, act, act_stride, n_tokens, out, out_stride, [](const Grouped& x, int r, const BlockQ8_K& a) {
         uint8_t scales[8], mins[8];
-        kx8_scales_mins(x[b].scales, r, scales, mins);
+        kx8_scales_mins(x.scales, r, scales, mins);
         int32_t scaled = 0, min_sum = 0;
         for (int j = 0; j < 8; ++j) {
           int32_t dot = 0;
-          for (int v = 32 * j; v < 32 * j + 32; ++v) dot += level(x[b], r, v) * a[b].qs[v];
+          for (int v = 32 * j; v < 32 * j + 32; ++v) dot += level(x, r, v) * a.qs[v];
           scaled += scales[j] * dot;
-          min_sum += mins[j] * (a[b].bsums[2 * j] + a[b].bsums[2 * j + 1]);
+          min_sum += mins[j] * (a.bsums[2 * j] + a.bsums[2 * j + 1]);
         }
-        sum += a[b].d * f16_to_f32(x[b].d[r]) * static_cast<float>(scaled) -
-               a[b].d * f16_to_f32(x[b].dmin[r]) * static_cast<float>(min_sum);
-      }
-      out[t * out_stride + r] = sum;
-    }
-  }
+        return a.d * f16_to_f32(x.d[r]) * static_cast<float>(scaled) -
+               a.d * f16_to_f32(x.dmin[r]) * static_cast<float>(min_sum);
+      });
 }
 
 }  // namespace
 
-const InterleavedFormat kInterleavedQ4_K{group_bytes<BlockQ4_Kx8>, interleave<BlockQ4_Kx8, BlockQ4_K>,
+const InterleavedFormat kInterleavedQ4_K{grouped_bytes<BlockQ4_Kx8, kQK_K>, interleave<BlockQ4_Kx8, BlockQ4_K>,
                                          dequantize_row<BlockQ4_Kx8>, gemm_scalar<BlockQ4_Kx8>};
-const InterleavedFormat kInterleavedQ5_K{group_bytes<BlockQ5_Kx8>, interleave<BlockQ5_Kx8, BlockQ5_K>,
+const InterleavedFormat kInterleavedQ5_K{grouped_bytes<BlockQ5_Kx8, kQK_K>, interleave<BlockQ5_Kx8, BlockQ5_K>,
                                          dequantize_row<BlockQ5_Kx8>, gemm_scalar<BlockQ5_Kx8>};
 
 }  // namespace lp

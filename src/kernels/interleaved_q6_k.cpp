@@ -3,29 +3,23 @@
 #include <cstring>
 
 #include "core/float_convert.h"
+#include "kernels/interleaved_scalar.h"
 #include "quant/block_layouts.h"
 
 namespace lp {
 namespace {
 
-uint64_t group_bytes_q6_k(int64_t cols) { return static_cast<uint64_t>(cols / kQK_K) * sizeof(BlockQ6_Kx8); }
-
 void interleave_q6_k(const uint8_t* rows, uint64_t row_bytes, int64_t cols, uint8_t* group) {
-  auto* out = reinterpret_cast<BlockQ6_Kx8*>(group);
-  for (int r = 0; r < kInterleavedRows; ++r) {
-    const auto* row = reinterpret_cast<const BlockQ6_K*>(rows + static_cast<uint64_t>(r) * row_bytes);
-    for (int64_t b = 0; b < cols / kQK_K; ++b) {
-      BlockQ6_Kx8& x = out[b];
-      for (int h = 0; h < 2; ++h)
-        for (int k = 0; k < 8; ++k) {
-          std::memcpy(x.pieces[h][k].ql[0][r], row[b].ql + 64 * h + 4 * k, 4);
-          std::memcpy(x.pieces[h][k].ql[1][r], row[b].ql + 64 * h + 32 + 4 * k, 4);
-          std::memcpy(x.pieces[h][k].qh[r], row[b].qh + 32 * h + 4 * k, 4);
-        }
-      for (int s = 0; s < 16; ++s) x.scales[s][r] = row[b].scales[s];
-      x.d[r] = row[b].d;
-    }
-  }
+  interleave_blocks<BlockQ6_Kx8, BlockQ6_K, kQK_K>(rows, row_bytes, cols, group, [](BlockQ6_Kx8& x, const BlockQ6_K& row, int r) {
+    for (int h = 0; h < 2; ++h)
+      for (int k = 0; k < 8; ++k) {
+        std::memcpy(x.pieces[h][k].ql[0][r], row.ql + 64 * h + 4 * k, 4);
+        std::memcpy(x.pieces[h][k].ql[1][r], row.ql + 64 * h + 32 + 4 * k, 4);
+        std::memcpy(x.pieces[h][k].qh[r], row.qh + 32 * h + 4 * k, 4);
+      }
+    for (int s = 0; s < 16; ++s) x.scales[s][r] = row.scales[s];
+    x.d[r] = row.d;
+  });
 }
 
 // Level (0..63, the stored value + 32) of value v of row r in one interleaved super-block.
@@ -50,23 +44,16 @@ void dequantize_row_q6_k(const uint8_t* group, int r, float* out, int64_t cols) 
 // Per row and super-block the exact integer sum of scale * (level - 32) * a, then d * a.d.
 void gemm_q6_k_scalar(int64_t n, const uint8_t* group, const uint8_t* act, uint64_t act_stride, int64_t n_tokens,
                       float* out, int64_t out_stride) {
-  const auto* x = reinterpret_cast<const BlockQ6_Kx8*>(group);
-  for (int64_t t = 0; t < n_tokens; ++t) {
-    const auto* a = reinterpret_cast<const BlockQ8_K*>(act + static_cast<uint64_t>(t) * act_stride);
-    for (int r = 0; r < kInterleavedRows; ++r) {
-      float sum = 0.0f;
-      for (int64_t b = 0; b < n / kQK_K; ++b) {
+  reference_gemm<BlockQ6_Kx8, BlockQ8_K, kQK_K>(
+      n, group, act, act_stride, n_tokens, out, out_stride, [](const BlockQ6_Kx8& x, int r, const BlockQ8_K& a) {
         int32_t total = 0;
-        for (int v = 0; v < kQK_K; ++v) total += x[b].scales[v / 16][r] * (level(x[b], r, v) - 32) * a[b].qs[v];
-        sum += a[b].d * f16_to_f32(x[b].d[r]) * static_cast<float>(total);
-      }
-      out[t * out_stride + r] = sum;
-    }
-  }
+        for (int v = 0; v < kQK_K; ++v) total += x.scales[v / 16][r] * (level(x, r, v) - 32) * a.qs[v];
+        return a.d * f16_to_f32(x.d[r]) * static_cast<float>(total);
+      });
 }
 
 }  // namespace
 
-const InterleavedFormat kInterleavedQ6_K{group_bytes_q6_k, interleave_q6_k, dequantize_row_q6_k, gemm_q6_k_scalar};
+const InterleavedFormat kInterleavedQ6_K{grouped_bytes<BlockQ6_Kx8, kQK_K>, interleave_q6_k, dequantize_row_q6_k, gemm_q6_k_scalar};
 
 }  // namespace lp
