@@ -69,6 +69,16 @@ struct Job {
   InterleavedGemmFn interleaved = nullptr;  // interleaved weights (chunks of whole groups)
 };
 
+// One thread's share of a call's chunks, [next, end), with its own cursor (own cache line:
+// the threads advance theirs at the same time).
+struct alignas(64) ChunkRange {
+  std::atomic<int64_t> next{0};
+  int64_t end = 0;
+  ChunkRange() = default;
+  ChunkRange(const ChunkRange&) : ChunkRange() {}  // for std::vector; a copy starts empty
+  ChunkRange& operator=(const ChunkRange&) { return *this; }
+};
+
 // Float activations against quantized weights: each row is dequantized once per chunk pass
 // and met by the float32 tile, so the result is the model's exact arithmetic.
 void run_chunk_dequantized(const Job& job, int64_t row_begin, int64_t row_end, int64_t n_tokens) {
@@ -189,14 +199,30 @@ void matmul_same_input(std::span<const MatmulOutput> outputs, const float* x, in
     jobs.push_back(job);
   }
 
-  // Chunks of every weight in one numbering, handed out by an atomic counter.
-  std::atomic<int64_t> next_chunk{0};
-  auto work = [&](unsigned, unsigned) {
-    size_t j = 0;
-    for (int64_t c = next_chunk.fetch_add(1, std::memory_order_relaxed); c < n_chunks;
-         c = next_chunk.fetch_add(1, std::memory_order_relaxed)) {
-      while (j + 1 < jobs.size() && c >= jobs[j + 1].first_chunk) ++j;
-      run_chunk(jobs[j], c - jobs[j].first_chunk, n_tokens);
+  // Chunks of every weight in one numbering. Decode and small batches, which stream the
+  // weights from memory, cut it into one contiguous range per thread: each thread takes its
+  // own range's chunks in order, then helps with the others' (every range has its own atomic
+  // cursor, so each chunk runs once). One long ascending stream per thread keeps the hardware
+  // prefetchers running, where chunks dealt out alternately from one counter broke every
+  // thread's stream (decode 1.06-1.35x faster, Qwen2.5-1.5B and Llama-3.2-1B Q4_K_M, 2
+  // threads). Batches big enough for the panels are compute-bound: one range, one counter.
+  const unsigned n_ranges = n_tokens < kPanelMinTokens ? threads : 1;
+  thread_local std::vector<ChunkRange> caller_ranges;
+  std::vector<ChunkRange>& ranges = caller_ranges;
+  if (ranges.size() < n_ranges) ranges = std::vector<ChunkRange>(n_ranges);
+  for (unsigned r = 0; r < n_ranges; ++r) {
+    ranges[r].next.store(n_chunks * r / n_ranges, std::memory_order_relaxed);
+    ranges[r].end = n_chunks * (r + 1) / n_ranges;
+  }
+  auto work = [&](unsigned thread, unsigned) {
+    for (unsigned k = 0; k < n_ranges; ++k) {
+      ChunkRange& range = ranges[(thread + k) % n_ranges];
+      size_t j = 0;
+      for (int64_t c = range.next.fetch_add(1, std::memory_order_relaxed); c < range.end;
+           c = range.next.fetch_add(1, std::memory_order_relaxed)) {
+        while (j + 1 < jobs.size() && c >= jobs[j + 1].first_chunk) ++j;
+        run_chunk(jobs[j], c - jobs[j].first_chunk, n_tokens);
+      }
     }
   };
   if (threads == 1) work(0, 1);

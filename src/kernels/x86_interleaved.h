@@ -1,13 +1,13 @@
 #pragma once
 // AVX-512 VNNI products with row-interleaved K-quants, Q4_0 and Q8_0 (layouts in
-// interleaved_q2_q3_k.h, interleaved_q4_q5_k.h, interleaved_q6_k.h, interleaved_q4_0_q8_0.h). Included only by the
-// AVX-512 unit, after x86_panels.h, whose panel kernel takes batches.
+// interleaved_q2_q3_k.h, interleaved_q4_q5_k.h, interleaved_q6_k.h, interleaved_q4_0_q8_0.h).
+// Included only by the AVX-512 unit, after x86_panels.h, whose panel kernels take batches.
 //
 // One token (decode): per super-block and 32-byte piece, the levels of eight rows meet the
 // token's four activation bytes (broadcast) in one vpdpbusd; each sub-block has its own
 // accumulator (independent chains). A sub-block's integer sums then meet the eight rows'
-// scales in one vpmulld, offsets (Q4_K's mins, Q6_K's -32) come from the activation's bsums
-// through vpmaddwd, and the rows' d are one vector. Integer sums per super-block are exact,
+// scales in one vpmulld, offsets (the K-quants' mins or level biases) come from the
+// activation's bsums through vpmaddwd, and the rows' d are one vector. Integer sums per super-block are exact,
 // as in the scalar reference; only the float additions' order differs.
 #include <type_traits>
 
@@ -91,7 +91,7 @@ void matvec_q4_q5_kx8(int64_t n, const Grouped* x, const BlockQ8_K* a, float* ou
       scaled = _mm256_add_epi32(scaled, _mm256_mullo_epi32(high[c], scales_of_rows(u.scales[2 * c + 1])));
     }
     // Sub-blocks 2p and 2p + 1 per vpmaddwd: each row's two mins against the activation's
-    // sums over those sub-blocks (two bsums each, at most 8160 in magnitude: int16).
+    // sums over those sub-blocks (two bsums each, at most 2 * 16 * 127 in magnitude: int16).
     __m256i mins = _mm256_setzero_si256();
     for (int p = 0; p < 4; ++p) {
       const int16_t* bs = a[b].bsums + 4 * p;
