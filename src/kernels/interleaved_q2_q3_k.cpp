@@ -8,14 +8,14 @@
 #include "quant/block_layouts.h"
 
 namespace lp {
+namespace {
 
+// Row r's sixteen Q3_K scales (-32..31) from [byte][row] packed scales.
 void q3_kx8_scales(const uint8_t (&packed)[12][kInterleavedRows], int r, int8_t scales[16]) {
   uint8_t row[12];
   for (int k = 0; k < 12; ++k) row[k] = packed[k][r];
   unpack_scales_q3_k(row, scales);
 }
-
-namespace {
 
 template <class Grouped>
 constexpr bool kQ3 = std::is_same_v<Grouped, BlockQ3_Kx8>;

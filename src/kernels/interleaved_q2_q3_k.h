@@ -32,9 +32,6 @@ struct BlockQ3_Kx8 {
 };
 static_assert(sizeof(BlockQ3_Kx8) == kInterleavedRows * 110);
 
-// Row r's sixteen Q3_K scales (-32..31) from [byte][row] packed scales.
-void q3_kx8_scales(const uint8_t (&packed)[12][kInterleavedRows], int r, int8_t scales[16]);
-
 extern const InterleavedFormat kInterleavedQ2_K, kInterleavedQ3_K;
 
 }  // namespace lp

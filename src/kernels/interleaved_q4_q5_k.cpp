@@ -9,7 +9,9 @@
 #include "quant/block_layouts.h"
 
 namespace lp {
+namespace {
 
+// Row r's eight scales and eight mins (0..63) from [byte][row] packed scales.
 void kx8_scales_mins(const uint8_t (&packed)[12][kInterleavedRows], int r, uint8_t scales[8], uint8_t mins[8]) {
   uint8_t row[12];
   for (int k = 0; k < 12; ++k) row[k] = packed[k][r];
@@ -19,8 +21,6 @@ void kx8_scales_mins(const uint8_t (&packed)[12][kInterleavedRows], int r, uint8
   std::memcpy(mins, &words.mins_low, 4);
   std::memcpy(mins + 4, &words.mins_high, 4);
 }
-
-namespace {
 
 // Q5_K has fifth bits; Q4_K does not.
 template <class Grouped>

@@ -33,9 +33,6 @@ struct BlockQ5_Kx8 {
 };
 static_assert(sizeof(BlockQ5_Kx8) == kInterleavedRows * 176);
 
-// Row r's eight scales and eight mins (0..63) from [byte][row] packed scales.
-void kx8_scales_mins(const uint8_t (&packed)[12][kInterleavedRows], int r, uint8_t scales[8], uint8_t mins[8]);
-
 extern const InterleavedFormat kInterleavedQ4_K, kInterleavedQ5_K;
 
 }  // namespace lp

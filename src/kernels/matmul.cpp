@@ -4,6 +4,7 @@
 #include <array>
 #include <atomic>
 #include <cstdlib>
+#include <deque>
 #include <string_view>
 #include <vector>
 
@@ -74,9 +75,6 @@ struct Job {
 struct alignas(64) ChunkRange {
   std::atomic<int64_t> next{0};
   int64_t end = 0;
-  ChunkRange() = default;
-  ChunkRange(const ChunkRange&) : ChunkRange() {}  // for std::vector; a copy starts empty
-  ChunkRange& operator=(const ChunkRange&) { return *this; }
 };
 
 // Float activations against quantized weights: each row is dequantized once per chunk pass
@@ -207,9 +205,9 @@ void matmul_same_input(std::span<const MatmulOutput> outputs, const float* x, in
   // thread's stream (decode 1.06-1.35x faster, Qwen2.5-1.5B and Llama-3.2-1B Q4_K_M, 2
   // threads). Batches big enough for the panels are compute-bound: one range, one counter.
   const unsigned n_ranges = n_tokens < kPanelMinTokens ? threads : 1;
-  thread_local std::vector<ChunkRange> caller_ranges;
-  std::vector<ChunkRange>& ranges = caller_ranges;
-  if (ranges.size() < n_ranges) ranges = std::vector<ChunkRange>(n_ranges);
+  thread_local std::deque<ChunkRange> caller_ranges;  // grows in place: cursors do not move
+  std::deque<ChunkRange>& ranges = caller_ranges;
+  while (ranges.size() < n_ranges) ranges.emplace_back();
   for (unsigned r = 0; r < n_ranges; ++r) {
     ranges[r].next.store(n_chunks * r / n_ranges, std::memory_order_relaxed);
     ranges[r].end = n_chunks * (r + 1) / n_ranges;
