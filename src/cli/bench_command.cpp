@@ -2,10 +2,14 @@
 // (pp = a batch of N tokens on an empty context, tg = N tokens one at a time; random token
 // ids; a warm-up run; mean ± standard deviation over repetitions), so our figures and
 // llama-bench's for the same file and thread count can be put side by side. Besides
-// llama-bench's columns: the process's peak resident memory, and with --bandwidth the machine's
-// read bandwidth and decode speed as a share of the ceiling it sets (bandwidth / bytes per token).
+// llama-bench's columns: the process's peak resident memory, and with --bandwidth decode speed
+// as a share of the ceiling the memory sets (read bandwidth / bytes per token). The machine's
+// bandwidth can move by half within a minute (other tenants), so it is probed before and after
+// every generation run, by reading the model's own weights on the session's threads, and each
+// run is judged against the mean of its two neighbouring probes.
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -28,6 +32,7 @@ struct BenchResult {
   std::string test;
   int64_t n_prompt = 0, n_gen = 0;
   std::vector<double> seconds;
+  std::vector<double> probes_bps;  // --bandwidth, tg: read bandwidth before the first run and after each
   double mean_tps() const {
     double s = 0;
     for (double t : seconds) s += static_cast<double>(n_prompt + n_gen) / t;
@@ -65,10 +70,32 @@ uint64_t peak_resident_bytes() {
   return static_cast<uint64_t>(usage.ru_maxrss) * 1024;  // Linux reports KiB
 }
 
-// Decode against the memory-bandwidth ceiling, for a tg test.
+// Decode against the memory-bandwidth ceiling, for a tg test with probes.
 struct Ceiling {
-  double bytes_per_token = 0, tokens_per_second = 0, percent = 0;
+  double bytes_per_token = 0;
+  double read_bps = 0;            // mean of the probes
+  double tokens_per_second = 0;   // read_bps / bytes_per_token
+  std::vector<double> percents;   // per run: its speed against the mean of the probes before and after it
+  double median_percent = 0;
 };
+
+Ceiling ceiling_of(const BenchResult& r, double bytes_per_token) {
+  Ceiling c;
+  if (r.probes_bps.size() != r.seconds.size() + 1 || bytes_per_token <= 0) return c;
+  c.bytes_per_token = bytes_per_token;
+  for (double p : r.probes_bps) c.read_bps += p / static_cast<double>(r.probes_bps.size());
+  c.tokens_per_second = c.read_bps / bytes_per_token;
+  for (size_t i = 0; i < r.seconds.size(); ++i) {
+    const double tps = static_cast<double>(r.n_gen) / r.seconds[i];
+    const double ceiling_tps = 0.5 * (r.probes_bps[i] + r.probes_bps[i + 1]) / bytes_per_token;
+    c.percents.push_back(100.0 * tps / ceiling_tps);
+  }
+  std::vector<double> sorted = c.percents;
+  std::sort(sorted.begin(), sorted.end());
+  const size_t n = sorted.size();
+  c.median_percent = n % 2 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
+  return c;
+}
 
 std::string human_params(uint64_t n) {
   if (n >= 1'000'000'000) return fmt::format("{:.2f} B", static_cast<double>(n) / 1e9);
@@ -91,8 +118,8 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("-r,--repetitions", *reps, "Runs per test (after one warm-up run)")->check(CLI::Range(1, 1000))->capture_default_str();
   cmd->add_option("-o,--output", *output, "md or json")->check(CLI::IsMember({"md", "json"}))->capture_default_str();
   cmd->add_flag("--bandwidth", *bandwidth,
-                 "Also measure memory read bandwidth (after the tests, with the same threads) and report decode as a share of "
-                 "the ceiling it sets");
+                 "Also probe the memory read bandwidth (reading the model's weights with the same threads, before and after "
+                 "every generation run) and report decode as a share of the ceiling it sets");
   auto flags = add_engine_flags(cmd, 0);
   cmd->callback([=] {
     int64_t longest = 1;
@@ -111,29 +138,25 @@ void add_bench_command(CLI::App& app) {
       kv_bytes = session.kv_cache_bytes();
       std::vector<float> logits(static_cast<size_t>(session.vocab_size()));
       std::mt19937 rng(1234);
+      const auto regions = decode_weight_regions(*model);
+      auto probe = [&] { return measure_read_bandwidth(session.pool(), regions); };
       auto measure = [&](int64_t p, int64_t g) {
-        BenchResult r{p > 0 ? fmt::format("pp{}", p) : fmt::format("tg{}", g), p, g, {}};
+        BenchResult r{p > 0 ? fmt::format("pp{}", p) : fmt::format("tg{}", g), p, g, {}, {}};
+        const bool probed = *bandwidth && p == 0;
         run_once(session, p, g, rng, logits);  // warm-up: page in the weights, grow scratch
-        for (int i = 0; i < *reps; ++i) r.seconds.push_back(run_once(session, p, g, rng, logits));
+        if (probed) r.probes_bps.push_back(probe());
+        for (int i = 0; i < *reps; ++i) {
+          r.seconds.push_back(run_once(session, p, g, rng, logits));
+          if (probed) r.probes_bps.push_back(probe());
+        }
         results.push_back(r);
       };
       for (int64_t p : *n_prompt) if (p > 0) measure(p, 0);
       for (int64_t g : *n_gen) if (g > 0) measure(0, g);
     }
-    // Read before the bandwidth test, whose buffer would count otherwise.
-    const uint64_t peak_rss = peak_resident_bytes();
-    double read_bps = 0.0;
-    if (*bandwidth) {
-      ThreadPool pool(options.threads);
-      read_bps = measure_read_bandwidth(pool);
-    }
+    const uint64_t peak_rss = peak_resident_bytes();  // the probes read the weights in place: no buffer of their own
     auto ceiling = [&](const BenchResult& r) {
-      Ceiling c;
-      if (read_bps <= 0 || r.n_gen == 0 || r.n_prompt != 0) return c;
-      c.bytes_per_token = decode_traffic(*model, 0, r.n_gen, options.kv_f32).total();
-      c.tokens_per_second = read_bps / c.bytes_per_token;
-      c.percent = 100.0 * r.mean_tps() / c.tokens_per_second;
-      return c;
+      return ceiling_of(r, r.probes_bps.empty() ? 0.0 : decode_traffic(*model, 0, r.n_gen, options.kv_f32).total());
     };
 
     const uint64_t params = model->parameter_count();
@@ -147,11 +170,15 @@ void add_bench_command(CLI::App& app) {
                         {"n_prompt", r.n_prompt}, {"n_gen", r.n_gen}, {"test", r.test}, {"avg_ts", r.mean_tps()},
                         {"stddev_ts", r.stddev_tps()}, {"samples_s", r.seconds}, {"build", kVersion},
                         {"peak_rss_bytes", peak_rss}, {"kv_cache_bytes", kv_bytes}});
-        if (read_bps > 0) rows.back()["read_bandwidth_gbs"] = read_bps / 1e9;
         if (const Ceiling c = ceiling(r); c.bytes_per_token > 0) {
+          std::vector<double> probes_gbs;
+          for (double p : r.probes_bps) probes_gbs.push_back(p / 1e9);
+          rows.back()["read_bandwidth_gbs"] = c.read_bps / 1e9;
+          rows.back()["bandwidth_probes_gbs"] = probes_gbs;
           rows.back()["decode_bytes_per_token"] = c.bytes_per_token;
           rows.back()["ceiling_ts"] = c.tokens_per_second;
-          rows.back()["pct_of_ceiling"] = c.percent;
+          rows.back()["pct_of_ceiling_samples"] = c.percents;
+          rows.back()["pct_of_ceiling"] = c.median_percent;
         }
       }
       print_json(rows);
@@ -167,11 +194,17 @@ void add_bench_command(CLI::App& app) {
     constexpr double kMiB = 1024.0 * 1024.0;
     fmt::print("\npeak resident memory: {:.1f} MiB (weights {:.1f} MiB, KV cache {:.1f} MiB)\n", static_cast<double>(peak_rss) / kMiB,
                static_cast<double>(size) / kMiB, static_cast<double>(kv_bytes) / kMiB);
-    if (read_bps > 0) fmt::print("memory read bandwidth: {:.1f} GB/s with {} threads\n", read_bps / 1e9, options.threads);
     for (const auto& r : results) {
       if (const Ceiling c = ceiling(r); c.bytes_per_token > 0) {
-        fmt::print("{}: {:.1f} MB read per token, ceiling {:.2f} t/s, reached {:.0f}%\n", r.test, c.bytes_per_token / 1e6,
-                   c.tokens_per_second, c.percent);
+        const auto [low, high] = std::minmax_element(r.probes_bps.begin(), r.probes_bps.end());
+        fmt::print("{}: {:.1f} MB read per token; read bandwidth {:.1f} GB/s with {} threads (probes {:.1f}-{:.1f}), "
+                   "ceiling {:.2f} t/s\n",
+                   r.test, c.bytes_per_token / 1e6, c.read_bps / 1e9, options.threads, *low / 1e9, *high / 1e9,
+                   c.tokens_per_second);
+        std::string runs;
+        for (double pct : c.percents) runs += fmt::format("{}{:.0f}%", runs.empty() ? "" : ", ", pct);
+        fmt::print("{}: each run against the probes before and after it: {} (median {:.0f}%)\n", r.test, runs,
+                   c.median_percent);
       }
     }
     fmt::print("\nbuild: llama-pajamas {}\n", kVersion);

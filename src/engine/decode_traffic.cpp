@@ -30,4 +30,18 @@ DecodeTraffic decode_traffic(const LoadedModel& model, int64_t n_past, int64_t n
   return traffic;
 }
 
+std::vector<std::span<const uint8_t>> decode_weight_regions(const LoadedModel& model) {
+  const ModelWeights& w = model.weights();
+  std::vector<std::span<const uint8_t>> regions;
+  auto add = [&](const WeightMatrix& m) {
+    if (m.data != nullptr) regions.emplace_back(m.data, static_cast<uint64_t>(m.rows) * m.row_bytes);
+  };
+  for (const LayerWeights& L : w.layers)
+    for (const WeightMatrix* m : {&L.attn_q, &L.attn_k, &L.attn_v, &L.attn_qkv, &L.attn_output, &L.ffn_gate, &L.ffn_up,
+                                  &L.ffn_down})
+      add(*m);
+  add(w.output);
+  return regions;
+}
+
 }  // namespace lp

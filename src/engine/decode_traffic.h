@@ -2,6 +2,8 @@
 // What decoding one token reads from memory: the bytes a decode speed is judged by against
 // the machine's read bandwidth (a token cannot come faster than bandwidth / bytes).
 #include <cstdint>
+#include <span>
+#include <vector>
 
 namespace lp {
 
@@ -18,5 +20,10 @@ struct DecodeTraffic {
 // bytes but the token embedding table, of which a token reads one row, unless the output
 // projection is tied to it (then the whole table is read as the output matrix).
 DecodeTraffic decode_traffic(const LoadedModel& model, int64_t n_past, int64_t n_gen, bool kv_f32);
+
+// The weight bytes decoding one token reads in full: every layer's matrices and the output
+// matrix (the embedding table's one row left out), as the engine holds them (interleaved
+// copies included): what a bandwidth probe reads to time the ceiling on the same memory.
+std::vector<std::span<const uint8_t>> decode_weight_regions(const LoadedModel& model);
 
 }  // namespace lp

@@ -32,6 +32,9 @@ class InferenceSession {
   int64_t ctx_size() const { return options_.ctx_size; }
   int64_t vocab_size() const { return n_vocab_; }
   uint64_t kv_cache_bytes() const;  // what the KV cache holds allocated, all layers
+  // The session's threads: work between evaluations (a bandwidth probe) runs on them rather
+  // than beside them, competing for the cores while they wait for the next job.
+  ThreadPool& pool() { return pool_; }
   // Forgets every position from `n` on (a prompt that shares a prefix keeps it).
   void rewind(int64_t n);
 

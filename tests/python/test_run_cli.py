@@ -3,6 +3,7 @@ log-probabilities `logits` reports (which test_engine_reference.py proves equal 
 transformers'), seeds reproduce, stop strings cut, chat turns continue, and bad input gets one
 error line and exit code 2."""
 import json
+import statistics
 import pathlib
 import subprocess
 
@@ -124,7 +125,7 @@ def test_bench_reports_llama_bench_style_rows(lp_bin, tiny):
 
 
 def test_bench_reports_memory_and_the_bandwidth_ceiling(lp_bin, tiny):
-    rows = json.loads(run([lp_bin, "bench", str(tiny), "-p", "16", "-n", "4", "-r", "1", "-t", "2", "-o", "json",
+    rows = json.loads(run([lp_bin, "bench", str(tiny), "-p", "16", "-n", "4", "-r", "3", "-t", "2", "-o", "json",
                            "--bandwidth"]).stdout)
     pp, tg = rows
     config = json.loads((tiny / "config.json").read_text())
@@ -140,9 +141,16 @@ def test_bench_reports_memory_and_the_bandwidth_ceiling(lp_bin, tiny):
     positions = n * (n + 1) / 2  # the token at position p reads p + 1 positions
     kv = layers * positions * kv_heads * 2 * head_dim * 2 / n  # float16 K and V
     assert tg["decode_bytes_per_token"] == pytest.approx(weights + kv, rel=1e-12)
+    # One probe before the first run and one after each; each run against the mean of its two.
+    probes = tg["bandwidth_probes_gbs"]
+    assert len(probes) == len(tg["samples_s"]) + 1 and min(probes) > 0.1
+    assert tg["read_bandwidth_gbs"] == pytest.approx(sum(probes) / len(probes), rel=1e-9)
     assert tg["ceiling_ts"] == pytest.approx(tg["read_bandwidth_gbs"] * 1e9 / tg["decode_bytes_per_token"], rel=1e-9)
-    assert tg["pct_of_ceiling"] == pytest.approx(100 * tg["avg_ts"] / tg["ceiling_ts"], rel=1e-9)
-    assert tg["read_bandwidth_gbs"] > 0.1 and "decode_bytes_per_token" not in pp
+    for i, (seconds, pct) in enumerate(zip(tg["samples_s"], tg["pct_of_ceiling_samples"])):
+        ceiling = (probes[i] + probes[i + 1]) / 2 * 1e9 / tg["decode_bytes_per_token"]
+        assert pct == pytest.approx(100 * n / seconds / ceiling, rel=1e-9)
+    assert tg["pct_of_ceiling"] == pytest.approx(statistics.median(tg["pct_of_ceiling_samples"]), rel=1e-9)
+    assert "decode_bytes_per_token" not in pp and "read_bandwidth_gbs" not in pp
     # The cache holds the longest test's positions (16), K and V, float16.
     assert tg["kv_cache_bytes"] == 2 * layers * 16 * kv_heads * head_dim * 2
     assert tg["peak_rss_bytes"] > tg["kv_cache_bytes"] and pp["peak_rss_bytes"] == tg["peak_rss_bytes"]
