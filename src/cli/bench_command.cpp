@@ -21,8 +21,8 @@
 #include "cli/engine_options.h"
 #include "core/error.h"
 #include "core/memory_bandwidth.h"
-#include "core/thread_pool.h"
 #include "engine/decode_traffic.h"
+#include "stats/descriptive.h"
 #include "version.h"
 
 namespace lp::cli {
@@ -90,10 +90,7 @@ Ceiling ceiling_of(const BenchResult& r, double bytes_per_token) {
     const double ceiling_tps = 0.5 * (r.probes_bps[i] + r.probes_bps[i + 1]) / bytes_per_token;
     c.percents.push_back(100.0 * tps / ceiling_tps);
   }
-  std::vector<double> sorted = c.percents;
-  std::sort(sorted.begin(), sorted.end());
-  const size_t n = sorted.size();
-  c.median_percent = n % 2 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
+  c.median_percent = stats::percentile(c.percents, 0.5);
   return c;
 }
 
