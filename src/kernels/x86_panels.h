@@ -377,81 +377,81 @@ void panel_32(int64_t n, const uint8_t* weights, uint64_t row_bytes, int n_rows,
 }
 
 // ---- F16 against float32 ----
-// Rows converted to float once per call and transposed, so that one vector holds one column
-// of the eight rows: a token's value is broadcast and one multiply-add covers eight rows.
+// Register tiles of kF16TileRows rows by up to kF16TileTokens tokens with the column index in
+// the vector lanes: each step converts 16 halves of every row to floats in a register (the
+// weights are read in place, no converted copy) and loads 16 floats of every token, then one
+// multiply-add per (row, token) pair. 4 x 6 accumulators + 4 weight vectors + 1 token vector
+// fit the 32 registers, and ten loads feed 24 multiply-adds. The design it replaced (one column
+// of eight rows against broadcast token values) transposed every panel on every call and
+// loaded once per multiply-add: 73 against 100 GFLOP/s on one core (bench/RESULTS.md).
+constexpr int kF16TileRows = 4;
+constexpr int kF16TileTokens = 6;
 
-// Columns [i, i + 8) of eight rows of F16 (rows[r] points at row r) as eight vectors of one
-// column each, stored at panel[(i + c) * kPanelRows].
-inline void transpose_f16_8x8(const uint16_t* const (&rows)[kPanelRows], int64_t i, float* panel) {
-  __m256 v[8];
-  for (int r = 0; r < 8; ++r) v[r] = _mm256_cvtph_ps(load128(rows[r] + i));
-  // 8x8 transpose: pairs, quads, then halves.
-  const __m256 t0 = _mm256_unpacklo_ps(v[0], v[1]), t1 = _mm256_unpackhi_ps(v[0], v[1]);
-  const __m256 t2 = _mm256_unpacklo_ps(v[2], v[3]), t3 = _mm256_unpackhi_ps(v[2], v[3]);
-  const __m256 t4 = _mm256_unpacklo_ps(v[4], v[5]), t5 = _mm256_unpackhi_ps(v[4], v[5]);
-  const __m256 t6 = _mm256_unpacklo_ps(v[6], v[7]), t7 = _mm256_unpackhi_ps(v[6], v[7]);
-  const __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
-  const __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
-  const __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
-  const __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
-  const __m256 columns[8] = {_mm256_permute2f128_ps(u0, u4, 0x20), _mm256_permute2f128_ps(u1, u5, 0x20),
-                             _mm256_permute2f128_ps(u2, u6, 0x20), _mm256_permute2f128_ps(u3, u7, 0x20),
-                             _mm256_permute2f128_ps(u0, u4, 0x31), _mm256_permute2f128_ps(u1, u5, 0x31),
-                             _mm256_permute2f128_ps(u2, u6, 0x31), _mm256_permute2f128_ps(u3, u7, 0x31)};
-  for (int c = 0; c < 8; ++c) _mm256_store_ps(panel + (i + c) * kPanelRows, columns[c]);
+// Columns [i, i + 16) of the tile's rows and tokens into the accumulators; kTail masks the
+// columns past n (masked lanes load as zero, so they add nothing).
+template <int NT, bool kTail>
+inline void f16_tile_step(const uint16_t* const (&w)[kF16TileRows], const float* const (&x)[NT], int64_t i, __mmask16 columns,
+                          __m512 (&acc)[kF16TileRows][NT]) {
+  __m512 wv[kF16TileRows];
+#pragma GCC unroll 4
+  for (int r = 0; r < kF16TileRows; ++r)
+    wv[r] = _mm512_cvtph_ps(kTail ? _mm256_maskz_loadu_epi16(columns, w[r] + i)
+                                  : _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[r] + i)));
+#pragma GCC unroll 8
+  for (int t = 0; t < NT; ++t) {
+    __m512 xv = kTail ? _mm512_maskz_loadu_ps(columns, x[t] + i) : _mm512_loadu_ps(x[t] + i);
+    // Keep the token's vector in a register: left alone, the compiler folds the load into
+    // every multiply-add as a memory operand, 24 loads per step instead of 6, and the loads
+    // (not the multiply-adds) become the limit (53 against 100 GFLOP/s).
+    __asm__("" : "+v"(xv));
+#pragma GCC unroll 4
+    for (int r = 0; r < kF16TileRows; ++r) acc[r][t] = _mm512_fmadd_ps(wv[r], xv, acc[r][t]);
+  }
 }
 
-void fill_panel_f16(const uint8_t* weights, uint64_t row_bytes, int n_rows, int64_t n, float* panel) {
-  const uint16_t* rows[kPanelRows];
-  for (int r = 0; r < kPanelRows; ++r)
-    rows[r] = reinterpret_cast<const uint16_t*>(weights + static_cast<uint64_t>(r < n_rows ? r : n_rows - 1) * row_bytes);
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8) transpose_f16_8x8(rows, i, panel);
-  for (; i < n; ++i)
-    for (int r = 0; r < kPanelRows; ++r) panel[i * kPanelRows + r] = fp16_to_float(rows[r][i]);
-}
-
+// out[t * out_stride + r] for the tile's first n_rows rows (w[r] for r >= n_rows repeat a
+// valid row and are computed, not stored) and NT tokens.
 template <int NT>
-void panel_f16_tokens(const float* panel, int64_t n, const uint8_t* act, uint64_t stride, float* out,
-                      int64_t out_stride, __mmask8 rows) {
+void f16_tile(int64_t n, const uint16_t* const (&w)[kF16TileRows], const uint8_t* act, uint64_t stride, int n_rows,
+              float* out, int64_t out_stride) {
   const float* x[NT];
   for (int t = 0; t < NT; ++t) x[t] = reinterpret_cast<const float*>(act + static_cast<uint64_t>(t) * stride);
-  __m256 acc[NT];
-  for (auto& v : acc) v = _mm256_setzero_ps();
-  for (int64_t i = 0; i < n; ++i) {
-    const __m256 w = _mm256_load_ps(panel + i * kPanelRows);
-    for (int t = 0; t < NT; ++t) acc[t] = _mm256_fmadd_ps(w, _mm256_set1_ps(x[t][i]), acc[t]);
-  }
-  for (int t = 0; t < NT; ++t) _mm256_mask_storeu_ps(out + t * out_stride, rows, acc[t]);
+  __m512 acc[kF16TileRows][NT];
+  for (auto& row : acc)
+    for (auto& a : row) a = _mm512_setzero_ps();
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) f16_tile_step<NT, false>(w, x, i, 0xFFFF, acc);
+  if (i < n) f16_tile_step<NT, true>(w, x, i, static_cast<__mmask16>((1u << (n - i)) - 1), acc);
+  for (int t = 0; t < NT; ++t)
+    for (int r = 0; r < n_rows; ++r) out[t * out_stride + r] = _mm512_reduce_add_ps(acc[r][t]);
 }
 
-// Tokens per pass: one accumulator each, enough independent chains to cover the
-// multiply-add latency on both pipes.
-constexpr int kPanelTokensF16 = 12;
-
 template <int NT>
-void panel_f16_remainder(const float* panel, int64_t n, const uint8_t* act, uint64_t stride, int n_tokens, float* out,
-                         int64_t out_stride, __mmask8 rows) {
+void f16_tile_remainder(int n_tokens, int64_t n, const uint16_t* const (&w)[kF16TileRows], const uint8_t* act,
+                        uint64_t stride, int n_rows, float* out, int64_t out_stride) {
   if constexpr (NT > 0) {
-    if (n_tokens == NT) panel_f16_tokens<NT>(panel, n, act, stride, out, out_stride, rows);
-    else panel_f16_remainder<NT - 1>(panel, n, act, stride, n_tokens, out, out_stride, rows);
+    if (n_tokens == NT) f16_tile<NT>(n, w, act, stride, n_rows, out, out_stride);
+    else f16_tile_remainder<NT - 1>(n_tokens, n, w, act, stride, n_rows, out, out_stride);
   }
 }
 
 void panel_f16(int64_t n, const uint8_t* weights, uint64_t row_bytes, int n_rows, const uint8_t* act, uint64_t stride,
                int64_t n_tokens, float* out, int64_t out_stride) {
-  thread_local std::vector<__m256> scratch;  // __m256: 32-byte aligned columns
-  if (scratch.size() < static_cast<size_t>(n)) scratch.resize(static_cast<size_t>(n));
-  float* panel = reinterpret_cast<float*>(scratch.data());
-  fill_panel_f16(weights, row_bytes, n_rows, n, panel);
-  const auto rows = static_cast<__mmask8>((1u << n_rows) - 1);
-  int64_t t = 0;
-  for (; t + kPanelTokensF16 <= n_tokens; t += kPanelTokensF16)
-    panel_f16_tokens<kPanelTokensF16>(panel, n, act + static_cast<uint64_t>(t) * stride, stride, out + t * out_stride,
-                                      out_stride, rows);
-  if (t < n_tokens)
-    panel_f16_remainder<kPanelTokensF16 - 1>(panel, n, act + static_cast<uint64_t>(t) * stride, stride,
-                                             static_cast<int>(n_tokens - t), out + t * out_stride, out_stride, rows);
+  // Token tiles outside, row tiles inside: a token tile's activations are read again by the
+  // panel's second row tile while still in cache.
+  for (int64_t t = 0; t < n_tokens; t += kF16TileTokens) {
+    const int tokens = static_cast<int>(std::min<int64_t>(kF16TileTokens, n_tokens - t));
+    const uint8_t* act_tile = act + static_cast<uint64_t>(t) * stride;
+    for (int r0 = 0; r0 < n_rows; r0 += kF16TileRows) {
+      const int rows = std::min(kF16TileRows, n_rows - r0);
+      const uint16_t* w[kF16TileRows];
+      for (int r = 0; r < kF16TileRows; ++r)
+        w[r] = reinterpret_cast<const uint16_t*>(weights + static_cast<uint64_t>(r0 + std::min(r, rows - 1)) * row_bytes);
+      float* out_tile = out + t * out_stride + r0;
+      if (tokens == kF16TileTokens) f16_tile<kF16TileTokens>(n, w, act_tile, stride, rows, out_tile, out_stride);
+      else f16_tile_remainder<kF16TileTokens - 1>(tokens, n, w, act_tile, stride, rows, out_tile, out_stride);
+    }
+  }
 }
 
 constexpr SimdPanel kX86Panels[] = {
