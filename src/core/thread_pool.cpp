@@ -21,6 +21,8 @@ constexpr int kYieldIterations = 20000;  // then sleep
 inline void cpu_relax() {
 #if defined(__x86_64__) || defined(__i386__)
   _mm_pause();
+#elif defined(__aarch64__)
+  __asm__ __volatile__("yield");  // the ARM spin-wait hint (also lets qemu-user switch threads)
 #endif
 }
 

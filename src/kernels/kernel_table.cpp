@@ -3,6 +3,10 @@
 #ifdef LP_X86_KERNELS
 #include <cpuid.h>
 #endif
+#ifdef LP_ARM_KERNELS
+#include <asm/hwcap.h>
+#include <sys/auxv.h>
+#endif
 
 #include <algorithm>
 #include <array>
@@ -23,11 +27,11 @@ constexpr WeightKernels row(GgmlType weight, GgmlType activation, QuantizeActiva
                        activation,
                        quantize,
                        dot,
-                       {tile_of_vec_dots<dot>, nullptr, nullptr},
-                       {quantize, nullptr, nullptr},
-                       {nullptr, nullptr, nullptr},
+                       {tile_of_vec_dots<dot>},
+                       {quantize},
+                       {},
                        format,
-                       {format ? format->scalar : nullptr, nullptr, nullptr}};
+                       {format ? format->scalar : nullptr}};
 }
 
 // The scalar columns; the SIMD columns are filled in from the SIMD units' own lists.
@@ -74,6 +78,10 @@ const std::array<WeightKernels, 13>& table() {
       for (WeightKernels& k : t)
         if (k.weight == simd.weight) k.interleaved_gemms[static_cast<int>(KernelIsa::Avx512)] = simd.gemm;
 #endif
+#ifdef LP_ARM_KERNELS
+    add_simd_column(t, KernelIsa::Neon, neon_tiles(), {});
+    add_simd_column(t, KernelIsa::NeonDotprod, neon_dotprod_tiles(), {});
+#endif
     return t;
   }();
   return kernels;
@@ -100,8 +108,14 @@ KernelIsa detect_best_isa() {
   if (avx512) return KernelIsa::Avx512;
   if (avx2) return KernelIsa::Avx2;
 #endif
+#ifdef LP_ARM_KERNELS
+  // Advanced SIMD is part of every aarch64 CPU; the dot product instructions are optional.
+  return (getauxval(AT_HWCAP) & HWCAP_ASIMDDP) != 0 ? KernelIsa::NeonDotprod : KernelIsa::Neon;
+#endif
   return KernelIsa::Scalar;
 }
+
+bool is_arm(KernelIsa isa) { return isa == KernelIsa::Neon || isa == KernelIsa::NeonDotprod; }
 
 KernelIsa isa_from_environment(KernelIsa best) {
   const char* value = std::getenv("LP_KERNELS");
@@ -111,7 +125,9 @@ KernelIsa isa_from_environment(KernelIsa best) {
   if (name == "scalar") wanted = KernelIsa::Scalar;
   else if (name == "avx2") wanted = KernelIsa::Avx2;
   else if (name == "avx512") wanted = KernelIsa::Avx512;
-  return std::min(wanted, best);
+  else if (name == "neon") wanted = KernelIsa::Neon;
+  else if (name == "neon-dotprod") wanted = KernelIsa::NeonDotprod;
+  return kernel_isa_runs(wanted) ? wanted : best;
 }
 
 std::atomic<int>& active_isa_slot() {
@@ -126,6 +142,8 @@ const char* kernel_isa_name(KernelIsa isa) {
     case KernelIsa::Scalar: return "scalar";
     case KernelIsa::Avx2: return "avx2";
     case KernelIsa::Avx512: return "avx512";
+    case KernelIsa::Neon: return "neon";
+    case KernelIsa::NeonDotprod: return "neon-dotprod";
   }
   return "?";
 }
@@ -148,8 +166,13 @@ KernelIsa best_kernel_isa() {
 
 KernelIsa active_kernel_isa() { return static_cast<KernelIsa>(active_isa_slot().load(std::memory_order_relaxed)); }
 
+bool kernel_isa_runs(KernelIsa isa) {
+  const KernelIsa best = best_kernel_isa();
+  return isa == KernelIsa::Scalar || (is_arm(isa) == is_arm(best) && isa <= best);
+}
+
 void set_kernel_isa(KernelIsa isa) {
-  active_isa_slot().store(static_cast<int>(std::min(isa, best_kernel_isa())), std::memory_order_relaxed);
+  active_isa_slot().store(static_cast<int>(kernel_isa_runs(isa) ? isa : best_kernel_isa()), std::memory_order_relaxed);
 }
 
 QuantizeActivationsFn quantizer_for(const WeightKernels& kernels, KernelIsa isa) {

@@ -12,9 +12,10 @@
 
 namespace lp {
 
-// Instruction sets with kernels, in increasing order of preference.
-enum class KernelIsa : int { Scalar = 0, Avx2 = 1, Avx512 = 2 };
-constexpr int kKernelIsaCount = 3;
+// Instruction sets with kernels: the scalar reference, then two families in increasing order
+// of preference within each (a build has one family's kernels: x86-64's or 64-bit ARM's).
+enum class KernelIsa : int { Scalar = 0, Avx2 = 1, Avx512 = 2, Neon = 3, NeonDotprod = 4 };
+constexpr int kKernelIsaCount = 5;
 const char* kernel_isa_name(KernelIsa isa);
 
 struct WeightKernels {
@@ -38,11 +39,14 @@ const WeightKernels* find_weight_kernels(GgmlType weight);
 uint64_t activation_row_bytes(const WeightKernels& kernels, int64_t cols);
 
 // The best instruction set this CPU runs (and this build has), and the one matmul uses:
-// the best, unless LP_KERNELS=scalar|avx2|avx512 in the environment or set_kernel_isa asked
-// for a lower one. A request above what the CPU runs is lowered to the best.
+// the best, unless LP_KERNELS=scalar|avx2|avx512|neon|neon-dotprod in the environment or
+// set_kernel_isa asked for a lower one. A request for a set this CPU does not run (above the
+// best, or of the other family) gives the best.
 KernelIsa best_kernel_isa();
 KernelIsa active_kernel_isa();
 void set_kernel_isa(KernelIsa isa);
+// Whether this CPU runs `isa`: the scalar set, and the sets of the best one's family up to it.
+bool kernel_isa_runs(KernelIsa isa);
 
 // The tile kernel and activation quantizer for `isa`, falling back to lower sets (the
 // scalar ones always exist; the quantizer is nullptr for float weights).

@@ -45,4 +45,10 @@ std::span<const SimdPanel> avx512_panels();  // F16, the 32-value quants and the
 std::span<const SimdInterleaved> avx512_interleaved();  // Q2_K..Q6_K, Q4_0, Q8_0 (VNNI)
 #endif
 
+// LP_ARM_KERNELS: the 64-bit ARM units.
+#ifdef LP_ARM_KERNELS
+std::span<const SimdTile> neon_tiles();          // ARMv8 Advanced SIMD
+std::span<const SimdTile> neon_dotprod_tiles();  // + the ARMv8.2 dot product instructions
+#endif
+
 }  // namespace lp

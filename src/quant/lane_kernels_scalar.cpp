@@ -55,7 +55,7 @@ const LaneKernels& lane_kernels() {
   switch (active_kernel_isa()) {
     case KernelIsa::Avx512: return lane_kernels_avx512();
     case KernelIsa::Avx2: return lane_kernels_avx2();
-    case KernelIsa::Scalar: break;
+    default: break;
   }
 #endif
   return lane_kernels_scalar();
