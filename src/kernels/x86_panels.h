@@ -395,8 +395,10 @@ inline void f16_tile_step(const uint16_t* const (&w)[kF16TileRows], const float*
   __m512 wv[kF16TileRows];
 #pragma GCC unroll 4
   for (int r = 0; r < kF16TileRows; ++r)
-    wv[r] = _mm512_cvtph_ps(kTail ? _mm256_maskz_loadu_epi16(columns, w[r] + i)
-                                  : _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[r] + i)));
+    // The zero-masked conversion: g++ 12's plain _mm512_cvtph_ps passes an "undefined" vector
+    // that its own -Wmaybe-uninitialized then reports.
+    wv[r] = _mm512_maskz_cvtph_ps(0xFFFF, kTail ? _mm256_maskz_loadu_epi16(columns, w[r] + i)
+                                                : _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[r] + i)));
 #pragma GCC unroll 8
   for (int t = 0; t < NT; ++t) {
     __m512 xv = kTail ? _mm512_maskz_loadu_ps(columns, x[t] + i) : _mm512_loadu_ps(x[t] + i);
@@ -423,7 +425,11 @@ void f16_tile(int64_t n, const uint16_t* const (&w)[kF16TileRows], const uint8_t
   for (; i + 16 <= n; i += 16) f16_tile_step<NT, false>(w, x, i, 0xFFFF, acc);
   if (i < n) f16_tile_step<NT, true>(w, x, i, static_cast<__mmask16>((1u << (n - i)) - 1), acc);
   for (int t = 0; t < NT; ++t)
-    for (int r = 0; r < n_rows; ++r) out[t * out_stride + r] = _mm512_reduce_add_ps(acc[r][t]);
+    for (int r = 0; r < n_rows; ++r) {
+      const __m512 a = acc[r][t];  // halves by zero-masked extracts, for the same reason
+      out[t * out_stride + r] =
+          horizontal_sum(_mm256_add_ps(_mm512_maskz_extractf32x8_ps(0xFF, a, 0), _mm512_maskz_extractf32x8_ps(0xFF, a, 1)));
+    }
 }
 
 template <int NT>
