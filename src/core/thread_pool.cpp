@@ -22,7 +22,7 @@ inline void cpu_relax() {
 #if defined(__x86_64__) || defined(__i386__)
   _mm_pause();
 #elif defined(__aarch64__)
-  __asm__ __volatile__("yield");  // the ARM spin-wait hint (also lets qemu-user switch threads)
+  __asm__ __volatile__("yield");  // the ARM spin-wait hint
 #endif
 }
 
