@@ -3,7 +3,8 @@
 // batch. Unpacking quantized weights is a large share of a tile kernel's work, repeated for
 // every tile of tokens; a panel kernel unpacks its rows once per call into a layout whose
 // vector lanes are rows, so the integer products, the block scales and the offsets of all its
-// rows take one instruction each per token.
+// rows take one instruction each per token. (F16 has nothing to unpack: its panel kernel
+// multiplies register tiles of rows by tokens straight from the weights.)
 #include <cstdint>
 
 namespace lp {
