@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The 64-bit ARM kernels on this x86-64 machine: cross-compiles the unit tests for aarch64
-# (cmake/aarch64-linux-gnu.cmake) and runs the kernel tests under qemu-user twice: as a CPU
-# with the dot product extension (-cpu max: the scalar, NEON and NEON dot-product sets are
-# all tested against the scalar reference) and as one without it (-cpu cortex-a53: run-time
-# detection must fall back to plain NEON).
+# (cmake/aarch64-linux-gnu.cmake) and runs the kernel tests (and those of attention's F16
+# vector operations) under qemu-user twice: as a CPU with the dot product extension (-cpu
+# max: the scalar, NEON and NEON dot-product sets are all tested against the scalar
+# reference) and as one without it (-cpu cortex-a53: run-time detection must fall back to
+# plain NEON).
 #
 # Only tests that start no threads run here: qemu-user 7.2 (Debian 12) hangs creating a
 # thread in a dynamically linked aarch64 program (a ten-line program with our ThreadPool
@@ -14,7 +15,7 @@ cd "$(dirname "$0")/.."
 BUILD=build-arm
 cmake -S . -B "$BUILD" -G Ninja -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux-gnu.cmake -DLP_BUILD_BENCH=OFF > /dev/null
 cmake --build "$BUILD" --target lp_unit_tests -j"$(nproc)"
-FILTER='KernelSimd.*:KernelScalar.*:KernelActivations.*:KernelScales.*:QuantLanes.*:KernelMatmul.TypesWithoutKernelsAreRefused'
+FILTER='KernelSimd.*:KernelScalar.*:KernelActivations.*:KernelScales.*:QuantLanes.*:KernelMatmul.TypesWithoutKernelsAreRefused:EngineOps.HalfVector*'
 for cpu_and_isa in "max neon-dotprod" "cortex-a53 neon"; do
   read -r cpu isa <<< "$cpu_and_isa"
   echo "==> aarch64 kernel tests under qemu-aarch64 -cpu $cpu"

@@ -67,6 +67,12 @@ HalfVectorFns fns() {
             half_vectors_avx2::f16_to_f32_row};
   }
 #endif
+#if defined(LP_ARM_KERNELS)
+  if (active_kernel_isa() != KernelIsa::Scalar) {
+    return {half_vectors_neon::dot_f32_f16, half_vectors_neon::axpy_f16, half_vectors_neon::f32_to_f16_row,
+            half_vectors_neon::f16_to_f32_row};
+  }
+#endif
   return {half_vectors_scalar::dot_f32_f16, half_vectors_scalar::axpy_f16, half_vectors_scalar::f32_to_f16_row,
           half_vectors_scalar::f16_to_f32_row};
 }

@@ -1,7 +1,7 @@
 #pragma once
 // Float32-with-float16 vector operations of attention over an F16 KV cache: the dot product
-// of a query with a cached key, and the weighted sum of cached values. A scalar reference
-// and an AVX2/F16C version chosen at run time (tested against each other).
+// of a query with a cached key, and the weighted sum of cached values. A scalar reference,
+// an AVX2/F16C version chosen at run time, and a NEON one on 64-bit ARM (tested against it).
 #include <cstdint>
 
 namespace lp {
@@ -25,5 +25,12 @@ void axpy_f16(float a, const uint16_t* x, float* y, int64_t n);
 void f32_to_f16_row(const float* x, uint16_t* y, int64_t n);
 void f16_to_f32_row(const uint16_t* x, float* y, int64_t n);
 }  // namespace half_vectors_avx2
+
+namespace half_vectors_neon {
+float dot_f32_f16(const float* a, const uint16_t* b, int64_t n);
+void axpy_f16(float a, const uint16_t* x, float* y, int64_t n);
+void f32_to_f16_row(const float* x, uint16_t* y, int64_t n);
+void f16_to_f32_row(const uint16_t* x, float* y, int64_t n);
+}  // namespace half_vectors_neon
 
 }  // namespace lp

@@ -188,7 +188,8 @@ TEST(EngineOps, RmsNormLogSoftmaxAndGelu) {
   EXPECT_NEAR(silu(1.0f), 0.7310586, 1e-6);
 }
 
-// Both the scalar and the AVX2/F16C versions, on lengths around the vector width.
+// The scalar version and the SIMD one this build has (AVX2/F16C, NEON), on lengths around the
+// vector width.
 TEST(EngineOps, HalfVectorOpsMatchFloatInEveryVersion) {
   struct Version {
     const char* name;
@@ -202,6 +203,9 @@ TEST(EngineOps, HalfVectorOpsMatchFloatInEveryVersion) {
   if (best_kernel_isa() >= KernelIsa::Avx2) {
     versions.push_back({"avx2", half_vectors_avx2::dot_f32_f16, half_vectors_avx2::axpy_f16, half_vectors_avx2::f32_to_f16_row});
   }
+#endif
+#if defined(LP_ARM_KERNELS)
+  versions.push_back({"neon", half_vectors_neon::dot_f32_f16, half_vectors_neon::axpy_f16, half_vectors_neon::f32_to_f16_row});
 #endif
   for (const auto& v : versions) {
     for (int n : {1, 7, 8, 15, 16, 17, 64, 129}) {

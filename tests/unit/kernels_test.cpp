@@ -203,8 +203,9 @@ std::vector<KernelIsa> runnable_isas() {
 }
 
 TEST(KernelSimd, TilesEqualScalarReferenceForEveryTypeAndTokenCount) {
-  // 288 and 96: an odd number of 32-value blocks (kernels that take blocks in pairs).
-  for (const int64_t cols : {96, 256, 288, 768, 2304}) {
+  // 288 and 96: an odd number of 32-value blocks (kernels that take blocks in pairs); 93: a
+  // float row with a tail after the last whole vector.
+  for (const int64_t cols : {93, 96, 256, 288, 768, 2304}) {
     for (const GgmlType type : kernel_types()) {
       if (cols % ggml_type_traits(type).block_size != 0) continue;
       const WeightKernels* kernels = find_weight_kernels(type);
@@ -220,7 +221,9 @@ TEST(KernelSimd, TilesEqualScalarReferenceForEveryTypeAndTokenCount) {
       }
       for (const KernelIsa isa : runnable_isas()) {
         const DotTileFn tile = dot_tile_for(*kernels, isa);
-        if (isa != KernelIsa::Scalar) EXPECT_NE(tile, kernels->tiles[0]) << name_of(type) << " has no " << kernel_isa_name(isa) << " kernel";
+        if (isa != KernelIsa::Scalar) {
+          EXPECT_NE(tile, kernels->tiles[0]) << name_of(type) << " has no " << kernel_isa_name(isa) << " kernel";
+        }
         for (int tokens = 1; tokens <= kMaxTileTokens; ++tokens) {
           std::vector<float> out(static_cast<size_t>(tokens) * 3, -1.0f);
           tile(cols, weights.data(), acts.data(), stride, tokens, out.data(), 3);
@@ -285,7 +288,9 @@ TEST(KernelSimd, PanelsEqualScalarReferenceForEveryRowAndTokenCount) {
       }
     }
   }
-  if (best_kernel_isa() == KernelIsa::Avx512) EXPECT_EQ(panels_seen, 6 + 5 * 5 + 3 * 5) << "F16 (6 widths), the 32-value types (5 each) and Q2_K..Q6_K (3 each) have AVX-512 panels";
+  if (best_kernel_isa() == KernelIsa::Avx512) {
+    EXPECT_EQ(panels_seen, 6 + 5 * 5 + 3 * 5) << "F16 (6 widths), the 32-value types (5 each) and Q2_K..Q6_K (3 each) have AVX-512 panels";
+  }
 }
 
 TEST(KernelSimd, ReportsTheInstructionSets) {
@@ -470,7 +475,9 @@ void check_interleaved_products(GgmlType type) {
     }
     for (const KernelIsa isa : runnable_isas()) {
       const InterleavedGemmFn gemm = interleaved_gemm_for(kernels, isa);
-      if (isa == KernelIsa::Avx512) EXPECT_NE(gemm, kernels.interleaved->scalar) << name_of(type) << " has an AVX-512 product";
+      if (isa == KernelIsa::Avx512) {
+        EXPECT_NE(gemm, kernels.interleaved->scalar) << name_of(type) << " has an AVX-512 product";
+      }
       for (const int64_t n_tokens : {int64_t{1}, int64_t{2}, kPanelMinTokens - 1, kPanelMinTokens, max_tokens}) {
         const int64_t out_stride = 11;
         std::vector<float> out(static_cast<size_t>(n_tokens * out_stride), -1.0f);
@@ -528,8 +535,9 @@ TEST(KernelInterleaved, OnlyTypesAndShapesThatPayAreInterleaved) {
   set_kernel_isa(KernelIsa::Scalar);
   EXPECT_EQ(interleaved_bytes(q4k), 0u) << "the scalar product is slower than the plain rows";
   set_kernel_isa(before);
-  if (best_kernel_isa() == KernelIsa::Avx512 && before == KernelIsa::Avx512)
+  if (best_kernel_isa() == KernelIsa::Avx512 && before == KernelIsa::Avx512) {
     EXPECT_EQ(interleaved_bytes(q4k), 16u * 144u) << "interleaved rows take the bytes the plain rows take";
+  }
 }
 
 TEST(KernelMatmul, TypesWithoutKernelsAreRefused) {

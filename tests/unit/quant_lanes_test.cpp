@@ -85,23 +85,27 @@ TEST(QuantLanes, EveryInstructionSetWritesTheScalarBytes) {
   }
 }
 
-// Reading F16 weights: the F16C conversion gives the scalar conversion's floats for every half
-// (NaNs stay NaNs; F16C quiets a signalling one).
+// Reading F16 weights: the SIMD conversion (F16C, NEON) gives the scalar conversion's floats
+// for every half (NaNs stay NaNs; the hardware quiets a signalling one).
 TEST(QuantLanes, F16RowsConvertLikeTheScalarCode) {
-#ifdef LP_X86_KERNELS
+#if defined(LP_X86_KERNELS)
   if (best_kernel_isa() < KernelIsa::Avx2) GTEST_SKIP() << "no F16C on this CPU";
+  const auto simd_row = half_vectors_avx2::f16_to_f32_row;
+#elif defined(LP_ARM_KERNELS)
+  const auto simd_row = half_vectors_neon::f16_to_f32_row;
+#else
+  GTEST_SKIP() << "no SIMD conversion in this build";
+  const auto simd_row = half_vectors_scalar::f16_to_f32_row;
+#endif
   std::vector<uint16_t> all(65536 + 5);
   for (size_t i = 0; i < all.size(); ++i) all[i] = static_cast<uint16_t>(i);
   std::vector<float> scalar(all.size()), simd(all.size());
   half_vectors_scalar::f16_to_f32_row(all.data(), scalar.data(), static_cast<int64_t>(all.size()));
-  half_vectors_avx2::f16_to_f32_row(all.data(), simd.data(), static_cast<int64_t>(all.size()));
+  simd_row(all.data(), simd.data(), static_cast<int64_t>(all.size()));
   for (size_t i = 0; i < all.size(); ++i) {
     if (std::isnan(scalar[i])) EXPECT_TRUE(std::isnan(simd[i])) << i;
     else EXPECT_EQ(std::bit_cast<uint32_t>(simd[i]), std::bit_cast<uint32_t>(scalar[i])) << i;
   }
-#else
-  GTEST_SKIP() << "x86 only";
-#endif
 }
 
 // The kernels' lane counts are what the drivers assume: 1, 8 and 16 lanes.
