@@ -79,7 +79,7 @@ const std::array<WeightKernels, 13>& table() {
         if (k.weight == simd.weight) k.interleaved_gemms[static_cast<int>(KernelIsa::Avx512)] = simd.gemm;
 #endif
 #ifdef LP_ARM_KERNELS
-    add_simd_column(t, KernelIsa::Neon, neon_tiles(), {});
+    add_simd_column(t, KernelIsa::Neon, neon_tiles(), neon_quantizers());
     add_simd_column(t, KernelIsa::NeonDotprod, neon_dotprod_tiles(), {});
 #endif
     return t;

@@ -49,6 +49,7 @@ std::span<const SimdInterleaved> avx512_interleaved();  // Q2_K..Q6_K, Q4_0, Q8_
 #ifdef LP_ARM_KERNELS
 std::span<const SimdTile> neon_tiles();          // ARMv8 Advanced SIMD
 std::span<const SimdTile> neon_dotprod_tiles();  // + the ARMv8.2 dot product instructions
+std::span<const SimdQuantizer> neon_quantizers();  // both ARM sets (no dot product needed)
 #endif
 
 }  // namespace lp

@@ -319,6 +319,9 @@ TEST(KernelSimd, QuantizersGiveTheScalarBytes) {
     for (const GgmlType type : {GgmlType::Q4_0, GgmlType::Q4_1, GgmlType::Q4_K}) {
       const WeightKernels* kernels = find_weight_kernels(type);
       const QuantizeActivationsFn quantize = quantizer_for(*kernels, isa);
+      if (isa != KernelIsa::Scalar) {
+        EXPECT_NE(quantize, kernels->quantizers[0]) << kernel_isa_name(isa) << " has no SIMD quantizer";
+      }
       std::vector<uint8_t> expected(activation_row_bytes(*kernels, n)), got(expected.size(), 0xAA);
       kernels->quantize(x.data(), expected.data(), n);
       quantize(x.data(), got.data(), n);
