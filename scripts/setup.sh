@@ -13,13 +13,17 @@ DEBIAN_PACKAGES=(
   libcli11-dev nlohmann-json3-dev libfmt-dev libpcre2-dev libicu-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-pip util-linux    # util-linux: fincore, used by the inspect benchmark
-  # The ARM kernels, cross-compiled and run under qemu-user by scripts/test-arm.sh.
-  g++-aarch64-linux-gnu qemu-user
-  libfmt-dev:arm64 libpcre2-dev:arm64 libicu-dev:arm64 libgtest-dev:arm64
 )
-if ! dpkg --print-foreign-architectures | grep -qx arm64; then
-  echo "==> dpkg --add-architecture arm64"
-  $SUDO dpkg --add-architecture arm64
+# On x86-64, the ARM kernels are cross-compiled and run under qemu-user (scripts/test-arm.sh):
+# a cross compiler and the arm64 builds of the libraries we link (multiarch). An ARM machine
+# builds and tests them natively and needs none of this.
+if [ "$(dpkg --print-architecture)" = amd64 ]; then
+  DEBIAN_PACKAGES+=(g++-aarch64-linux-gnu qemu-user
+                    libfmt-dev:arm64 libpcre2-dev:arm64 libicu-dev:arm64 libgtest-dev:arm64)
+  if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+    echo "==> dpkg --add-architecture arm64"
+    $SUDO dpkg --add-architecture arm64
+  fi
 fi
 missing=()
 for p in "${DEBIAN_PACKAGES[@]}"; do
