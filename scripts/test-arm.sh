@@ -15,6 +15,12 @@ cd "$(dirname "$0")/.."
 BUILD=build-arm
 cmake -S . -B "$BUILD" -G Ninja -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux-gnu.cmake -DLP_BUILD_BENCH=OFF > /dev/null
 cmake --build "$BUILD" --target lp_unit_tests -j"$(nproc)"
+# The dot-product unit must define nothing but its table: an inline helper shared with other
+# units (an f16 conversion, a scale unpacker) compiled there and kept by the linker could run
+# ARMv8.2 instructions on a CPU without them.
+shared=$(aarch64-linux-gnu-nm -C --defined-only --extern-only \
+  "$BUILD/src/CMakeFiles/lp_core.dir/kernels/kernels_neon_dotprod.cpp.o" | grep -v 'neon_dotprod_tiles()' || true)
+[ -z "$shared" ] || { echo "kernels_neon_dotprod.cpp defines shared code: $shared"; exit 1; }
 FILTER='KernelSimd.*:KernelScalar.*:KernelActivations.*:KernelScales.*:QuantLanes.*:KernelMatmul.TypesWithoutKernelsAreRefused:EngineOps.HalfVector*'
 for cpu_and_isa in "max neon-dotprod" "cortex-a53 neon"; do
   read -r cpu isa <<< "$cpu_and_isa"
