@@ -276,6 +276,19 @@ inline void unpack(const BlockQ6_K& b, SuperBlockLevels& s) {
   s.dmin = 0.0f;
 }
 
+// Q3_K and Q6_K have signed levels and no minimums: their kernels skip the offset term.
+template <class Block>
+constexpr bool kHasMins = !std::is_same_v<Block, BlockQ3_K> && !std::is_same_v<Block, BlockQ6_K>;
+
+// sum over the 16 groups of bsums[g] * min[g], exactly.
+inline int32_t mins_dot(const int16_t* bsums, int16x8_t min_low, int16x8_t min_high) {
+  const int16x8_t bsums_low = vld1q_s16(bsums), bsums_high = vld1q_s16(bsums + 8);
+  int32x4_t mins = vmull_s16(vget_low_s16(bsums_low), vget_low_s16(min_low));
+  mins = vmlal_high_s16(mins, bsums_low, min_low);
+  mins = vmlal_s16(mins, vget_low_s16(bsums_high), vget_low_s16(min_high));
+  return vaddvq_s32(vmlal_high_s16(mins, bsums_high, min_high));
+}
+
 template <int NT, class Block>
 void tile_kquant(int64_t n, const uint8_t* weights, const uint8_t* act, uint64_t stride, float* out, int64_t out_stride) {
   const auto* w = reinterpret_cast<const Block*>(weights);
@@ -292,12 +305,9 @@ void tile_kquant(int64_t n, const uint8_t* weights, const uint8_t* act, uint64_t
       int32x4_t scaled = vdupq_n_s32(0);
       for (int g = 0; g < 16; ++g)
         scaled = vmlaq_n_s32(scaled, dot16(vdupq_n_s32(0), vld1q_s8(s.q + 16 * g), vld1q_s8(x.qs + 16 * g)), s.scale[g]);
-      const int16x8_t bsums_low = vld1q_s16(x.bsums), bsums_high = vld1q_s16(x.bsums + 8);
-      int32x4_t mins = vmull_s16(vget_low_s16(bsums_low), vget_low_s16(min_low));
-      mins = vmlal_high_s16(mins, bsums_low, min_low);
-      mins = vmlal_s16(mins, vget_low_s16(bsums_high), vget_low_s16(min_high));
-      mins = vmlal_high_s16(mins, bsums_high, min_high);
-      sum[t] += x.d * s.d * static_cast<float>(vaddvq_s32(scaled)) - x.d * s.dmin * static_cast<float>(vaddvq_s32(mins));
+      float block = x.d * s.d * static_cast<float>(vaddvq_s32(scaled));
+      if constexpr (kHasMins<Block>) block -= x.d * s.dmin * static_cast<float>(mins_dot(x.bsums, min_low, min_high));
+      sum[t] += block;
     }
   }
   for (int t = 0; t < NT; ++t) out[t * out_stride] = sum[t];
