@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("llama-pajamas ") + lp::kVersion);
   app.require_subcommand(1);
   lp::cli::add_bench_command(app);
+  lp::cli::add_fit_command(app);
   lp::cli::add_inspect_command(app);
   lp::cli::add_logits_command(app);
   lp::cli::add_quantize_command(app);
