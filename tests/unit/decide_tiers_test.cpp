@@ -351,5 +351,45 @@ TEST(DecideTiers, ReproducesTr125AccuracyCliffs) {
   }
 }
 
+// §13's decision matrix repeats each variant's deltas and tier per VRAM budget. Every printed
+// row's tier must follow from its own printed deltas, and those must be §8's and §9's.
+// §13.6 counts 111 fitting (variant, VRAM tier) pairs, 69 negligible, 11 acceptable, 4
+// concerning, 27 unacceptable; the rows printed in §13.1-13.5 give 105 and 63. The difference
+// is two variants §13 never prints, llama3.2-3b Q6_K and Q5_K_M (negligible in §8.3, about 2.9
+// and 2.4 GB by §20.4's params x bpw / 8 x 1.1, so in the 4, 6 and 8 GB tiers): 2 x 3 = 6.
+// llama3.1-8b Q8_0 (about 9 GB) is in no tier and in neither count.
+TEST(DecideTiers, ReproducesTr125DecisionMatrixTiers) {
+  std::map<std::string, Variant> by_cell;
+  for (auto& v : load_variants()) by_cell[cell(v)] = v;
+  const auto rows = fixture("decision_matrix.json")["rows"];
+  ASSERT_EQ(rows.size(), 31u);
+  std::map<std::string, int> fits;  // tier name -> (variant, VRAM tier) pairs that fit
+  std::set<std::string> printed;
+  for (const auto& r : rows) {
+    const std::string c = r["model"].get<std::string>() + " " + r["quant"].get<std::string>();
+    printed.insert(c);
+    const auto d = classify_quality({r["bench_pp"].get<double>(), r["gen_pct"].get<double>()});
+    EXPECT_EQ(tier_name(d.tier), r["tier"]) << c << " (§" << r["section"].get<std::string>() << "): " << d.explanation;
+    ASSERT_TRUE(by_cell.count(c)) << c;
+    const Variant& v = by_cell.at(c);
+    EXPECT_EQ(r["bench_pp"].get<double>(), v.published_pp) << c;
+    EXPECT_EQ(r["gen_pct"].get<double>(), v.published_gen_pct) << c;
+    EXPECT_EQ(r["tier"], v.published_tier) << c;
+    for (double budget : {2.0, 4.0, 6.0, 8.0})
+      if (r["vram_gb"].get<double>() <= budget) ++fits[r["tier"].get<std::string>()];
+  }
+  const std::set<std::string> kNeverPrinted = {"llama3.1-8b Q8_0", "llama3.2-3b Q5_K_M", "llama3.2-3b Q6_K"};
+  for (const auto& [c, v] : by_cell) EXPECT_EQ(printed.count(c) == 0, kNeverPrinted.count(c) == 1) << c;
+  EXPECT_EQ(fits["negligible"], 63);
+  EXPECT_EQ(fits["acceptable"], 11);
+  EXPECT_EQ(fits["concerning"], 4);
+  EXPECT_EQ(fits["unacceptable"], 27);
+  // With the two omitted llama3.2-3b variants in the 4, 6 and 8 GB tiers, §13.6's counts.
+  for (const char* c : {"llama3.2-3b Q5_K_M", "llama3.2-3b Q6_K"})
+    fits[std::string(tier_name(classify_quality({by_cell.at(c).bench_pp, by_cell.at(c).published_gen_pct}).tier))] += 3;
+  EXPECT_EQ(fits["negligible"], 69);
+  EXPECT_EQ(fits["negligible"] + fits["acceptable"] + fits["concerning"] + fits["unacceptable"], 111);
+}
+
 }  // namespace
 }  // namespace lp::decide
