@@ -58,11 +58,11 @@ TierDecision classify_quality(const QualityDeltas& deltas) {
   if (b && g) {
     d.basis = TierBasis::both;
     d.tier = worse(*d.benchmark, *d.generation);
-    const char* decides = *d.benchmark == *d.generation ? "both agree"
+    const char* decides = *d.benchmark == *d.generation  ? "both agree"
                           : *d.benchmark > *d.generation ? "benchmark decides"
                                                          : "generation decides";
-    d.explanation = fmt::format("benchmark {:+.1f}pp ({}), generation {:+.1f}% ({}): {}", *b,
-                                tier_name(*d.benchmark), *g, tier_name(*d.generation), decides);
+    d.explanation = fmt::format("benchmark {:+.1f}pp ({}), generation {:+.1f}% ({}): {}", *b, tier_name(*d.benchmark),
+                                *g, tier_name(*d.generation), decides);
   } else if (b) {
     d.basis = TierBasis::benchmark_only;
     d.tier = *d.benchmark;
@@ -88,8 +88,7 @@ TierRange generation_tier_range(DeltaInterval interval_pct) {
 TierRange classify_quality_range(const QualityDeltaIntervals& intervals) {
   const auto& b = intervals.benchmark_pp;
   const auto& g = intervals.generation_pct;
-  if (!b && !g)
-    lp::fail("a quality tier range needs a benchmark or a generation interval, and this level has neither");
+  if (!b && !g) lp::fail("a quality tier range needs a benchmark or a generation interval, and this level has neither");
   if (b && !g) return benchmark_tier_range(*b);
   if (g && !b) return generation_tier_range(*g);
   // Each end combined as point deltas are: the worse signal at the pessimistic end, and the
@@ -124,7 +123,7 @@ KeyMetricAverage default_key_metric_average() {
 
 std::string describe(const KeyMetricAverage& key) {
   const char* form = key.form == DeltaForm::percent_change_of_mean ? "percent change of the mean vs baseline"
-                                                                    : "mean of each metric's percent change vs baseline";
+                                                                   : "mean of each metric's percent change vs baseline";
   return fmt::format("key-metric average {}: mean of {}; delta = {}", key.name, fmt::join(key.metrics, ", "), form);
 }
 

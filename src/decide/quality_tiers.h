@@ -8,6 +8,7 @@
 // Everything here is a pure function of numbers the matrix already holds; nothing reads files.
 #include <array>
 #include <cstddef>
+#include <functional>
 #include <map>
 #include <optional>
 #include <span>
@@ -100,9 +101,9 @@ struct LevelTier {
 };
 
 struct AccuracyCliff {
-  size_t first_concerning = 0;            // index into the given levels
-  std::optional<size_t> last_safe;        // none when the very first level is already concerning
-  std::optional<double> size_pp;          // last safe delta - first concerning delta, when both known
+  size_t first_concerning = 0;      // index into the given levels
+  std::optional<size_t> last_safe;  // none when the very first level is already concerning
+  std::optional<double> size_pp;    // last safe delta - first concerning delta, when both known
 };
 
 // std::nullopt when no level is concerning or worse (the model has no cliff in this range).

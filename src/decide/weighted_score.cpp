@@ -77,11 +77,13 @@ ScoreWeights score_weights_from_json(const nlohmann::json& overrides, const Scor
       }
       continue;
     }
-    const auto* field = std::find_if(std::begin(kFields), std::end(kFields), [&](const Field& f) { return f.key == key; });
+    const auto* field =
+        std::find_if(std::begin(kFields), std::end(kFields), [&](const Field& f) { return f.key == key; });
     if (field == std::end(kFields)) lp::fail("'{}' is not a score weight (see ScoreWeights for the names)", key);
     const double v = number(value, key);
     if (field->positive ? !(v > 0) : !(v >= 0))
-      lp::fail("the score weight '{}' must be {}, and {} is not", key, field->positive ? "positive" : "zero or more", v);
+      lp::fail("the score weight '{}' must be {}, and {} is not", key, field->positive ? "positive" : "zero or more",
+               v);
     w.*(field->member) = v;
   }
   return w;
@@ -107,17 +109,17 @@ WeightedScore weighted_score(const ScoreInputs& in, const ScoreWeights& w) {
   s.speed.weight = w.speed;
   s.speed.uncapped = s.speed_ttft + decode_raw;
   s.speed.points = s.speed_ttft + s.speed_decode;
-  s.speed.working = fmt::format("max(0, ({:g} - {:g}) / {:g} x {:g}) + ({:g} / {:g}) x {:g} = {:.1f} + {:.1f}{} = {:.1f}",
-                                w.ttft_budget_ms, in.ttft_ms, w.ttft_budget_ms, half, in.decode_tok_s, w.reference_tok_s,
-                                half, s.speed_ttft, decode_raw, decode_raw > half ? fmt::format(" (capped at {:g})", half) : "",
-                                s.speed.points);
+  s.speed.working = fmt::format(
+      "max(0, ({:g} - {:g}) / {:g} x {:g}) + ({:g} / {:g}) x {:g} = {:.1f} + {:.1f}{} = {:.1f}", w.ttft_budget_ms,
+      in.ttft_ms, w.ttft_budget_ms, half, in.decode_tok_s, w.reference_tok_s, half, s.speed_ttft, decode_raw,
+      decode_raw > half ? fmt::format(" (capped at {:g})", half) : "", s.speed.points);
 
   s.memory_device = device_points(w, in.min_device_gb);
   s.memory_headroom = in.headroom_pct / w.headroom_full_pct * w.headroom_bonus;
-  s.memory = capped(s.memory_device + s.memory_headroom, w.memory,
-                    fmt::format("{:g} ({:g} GB device) + ({:g} / {:g}) x {:g} = {:.1f}", s.memory_device, in.min_device_gb,
-                                in.headroom_pct, w.headroom_full_pct, w.headroom_bonus,
-                                s.memory_device + s.memory_headroom));
+  s.memory =
+      capped(s.memory_device + s.memory_headroom, w.memory,
+             fmt::format("{:g} ({:g} GB device) + ({:g} / {:g}) x {:g} = {:.1f}", s.memory_device, in.min_device_gb,
+                         in.headroom_pct, w.headroom_full_pct, w.headroom_bonus, s.memory_device + s.memory_headroom));
 
   const double size_raw = std::max(0.0, (w.size_budget_gb - in.size_gb) / w.size_budget_gb * w.size);
   s.size = capped(size_raw, w.size,
@@ -125,8 +127,8 @@ WeightedScore weighted_score(const ScoreInputs& in, const ScoreWeights& w) {
                               w.size_budget_gb, w.size, size_raw));
 
   s.total = s.quality.points + s.speed.points + s.memory.points + s.size.points;
-  s.summary = fmt::format("{:.1f} + {:.1f} + {:.1f} + {:.1f} = {:.1f}", s.quality.points, s.speed.points, s.memory.points,
-                          s.size.points, s.total);
+  s.summary = fmt::format("{:.1f} + {:.1f} + {:.1f} + {:.1f} = {:.1f}", s.quality.points, s.speed.points,
+                          s.memory.points, s.size.points, s.total);
   return s;
 }
 

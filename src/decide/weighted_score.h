@@ -17,7 +17,6 @@
 // the seed's 40-45 tok/s would earn 13.3 of a 12.5 share and a score could pass 100. No
 // number the seed works out reaches either cap, so its totals are unchanged.
 #include <nlohmann/json_fwd.hpp>
-
 #include <string>
 #include <vector>
 
@@ -36,7 +35,7 @@ struct ScoreWeights {
   double reference_tok_s = 40;     // decode speed that earns the full decode half
   double headroom_full_pct = 50;   // memory headroom that earns the whole bonus
   double headroom_bonus = 5;
-  double size_budget_gb = 2.0;     // a file this large or larger earns no size points
+  double size_budget_gb = 2.0;  // a file this large or larger earns no size points
   // Ascending by device size. A model whose smallest device is D earns the points of the first
   // row with min_device_gb >= D; beyond the last row it earns none (it needs a bigger device
   // than any class the score knows).
@@ -51,7 +50,7 @@ struct ScoreWeights {
 ScoreWeights score_weights_from_json(const nlohmann::json& overrides, const ScoreWeights& base = {});
 
 struct ScoreInputs {
-  double accuracy = 0;       // e.g. MMLU in points (49.3), same units as reference_accuracy
+  double accuracy = 0;  // e.g. MMLU in points (49.3), same units as reference_accuracy
   double ttft_ms = 0;
   double decode_tok_s = 0;
   double min_device_gb = 0;  // the smallest device class it is supported on
@@ -69,10 +68,10 @@ struct ScoreComponent {
 
 struct WeightedScore {
   ScoreComponent quality, speed, memory, size;
-  double speed_ttft = 0, speed_decode = 0;          // the two speed halves
-  double memory_device = 0, memory_headroom = 0;    // device points and headroom bonus
-  double total = 0;                                 // sum of the capped components, out of the weights' sum
-  std::string summary;  // "21.1 + 16.1 + 25.0 + 11.9 = 74.1"
+  double speed_ttft = 0, speed_decode = 0;        // the two speed halves
+  double memory_device = 0, memory_headroom = 0;  // device points and headroom bonus
+  double total = 0;                               // sum of the capped components, out of the weights' sum
+  std::string summary;                            // "21.1 + 16.1 + 25.0 + 11.9 = 74.1"
 };
 
 // InputError when an input is negative or not a number.

@@ -38,7 +38,8 @@ TEST(DecideCost, FormulaAndErrors) {
   try {
     cost_per_million_tokens(0.035, 0.0);
   } catch (const InputError& e) {
-    EXPECT_STREQ(e.what(), "the throughput must be a positive number of tokens per second to price a token, and 0 is not");
+    EXPECT_STREQ(e.what(),
+                 "the throughput must be a positive number of tokens per second to price a token, and 0 is not");
   }
 }
 
@@ -61,7 +62,8 @@ TEST(DecideCost, ReproducesTr125CostTable) {
   const double rate = table["hourly_rate_usd"];
   EXPECT_EQ(rate, 0.035);
   std::map<std::string, double> tok_s;
-  for (const auto& r : table["rows"]) tok_s[r["model"].get<std::string>() + " " + r["quant"].get<std::string>()] = r["tok_s"];
+  for (const auto& r : table["rows"])
+    tok_s[r["model"].get<std::string>() + " " + r["quant"].get<std::string>()] = r["tok_s"];
   ASSERT_EQ(tok_s.size(), 34u);
   std::set<std::string> cost_off, savings_off;
   for (const auto& r : table["rows"]) {
@@ -86,8 +88,10 @@ TEST(DecideCost, ReproducesTr125CostTable) {
     if (std::round(saved) != printed_saved) {
       savings_off.insert(cell);
       EXPECT_TRUE(kSavingsExceptions.count(cell)) << cell << ": " << saved << "% vs printed " << printed_saved;
-      const double best = savings_pct(cost_per_million_tokens(rate, tps + 0.05), cost_per_million_tokens(rate, base_tps - 0.05));
-      const double worst = savings_pct(cost_per_million_tokens(rate, tps - 0.05), cost_per_million_tokens(rate, base_tps + 0.05));
+      const double best =
+          savings_pct(cost_per_million_tokens(rate, tps + 0.05), cost_per_million_tokens(rate, base_tps - 0.05));
+      const double worst =
+          savings_pct(cost_per_million_tokens(rate, tps - 0.05), cost_per_million_tokens(rate, base_tps + 0.05));
       EXPECT_GE(printed_saved, std::round(worst)) << cell;
       EXPECT_LE(printed_saved, std::round(best)) << cell;
     }

@@ -52,9 +52,9 @@ TEST(DecideScore, ReproducesSeed000Components) {
     EXPECT_EQ(round1(s.size.points), p["size"].get<double>()) << name << ": " << s.size.working;
     EXPECT_EQ(round1(s.total), p["total"].get<double>()) << name << ": " << s.summary;
     // The seed adds its rounded parts; that sum agrees with our rounded total here.
-    EXPECT_NEAR(p["quality"].get<double>() + p["speed"].get<double>() + p["memory"].get<double>() +
-                    p["size"].get<double>(),
-                p["total"].get<double>(), 1e-9)
+    EXPECT_NEAR(
+        p["quality"].get<double>() + p["speed"].get<double>() + p["memory"].get<double>() + p["size"].get<double>(),
+        p["total"].get<double>(), 1e-9)
         << name;
     EXPECT_NEAR(s.total, s.quality.points + s.speed.points + s.memory.points + s.size.points, 1e-12);
     EXPECT_FALSE(s.speed.capped()) << name << ": the seed's numbers never reach the decode cap";
@@ -122,8 +122,8 @@ TEST(DecideScore, WeightsLoadFromJson) {
   EXPECT_EQ(w.reference_accuracy, 100);
   ASSERT_EQ(w.device_points.size(), 2u);
   const auto s = weighted_score({50, 130, 37.5, 8, 0, 0.81}, w);
-  EXPECT_DOUBLE_EQ(s.quality.points, 20);     // 50 / 100 x 40
-  EXPECT_DOUBLE_EQ(s.memory_device, 10);      // 8 GB -> the 12 GB class
+  EXPECT_DOUBLE_EQ(s.quality.points, 20);  // 50 / 100 x 40
+  EXPECT_DOUBLE_EQ(s.memory_device, 10);   // 8 GB -> the 12 GB class
   EXPECT_NEAR(s.size.points, (2.0 - 0.81) / 2.0 * 10, 1e-12);
   EXPECT_THROW(score_weights_from_json(nlohmann::json::parse(R"({"qualty": 30})")), InputError);
   EXPECT_THROW(score_weights_from_json(nlohmann::json::parse(R"({"speed": "fast"})")), InputError);

@@ -30,9 +30,9 @@ double round1(double x) { return std::round(x * 10) / 10; }
 struct Variant {
   std::string model, quant;
   bool baseline = false;
-  double bench_pp = 0;        // from TR125's accuracies, exactly (right-answer counts / 485)
-  double published_pp = 0;    // §8 "vs baseline (pp)"
-  std::string published_tier; // §8 "Tier"
+  double bench_pp = 0;         // from TR125's accuracies, exactly (right-answer counts / 485)
+  double published_pp = 0;     // §8 "vs baseline (pp)"
+  std::string published_tier;  // §8 "Tier"
   MetricValues gen, gen_baseline;
   double published_gen_pct = 0;  // §9 "vs baseline"
   double published_key_avg = 0;
@@ -117,8 +117,8 @@ TEST(DecideTiers, ThresholdsAreInclusiveAndOrdered) {
 }
 
 TEST(DecideTiers, TierNamesRoundTrip) {
-  for (QualityTier t : {QualityTier::negligible, QualityTier::acceptable, QualityTier::concerning,
-                        QualityTier::unacceptable})
+  for (QualityTier t :
+       {QualityTier::negligible, QualityTier::acceptable, QualityTier::concerning, QualityTier::unacceptable})
     EXPECT_EQ(parse_tier(tier_name(t)), t);
   EXPECT_EQ(tier_name(QualityTier::concerning), "concerning");
   EXPECT_THROW(parse_tier("fine"), InputError);
@@ -179,9 +179,10 @@ TEST(DecideTiers, IntervalsSpanningTwoTiersAreUnsettled) {
 
 TEST(DecideTiers, CliffIsFirstConcerningLevel) {
   using T = QualityTier;
-  const std::vector<LevelTier> levels = {
-      {"Q8_0", T::negligible, 0.0}, {"Q4_K_M", T::acceptable, -4.0}, {"Q3_K_S", T::concerning, -9.0},
-      {"Q2_K", T::unacceptable, -20.0}};
+  const std::vector<LevelTier> levels = {{"Q8_0", T::negligible, 0.0},
+                                         {"Q4_K_M", T::acceptable, -4.0},
+                                         {"Q3_K_S", T::concerning, -9.0},
+                                         {"Q2_K", T::unacceptable, -20.0}};
   const auto cliff = find_accuracy_cliff(levels);
   ASSERT_TRUE(cliff.has_value());
   EXPECT_EQ(cliff->first_concerning, 2u);
@@ -319,11 +320,13 @@ TEST(DecideTiers, ReproducesTr125AccuracyCliffs) {
   // model -> (the size the accuracies give, rounded; why TR125 prints another)
   const std::map<std::string, std::pair<double, std::string>> kCliffSizeExceptions = {
       {"llama3.1-8b",
-       {11.8, "§8.6 prints 11.7 = 14.2 - 2.5 (rounded deltas); Q3_K_S vs Q2_K is 339 vs 282 of 485 = 11.75pp, "
-              "which §14 prints (Q2_K -> Q3_K_S +11.8)"}},
+       {11.8,
+        "§8.6 prints 11.7 = 14.2 - 2.5 (rounded deltas); Q3_K_S vs Q2_K is 339 vs 282 of 485 = 11.75pp, "
+        "which §14 prints (Q2_K -> Q3_K_S +11.8)"}},
       {"qwen2.5-1.5b",
-       {8.0, "§8.6 prints 8.1 = 12.2 - 4.1 (rounded deltas); Q4_K_M vs Q3_K_S is 296 vs 257 of 485 = 8.04pp, "
-             "which §14 prints (Q3_K_S -> Q4_K_M +8.0)"}},
+       {8.0,
+        "§8.6 prints 8.1 = 12.2 - 4.1 (rounded deltas); Q4_K_M vs Q3_K_S is 296 vs 257 of 485 = 8.04pp, "
+        "which §14 prints (Q3_K_S -> Q4_K_M +8.0)"}},
   };
   const auto variants = load_variants();
   const auto cliffs = fixture("accuracy_cliffs.json")["cliffs"];
@@ -343,7 +346,8 @@ TEST(DecideTiers, ReproducesTr125AccuracyCliffs) {
     EXPECT_EQ(round1(*levels[*cliff->last_safe].benchmark_pp), expected["last_safe_pp"].get<double>());
     const double published = expected["cliff_pp"];
     // TR125's own arithmetic holds for every row: size = last safe - first concerning, as printed.
-    EXPECT_NEAR(published, expected["last_safe_pp"].get<double>() - expected["first_concerning_pp"].get<double>(), 1e-9);
+    EXPECT_NEAR(published, expected["last_safe_pp"].get<double>() - expected["first_concerning_pp"].get<double>(),
+                1e-9);
     if (const auto e = kCliffSizeExceptions.find(model); e != kCliffSizeExceptions.end())
       EXPECT_EQ(round1(*cliff->size_pp), e->second.first) << model << ": " << e->second.second;
     else
