@@ -11,6 +11,10 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
 import test_models  # noqa: E402
+import llama_cpp_guard  # noqa: E402
+
+# llama.cpp's AMX kernels crash on this project's machines: keep the peer on its plain CPU ones.
+llama_cpp_guard.disable_amx_repack()
 
 
 def _binary(env_name, default):
