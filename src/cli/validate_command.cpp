@@ -144,7 +144,7 @@ void run_validate(const ValidateArgs& a, const EngineFlags& flags) {
     fail("--samples applies to mmlu, arc and gen, which --metrics does not ask for");
   }
   if (!want_gen && !a.prompts.empty()) fail("--prompts applies to gen, which --metrics does not ask for");
-  if (!a.subset.empty() && a.subset != "tr125" && a.subset != "full") fail("--subset must be tr125 or full");
+  const validate::McSubset& subset = validate::mc_subset(a.subset.empty() ? "full" : a.subset);
   if (a.shots < 0 || a.shots > 5) fail("--shots must be 0..5 (MMLU's dev split has 5 questions per subject)");
   if (a.chunks < 0) fail("--chunks must be positive");
   require_exists(a.model, "model");
@@ -162,7 +162,7 @@ void run_validate(const ValidateArgs& a, const EngineFlags& flags) {
   std::vector<validate::McTask> tasks;
   std::filesystem::path data_dir;
   if (!mc_tasks.empty()) data_dir = mc_data_dir(a.data_dir);
-  for (const auto& t : mc_tasks) tasks.push_back(validate::load_mc_task(t, data_dir, a.subset == "tr125", a.shots));
+  for (const auto& t : mc_tasks) tasks.push_back(validate::load_mc_task(t, data_dir, subset, a.shots));
   std::vector<validate::FidelityPrompt> prompts;
   if (want_gen) {
     if (a.prompts.empty()) {
@@ -264,7 +264,7 @@ void add_validate_command(CLI::App& app) {
                   "Comma-separated: perplexity, kld, mmlu, arc (arc_challenge + arc_easy), arc_challenge, arc_easy, gen "
                   "(default: perplexity, and kld when a reference is given)");
   cmd->add_option("--subset", a->subset,
-                  "mmlu/arc questions: full (default) or tr125 (5 per MMLU subject, 200 per ARC set, seed 42)");
+                  "mmlu/arc questions: full (default), tr125 (5 per MMLU subject, 200 per ARC set, seed 42) or quick (1 per subject, 25 per ARC set)");
   cmd->add_option("--shots", a->shots, "MMLU examples from the dev split before each question (0..5, default 0)");
   cmd->add_option("--mc-scoring", a->mc_scoring,
                   "How mmlu/arc are scored: loglikelihood (lm-evaluation-harness), generate (chat answer, then "

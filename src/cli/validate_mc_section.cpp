@@ -31,7 +31,7 @@ SectionResult run_mc_section(const ValidateArgs& a, const EngineFlags& flags, co
                              const std::vector<validate::McTask>& tasks, const std::filesystem::path& data_dir,
                              int64_t n_ctx, const SampleSink& sample) {
   SectionResult out;
-  const bool tr125 = a.subset == "tr125";
+  const validate::McSubset& subset = validate::mc_subset(a.subset.empty() ? "full" : a.subset);
   const SessionOptions options = session_options(flags, m.model, n_ctx);
   out.threads = options.threads;
   const Scorers model(m.model, m.tokenizer, a.model, options, a.mc_scoring);
@@ -55,7 +55,7 @@ SectionResult run_mc_section(const ValidateArgs& a, const EngineFlags& flags, co
       j["comparison"] = validate::mc_comparison_json(t.questions, mine.outcomes, theirs->outcomes);
     }
     j["shots"] = t.name == "mmlu" ? a.shots : 0;
-    j["subset"] = tr125 ? "tr125" : "full";
+    j["subset"] = subset.name;
     j["data"] = t.data;
     out.text += (out.text.empty() ? "" : "\n") + validate::mc_task_text(t.name, j);
     out.metrics[t.name] = j;
@@ -64,8 +64,8 @@ SectionResult run_mc_section(const ValidateArgs& a, const EngineFlags& flags, co
   out.settings = {
       {"tasks", task_names},
       {"shots", a.shots},
-      {"subset", tr125 ? "tr125" : "full"},
-      {"subset_seed", tr125 ? nlohmann::json(validate::kTr125Seed) : nlohmann::json(nullptr)},
+      {"subset", subset.name},
+      {"subset_seed", subset.drawn() ? nlohmann::json(validate::kTr125Seed) : nlohmann::json(nullptr)},
       {"scoring", a.mc_scoring},
       {"loglikelihood",
        "lm-evaluation-harness: acc = argmax sum log p, acc_norm = argmax sum log p / len(choice)"},

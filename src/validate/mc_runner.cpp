@@ -33,7 +33,7 @@ void score_question(const McQuestion& q, McSide& side) {
 
 }  // namespace
 
-McTask load_mc_task(const std::string& name, const std::filesystem::path& data_dir, bool tr125_subset, int shots) {
+McTask load_mc_task(const std::string& name, const std::filesystem::path& data_dir, const McSubset& subset, int shots) {
   McTask t;
   t.name = name;
   if (name == "mmlu") {
@@ -41,7 +41,7 @@ McTask load_mc_task(const std::string& name, const std::filesystem::path& data_d
     std::vector<std::filesystem::path> files;
     for (const std::string& subject : mmlu_subjects(dir)) {
       auto qs = load_mmlu_subject(dir, subject, shots);
-      if (tr125_subset) qs = pick(std::move(qs), subject, kTr125MmluPerSubject);
+      if (subset.mmlu_per_subject > 0) qs = pick(std::move(qs), subject, subset.mmlu_per_subject);
       for (auto& q : qs) t.questions.push_back(std::move(q));
       files.push_back(dir / "test" / (subject + "_test.csv"));
       if (shots > 0) files.push_back(dir / "dev" / (subject + "_dev.csv"));
@@ -54,7 +54,7 @@ McTask load_mc_task(const std::string& name, const std::filesystem::path& data_d
   const auto file = data_dir / "arc" / folder / (std::string(folder) + "-Test.jsonl");
   if (!std::filesystem::exists(file)) fail("ARC data {} does not exist", file.string());
   t.questions = load_arc(file, name);
-  if (tr125_subset) t.questions = pick(std::move(t.questions), name, kTr125ArcQuestions);
+  if (subset.arc_questions > 0) t.questions = pick(std::move(t.questions), name, subset.arc_questions);
   t.data = describe_data(data_dir / "arc", {file});
   return t;
 }

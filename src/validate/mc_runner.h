@@ -16,6 +16,7 @@
 #include "validate/mc_questions.h"
 #include "validate/mc_report.h"
 #include "validate/mc_scoring.h"
+#include "validate/mc_subset.h"
 
 namespace lp::validate {
 
@@ -27,7 +28,7 @@ struct McTask {
 
 // `name` is "mmlu", "arc_challenge" or "arc_easy"; data_dir holds mmlu/{test,dev}/ and
 // arc/ARC-{Challenge,Easy}/ARC-*-Test.jsonl.
-McTask load_mc_task(const std::string& name, const std::filesystem::path& data_dir, bool tr125_subset, int shots);
+McTask load_mc_task(const std::string& name, const std::filesystem::path& data_dir, const McSubset& subset, int shots);
 
 // One model's scorers (either may be null: that scoring is skipped) and what they found.
 struct McSide {

@@ -1,7 +1,10 @@
 #include "validate/mc_subset.h"
 
 #include <algorithm>
+#include <array>
 #include <numeric>
+
+#include "core/error.h"
 
 namespace lp::validate {
 namespace {
@@ -18,6 +21,17 @@ struct SplitMix64 {
 };
 
 }  // namespace
+
+const McSubset& mc_subset(std::string_view name) {
+  static constexpr std::array<McSubset, 3> kSubsets = {{
+      {"full", 0, 0},
+      {"tr125", kTr125MmluPerSubject, kTr125ArcQuestions},
+      {"quick", 1, 25},
+  }};
+  for (const McSubset& s : kSubsets)
+    if (s.name == name) return s;
+  fail("--subset must be full, tr125 or quick, not \"{}\"", name);
+}
 
 uint64_t fnv1a64(std::string_view s) {
   uint64_t h = 0xcbf29ce484222325ull;

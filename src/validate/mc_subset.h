@@ -11,6 +11,8 @@
 //   pick  = idx[0..k-1], sorted ascending (the questions keep their file order)
 //
 // tests/fixtures/mmlu_reference/make_reference.py reimplements the rule in Python.
+// `--subset quick` draws 1 question per MMLU subject (57) and 25 per ARC set by the same rule,
+// for a study that takes minutes (matrix --suite quick).
 #include <cstdint>
 #include <string_view>
 #include <vector>
@@ -20,6 +22,17 @@ namespace lp::validate {
 inline constexpr uint64_t kTr125Seed = 42;
 inline constexpr size_t kTr125MmluPerSubject = 5;
 inline constexpr size_t kTr125ArcQuestions = 200;
+
+// The subsets, one row each: how many questions of each MMLU subject and of each ARC set
+// (0: every question).
+struct McSubset {
+  std::string_view name;
+  size_t mmlu_per_subject = 0;
+  size_t arc_questions = 0;
+  bool drawn() const { return mmlu_per_subject > 0 || arc_questions > 0; }
+};
+// "full", "tr125" or "quick"; InputError naming them for anything else.
+const McSubset& mc_subset(std::string_view name);
 
 uint64_t fnv1a64(std::string_view s);
 
