@@ -10,6 +10,7 @@ void add_bench_command(CLI::App& app);
 void add_fit_command(CLI::App& app);
 void add_inspect_command(CLI::App& app);
 void add_logits_command(CLI::App& app);
+void add_matrix_command(CLI::App& app);
 void add_quantize_command(CLI::App& app);
 void add_run_command(CLI::App& app);
 void add_synth_command(CLI::App& app);

@@ -1,0 +1,136 @@
+// `matrix`: TR125's study of one model on this machine, in one command: every level quantized,
+// validated against the baseline and benchmarked, resumably, then the decision (tiers, cliff,
+// memory tiers, cost, recommendation) as report.{json,md,csv,html}. `--from-records` rebuilds
+// the report from records alone (from one or several machines) without running anything.
+#include <fmt/core.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "core/atomic_file.h"
+#include "core/error.h"
+#include "decide/device_catalog.h"
+#include "decide/matrix_report.h"
+#include "decide/matrix_runner.h"
+#include "decide/report_html.h"
+#include "formats/json_guard.h"
+
+namespace lp::cli {
+namespace {
+
+std::string duration(double seconds) {
+  const auto s = static_cast<long>(seconds + 0.5);
+  if (s >= 3600) return fmt::format("{} h {:02d} min", s / 3600, static_cast<int>(s % 3600 / 60));
+  if (s >= 60) return fmt::format("{} min {:02d} s", s / 60, static_cast<int>(s % 60));
+  return fmt::format("{:.1f} s", seconds);
+}
+
+// On a terminal, a line per step (as it starts and as it ends, with the sweep's ETA); else
+// one JSON object per finished step, for logs and tools.
+void print_progress(const decide::StepEvent& e, bool terminal) {
+  if (!terminal) {
+    if (e.started) return;
+    fmt::print(stderr, "{}\n", nlohmann::json{{"step", e.step}, {"level", e.level}, {"index", e.index}, {"total", e.total},
+                                              {"reused", e.reused}, {"seconds", e.seconds}, {"elapsed", e.elapsed},
+                                              {"eta_seconds", e.eta_seconds}}
+                                   .dump());
+    return;
+  }
+  const std::string eta = e.eta_seconds < 0 ? "" : fmt::format(", about {} left", duration(e.eta_seconds));
+  if (e.started) {
+    fmt::print(stderr, "[{:>2}/{}] {:<9} {:<7} running{}\n", e.index, e.total, e.step, e.level, eta);
+  } else {
+    fmt::print(stderr, "[{:>2}/{}] {:<9} {:<7} {}{}\n", e.index, e.total, e.step, e.level,
+               e.reused ? "already done (record kept)" : "done in " + duration(e.seconds), eta);
+  }
+}
+
+void write_text(const std::filesystem::path& path, const std::string& text) {
+  AtomicFile f(path);
+  f.write(text);
+  f.commit();
+}
+
+}  // namespace
+
+void add_matrix_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand("matrix", "TR125's decision matrix for one model: quantize every level, measure quality, speed and memory against the baseline, recommend");
+  struct Options {
+    std::string source, out = "matrix-out", levels, baseline, suite = "quick", data_dir, text, weights, cost_device;
+    std::vector<std::string> from_records;
+    unsigned threads = 0;
+    int64_t deploy_ctx = 2048;
+    std::optional<double> usd_per_hour;
+    bool json = false;
+  };
+  auto o = std::make_shared<Options>();
+  cmd->add_option("source", o->source, "GGUF file or Hugging Face model directory");
+  cmd->add_option("--levels", o->levels, "Comma-separated levels (default: TR125's F16,Q8_0,Q6_K,Q5_K_M,Q4_K_M,Q3_K_S,Q2_K)");
+  cmd->add_option("--baseline", o->baseline, "Level the others are compared with (default: the most precise; Q8_0 when F16 does not fit here)");
+  cmd->add_option("--suite", o->suite, "quick (minutes), tr125 (TR125's 285 MMLU + 200 ARC + five generation families) or full")
+      ->check(CLI::IsMember({"quick", "tr125", "full"}))
+      ->capture_default_str();
+  cmd->add_option("-o,--out", o->out, "Folder for records, models and the report")->capture_default_str();
+  cmd->add_option("--from-records", o->from_records, "Build the report from these records/ folders only (repeatable; merges machines)");
+  cmd->add_option("--usd-per-hour", o->usd_per_hour, "Hourly rate for the cost per 1M tokens (default: TR125's $0.035)");
+  cmd->add_option("--cost-device", o->cost_device, "Take the hourly rate from this catalog device (see fit --device)");
+  cmd->add_option("--weights", o->weights, "JSON object overriding seed 000's score weights (quality, speed, memory, size, ...)");
+  cmd->add_option("--deploy-ctx", o->deploy_ctx, "Context the memory tiers are judged at")->capture_default_str();
+  cmd->add_option("--data-dir", o->data_dir, "Folder holding mmlu/ and arc/ (default: validate's)");
+  cmd->add_option("-f,--text", o->text, "Perplexity text (default: WikiText-2 test)");
+  cmd->add_option("-t,--threads", o->threads, "Threads (default: every core)");
+  cmd->add_flag("--json", o->json, "Print report.json to standard output as well");
+  cmd->callback([o] {
+    if (o->from_records.empty() && o->source.empty()) fail("matrix needs a model (GGUF or Hugging Face directory), or --from-records");
+    if (o->deploy_ctx <= 0) fail("--deploy-ctx must be positive");
+    decide::MatrixReportInputs in;
+    in.deploy_ctx = o->deploy_ctx;
+    if (o->usd_per_hour) {
+      if (*o->usd_per_hour < 0) fail("--usd-per-hour must not be negative");
+      in.usd_per_hour = *o->usd_per_hour;
+      in.cost_source = "--usd-per-hour";
+    } else if (!o->cost_device.empty()) {
+      const auto catalog = decide::builtin_device_catalog();
+      const decide::Device* d = decide::select_devices(catalog, o->cost_device).front();
+      if (!d->usd_per_hour) fail("device \"{}\" has no hourly rate in the catalog; give --usd-per-hour", d->name);
+      in.usd_per_hour = *d->usd_per_hour;
+      in.cost_source = d->label + ": " + d->source;
+    }
+    if (!o->weights.empty()) in.score_weights = read_json_file(o->weights);
+    std::filesystem::path out = o->out;
+    if (o->from_records.empty()) {
+      decide::MatrixOptions m;
+      m.source = o->source;
+      m.out_dir = out;
+      m.suite = o->suite;
+      m.baseline = o->baseline;
+      m.threads = o->threads;
+      m.data_dir = o->data_dir;
+      m.text = o->text;
+      for (size_t b = 0; b <= o->levels.size() && !o->levels.empty();) {
+        const size_t e = std::min(o->levels.find(',', b), o->levels.size());
+        if (e > b) m.levels.push_back(o->levels.substr(b, e - b));
+        b = e + 1;
+      }
+      const bool terminal = isatty(STDERR_FILENO) != 0;
+      const auto summary = decide::run_matrix(m, [terminal](const decide::StepEvent& e) { print_progress(e, terminal); });
+      if (terminal)
+        fmt::print(stderr, "{} steps: {} ran, {} already done; baseline {} ({})\n", summary.steps, summary.ran, summary.reused,
+                   summary.baseline, summary.baseline_why);
+      in.record_dirs = {out / "records"};
+    } else {
+      for (const auto& d : o->from_records) in.record_dirs.emplace_back(d);
+      std::filesystem::create_directories(out);
+    }
+    const nlohmann::json report = decide::build_matrix_report(in);
+    write_text(out / "report.json", report.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+    write_text(out / "report.md", decide::matrix_report_markdown(report));
+    write_text(out / "report.csv", decide::matrix_report_csv(report));
+    write_text(out / "report.html", decide::matrix_report_html(report));
+    if (o->json) print_json(report);
+    else fmt::print("report: {}\n", (out / "report.html").string());
+  });
+}
+
+}  // namespace lp::cli

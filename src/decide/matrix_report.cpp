@@ -1,0 +1,494 @@
+#include "decide/matrix_report.h"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <optional>
+#include <set>
+
+#include "core/error.h"
+#include "decide/admission.h"
+#include "decide/matrix_records.h"
+#include "decide/matrix_suite.h"
+#include "decide/memory_model.h"
+#include "decide/quality_tiers.h"
+#include "decide/token_cost.h"
+#include "decide/weighted_score.h"
+#include "model/model_summary.h"
+#include "version.h"
+
+namespace lp::decide {
+namespace {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+constexpr double kZ95 = 1.959963984540054;
+// The memory budgets the decision matrix answers for (GiB), as TR125's VRAM tiers and seed
+// 000's phone classes.
+constexpr double kMemoryTiersGb[] = {4, 6, 8, 16, 24};
+
+struct MeanInterval {
+  double mean = 0, low = 0, high = 0;
+};
+
+// Mean of paired differences (or of values) with a normal 95% interval.
+MeanInterval mean_interval(const std::vector<double>& x) {
+  MeanInterval m;
+  if (x.empty()) return m;
+  double s = 0;
+  for (double v : x) s += v;
+  m.mean = s / static_cast<double>(x.size());
+  double ss = 0;
+  for (double v : x) ss += (v - m.mean) * (v - m.mean);
+  const double se = x.size() > 1 ? std::sqrt(ss / static_cast<double>(x.size() - 1) / static_cast<double>(x.size())) : 0.0;
+  m.low = m.mean - kZ95 * se;
+  m.high = m.mean + kZ95 * se;
+  return m;
+}
+
+// The newest record of each (step, level).
+using RecordIndex = std::map<std::pair<std::string, std::string>, json>;
+
+RecordIndex index_records(const std::vector<json>& records) {
+  RecordIndex index;
+  std::string source;
+  for (const json& r : records) {
+    const std::string sha = r["inputs"].value("source_sha256", "");
+    if (source.empty()) source = sha;
+    if (sha != source) fail("the records are of two different models (source {} and {})", source.substr(0, 12), sha.substr(0, 12));
+    auto& slot = index[{r["step"].get<std::string>(), r["level"].get<std::string>()}];
+    if (slot.is_null() || r.value("finished_utc", "") > slot.value("finished_utc", "")) slot = r;
+  }
+  return index;
+}
+
+const json* find(const RecordIndex& index, const std::string& step, const std::string& level) {
+  const auto it = index.find({step, level});
+  return it == index.end() ? nullptr : &it->second["result"];
+}
+
+json est(const json& e) { return {{"value", e["value"]}, {"ci95", e["ci95"]}}; }
+
+json accuracy(const json& task) {
+  if (!task.contains("generation")) return nullptr;
+  const json& a = task["generation"]["rescored_acc"];
+  return {{"value", a["value"]}, {"correct", a["correct"]}, {"questions", task["questions"]}};
+}
+
+// Per question of the level's mc record: rescored correct (1/0), keyed by task and id.
+std::map<std::string, double> per_question(const json& mc) {
+  std::map<std::string, double> out;
+  for (const json& q : mc.value("per_question", json::array())) out[q[0].get<std::string>() + "/" + q[1].get<std::string>()] = q[2].get<double>();
+  return out;
+}
+
+struct LevelRow {
+  std::string level;
+  json j;
+  std::optional<QualityTier> tier;
+  std::optional<double> benchmark_pp, pooled_accuracy, tg_tps, ttft_ms;
+  uint64_t file_bytes = 0;
+  uint64_t predicted_peak = 0;
+};
+
+}  // namespace
+
+json build_matrix_report(const MatrixReportInputs& in) {
+  const std::vector<json> records = read_records(in.record_dirs);
+  if (records.empty()) {
+    std::string dirs;
+    for (const auto& d : in.record_dirs) dirs += (dirs.empty() ? "" : ", ") + d.string();
+    fail("{} holds no matrix records", dirs);
+  }
+  const RecordIndex index = index_records(records);
+  std::string baseline;
+  json suite_inputs, reference_record;
+  std::vector<std::string> levels;
+  for (const auto& [key, r] : index) {
+    if (key.first == "reference") baseline = key.second, reference_record = r;
+    if (key.first == "model") levels.push_back(key.second);
+  }
+  if (baseline.empty()) fail("the records hold no reference step: the baseline was never measured");
+  std::sort(levels.begin(), levels.end(),
+            [](const std::string& a, const std::string& b) { return level_precision_rank(a) < level_precision_rank(b); });
+
+  const KeyMetricAverage key = default_key_metric_average();
+  const MetricValues perfect = {{"rouge_l", 1.0}, {"bleu", 1.0}, {"length_ratio", 1.0}};
+  const auto base_questions = find(index, "mc", baseline) ? per_question(*find(index, "mc", baseline)) : std::map<std::string, double>{};
+  const json* base_bench = find(index, "bench", baseline);
+
+  std::set<std::string> machines_seen;
+  json machines = json::array();
+  std::vector<LevelRow> rows;
+  json source_model;
+  std::optional<double> base_cost;
+  for (const std::string& level : levels) {
+    LevelRow row;
+    row.level = level;
+    json& j = row.j;
+    j["level"] = level;
+    j["is_baseline"] = level == baseline;
+    const json& file = (*find(index, "model", level))["file"];
+    j["file"] = file;
+    row.file_bytes = file["bytes"].get<uint64_t>();
+    j["bits_per_weight"] = nullptr;
+    j["memory"] = {{"predicted_peak_bytes", nullptr}};
+    std::error_code ec;
+    if (fs::exists(file["path"].get<std::string>(), ec)) {
+      const ModelSummary s = summarize_model(file["path"].get<std::string>());
+      j["bits_per_weight"] = s.bits_per_weight();
+      if (source_model.is_null())
+        source_model = {{"name", s.name}, {"architecture", s.hparams.architecture}, {"parameters", s.parameter_count}};
+      int64_t ctx = in.deploy_ctx;
+      if (s.hparams.context_length > 0) ctx = std::min<int64_t>(ctx, static_cast<int64_t>(s.hparams.context_length));
+      row.predicted_peak = estimate_memory(s, {.ctx_size = ctx}).total();
+      j["memory"]["predicted_peak_bytes"] = row.predicted_peak;
+    }
+
+    // Text: the baseline's perplexity is its reference run's.
+    const json* text = level == baseline ? &reference_record["result"] : find(index, "text", level);
+    j["perplexity"] = text ? est((*text)["metrics"]["perplexity"]["ppl"]) : json(nullptr);
+    j["kld_mean"] = text && (*text)["metrics"].contains("kld") ? (*text)["metrics"]["kld"]["kl_divergence"]["mean"]["value"] : json(nullptr);
+    j["same_top_p"] = text && (*text)["metrics"].contains("kld") ? (*text)["metrics"]["kld"]["same_top_p"]["value"] : json(nullptr);
+
+    // Benchmarks: rescored accuracy per task and pooled; the delta paired on the same questions.
+    j["accuracy"] = {{"mmlu", nullptr}, {"arc_challenge", nullptr}, {"pooled", nullptr}};
+    j["benchmark_delta_pp"] = nullptr;
+    QualityDeltas deltas;
+    QualityDeltaIntervals intervals;
+    if (const json* mc = find(index, "mc", level)) {
+      uint64_t correct = 0, questions = 0;
+      for (const char* task : {"mmlu", "arc_challenge"}) {
+        if (!(*mc)["metrics"].contains(task)) continue;
+        const json a = accuracy((*mc)["metrics"][task]);
+        j["accuracy"][task] = a;
+        if (!a.is_null()) correct += a["correct"].get<uint64_t>(), questions += a["questions"].get<uint64_t>();
+      }
+      if (questions > 0) {
+        row.pooled_accuracy = static_cast<double>(correct) / static_cast<double>(questions);
+        j["accuracy"]["pooled"] = {{"value", *row.pooled_accuracy}, {"correct", correct}, {"questions", questions}};
+      }
+      std::vector<double> diffs;
+      for (const auto& [q, v] : per_question(*mc))
+        if (const auto it = base_questions.find(q); it != base_questions.end()) diffs.push_back(100.0 * (v - it->second));
+      if (!diffs.empty()) {
+        const MeanInterval d = mean_interval(diffs);
+        row.benchmark_pp = d.mean;
+        deltas.benchmark_pp = d.mean;
+        intervals.benchmark_pp = DeltaInterval{d.low, d.high};
+        j["benchmark_delta_pp"] = {{"value", d.mean}, {"ci95", {d.low, d.high}}, {"paired_questions", diffs.size()}};
+      }
+    }
+
+    // Generation: the key-metric average of the level's answers scored against the baseline's
+    // (the baseline against itself is a perfect copy: 1 on every metric).
+    j["generation"] = nullptr;
+    if (level == baseline) {
+      deltas.generation_pct = 0.0;
+      intervals.generation_pct = DeltaInterval{0.0, 0.0};
+      j["generation"] = {{"key_metric", 1.0}, {"delta_pct", {{"value", 0.0}, {"ci95", {0.0, 0.0}}}}};
+    } else if (const json* gen = find(index, "gen", level)) {
+      const json& o = (*gen)["metrics"]["gen"]["overall"];
+      MetricValues values;
+      for (const auto& m : key.metrics) values[m] = o[m]["mean"].get<double>();
+      const double delta = generation_delta_pct(key, values, perfect);
+      std::vector<double> per_prompt;
+      for (const json& p : gen->value("per_prompt", json::array())) {
+        MetricValues v;
+        for (size_t i = 0; i < key.metrics.size(); ++i) v[key.metrics[i]] = p[1 + i].get<double>();
+        per_prompt.push_back(generation_delta_pct(key, v, perfect));
+      }
+      const MeanInterval m = mean_interval(per_prompt);
+      deltas.generation_pct = delta;
+      json ci = nullptr;
+      if (!per_prompt.empty()) {
+        intervals.generation_pct = DeltaInterval{m.low, m.high};
+        ci = {m.low, m.high};
+      }
+      j["generation"] = {{"key_metric", key_metric_value(key, values)}, {"delta_pct", {{"value", delta}, {"ci95", ci}}}};
+    }
+
+    j["tier"] = nullptr;
+    if (deltas.benchmark_pp || deltas.generation_pct) {
+      const TierDecision t = classify_quality(deltas);
+      row.tier = t.tier;
+      j["tier"] = {{"name", tier_name(t.tier)}, {"explanation", t.explanation}};
+      if (intervals.benchmark_pp || intervals.generation_pct) {
+        const TierRange r = classify_quality_range(intervals);
+        j["tier"].update({{"at_lower", tier_name(r.at_lower)}, {"at_upper", tier_name(r.at_upper)}, {"unsettled", r.unsettled()}});
+      }
+    }
+
+    // Speed and memory, measured.
+    j["speed"] = nullptr;
+    j["cost"] = nullptr;
+    if (const json* b = find(index, "bench", level)) {
+      json speed = {{"pp_tps", nullptr}, {"tg_tps", nullptr}, {"peak_rss_bytes", nullptr}};
+      for (const json& r : (*b)["bench"]) {
+        speed[r["n_prompt"].get<int64_t>() > 0 ? "pp_tps" : "tg_tps"] = r["avg_ts"];
+        speed["peak_rss_bytes"] = r["peak_rss_bytes"];
+      }
+      const json& t = (*b)["run"]["timings"];
+      speed["ttft_ms"] = 1000.0 * t["time_to_first_token_seconds"].get<double>();
+      speed["load_ms"] = 1000.0 * t["load_seconds"].get<double>();
+      j["speed"] = speed;
+      if (!speed["tg_tps"].is_null()) row.tg_tps = speed["tg_tps"].get<double>();
+      row.ttft_ms = speed["ttft_ms"].get<double>();
+      const std::string machine = (*b)["hardware"].dump();
+      if (machines_seen.insert(machine).second) machines.push_back((*b)["hardware"]);
+      if (row.tg_tps && *row.tg_tps > 0) {
+        const double cost = cost_per_million_tokens(in.usd_per_hour, *row.tg_tps);
+        if (level == baseline) base_cost = cost;
+        j["cost"] = {{"usd_per_million", cost}, {"savings_pct", nullptr}};
+      }
+    }
+    rows.push_back(std::move(row));
+  }
+  (void)base_bench;
+  for (auto& row : rows)
+    if (base_cost && !row.j["cost"].is_null())
+      row.j["cost"]["savings_pct"] = savings_pct(row.j["cost"]["usd_per_million"].get<double>(), *base_cost);
+
+  // Memory tiers: the best level that fits (PASS or MARGINAL on the predicted peak) and is at
+  // least acceptable: the best tier, then the highest accuracy, then the smaller file.
+  struct Budget {
+    std::string name;
+    double gib;
+  };
+  std::vector<Budget> budgets;
+  for (double g : kMemoryTiersGb) budgets.push_back({fmt::format("{:g} GB", g), g});
+  auto better = [](const LevelRow* a, const LevelRow* b) {
+    if (*a->tier != *b->tier) return *a->tier < *b->tier;
+    if (a->pooled_accuracy.value_or(0) != b->pooled_accuracy.value_or(0)) return a->pooled_accuracy.value_or(0) > b->pooled_accuracy.value_or(0);
+    return a->file_bytes < b->file_bytes;
+  };
+  json memory_tiers = json::array();
+  for (const Budget& budget : budgets) {
+    const LevelRow* best = nullptr;
+    Admission best_admission;
+    for (const LevelRow& r : rows) {
+      if (!r.tier || *r.tier > QualityTier::acceptable || r.predicted_peak == 0) continue;
+      const Admission a = admit(static_cast<double>(r.predicted_peak) / (1024.0 * 1024.0), budget.gib * 1024.0);
+      if (a.verdict == Verdict::fail) continue;
+      if (!best || better(&r, best)) best = &r, best_admission = a;
+    }
+    json t = {{"name", budget.name}, {"usable_gb", budget.gib}, {"best", best ? json(best->level) : json(nullptr)},
+              {"verdict", best ? json(verdict_name(best_admission.verdict)) : json(nullptr)}};
+    t["reason"] = best ? fmt::format("{} ({}), predicted peak {:.0f} MiB at {} tokens of context, {:.0f}% headroom", best->level,
+                                     tier_name(*best->tier), static_cast<double>(best->predicted_peak) / (1024.0 * 1024.0),
+                                     in.deploy_ctx, best_admission.headroom_pct)
+                       : std::string("no level that is at least acceptable fits");
+    memory_tiers.push_back(t);
+  }
+
+  // Seed 000's weighted score per level; the smallest budget a level fits is its device class.
+  const ScoreWeights weights = in.score_weights.is_null() ? ScoreWeights{} : score_weights_from_json(in.score_weights);
+  json ranking = json::array();
+  std::vector<std::pair<double, const LevelRow*>> scored;
+  for (LevelRow& r : rows) {
+    r.j["score"] = nullptr;
+    if (!r.pooled_accuracy || !r.tg_tps || !r.ttft_ms || r.predicted_peak == 0) continue;
+    double device = 0, headroom = 0;
+    for (const Budget& b : budgets) {
+      const Admission a = admit(static_cast<double>(r.predicted_peak) / (1024.0 * 1024.0), b.gib * 1024.0);
+      if (a.verdict != Verdict::fail) {
+        device = b.gib, headroom = a.headroom_pct;
+        break;
+      }
+    }
+    if (device == 0) continue;
+    const WeightedScore w = weighted_score({.accuracy = 100.0 * *r.pooled_accuracy, .ttft_ms = *r.ttft_ms, .decode_tok_s = *r.tg_tps,
+                                            .min_device_gb = device, .headroom_pct = headroom,
+                                            .size_gb = static_cast<double>(r.file_bytes) / 1e9},
+                                           weights);
+    auto component = [](const ScoreComponent& c) { return json{{"points", c.points}, {"weight", c.weight}, {"working", c.working}}; };
+    r.j["score"] = {{"total", w.total}, {"summary", w.summary},
+                    {"components", {{"quality", component(w.quality)}, {"speed", component(w.speed)},
+                                    {"memory", component(w.memory)}, {"size", component(w.size)}}}};
+    scored.push_back({w.total, &r});
+  }
+  std::stable_sort(scored.begin(), scored.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  for (const auto& [score, r] : scored) ranking.push_back({{"level", r->level}, {"score", score}, {"tier", r->tier ? json(tier_name(*r->tier)) : json(nullptr)}});
+  const LevelRow* pick = nullptr;
+  for (const auto& [score, r] : scored)
+    if (!pick && r->tier && *r->tier <= QualityTier::acceptable) pick = r;
+  json reasons = json::array();
+  if (pick) {
+    reasons.push_back(fmt::format("highest weighted score ({:.1f} = {}) among the levels that are at least acceptable",
+                                  pick->j["score"]["total"].get<double>(), pick->j["score"]["summary"].get<std::string>()));
+    reasons.push_back(fmt::format("quality tier {}: {}", tier_name(*pick->tier), pick->j["tier"]["explanation"].get<std::string>()));
+    if (pick->j["tier"].value("unsettled", false))
+      reasons.push_back(fmt::format("the sample does not settle the tier: its 95% interval reaches from {} to {}",
+                                    pick->j["tier"]["at_lower"].get<std::string>(), pick->j["tier"]["at_upper"].get<std::string>()));
+    reasons.push_back(fmt::format("{:.1f} MB file, {:.1f} tokens/s decode here, first token in {:.0f} ms",
+                                  static_cast<double>(pick->file_bytes) / 1e6, *pick->tg_tps, *pick->ttft_ms));
+    if (!pick->j["cost"].is_null() && !pick->j["cost"]["savings_pct"].is_null())
+      reasons.push_back(fmt::format("${:.4f} per 1M tokens at ${}/hr, {:+.0f}% vs the baseline", pick->j["cost"]["usd_per_million"].get<double>(),
+                                    in.usd_per_hour, pick->j["cost"]["savings_pct"].get<double>()));
+  } else {
+    reasons.push_back("no level with complete measurements is at least acceptable");
+  }
+
+  // The accuracy cliff, levels from highest to lowest precision.
+  std::vector<LevelTier> tiers;
+  std::vector<const LevelRow*> tiered;
+  for (const LevelRow& r : rows)
+    if (r.tier) tiers.push_back({r.level, *r.tier, r.benchmark_pp}), tiered.push_back(&r);
+  json cliff = nullptr;
+  if (const auto c = find_accuracy_cliff(tiers)) {
+    cliff = {{"level", tiers[c->first_concerning].level},
+             {"last_safe", c->last_safe ? json(tiers[*c->last_safe].level) : json(nullptr)},
+             {"size_pp", c->size_pp ? json(*c->size_pp) : json(nullptr)}};
+  }
+
+  const MatrixSuite& suite = matrix_suite(reference_record["context"].value("suite", "quick"));
+  json thresholds = json::array();
+  for (const auto& t : kTierThresholds)
+    thresholds.push_back({{"tier", tier_name(t.tier)}, {"min_benchmark_pp", t.min_benchmark_pp}, {"min_generation_pct", t.min_generation_pct}});
+  json levels_json = json::array();
+  for (const auto& r : rows) levels_json.push_back(r.j);
+  std::vector<std::string> dir_names;
+  for (const auto& d : in.record_dirs) dir_names.push_back(d.string());
+  if (source_model.is_null()) source_model = json::object();
+  source_model["source_sha256"] = records.front()["inputs"].value("source_sha256", "");
+  source_model["source"] = reference_record["context"].value("source", "");
+  return {
+      {"schema", "llama-pajamas/matrix-report/1"},
+      {"tool", {{"name", "llama-pajamas"}, {"version", kVersion}}},
+      {"model", source_model},
+      {"suite", {{"name", suite.name}, {"ctx_size", suite.ctx_size}, {"ppl_chunks", suite.ppl_chunks}, {"mc_subset", suite.mc_subset},
+                 {"mc_scoring", suite.mc_scoring}, {"gen_prompts", suite.gen_prompts_per_family * 5},
+                 {"bench", {{"n_prompt", suite.bench_prompt}, {"n_gen", suite.bench_gen}, {"repetitions", suite.bench_repetitions}}},
+                 {"deploy_ctx", in.deploy_ctx}}},
+      {"baseline", {{"level", baseline}, {"why", reference_record["context"].value("baseline_why", "")}}},
+      {"key_metric", {{"name", key.name}, {"metrics", key.metrics}, {"description", describe(key)}}},
+      {"tier_rule", {{"thresholds", thresholds},
+                     {"description", "TR125: the worse of the benchmark delta (pooled rescored MMLU + ARC-Challenge accuracy, "
+                                     "percentage points vs the baseline, paired on the same questions) and the generation delta "
+                                     "(percent change of the key-metric average vs the baseline)"}}},
+      {"machines", machines},
+      {"cost", {{"usd_per_hour", in.usd_per_hour}, {"source", in.cost_source}}},
+      {"levels", levels_json},
+      {"accuracy_cliff", cliff},
+      {"memory_tiers", memory_tiers},
+      {"recommendation", {{"level", pick ? json(pick->level) : json(nullptr)}, {"reasons", reasons}, {"ranking", ranking}}},
+      {"records", {{"dirs", dir_names}, {"count", records.size()}}},
+  };
+}
+
+namespace {
+
+std::string num(const json& v, const char* format, double scale = 1.0) {
+  if (v.is_null()) return "—";
+  return fmt::format(fmt::runtime(format), v.get<double>() * scale);
+}
+
+std::string interval(const json& e, double scale = 1.0) {
+  if (e.is_null()) return "—";
+  std::string s = fmt::format("{:+.1f}", e["value"].get<double>() * scale);
+  if (e.contains("ci95") && !e["ci95"].is_null())
+    s += fmt::format(" [{:+.1f}, {:+.1f}]", e["ci95"][0].get<double>() * scale, e["ci95"][1].get<double>() * scale);
+  return s;
+}
+
+std::string tier_cell(const json& t) {
+  if (t.is_null()) return "—";
+  return t["name"].get<std::string>() + (t.value("unsettled", false) ? " (unsettled)" : "");
+}
+
+}  // namespace
+
+std::string matrix_report_markdown(const json& r) {
+  std::string out;
+  const json& model = r["model"];
+  out += fmt::format("# Decision matrix: {}\n\n", model.value("name", std::string("model")));
+  const json& rec = r["recommendation"];
+  out += fmt::format("**Recommendation: {}**\n\n", rec["level"].is_null() ? "none" : rec["level"].get<std::string>());
+  for (const auto& reason : rec["reasons"]) out += "- " + reason.get<std::string>() + "\n";
+  out += fmt::format("\nBaseline: {} ({}). Suite: {}. Key metric: {}\n\n", r["baseline"]["level"].get<std::string>(),
+                     r["baseline"]["why"].get<std::string>(), r["suite"]["name"].get<std::string>(),
+                     r["key_metric"]["description"].get<std::string>());
+  out += "| level | size MB | bpw | PPL | KLD | accuracy | Δ bench pp [95%] | Δ gen % [95%] | tier | pp t/s | tg t/s | TTFT ms | peak RSS MiB | $/1M | score |\n";
+  out += "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n";
+  for (const json& l : r["levels"]) {
+    const json& sp = l["speed"];
+    out += fmt::format("| {}{} | {:.1f} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n", l["level"].get<std::string>(),
+                       l["is_baseline"].get<bool>() ? " (baseline)" : "", l["file"]["bytes"].get<double>() / 1e6,
+                       num(l["bits_per_weight"], "{:.2f}"), l["perplexity"].is_null() ? "—" : num(l["perplexity"]["value"], "{:.3f}"),
+                       num(l["kld_mean"], "{:.4f}"), l["accuracy"]["pooled"].is_null() ? "—" : num(l["accuracy"]["pooled"]["value"], "{:.1f}%", 100.0),
+                       interval(l["benchmark_delta_pp"]), l["generation"].is_null() ? "—" : interval(l["generation"]["delta_pct"]),
+                       tier_cell(l["tier"]), sp.is_null() ? "—" : num(sp["pp_tps"], "{:.1f}"), sp.is_null() ? "—" : num(sp["tg_tps"], "{:.1f}"),
+                       sp.is_null() ? "—" : num(sp["ttft_ms"], "{:.0f}"), sp.is_null() ? "—" : num(sp["peak_rss_bytes"], "{:.1f}", 1.0 / (1024 * 1024)),
+                       l["cost"].is_null() ? "—" : num(l["cost"]["usd_per_million"], "${:.4f}"),
+                       l["score"].is_null() ? "—" : num(l["score"]["total"], "{:.1f}"));
+  }
+  out += "\n## Accuracy cliff\n\n";
+  const json& c = r["accuracy_cliff"];
+  out += c.is_null() ? "No level in the sweep is concerning or worse.\n"
+                     : fmt::format("{} is the first level that is concerning or worse; the last safe level is {}.\n",
+                                   c["level"].get<std::string>(), c["last_safe"].is_null() ? "none" : c["last_safe"].get<std::string>());
+  out += fmt::format("\n## Best level per memory budget (predicted peak at {} tokens of context)\n\n", r["suite"]["deploy_ctx"].get<int64_t>());
+  out += "| memory | level | fit | why |\n| --- | --- | --- | --- |\n";
+  for (const json& t : r["memory_tiers"])
+    out += fmt::format("| {} | {} | {} | {} |\n", t["name"].get<std::string>(), t["best"].is_null() ? "—" : t["best"].get<std::string>(),
+                       t["verdict"].is_null() ? "—" : t["verdict"].get<std::string>(), t["reason"].get<std::string>());
+  out += "\n## Weighted score (seed 000: quality 30, speed 25, memory 25, size 20)\n\n| level | score | quality | speed | memory | size |\n| --- | ---: | --- | --- | --- | --- |\n";
+  for (const json& l : r["levels"]) {
+    if (l["score"].is_null()) continue;
+    const json& s = l["score"]["components"];
+    out += fmt::format("| {} | {:.1f} | {} | {} | {} | {} |\n", l["level"].get<std::string>(), l["score"]["total"].get<double>(),
+                       s["quality"]["working"].get<std::string>(), s["speed"]["working"].get<std::string>(),
+                       s["memory"]["working"].get<std::string>(), s["size"]["working"].get<std::string>());
+  }
+  out += fmt::format("\nCost: ${}/hr ({}), cost = rate / (tg tokens/s x 3600) x 1M.\n", r["cost"]["usd_per_hour"].get<double>(),
+                     r["cost"]["source"].get<std::string>());
+  out += "\nMeasured on:";
+  for (const json& m : r["machines"])
+    out += fmt::format(" {} ({} cores, {:.1f} GiB, {});", m.value("cpu_model", ""), m.value("logical_cores", 0),
+                       m.value("memory_bytes", uint64_t{0}) / (1024.0 * 1024.0 * 1024.0), m.value("os", ""));
+  out += fmt::format("\n\nTier rule: {}.\n", r["tier_rule"]["description"].get<std::string>());
+  return out;
+}
+
+std::string matrix_report_csv(const json& r) {
+  std::string out =
+      "level,is_baseline,file_bytes,bits_per_weight,perplexity,kld_mean,accuracy_pooled,benchmark_delta_pp,benchmark_delta_low,"
+      "benchmark_delta_high,generation_delta_pct,tier,unsettled,pp_tps,tg_tps,ttft_ms,peak_rss_bytes,predicted_peak_bytes,"
+      "usd_per_million,savings_pct,score\n";
+  auto cell = [](const json& v) -> std::string {
+    if (v.is_null()) return "";
+    if (v.is_string()) return v.get<std::string>();
+    if (v.is_boolean()) return v.get<bool>() ? "true" : "false";
+    if (v.is_number_integer()) return std::to_string(v.get<int64_t>());
+    return fmt::format("{:.6g}", v.get<double>());
+  };
+  auto at = [](const json& j, std::initializer_list<const char*> path) {
+    const json* p = &j;
+    for (const char* k : path) {
+      if (p->is_null() || !p->contains(k)) return json(nullptr);
+      p = &(*p)[k];
+    }
+    return *p;
+  };
+  for (const json& l : r["levels"]) {
+    const json ci = at(l, {"benchmark_delta_pp", "ci95"});
+    const std::vector<json> cells = {
+        l["level"], l["is_baseline"], l["file"]["bytes"], l["bits_per_weight"], at(l, {"perplexity", "value"}), l["kld_mean"],
+        at(l, {"accuracy", "pooled", "value"}), at(l, {"benchmark_delta_pp", "value"}), ci.is_null() ? json(nullptr) : ci[0],
+        ci.is_null() ? json(nullptr) : ci[1], at(l, {"generation", "delta_pct", "value"}), at(l, {"tier", "name"}),
+        at(l, {"tier", "unsettled"}), at(l, {"speed", "pp_tps"}), at(l, {"speed", "tg_tps"}), at(l, {"speed", "ttft_ms"}),
+        at(l, {"speed", "peak_rss_bytes"}), at(l, {"memory", "predicted_peak_bytes"}), at(l, {"cost", "usd_per_million"}),
+        at(l, {"cost", "savings_pct"}), at(l, {"score", "total"})};
+    for (size_t i = 0; i < cells.size(); ++i) {
+      if (i > 0) out += ',';
+      out += cell(cells[i]);
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+}  // namespace lp::decide

@@ -1,0 +1,368 @@
+#include "decide/matrix_runner.h"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+
+#include "core/atomic_file.h"
+#include "core/child_process.h"
+#include "core/error.h"
+#include "core/host_info.h"
+#include "core/parallel.h"
+#include "decide/matrix_records.h"
+#include "decide/matrix_suite.h"
+#include "model/model_summary.h"
+#include "validate/fidelity_prompts.h"
+#include "validate/validate_record.h"
+#include "version.h"
+
+namespace lp::decide {
+namespace {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+// The prompt `bench` steps time the first token and the load with (through the chat template).
+constexpr const char* kTtftPrompt = "Explain in two sentences why the sky is blue.";
+
+// The lines of a --samples file, as JSON objects.
+std::vector<json> jsonl(const fs::path& path) {
+  std::ifstream in(path);
+  std::vector<json> out;
+  std::string line;
+  while (std::getline(in, line))
+    if (!line.empty()) out.push_back(json::parse(line, nullptr, false));
+  return out;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+// One step of the sweep: what its result depends on (the key), and how to produce it.
+struct Step {
+  std::string step, level;
+  json inputs;
+  std::function<json()> run;  // produces the record's "result"
+};
+
+class Sweep {
+ public:
+  Sweep(const MatrixOptions& o, const std::function<void(const StepEvent&)>& progress)
+      : o_(o), progress_(progress), suite_(matrix_suite(o.suite)), start_(std::chrono::steady_clock::now()) {
+    threads_ = o.threads > 0 ? o.threads : default_thread_count();
+    for (const char* sub : {"records", "models", "reference", "samples", "tmp"}) fs::create_directories(o.out_dir / sub);
+    log_ = o.out_dir / "matrix.log";
+    // What a killed child left behind is a temporary file, never a record: clear them.
+    for (const auto& e : fs::directory_iterator(o.out_dir / "tmp")) fs::remove(e.path());
+  }
+
+  MatrixPlanSummary run() {
+    std::error_code ec;
+    if (!fs::exists(o_.source, ec)) fail("{} does not exist", o_.source.string());
+    const ModelSummary source = summarize_model(o_.source);
+    source_sha_ = content_sha256(o_.source);
+    std::vector<std::string> levels = o_.levels.empty() ? default_matrix_levels() : o_.levels;
+    for (const auto& l : levels) level_precision_rank(l);  // an unknown name fails before anything runs
+    MatrixPlanSummary summary;
+    pick_baseline(source, levels, summary);
+    std::stable_sort(levels.begin(), levels.end(),
+                     [](const std::string& a, const std::string& b) { return level_precision_rank(a) < level_precision_rank(b); });
+    levels.erase(std::unique(levels.begin(), levels.end()), levels.end());
+    summary.levels = levels;
+    context_ = {{"suite", suite_.name}, {"source", o_.source.string()}, {"baseline", summary.baseline},
+                {"baseline_why", summary.baseline_why}, {"levels", levels}};
+    // Every level: model, mc, bench; every level but the baseline: text and gen; the baseline: reference.
+    total_ = levels.size() * 3 + (levels.size() - 1) * 2 + 1;
+    summary.steps = total_;
+
+    for (const auto& level : levels) run_step(model_step(source, level));
+    const fs::path base_file = files_.at(summary.baseline);
+    const std::string base_sha = shas_.at(summary.baseline);
+    const fs::path logits = o_.out_dir / "reference" / fmt::format("{}-c{}-n{}.logits", base_sha.substr(0, 16),
+                                                                    suite_.ctx_size, suite_.ppl_chunks);
+    const json reference = run_step(reference_step(summary.baseline, base_file, base_sha, logits));
+    const fs::path prompts = write_prompts();
+    for (const auto& level : levels) {
+      const bool base = level == summary.baseline;
+      if (!base) run_step(text_step(level, logits, reference["key"].get<std::string>()));
+      run_step(mc_step(level));
+      if (!base) run_step(gen_step(level, base_file, base_sha, prompts));
+      run_step(bench_step(level));
+    }
+    summary.ran = ran_;
+    summary.reused = reused_;
+    return summary;
+  }
+
+ private:
+  json base_inputs(const std::string& step, const std::string& level) const {
+    return {{"step", step}, {"level", level}, {"tool_version", kVersion}, {"source_sha256", source_sha_}};
+  }
+
+  void pick_baseline(const ModelSummary& source, std::vector<std::string>& levels, MatrixPlanSummary& s) {
+    if (!o_.baseline.empty()) {
+      level_precision_rank(o_.baseline);
+      s.baseline = o_.baseline;
+      s.baseline_why = "chosen with --baseline";
+    } else {
+      std::string best = levels.front();
+      for (const auto& l : levels) if (level_precision_rank(l) < level_precision_rank(best)) best = l;
+      s.baseline = best;
+      s.baseline_why = fmt::format("the highest-precision level of the sweep ({})", best);
+      // TR125 measured against Q8_0 where FP16 does not fit: F16 needs about 2 bytes a weight
+      // plus a quarter for the context and buffers.
+      const double f16_need = static_cast<double>(source.parameter_count) * 2.0 * 1.25;
+      const double available = static_cast<double>(host_available_bytes());
+      if ((best == "F16" || best == "BF16" || best == "F32") && available > 0 && f16_need > available) {
+        s.baseline = "Q8_0";
+        s.baseline_why = fmt::format("Q8_0: {} needs about {:.1f} GB here and {:.1f} GB is available (TR125's rule)", best,
+                                     f16_need / 1e9, available / 1e9);
+      }
+    }
+    if (std::find(levels.begin(), levels.end(), s.baseline) == levels.end()) levels.push_back(s.baseline);
+  }
+
+  static uint64_t host_available_bytes() {
+    // MemAvailable, as fit's "this" device reads it.
+    FILE* f = std::fopen("/proc/meminfo", "r");
+    if (!f) return 0;
+    char line[256];
+    uint64_t kib = 0;
+    while (std::fgets(line, sizeof line, f))
+      if (std::sscanf(line, "MemAvailable: %lu kB", &kib) == 1) break;
+    std::fclose(f);
+    return kib * 1024;
+  }
+
+  fs::path level_file(const std::string& level) const {
+    const std::string stem = fs::is_directory(o_.source) ? o_.source.filename().string() : o_.source.stem().string();
+    return o_.out_dir / "models" / fmt::format("{}-{}.gguf", stem, level);
+  }
+
+  // Runs a child; a failure names the step and the log.
+  void child(const std::vector<std::string>& args, const fs::path& stdout_file, const std::string& what) const {
+    std::vector<std::string> argv = {self_executable().string()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    const ChildResult r = run_child(argv, stdout_file, log_);
+    if (r.exit_code != 0) fail("{} failed (exit {}); its messages are in {}", what, r.exit_code, log_.string());
+  }
+
+  fs::path tmp(const std::string& name) const { return o_.out_dir / "tmp" / name; }
+
+  static json read_json(const fs::path& p) {
+    std::ifstream in(p);
+    json j = json::parse(in, nullptr, false);
+    if (j.is_discarded()) fail("{} is not the JSON its step should have written", p.string());
+    return j;
+  }
+
+  Step model_step(const ModelSummary& source, const std::string& level) {
+    Step s{"model", level, base_inputs("model", level), {}};
+    s.inputs["recipe"] = "builtin";
+    const bool same = source.format == "gguf" && source.file_type == level;
+    s.inputs["source_is_level"] = same;
+    s.run = [this, level, same] {
+      const fs::path out = same ? o_.source : level_file(level);
+      if (!same) child({"quantize", o_.source.string(), "-m", level, "-o", out.string(), "-t", std::to_string(threads_)}, {},
+                       "quantize " + level);
+      return json{{"file", validate::describe_file(out)}, {"source_is_level", same}};
+    };
+    return s;
+  }
+
+  Step reference_step(const std::string& level, const fs::path& file, const std::string& sha, const fs::path& logits) {
+    Step s{"reference", level, base_inputs("reference", level), {}};
+    s.inputs.update({{"model_sha256", sha}, {"ctx", suite_.ctx_size}, {"chunks", suite_.ppl_chunks}, {"text", text_id()}});
+    s.run = [=, this] {
+      std::vector<std::string> args = {"validate", file.string(), "--metrics", "perplexity", "--save-reference-logits",
+                                       logits.string()};
+      return validate(args, "reference logits of " + level, true);
+    };
+    return s;
+  }
+
+  Step text_step(const std::string& level, const fs::path& logits, const std::string& reference_key) {
+    Step s{"text", level, base_inputs("text", level), {}};
+    s.inputs.update({{"model_sha256", shas_.at(level)}, {"reference_key", reference_key}});
+    s.run = [=, this] {
+      return validate({"validate", files_.at(level).string(), "--metrics", "perplexity,kld", "--reference-logits", logits.string()},
+                      "perplexity and KL-divergence of " + level, true);
+    };
+    return s;
+  }
+
+  Step mc_step(const std::string& level) {
+    Step s{"mc", level, base_inputs("mc", level), {}};
+    s.inputs.update({{"model_sha256", shas_.at(level)}, {"subset", suite_.mc_subset}, {"scoring", suite_.mc_scoring},
+                     {"data_dir", o_.data_dir.empty() ? "default" : o_.data_dir.string()}});
+    s.run = [=, this] {
+      const std::string key = record_key(s.inputs).substr(0, 16);
+      const fs::path samples = o_.out_dir / "samples" / fmt::format("mc-{}-{}.jsonl", level, key);
+      std::vector<std::string> args = {"validate", files_.at(level).string(), "--metrics", "mmlu,arc_challenge", "--subset",
+                                       std::string(suite_.mc_subset), "--mc-scoring", std::string(suite_.mc_scoring),
+                                       "--samples", samples.string()};
+      if (!o_.data_dir.empty()) args.insert(args.end(), {"--data-dir", o_.data_dir.string()});
+      json result = validate(args, "MMLU and ARC of " + level, false);
+      // Each question's rescored outcome travels in the record, so the report pairs levels on
+      // the same questions from records alone (merged from other machines, samples not needed).
+      json per_question = json::array();
+      for (const json& q : jsonl(samples))
+        if (q.contains("rescored_correct")) per_question.push_back({q["task"], q["id"], q["rescored_correct"].get<bool>() ? 1 : 0});
+      result["per_question"] = per_question;
+      return result;
+    };
+    return s;
+  }
+
+  Step gen_step(const std::string& level, const fs::path& base_file, const std::string& base_sha, const fs::path& prompts) {
+    Step s{"gen", level, base_inputs("gen", level), {}};
+    s.inputs.update({{"model_sha256", shas_.at(level)}, {"baseline_sha256", base_sha}, {"prompts_sha256", content_sha256(prompts)}});
+    s.run = [=, this] {
+      const std::string key = record_key(s.inputs).substr(0, 16);
+      const fs::path samples = o_.out_dir / "samples" / fmt::format("gen-{}-{}.jsonl", level, key);
+      json result = validate({"validate", files_.at(level).string(), "--metrics", "gen", "--reference", base_file.string(),
+                              "--prompts", prompts.string(), "--samples", samples.string()},
+                             "generation fidelity of " + level, false);
+      json per_prompt = json::array();
+      for (const json& p : jsonl(samples))
+        if (p.value("task", "") == "gen") per_prompt.push_back({p["id"], p["rouge_l"], p["bleu"], p["length_ratio"]});
+      result["per_prompt"] = per_prompt;
+      return result;
+    };
+    return s;
+  }
+
+  Step bench_step(const std::string& level) {
+    Step s{"bench", level, base_inputs("bench", level), {}};
+    const HostInfo host = host_info();
+    s.inputs.update({{"model_sha256", shas_.at(level)}, {"n_prompt", suite_.bench_prompt}, {"n_gen", suite_.bench_gen},
+                     {"repetitions", suite_.bench_repetitions}, {"threads", threads_}, {"ttft_prompt", kTtftPrompt},
+                     {"machine", {{"cpu_model", host.cpu_model}, {"logical_cores", host.logical_cores}}}});
+    s.run = [=, this] {
+      const std::string file = files_.at(level).string();
+      const fs::path bench_out = tmp("bench.json"), run_out = tmp("run.json");
+      child({"bench", file, "-p", std::to_string(suite_.bench_prompt), "-n", std::to_string(suite_.bench_gen), "-r",
+             std::to_string(suite_.bench_repetitions), "-o", "json", "-t", std::to_string(threads_)},
+            bench_out, "bench of " + level);
+      child({"run", file, "-p", kTtftPrompt, "-n", "16", "--temp", "0", "--json", "-t", std::to_string(threads_)}, run_out,
+            "time to first token of " + level);
+      json result = {{"bench", read_json(bench_out)}, {"run", read_json(run_out)}, {"hardware", host_info_json(host)}};
+      result["run"].erase("prompt_tokens");
+      return result;
+    };
+    return s;
+  }
+
+  // A validate child writing its record to a temporary file; text steps pass the suite's windows.
+  json validate(std::vector<std::string> args, const std::string& what, bool text) {
+    const fs::path out = tmp("validate.json");
+    if (text) {
+      args.insert(args.end(), {"-c", std::to_string(suite_.ctx_size)});
+      if (suite_.ppl_chunks > 0) args.insert(args.end(), {"--chunks", std::to_string(suite_.ppl_chunks)});
+      if (!o_.text.empty()) args.insert(args.end(), {"-f", o_.text.string()});
+    }
+    args.insert(args.end(), {"-o", out.string(), "-t", std::to_string(threads_)});
+    child(args, {}, what);
+    json j = read_json(out);
+    fs::remove(out);
+    return j;
+  }
+
+  std::string text_id() const { return o_.text.empty() ? "default (WikiText-2 test)" : content_sha256(o_.text); }
+
+  // The suite's generation prompts: the first N of each built-in family.
+  fs::path write_prompts() const {
+    const fs::path path = o_.out_dir / fmt::format("prompts-{}.jsonl", suite_.name);
+    std::map<validate::PromptFamily, size_t> taken;
+    std::string lines;
+    for (const auto& p : validate::builtin_fidelity_prompts()) {
+      if (taken[p.family]++ >= suite_.gen_prompts_per_family) continue;
+      lines += json{{"id", p.id}, {"family", validate::family_info(p.family).name}, {"prompt", p.prompt}}.dump() + "\n";
+    }
+    AtomicFile f(path);
+    f.write(lines);
+    f.commit();
+    return path;
+  }
+
+  json run_step(const Step& s) {
+    const std::string key = record_key(s.inputs);
+    const fs::path path = record_path(o_.out_dir / "records", s.step, s.level, key);
+    ++index_;
+    StepEvent e{index_, total_, s.step, s.level, true, false, 0, seconds_since(start_), eta()};
+    auto record = read_record(path);
+    if (record && s.step == "model") {
+      // A model record stands only while its file does.
+      std::error_code ec;
+      const json& file = (*record)["result"]["file"];
+      if (fs::file_size(file["path"].get<std::string>(), ec) != file["bytes"].get<uint64_t>() || ec) record.reset();
+    }
+    if (record) {
+      ++reused_;
+      e.started = false;
+      e.reused = true;
+      e.eta_seconds = eta();
+      progress_(e);
+    } else {
+      progress_(e);
+      const auto t0 = std::chrono::steady_clock::now();
+      json result = s.run();
+      const double seconds = seconds_since(t0);
+      record = json{{"schema", kMatrixStepSchema}, {"step", s.step}, {"level", s.level}, {"key", key}, {"inputs", s.inputs},
+                    {"context", context_},
+                    {"finished_utc", validate::utc_timestamp_now()}, {"seconds", seconds}, {"result", std::move(result)}};
+      write_record(path, *record);
+      ++ran_;
+      durations_[s.step].push_back(seconds);
+      e.started = false;
+      e.seconds = seconds;
+      e.elapsed = seconds_since(start_);
+      e.eta_seconds = eta();
+      progress_(e);
+    }
+    if (s.step == "model") {
+      const json& file = (*record)["result"]["file"];
+      files_[s.level] = file["path"].get<std::string>();
+      shas_[s.level] = file["sha256"].get<std::string>();
+    }
+    return *record;
+  }
+
+  // The rest of the sweep at the mean time of the steps that ran; unknown before any ran.
+  double eta() const {
+    double sum = 0;
+    size_t n = 0;
+    for (const auto& [step, d] : durations_)
+      for (double x : d) sum += x, ++n;
+    if (n == 0) return -1;
+    return sum / static_cast<double>(n) * static_cast<double>(total_ - index_);
+  }
+
+  const MatrixOptions& o_;
+  std::function<void(const StepEvent&)> progress_;
+  const MatrixSuite& suite_;
+  std::chrono::steady_clock::time_point start_;
+  unsigned threads_ = 1;
+  fs::path log_;
+  std::string source_sha_;
+  json context_;  // what the sweep was, carried in every record (not part of any key)
+  std::map<std::string, fs::path> files_;
+  std::map<std::string, std::string> shas_;
+  std::map<std::string, std::vector<double>> durations_;
+  size_t index_ = 0, total_ = 0, ran_ = 0, reused_ = 0;
+};
+
+}  // namespace
+
+MatrixPlanSummary run_matrix(const MatrixOptions& options, const std::function<void(const StepEvent&)>& progress) {
+  return Sweep(options, progress).run();
+}
+
+}  // namespace lp::decide

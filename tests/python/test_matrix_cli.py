@@ -1,0 +1,146 @@
+"""`llama-pajamas matrix` end to end on SmolLM2 (three levels, the quick suite): the sweep, the
+report from records alone, and a run killed with SIGKILL mid-way that resumes without
+recomputing a finished step and ends with the same report as an uninterrupted run."""
+import json
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+from conftest import run
+
+LEVELS = "F16,Q8_0,Q4_K_M"
+# Steps: a model per level, the baseline's reference logits, then per level mc and bench, and
+# per level but the baseline text and gen.
+STEPS = 3 + 1 + 3 * 2 + 2 * 2
+
+
+def matrix(lp_bin, model, out, *extra, **kwargs):
+    return subprocess.run([lp_bin, "matrix", str(model), "--levels", LEVELS, "--suite", "quick", "-t", "2", "-o", str(out), *extra],
+                          capture_output=True, text=True, **kwargs)
+
+
+def events(stderr):
+    """The JSON progress lines matrix prints when stderr is not a terminal."""
+    return [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
+
+
+def without_timings(report):
+    """The report less what depends on how fast this run happened to be."""
+    r = json.loads(json.dumps(report))
+    for level in r["levels"]:
+        level.pop("speed", None)
+        level.pop("cost", None)
+        level.pop("score", None)
+    r.pop("recommendation")
+    r.pop("records")
+    return r
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(lp_bin, smollm2_gguf, tmp_path_factory):
+    out = tmp_path_factory.mktemp("matrix") / "whole"
+    result = matrix(lp_bin, smollm2_gguf, out)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return out, result
+
+
+def test_sweep_writes_every_record_and_the_report(uninterrupted):
+    out, result = uninterrupted
+    finished = events(result.stderr)
+    assert len(finished) == STEPS and all(not e["reused"] for e in finished)
+    assert [e["index"] for e in finished] == list(range(1, STEPS + 1))
+    assert len(list((out / "records").glob("*.json"))) == STEPS
+    report = json.loads((out / "report.json").read_text())
+    assert report["schema"] == "llama-pajamas/matrix-report/1"
+    assert report["baseline"]["level"] == "F16"
+    assert [l["level"] for l in report["levels"]] == ["F16", "Q8_0", "Q4_K_M"]
+    base, q8, q4 = report["levels"]
+    assert base["benchmark_delta_pp"]["value"] == 0 and base["tier"]["name"] == "negligible"
+    for level in (q8, q4):
+        assert level["kld_mean"] > 0 and level["perplexity"]["value"] > 0
+        questions = level["accuracy"]["pooled"]["questions"]
+        assert questions == 57 + 25 and level["benchmark_delta_pp"]["paired_questions"] == questions
+        assert level["tier"]["name"] in ("negligible", "acceptable", "concerning", "unacceptable")
+        assert level["speed"]["tg_tps"] > 0 and level["speed"]["peak_rss_bytes"] > level["file"]["bytes"]
+        assert level["cost"]["usd_per_million"] == pytest.approx(0.035 / (level["speed"]["tg_tps"] * 3600) * 1e6)
+    # Q4_K_M loses more of the distribution than Q8_0 does.
+    assert q4["kld_mean"] > q8["kld_mean"]
+    assert len(report["memory_tiers"]) == 5 and report["recommendation"]["ranking"]
+    for name in ("report.md", "report.csv", "report.html"):
+        assert (out / name).stat().st_size > 0
+    csv = (out / "report.csv").read_text().splitlines()
+    assert len(csv) == 4 and csv[0].startswith("level,")
+
+
+def test_rerun_reuses_every_record(lp_bin, smollm2_gguf, uninterrupted):
+    out, _ = uninterrupted
+    before = {p.name: p.stat().st_mtime_ns for p in (out / "records").glob("*.json")}
+    again = matrix(lp_bin, smollm2_gguf, out)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert all(e["reused"] for e in events(again.stderr))
+    assert {p.name: p.stat().st_mtime_ns for p in (out / "records").glob("*.json")} == before
+
+
+def test_report_from_records_alone(lp_bin, uninterrupted, tmp_path):
+    out, _ = uninterrupted
+    rebuilt = tmp_path / "rebuilt"
+    run([lp_bin, "matrix", "--from-records", str(out / "records"), "-o", str(rebuilt)])
+    a = json.loads((out / "report.json").read_text())
+    b = json.loads((rebuilt / "report.json").read_text())
+    a.pop("records"), b.pop("records")
+    assert a == b
+
+
+def test_killed_sweep_resumes_without_recomputing(lp_bin, smollm2_gguf, uninterrupted, tmp_path):
+    out = tmp_path / "killed"
+    proc = subprocess.Popen([lp_bin, "matrix", str(smollm2_gguf), "--levels", LEVELS, "--suite", "quick", "-t", "2", "-o", str(out)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    # Kill it once the models and the reference logits are done and the first quality step runs.
+    deadline = time.time() + 900
+    while time.time() < deadline and proc.poll() is None:
+        if len(list((out / "records").glob("*.json"))) >= 5:
+            break
+        time.sleep(0.2)
+    assert proc.poll() is None, "the sweep ended before it could be killed"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    time.sleep(0.5)
+    survivors = {p.name: p.stat().st_mtime_ns for p in (out / "records").glob("*.json")}
+    assert 5 <= len(survivors) < STEPS
+    for p in (out / "records").glob("*.json"):  # every record is whole
+        assert json.loads(p.read_text())["schema"] == "llama-pajamas/matrix-step/1"
+    assert not (out / "report.json").exists()
+
+    resumed = matrix(lp_bin, smollm2_gguf, out)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    finished = events(resumed.stderr)
+    assert sum(e["reused"] for e in finished) == len(survivors)
+    assert sum(not e["reused"] for e in finished) == STEPS - len(survivors)
+    # Nothing that was finished was written again.
+    for name, mtime in survivors.items():
+        assert (out / "records" / name).stat().st_mtime_ns == mtime
+    whole = json.loads((uninterrupted[0] / "report.json").read_text())
+    report = json.loads((out / "report.json").read_text())
+    a, b = without_timings(whole), without_timings(report)
+    for r in (a, b):  # the file paths differ with the output folder
+        for level in r["levels"]:
+            level["file"].pop("path")
+        r["model"].pop("source", None)
+    assert a == b
+
+
+@pytest.mark.parametrize("args, message", [
+    (["/nonexistent.gguf"], "/nonexistent.gguf does not exist"),
+    (["{model}", "--levels", "F16,Q9_9"], 'unknown level "Q9_9"'),
+    (["--from-records", "/nonexistent"], "/nonexistent is not a folder of matrix records"),
+    ([], "matrix needs a model"),
+])
+def test_bad_input_is_one_error_line(lp_bin, smollm2_gguf, tmp_path, args, message):
+    args = [a.format(model=smollm2_gguf) for a in args]
+    result = subprocess.run([lp_bin, "matrix", *args, "-o", str(tmp_path / "out")], capture_output=True, text=True)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().split("\n")
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], result.stderr
