@@ -107,7 +107,7 @@ constexpr const char* kStyle = R"css(
   --neg:#1a7f37; --neg-bg:#dafbe1; --acc:#0f766e; --acc-bg:#d5f5ef; --con:#b45309; --con-bg:#fff1d6;
   --una:#c62828; --una-bg:#ffe1e1; --none:#8c959f; }
 * { box-sizing: border-box; }
-body { margin: 0; padding: 32px 40px 24px; color: var(--ink); background: #fff;
+body { margin: 0; padding: 28px 32px 24px; color: var(--ink); background: #fff;
   font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }
 h1 { font-size: 24px; margin: 0 0 4px; }
 h2 { font-size: 17px; margin: 32px 0 10px; padding-bottom: 4px; border-bottom: 1px solid var(--line); }
@@ -120,8 +120,8 @@ h2 { font-size: 17px; margin: 32px 0 10px; padding-bottom: 4px; border-bottom: 1
 .card ul { margin: 8px 0 4px; padding-left: 20px; }
 .ranking { color: var(--muted); margin: 6px 0 0; }
 .ranking b { color: var(--ink); font-weight: 600; }
-table { border-collapse: collapse; font-size: 13px; font-variant-numeric: tabular-nums; }
-th, td { padding: 6px 9px; border-bottom: 1px solid var(--line); text-align: right; vertical-align: top; }
+table { border-collapse: collapse; font-size: 12.5px; font-variant-numeric: tabular-nums; }
+th, td { padding: 6px 7px; border-bottom: 1px solid var(--line); text-align: right; vertical-align: top; }
 th { background: var(--soft); font-weight: 600; white-space: nowrap; position: sticky; top: 0; }
 td.text, th.text { text-align: left; }
 tr.level td:first-child { border-left: 5px solid var(--none); font-weight: 600; white-space: nowrap; }
@@ -153,6 +153,7 @@ tr.recommended td:first-child::after { content: " ★"; color: #9a6700; }
 .chart .point.tier-negligible { fill: var(--neg); } .chart .point.tier-acceptable { fill: var(--acc); }
 .chart .point.tier-concerning { fill: var(--con); } .chart .point.tier-unacceptable { fill: var(--una); }
 .chart .baseline-ring { fill: none; stroke: #0550ae; stroke-width: 2; }
+.chart .point-label, .chart .reference-label { paint-order: stroke; stroke: #fff; stroke-width: 3px; stroke-linejoin: round; }
 .chart .point-label { font-size: 12px; fill: var(--ink); } .chart .point-label.baseline { fill: #0550ae; font-weight: 600; }
 .chart .reference { stroke: #0550ae; stroke-dasharray: 5 4; stroke-width: 1; opacity: .7; }
 .chart .reference-label { font-size: 11px; fill: #0550ae; } .chart .no-data { fill: var(--muted); }
@@ -231,7 +232,7 @@ std::string tier_cell(const json& level) {
   std::string out = tier_badge(tier);
   if (flag(level, {"tier", "unsettled"})) {
     out += fmt::format("<span class=\"unsettled\" title=\"the 95% interval spans tiers: {} at its lower end, {} at its upper\">"
-                       "unsettled: {}–{}</span>",
+                       "unsettled<br>{}–{}</span>",
                        html_escape(str(level, {"tier", "at_lower"})), html_escape(str(level, {"tier", "at_upper"})),
                        esc_or_dash(str(level, {"tier", "at_lower"})), esc_or_dash(str(level, {"tier", "at_upper"})));
   }
@@ -242,14 +243,14 @@ std::string accuracy_cell(const json& level) {
   const auto pooled = num(level, {"accuracy", "pooled", "value"});
   if (!pooled) return kDash;
   std::string detail;
-  for (const auto& [key, name] : {std::pair{"mmlu", "MMLU"}, std::pair{"arc_challenge", "ARC-Challenge"}}) {
+  for (const auto& [key, name] : {std::pair{"mmlu", "MMLU"}, std::pair{"arc_challenge", "ARC-C"}}) {
     if (auto v = num(level, {"accuracy", key, "value"}))
-      detail += fmt::format("{}{} {:.1f}%", detail.empty() ? "" : " · ", name, *v * 100);
+      detail += fmt::format("<span class=\"ci\">{} {:.1f}%</span>", name, *v * 100);
   }
   std::string out = fmt::format("{:.1f}%", *pooled * 100);
   const auto correct = num(level, {"accuracy", "pooled", "correct"}), questions = num(level, {"accuracy", "pooled", "questions"});
-  if (correct && questions) out += fmt::format("<span class=\"ci\">{:.0f} / {:.0f}</span>", *correct, *questions);
-  if (!detail.empty()) out += "<span class=\"ci\">" + detail + "</span>";
+  if (correct && questions) out = fmt::format("<span title=\"{:.0f} of {:.0f} questions\">{}</span>", *correct, *questions, out);
+  out += detail;
   return out;
 }
 
@@ -257,9 +258,9 @@ std::string tier_table(const json& r) {
   const std::string pick = str(r, {"recommendation", "level"}), baseline = str(r, {"baseline", "level"});
   std::string out =
       "<h2>Levels</h2>\n<div class=\"scroll\"><table id=\"tier-table\">\n<thead><tr>"
-      "<th class=\"text\">Level</th><th>Size MiB</th><th>Bits/weight</th><th>Perplexity</th><th>KLD</th>"
+      "<th class=\"text\">Level</th><th>Size<br>MiB</th><th>Bits/<br>weight</th><th>Perplexity</th><th>KLD</th>"
       "<th>Accuracy<br>(pooled)</th><th>Benchmark Δ<br>pp, 95% CI</th><th>Generation Δ<br>%, 95% CI</th>"
-      "<th class=\"text\">Tier</th><th>pp tok/s</th><th>tg tok/s</th><th>TTFT ms</th><th>Peak RSS<br>MiB</th>"
+      "<th class=\"text\">Tier</th><th title=\"prompt processing\">pp<br>tok/s</th><th title=\"token generation\">tg<br>tok/s</th><th>TTFT<br>ms</th><th>Peak RSS<br>MiB</th>"
       "<th>$ / 1M<br>tokens</th><th>Score</th></tr></thead>\n<tbody>\n";
   for (const json& l : array_at(r, {"levels"})) {
     const std::string name = str(l, {"level"});
@@ -272,13 +273,13 @@ std::string tier_table(const json& r) {
     out += fmt::format("<td class=\"text\">{}{}</td>", esc_or_dash(name), is_baseline ? "<span class=\"tag\">baseline</span>" : "");
     out += "<td>" + fixed(num(l, {"file", "bytes"}), 1, 1 / kMiB) + "</td>";
     out += "<td>" + fixed(num(l, {"bits_per_weight"}), 2) + "</td>";
-    out += "<td>" + with_ci(at(l, {"perplexity"}), 3, false) + "</td>";
+    out += "<td>" + with_ci(at(l, {"perplexity"}), 2, false) + "</td>";
     out += "<td>" + fixed(num(l, {"kld_mean"}), 4) + "</td>";
     out += "<td>" + accuracy_cell(l) + "</td>";
     out += "<td>" + with_ci(at(l, {"benchmark_delta_pp"}), 1, true) + "</td>";
     out += "<td>" + with_ci(at(l, {"generation", "delta_pct"}), 1, true) + "</td>";
     out += "<td class=\"text\">" + tier_cell(l) + "</td>";
-    out += "<td>" + fixed(num(l, {"speed", "pp_tps"}), 1) + "</td>";
+    out += "<td>" + fixed(num(l, {"speed", "pp_tps"}), 0) + "</td>";
     out += "<td>" + fixed(num(l, {"speed", "tg_tps"}), 1) + "</td>";
     out += "<td>" + fixed(num(l, {"speed", "ttft_ms"}), 0) + "</td>";
     out += "<td>" + fixed(num(l, {"speed", "peak_rss_bytes"}), 0, 1 / kMiB) + "</td>";

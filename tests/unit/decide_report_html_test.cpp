@@ -102,7 +102,7 @@ TEST(DecideReportHtml, ShowsEveryLevelAndTheRecommendation) {
   for (const char* l : {"F16", "Q8_0", "Q4_K_M", "Q2_K"}) EXPECT_NE(page.find(std::string("data-level=\"") + l + "\""), std::string::npos) << l;
   EXPECT_NE(page.find("<span class=\"pick\">Q4_K_M</span>"), std::string::npos);
   EXPECT_NE(page.find("tr class=\"level tier-acceptable recommended\""), std::string::npos);
-  EXPECT_NE(page.find("unsettled: concerning–acceptable"), std::string::npos);
+  EXPECT_NE(page.find("unsettled<br>concerning–acceptable"), std::string::npos);
   EXPECT_NE(page.find("<b>Q2_K</b> (-13.0 pp)"), std::string::npos);
   EXPECT_NE(page.find("0.9.1-test"), std::string::npos);
   EXPECT_NE(page.find("id=\"memory-tiers\""), std::string::npos);
