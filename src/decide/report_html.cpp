@@ -81,7 +81,8 @@ std::string with_ci(const json* v, int decimals, bool signed_value, const char* 
   const json* ci = at(*v, {"ci95"});
   if (ci && ci->is_array() && ci->size() == 2 && (*ci)[0].is_number() && (*ci)[1].is_number()) {
     const double lo = (*ci)[0].get<double>(), hi = (*ci)[1].get<double>();
-    out += signed_value ? fmt::format("<span class=\"ci\">[{}, {}]</span>", signed_fixed(lo, decimals), signed_fixed(hi, decimals))
+    out += signed_value ? fmt::format("<span class=\"ci\">[{}, {}]</span>", signed_fixed(lo, decimals),
+                                      signed_fixed(hi, decimals))
                         : fmt::format("<span class=\"ci\">[{:.{}f}, {:.{}f}]</span>", lo, decimals, hi, decimals);
   }
   return out;
@@ -200,10 +201,11 @@ std::string recommendation(const json& r) {
   if (pick.empty()) {
     out += "<span class=\"pick\">No level recommended</span>\n";
   } else {
-    out += fmt::format("<span class=\"sub\">Recommended</span><br><span class=\"pick\">{}</span>{}\n", html_escape(pick),
-                       tier.empty() ? "" : tier_badge(tier));
+    out += fmt::format("<span class=\"sub\">Recommended</span><br><span class=\"pick\">{}</span>{}\n",
+                       html_escape(pick), tier.empty() ? "" : tier_badge(tier));
     if (level) {
-      if (auto score = num(*level, {"score", "total"})) out += fmt::format(" <span class=\"sub\" style=\"display:inline\">score {:.1f}</span>", *score);
+      if (auto score = num(*level, {"score", "total"}))
+        out += fmt::format(" <span class=\"sub\" style=\"display:inline\">score {:.1f}</span>", *score);
     }
   }
   const json& reasons = array_at(r, {"recommendation", "reasons"});
@@ -231,10 +233,11 @@ std::string tier_cell(const json& level) {
   if (tier.empty()) return kDash;
   std::string out = tier_badge(tier);
   if (flag(level, {"tier", "unsettled"})) {
-    out += fmt::format("<span class=\"unsettled\" title=\"the 95% interval spans tiers: {} at its lower end, {} at its upper\">"
-                       "unsettled<br>{}–{}</span>",
-                       html_escape(str(level, {"tier", "at_lower"})), html_escape(str(level, {"tier", "at_upper"})),
-                       esc_or_dash(str(level, {"tier", "at_lower"})), esc_or_dash(str(level, {"tier", "at_upper"})));
+    out += fmt::format(
+        "<span class=\"unsettled\" title=\"the 95% interval spans tiers: {} at its lower end, {} at its upper\">"
+        "unsettled<br>{}–{}</span>",
+        html_escape(str(level, {"tier", "at_lower"})), html_escape(str(level, {"tier", "at_upper"})),
+        esc_or_dash(str(level, {"tier", "at_lower"})), esc_or_dash(str(level, {"tier", "at_upper"})));
   }
   return out;
 }
@@ -248,8 +251,10 @@ std::string accuracy_cell(const json& level) {
       detail += fmt::format("<span class=\"ci\">{} {:.1f}%</span>", name, *v * 100);
   }
   std::string out = fmt::format("{:.1f}%", *pooled * 100);
-  const auto correct = num(level, {"accuracy", "pooled", "correct"}), questions = num(level, {"accuracy", "pooled", "questions"});
-  if (correct && questions) out = fmt::format("<span title=\"{:.0f} of {:.0f} questions\">{}</span>", *correct, *questions, out);
+  const auto correct = num(level, {"accuracy", "pooled", "correct"}),
+             questions = num(level, {"accuracy", "pooled", "questions"});
+  if (correct && questions)
+    out = fmt::format("<span title=\"{:.0f} of {:.0f} questions\">{}</span>", *correct, *questions, out);
   out += detail;
   return out;
 }
@@ -260,7 +265,8 @@ std::string tier_table(const json& r) {
       "<h2>Levels</h2>\n<div class=\"scroll\"><table id=\"tier-table\">\n<thead><tr>"
       "<th class=\"text\">Level</th><th>Size<br>MiB</th><th>Bits/<br>weight</th><th>Perplexity</th><th>KLD</th>"
       "<th>Accuracy<br>(pooled)</th><th>Benchmark Δ<br>pp, 95% CI</th><th>Generation Δ<br>%, 95% CI</th>"
-      "<th class=\"text\">Tier</th><th title=\"prompt processing\">pp<br>tok/s</th><th title=\"token generation\">tg<br>tok/s</th><th>TTFT<br>ms</th><th>Peak RSS<br>MiB</th>"
+      "<th class=\"text\">Tier</th><th title=\"prompt processing\">pp<br>tok/s</th><th title=\"token "
+      "generation\">tg<br>tok/s</th><th>TTFT<br>ms</th><th>Peak RSS<br>MiB</th>"
       "<th>$ / 1M<br>tokens</th><th>Score</th></tr></thead>\n<tbody>\n";
   for (const json& l : array_at(r, {"levels"})) {
     const std::string name = str(l, {"level"});
@@ -270,7 +276,8 @@ std::string tier_table(const json& r) {
     const auto cost = num(l, {"cost", "usd_per_million"});
     out += fmt::format("<tr class=\"{}\" data-level=\"{}\" title=\"{}\">", classes, html_escape(name),
                        html_escape(str(l, {"tier", "explanation"})));
-    out += fmt::format("<td class=\"text\">{}{}</td>", esc_or_dash(name), is_baseline ? "<span class=\"tag\">baseline</span>" : "");
+    out += fmt::format("<td class=\"text\">{}{}</td>", esc_or_dash(name),
+                       is_baseline ? "<span class=\"tag\">baseline</span>" : "");
     out += "<td>" + fixed(num(l, {"file", "bytes"}), 1, 1 / kMiB) + "</td>";
     out += "<td>" + fixed(num(l, {"bits_per_weight"}), 2) + "</td>";
     out += "<td>" + with_ci(at(l, {"perplexity"}), 2, false) + "</td>";
@@ -311,14 +318,16 @@ std::string charts(const json& r) {
     const bool is_baseline = flag(l, {"is_baseline"}) || (!baseline.empty() && name == baseline);
     const std::string cls = tier_class(level_tier(l));
     if (auto acc = num(l, {"accuracy", "pooled", "value"})) {
-      quality.points.push_back({name, mib, *acc * 100, cls, fmt::format("{}: {:.1f} MiB, {:.1f}%", name, mib, *acc * 100), is_baseline});
+      quality.points.push_back(
+          {name, mib, *acc * 100, cls, fmt::format("{}: {:.1f} MiB, {:.1f}%", name, mib, *acc * 100), is_baseline});
       if (is_baseline) {
         quality.reference_y = *acc * 100;
         quality.reference_label = "baseline " + name;
       }
     }
     if (auto tg = num(l, {"speed", "tg_tps"}))
-      speed.points.push_back({name, mib, *tg, cls, fmt::format("{}: {:.1f} MiB, {:.1f} tok/s", name, mib, *tg), is_baseline});
+      speed.points.push_back(
+          {name, mib, *tg, cls, fmt::format("{}: {:.1f} MiB, {:.1f} tok/s", name, mib, *tg), is_baseline});
   }
   return "<h2>Charts</h2>\n<div class=\"charts\">\n" + scatter_svg(quality) + scatter_svg(speed) + "</div>\n";
 }
@@ -331,7 +340,8 @@ std::string cliff(const json& r) {
   out += fmt::format("Accuracy falls off a cliff at <b>{}</b>", html_escape(level));
   if (auto pp = num(*c, {"size_pp"})) out += fmt::format(" ({} pp)", signed_fixed(-std::abs(*pp), 1));
   const std::string safe = str(*c, {"last_safe"});
-  out += safe.empty() ? ". No level before it is safe." : fmt::format(". The last safe level is <b>{}</b>.", html_escape(safe));
+  out += safe.empty() ? ". No level before it is safe."
+                      : fmt::format(". The last safe level is <b>{}</b>.", html_escape(safe));
   return out + "</p>\n";
 }
 
@@ -340,28 +350,34 @@ std::string memory_tiers(const json& r) {
   std::string out = "<h2>Memory tiers</h2>\n";
   if (auto ctx = str(r, {"suite", "deploy_ctx"}); !ctx.empty())
     out += fmt::format("<p class=\"sub\">Judged at a {}-token context.</p>\n", html_escape(ctx));
-  out += "<table id=\"memory-tiers\"><thead><tr><th class=\"text\">Device memory</th><th>Usable GB</th>"
-         "<th class=\"text\">Best level</th><th class=\"text\">Verdict</th><th class=\"text\">Why</th></tr></thead>\n<tbody>\n";
+  out +=
+      "<table id=\"memory-tiers\"><thead><tr><th class=\"text\">Device memory</th><th>Usable GB</th>"
+      "<th class=\"text\">Best level</th><th class=\"text\">Verdict</th><th "
+      "class=\"text\">Why</th></tr></thead>\n<tbody>\n";
   for (const json& t : tiers) {
     const std::string verdict = str(t, {"verdict"});
-    const std::string badge = verdict == "PASS" ? "<span class=\"badge pass\">PASS</span>"
+    const std::string badge = verdict == "PASS"       ? "<span class=\"badge pass\">PASS</span>"
                               : verdict == "MARGINAL" ? "<span class=\"badge marginal\">MARGINAL</span>"
                                                       : esc_or_dash(verdict);
-    out += fmt::format("<tr><td class=\"text\">{}</td><td>{}</td><td class=\"text\"><b>{}</b></td><td class=\"text\">{}</td>"
-                       "<td class=\"text\">{}</td></tr>\n",
-                       esc_or_dash(str(t, {"name"})), fixed(num(t, {"usable_gb"}), 1), esc_or_dash(str(t, {"best"})), badge,
-                       esc_or_dash(str(t, {"reason"})));
+    out += fmt::format(
+        "<tr><td class=\"text\">{}</td><td>{}</td><td class=\"text\"><b>{}</b></td><td class=\"text\">{}</td>"
+        "<td class=\"text\">{}</td></tr>\n",
+        esc_or_dash(str(t, {"name"})), fixed(num(t, {"usable_gb"}), 1), esc_or_dash(str(t, {"best"})), badge,
+        esc_or_dash(str(t, {"reason"})));
   }
   return out + "</tbody></table>\n";
 }
 
 std::string score_components(const json& r) {
   constexpr std::array<const char*, 4> kParts = {"quality", "speed", "memory", "size"};
-  std::string out = "<h2>Weighted score</h2>\n<div class=\"scroll\"><table id=\"score-components\"><thead><tr><th class=\"text\">Level</th>";
+  std::string out =
+      "<h2>Weighted score</h2>\n<div class=\"scroll\"><table id=\"score-components\"><thead><tr><th "
+      "class=\"text\">Level</th>";
   for (const char* part : kParts) out += fmt::format("<th>{}{}</th>", static_cast<char>(part[0] - 'a' + 'A'), part + 1);
   out += "<th>Total</th></tr></thead>\n<tbody>\n";
   for (const json& l : array_at(r, {"levels"})) {
-    out += fmt::format("<tr class=\"level {}\"><td class=\"text\">{}</td>", tier_class(level_tier(l)), esc_or_dash(str(l, {"level"})));
+    out += fmt::format("<tr class=\"level {}\"><td class=\"text\">{}</td>", tier_class(level_tier(l)),
+                       esc_or_dash(str(l, {"level"})));
     for (const char* part : kParts) {
       const auto points = num(l, {"score", "components", part, "points"});
       const auto weight = num(l, {"score", "components", part, "weight"});
@@ -380,8 +396,9 @@ std::string score_components(const json& r) {
 }
 
 std::string machines(const json& r) {
-  std::string out = "<h2>Measured on</h2>\n<table id=\"machines\"><thead><tr><th class=\"text\">CPU</th><th>Logical cores</th>"
-                    "<th>Memory GiB</th><th class=\"text\">OS</th></tr></thead>\n<tbody>\n";
+  std::string out =
+      "<h2>Measured on</h2>\n<table id=\"machines\"><thead><tr><th class=\"text\">CPU</th><th>Logical cores</th>"
+      "<th>Memory GiB</th><th class=\"text\">OS</th></tr></thead>\n<tbody>\n";
   const json& list = array_at(r, {"machines"});
   for (const json& m : list)
     out += fmt::format("<tr><td class=\"text\">{}</td><td>{}</td><td>{}</td><td class=\"text\">{}</td></tr>\n",
@@ -393,7 +410,9 @@ std::string machines(const json& r) {
 
 std::string method(const json& r) {
   std::string out = "<h2>Method</h2>\n<dl class=\"defs\">\n";
-  auto row = [&](const char* term, const std::string& html) { out += fmt::format("<dt>{}</dt><dd>{}</dd>\n", term, html); };
+  auto row = [&](const char* term, const std::string& html) {
+    out += fmt::format("<dt>{}</dt><dd>{}</dd>\n", term, html);
+  };
   std::string key = esc_or_dash(str(r, {"key_metric", "name"}));
   std::string metrics;
   for (const json& m : array_at(r, {"key_metric", "metrics"}))
@@ -427,8 +446,9 @@ std::string method(const json& r) {
 
   const json& thresholds = array_at(r, {"tier_rule", "thresholds"});
   if (!thresholds.empty()) {
-    out += "<table id=\"tier-rule\" style=\"margin-top:12px\"><thead><tr><th class=\"text\">Tier</th>"
-           "<th>Benchmark Δ at least (pp)</th><th>Generation Δ at least (%)</th></tr></thead>\n<tbody>\n";
+    out +=
+        "<table id=\"tier-rule\" style=\"margin-top:12px\"><thead><tr><th class=\"text\">Tier</th>"
+        "<th>Benchmark Δ at least (pp)</th><th>Generation Δ at least (%)</th></tr></thead>\n<tbody>\n";
     for (const json& t : thresholds) {
       const auto pp = num(t, {"min_benchmark_pp"}), pct = num(t, {"min_generation_pct"});
       out += fmt::format("<tr><td class=\"text\">{}</td><td>{}</td><td>{}</td></tr>\n", tier_badge(str(t, {"tier"})),
@@ -446,12 +466,23 @@ std::string html_escape(std::string_view text) {
   out.reserve(text.size());
   for (const char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -463,14 +494,16 @@ std::string matrix_report_html(const json& report) {
       "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
       // Nothing may load from anywhere: the page is one file.
-      "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">\n";
+      "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src "
+      "data:\">\n";
   out += fmt::format("<title>{} — decision matrix vs {}</title>\n", esc_or_dash(model), esc_or_dash(baseline));
   out += std::string("<style>") + kStyle + "</style>\n</head>\n<body>\n";
   out += header(report) + recommendation(report) + tier_table(report) + charts(report) + cliff(report) +
          memory_tiers(report) + score_components(report) + machines(report) + method(report);
-  out += fmt::format("<footer>Generated by {} {} · {}</footer>\n</body>\n</html>\n",
-                     esc_or_dash(str(report, {"tool", "name"}).empty() ? "llama-pajamas" : str(report, {"tool", "name"})),
-                     html_escape(str(report, {"tool", "version"})), esc_or_dash(str(report, {"schema"})));
+  out +=
+      fmt::format("<footer>Generated by {} {} · {}</footer>\n</body>\n</html>\n",
+                  esc_or_dash(str(report, {"tool", "name"}).empty() ? "llama-pajamas" : str(report, {"tool", "name"})),
+                  html_escape(str(report, {"tool", "version"})), esc_or_dash(str(report, {"schema"})));
   return out;
 }
 

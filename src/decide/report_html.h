@@ -12,10 +12,9 @@
 //
 // For tests: each chart is <svg id="quality-vs-size"> / <svg id="speed-vs-size">, and each
 // plotted level is one element there with class="point" and data-level="LEVEL".
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json_fwd.hpp>
 
 namespace lp::decide {
 

@@ -40,9 +40,8 @@ Placed place_label(double px, double py, size_t chars, std::vector<Box>& taken) 
   struct Candidate {
     double dx, dy;
     const char* anchor;
-  } const candidates[] = {{9, -7, "start"},  {9, 14, "start"},  {-9, -7, "end"},    {-9, 14, "end"},
-                          {0, -12, "middle"}, {0, 22, "middle"}, {9, -21, "start"}, {9, 28, "start"},
-                          {-9, -21, "end"},   {-9, 28, "end"}};
+  } const candidates[] = {{9, -7, "start"},  {9, 14, "start"},  {-9, -7, "end"},  {-9, 14, "end"},  {0, -12, "middle"},
+                          {0, 22, "middle"}, {9, -21, "start"}, {9, 28, "start"}, {-9, -21, "end"}, {-9, 28, "end"}};
   auto box_of = [&](const Candidate& c) {
     const double x = px + c.dx, base = py + c.dy;
     const double x0 = c.anchor[0] == 's' ? x : c.anchor[0] == 'e' ? x - w : x - w / 2;
@@ -89,8 +88,9 @@ std::string scatter_svg(const ChartSpec& spec) {
       "<text class=\"chart-title\" x=\"{4:g}\" y=\"22\">{3}</text>\n",
       html_escape(spec.id), kWidth, kHeight, html_escape(spec.title), kLeft);
   if (spec.points.empty()) {
-    out += fmt::format("<text class=\"no-data\" x=\"{:g}\" y=\"{:g}\" text-anchor=\"middle\">no level has the data</text>\n</svg>\n",
-                       kLeft + kPlotW / 2, kTop + kPlotH / 2);
+    out += fmt::format(
+        "<text class=\"no-data\" x=\"{:g}\" y=\"{:g}\" text-anchor=\"middle\">no level has the data</text>\n</svg>\n",
+        kLeft + kPlotW / 2, kTop + kPlotH / 2);
     return out;
   }
 
@@ -111,18 +111,20 @@ std::string scatter_svg(const ChartSpec& spec) {
   // Grid and tick labels.
   out += "<g class=\"grid\">\n";
   for (double v = xt.lo; v <= xt.hi + xt.step * 1e-6; v += xt.step) {
-    out += fmt::format("<line x1=\"{0:.1f}\" y1=\"{1:g}\" x2=\"{0:.1f}\" y2=\"{2:g}\"/>"
-                       "<text class=\"tick\" x=\"{0:.1f}\" y=\"{3:g}\" text-anchor=\"middle\">{4}</text>\n",
-                       sx(v), kTop, kTop + kPlotH, kTop + kPlotH + 18, tick_text(v, xt.decimals));
+    out += fmt::format(
+        "<line x1=\"{0:.1f}\" y1=\"{1:g}\" x2=\"{0:.1f}\" y2=\"{2:g}\"/>"
+        "<text class=\"tick\" x=\"{0:.1f}\" y=\"{3:g}\" text-anchor=\"middle\">{4}</text>\n",
+        sx(v), kTop, kTop + kPlotH, kTop + kPlotH + 18, tick_text(v, xt.decimals));
   }
   for (double v = yt.lo; v <= yt.hi + yt.step * 1e-6; v += yt.step) {
-    out += fmt::format("<line x1=\"{0:g}\" y1=\"{1:.1f}\" x2=\"{2:g}\" y2=\"{1:.1f}\"/>"
-                       "<text class=\"tick\" x=\"{3:g}\" y=\"{4:.1f}\" text-anchor=\"end\">{5}</text>\n",
-                       kLeft, sy(v), kLeft + kPlotW, kLeft - 8, sy(v) + 4, tick_text(v, yt.decimals));
+    out += fmt::format(
+        "<line x1=\"{0:g}\" y1=\"{1:.1f}\" x2=\"{2:g}\" y2=\"{1:.1f}\"/>"
+        "<text class=\"tick\" x=\"{3:g}\" y=\"{4:.1f}\" text-anchor=\"end\">{5}</text>\n",
+        kLeft, sy(v), kLeft + kPlotW, kLeft - 8, sy(v) + 4, tick_text(v, yt.decimals));
   }
   out += "</g>\n";
-  out += fmt::format("<rect class=\"frame\" x=\"{:g}\" y=\"{:g}\" width=\"{:g}\" height=\"{:g}\"/>\n", kLeft, kTop, kPlotW,
-                     kPlotH);
+  out += fmt::format("<rect class=\"frame\" x=\"{:g}\" y=\"{:g}\" width=\"{:g}\" height=\"{:g}\"/>\n", kLeft, kTop,
+                     kPlotW, kPlotH);
   out += fmt::format("<text class=\"axis-label\" x=\"{:g}\" y=\"{:g}\" text-anchor=\"middle\">{}</text>\n",
                      kLeft + kPlotW / 2, kHeight - 12, html_escape(spec.x_label));
   out += fmt::format(
@@ -154,7 +156,8 @@ std::string scatter_svg(const ChartSpec& spec) {
     if (p->highlighted)
       markers += fmt::format("<circle class=\"baseline-ring\" cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"9\"/>\n", px, py);
     markers += fmt::format(
-        "<circle class=\"point {}\" data-level=\"{}\" cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"5.5\"><title>{}</title></circle>\n",
+        "<circle class=\"point {}\" data-level=\"{}\" cx=\"{:.1f}\" cy=\"{:.1f}\" "
+        "r=\"5.5\"><title>{}</title></circle>\n",
         html_escape(p->css_class), html_escape(p->label), px, py, html_escape(p->tooltip));
     const std::string text = p->highlighted ? p->label + " (baseline)" : p->label;
     const Placed at = place_label(px, py, text.size(), taken);

@@ -10,10 +10,10 @@
 namespace lp::decide {
 
 struct ChartPoint {
-  std::string label;      // shown beside the point and written to data-level
+  std::string label;  // shown beside the point and written to data-level
   double x = 0, y = 0;
-  std::string css_class;  // extra class for the marker (the tier), e.g. "tier-negligible"
-  std::string tooltip;    // <title> text
+  std::string css_class;     // extra class for the marker (the tier), e.g. "tier-negligible"
+  std::string tooltip;       // <title> text
   bool highlighted = false;  // the baseline: ringed, and its label says so
 };
 

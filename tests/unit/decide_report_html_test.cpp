@@ -20,28 +20,34 @@ json acc(double value, int questions) {
 }
 
 json level(const std::string& name, double mib, double bpw, double pooled, const char* tier) {
-  return {{"level", name},
-          {"is_baseline", false},
-          {"file", {{"path", "models/" + name + ".gguf"}, {"bytes", mib * 1024 * 1024}, {"sha256", "00"}}},
-          {"bits_per_weight", bpw},
-          {"perplexity", {{"value", 12.5}, {"ci95", {12.1, 12.9}}}},
-          {"kld_mean", 0.0123},
-          {"same_top_p", 0.95},
-          {"accuracy", {{"mmlu", acc(pooled, 200)}, {"arc_challenge", acc(pooled, 200)}, {"pooled", acc(pooled, 400)}}},
-          {"benchmark_delta_pp", {{"value", -1.25}, {"ci95", {-3.0, 0.5}}}},
-          {"generation", {{"key_metric", "rouge_l"}, {"delta_pct", {{"value", -2.0}, {"ci95", {-4.0, 0.1}}}}}},
-          {"tier",
-           {{"name", tier}, {"explanation", "within the rule"}, {"at_lower", tier}, {"at_upper", tier}, {"unsettled", false}}},
-          {"speed", {{"pp_tps", 410.0}, {"tg_tps", 2400.0 / mib}, {"ttft_ms", 45.0}, {"load_ms", 80.0}, {"peak_rss_bytes", 3e8}}},
-          {"memory", {{"predicted_peak_bytes", 3.1e8}}},
-          {"cost", {{"usd_per_million", 0.012}, {"savings_pct", 20.0}}},
-          {"score",
-           {{"total", 71.5},
-            {"components",
-             {{"quality", {{"points", 25.0}, {"weight", 30}, {"working", "45 / 70 x 30"}}},
-              {"speed", {{"points", 20.0}, {"weight", 25}, {"working", "ttft 10 + decode 10"}}},
-              {"memory", {{"points", 15.0}, {"weight", 25}, {"working", "4 GB"}}},
-              {"size", {{"points", 11.5}, {"weight", 20}, {"working", "(2.0 - 0.2) / 2.0 x 20"}}}}}}}};
+  return {
+      {"level", name},
+      {"is_baseline", false},
+      {"file", {{"path", "models/" + name + ".gguf"}, {"bytes", mib * 1024 * 1024}, {"sha256", "00"}}},
+      {"bits_per_weight", bpw},
+      {"perplexity", {{"value", 12.5}, {"ci95", {12.1, 12.9}}}},
+      {"kld_mean", 0.0123},
+      {"same_top_p", 0.95},
+      {"accuracy", {{"mmlu", acc(pooled, 200)}, {"arc_challenge", acc(pooled, 200)}, {"pooled", acc(pooled, 400)}}},
+      {"benchmark_delta_pp", {{"value", -1.25}, {"ci95", {-3.0, 0.5}}}},
+      {"generation", {{"key_metric", "rouge_l"}, {"delta_pct", {{"value", -2.0}, {"ci95", {-4.0, 0.1}}}}}},
+      {"tier",
+       {{"name", tier},
+        {"explanation", "within the rule"},
+        {"at_lower", tier},
+        {"at_upper", tier},
+        {"unsettled", false}}},
+      {"speed",
+       {{"pp_tps", 410.0}, {"tg_tps", 2400.0 / mib}, {"ttft_ms", 45.0}, {"load_ms", 80.0}, {"peak_rss_bytes", 3e8}}},
+      {"memory", {{"predicted_peak_bytes", 3.1e8}}},
+      {"cost", {{"usd_per_million", 0.012}, {"savings_pct", 20.0}}},
+      {"score",
+       {{"total", 71.5},
+        {"components",
+         {{"quality", {{"points", 25.0}, {"weight", 30}, {"working", "45 / 70 x 30"}}},
+          {"speed", {{"points", 20.0}, {"weight", 25}, {"working", "ttft 10 + decode 10"}}},
+          {"memory", {{"points", 15.0}, {"weight", 25}, {"working", "4 GB"}}},
+          {"size", {{"points", 11.5}, {"weight", 20}, {"working", "(2.0 - 0.2) / 2.0 x 20"}}}}}}}};
 }
 
 json sample_report() {
@@ -62,23 +68,37 @@ json sample_report() {
   levels.push_back(partial);
   return {{"schema", "llama-pajamas/matrix-report/1"},
           {"tool", {{"name", "llama-pajamas"}, {"version", "0.9.1-test"}}},
-          {"model", {{"source", "HuggingFaceTB/SmolLM2-135M-Instruct"}, {"name", "SmolLM2 <script>alert(1)</script>"},
-                     {"architecture", "llama"}, {"parameters", 134515008}}},
-          {"suite", {{"name", "quick"}, {"ctx_size", 512}, {"ppl_chunks", 8}, {"mc_subset", 200}, {"gen_prompts", 20},
-                     {"bench", {{"n_prompt", 128}, {"n_gen", 64}, {"repetitions", 3}}}, {"deploy_ctx", 2048}}},
+          {"model",
+           {{"source", "HuggingFaceTB/SmolLM2-135M-Instruct"},
+            {"name", "SmolLM2 <script>alert(1)</script>"},
+            {"architecture", "llama"},
+            {"parameters", 134515008}}},
+          {"suite",
+           {{"name", "quick"},
+            {"ctx_size", 512},
+            {"ppl_chunks", 8},
+            {"mc_subset", 200},
+            {"gen_prompts", 20},
+            {"bench", {{"n_prompt", 128}, {"n_gen", 64}, {"repetitions", 3}}},
+            {"deploy_ctx", 2048}}},
           {"baseline", {{"level", "F16"}, {"why", "the source's own precision"}}},
-          {"key_metric", {{"name", "rouge_l"}, {"metrics", {"rouge_l", "bleu"}}, {"description", "ROUGE-L F1 vs baseline"}}},
+          {"key_metric",
+           {{"name", "rouge_l"}, {"metrics", {"rouge_l", "bleu"}}, {"description", "ROUGE-L F1 vs baseline"}}},
           {"tier_rule",
            {{"thresholds", {{{"tier", "negligible"}, {"min_benchmark_pp", -1.0}, {"min_generation_pct", -3.0}}}},
             {"description", "TR125 §13"}}},
-          {"machines", {{{"cpu_model", "Xeon & friends"}, {"logical_cores", 2}, {"memory_bytes", 8589934592.0}, {"os", "Linux"}}}},
+          {"machines",
+           {{{"cpu_model", "Xeon & friends"}, {"logical_cores", 2}, {"memory_bytes", 8589934592.0}, {"os", "Linux"}}}},
           {"cost", {{"usd_per_hour", 0.035}, {"source", "TR125"}}},
           {"levels", levels},
           {"accuracy_cliff", {{"level", "Q2_K"}, {"last_safe", "Q4_K_M"}, {"size_pp", 13.0}}},
-          {"memory_tiers", {{{"name", "4 GB"}, {"usable_gb", 2.8}, {"best", "Q8_0"}, {"verdict", "PASS"}, {"reason", "fits"}},
-                            {{"name", "1 GB"}, {"usable_gb", 0.3}, {"best", nullptr}, {"verdict", nullptr}, {"reason", "none fits"}}}},
-          {"recommendation", {{"level", "Q4_K_M"}, {"reasons", {"best score", "a reason with \"quotes\" & <b>tags</b>"}},
-                              {"ranking", {{{"level", "Q4_K_M"}, {"score", 71.5}}, {{"level", "Q8_0"}, {"score", 70.0}}}}}},
+          {"memory_tiers",
+           {{{"name", "4 GB"}, {"usable_gb", 2.8}, {"best", "Q8_0"}, {"verdict", "PASS"}, {"reason", "fits"}},
+            {{"name", "1 GB"}, {"usable_gb", 0.3}, {"best", nullptr}, {"verdict", nullptr}, {"reason", "none fits"}}}},
+          {"recommendation",
+           {{"level", "Q4_K_M"},
+            {"reasons", {"best score", "a reason with \"quotes\" & <b>tags</b>"}},
+            {"ranking", {{{"level", "Q4_K_M"}, {"score", 71.5}}, {{"level", "Q8_0"}, {"score", 70.0}}}}}},
           {"records", {{"dirs", {"records/"}}, {"count", 11}}}};
 }
 
@@ -99,7 +119,8 @@ std::string chart(const std::string& page, const std::string& id) {
 TEST(DecideReportHtml, ShowsEveryLevelAndTheRecommendation) {
   const std::string page = matrix_report_html(sample_report());
   ASSERT_TRUE(page.starts_with("<!DOCTYPE html>"));
-  for (const char* l : {"F16", "Q8_0", "Q4_K_M", "Q2_K"}) EXPECT_NE(page.find(std::string("data-level=\"") + l + "\""), std::string::npos) << l;
+  for (const char* l : {"F16", "Q8_0", "Q4_K_M", "Q2_K"})
+    EXPECT_NE(page.find(std::string("data-level=\"") + l + "\""), std::string::npos) << l;
   EXPECT_NE(page.find("<span class=\"pick\">Q4_K_M</span>"), std::string::npos);
   EXPECT_NE(page.find("tr class=\"level tier-acceptable recommended\""), std::string::npos);
   EXPECT_NE(page.find("unsettled<br>concerning–acceptable"), std::string::npos);
@@ -136,12 +157,14 @@ TEST(DecideReportHtml, NullsRenderAsDashes) {
   const std::string q2k = page.substr(row, page.find("</tr>", row) - row);
   // generation Δ, tier, pp, tg, TTFT, peak RSS, $/1M and score.
   EXPECT_EQ(count(q2k, "<td>—</td>") + count(q2k, "<td class=\"text\">—</td>"), 8u) << q2k;
-  EXPECT_NE(page.find("<td class=\"text\"><b>—</b></td><td class=\"text\">—</td>"), std::string::npos);  // no best, no verdict
+  EXPECT_NE(page.find("<td class=\"text\"><b>—</b></td><td class=\"text\">—</td>"),
+            std::string::npos);  // no best, no verdict
 }
 
 TEST(DecideReportHtml, SurvivesAnEmptyOrMalformedReport) {
-  for (const json& r : {json::object(), json(nullptr), json::array(), json{{"levels", 3}}, json{{"levels", {1, "x", nullptr}}},
-                        json{{"model", "not an object"}, {"recommendation", {{"level", nullptr}}}}}) {
+  for (const json& r :
+       {json::object(), json(nullptr), json::array(), json{{"levels", 3}}, json{{"levels", {1, "x", nullptr}}},
+        json{{"model", "not an object"}, {"recommendation", {{"level", nullptr}}}}}) {
     const std::string page = matrix_report_html(r);
     EXPECT_NE(page.find("</html>"), std::string::npos) << r.dump();
     EXPECT_EQ(count(page, "class=\"point "), 0u) << r.dump();
