@@ -13,6 +13,7 @@ DEBIAN_PACKAGES=(
   libcli11-dev nlohmann-json3-dev libfmt-dev libpcre2-dev libicu-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-pip util-linux    # util-linux: fincore, used by the inspect benchmark
+  chromium                          # headless, renders report.html in tests/python/test_report_html.py
 )
 # On x86-64, the ARM kernels are cross-compiled and run under qemu-user (scripts/test-arm.sh):
 # a cross compiler and the arm64 builds of the libraries we link (multiarch). An ARM machine
