@@ -61,6 +61,13 @@ void split_word(const Word& word, const PreTokenizerStep& step, std::vector<Word
         previous_match = p.is_match;
       }
       break;
+    case SplitBehavior::Contiguous:
+      for (const auto& p : pieces) {
+        if (p.is_match && previous_match) kept.back().second = p.end;
+        else kept.emplace_back(p.begin, p.end);
+        previous_match = p.is_match;
+      }
+      break;
     case SplitBehavior::MergedWithNext:
       for (auto it = pieces.rbegin(); it != pieces.rend(); ++it) {
         if (it->is_match && !previous_match && !kept.empty()) kept.back().first = it->begin;
@@ -72,6 +79,23 @@ void split_word(const Word& word, const PreTokenizerStep& step, std::vector<Word
   }
   for (const auto& [b, e] : kept)
     if (e > b) out.push_back({t.substr(b, e - b), word.at_start && b == 0});
+}
+
+// A split after ByteLevel: tokenizers matches the pattern against the byte-alphabet spelling
+// (so "м", bytes D0 BC, spelled "Ð¼", has a digit "¼" for Digits), and the pieces are bytes
+// again, possibly parts of one character, which the byte-level model spells back.
+void split_spelled_word(const Word& word, const PreTokenizerStep& step, std::vector<Word>& out,
+                        std::vector<std::pair<size_t, size_t>>& matches) {
+  Word spelled{{}, word.at_start};
+  for (const char c : word.text) spelled.text += byte_level_char(static_cast<uint8_t>(c));
+  const size_t first = out.size();
+  split_word(spelled, step, out, matches);
+  for (size_t i = first; i < out.size(); ++i) {
+    std::string bytes;
+    for (size_t at = 0; at < out[i].text.size(); at += utf8_char_length(static_cast<unsigned char>(out[i].text[at])))
+      bytes.push_back(static_cast<char>(*byte_level_byte(decode_utf8_at(out[i].text, at))));
+    out[i].text = std::move(bytes);
+  }
 }
 
 void apply_metaspace(Word& word, const PreTokenizerStep& step, std::vector<Word>& out) {
@@ -214,12 +238,14 @@ bool Tokenizer::is_special(int32_t id) const {
 void Tokenizer::pre_tokenize(std::string& text, bool at_start, std::vector<std::string>& words) const {
   std::vector<Word> current{{std::move(text), at_start}}, next;
   std::vector<std::pair<size_t, size_t>> matches;
+  bool spelled = false;  // a ByteLevel stage has run: later splits see the byte alphabet
   for (const PreTokenizerStep& step : pipeline_.pre_tokenizer) {
     next.clear();
     for (Word& word : current) {
       switch (step.kind) {
         case PreTokenizerStep::Kind::Split:
-          split_word(word, step, next, matches);
+          if (spelled) split_spelled_word(word, step, next, matches);
+          else split_word(word, step, next, matches);
           break;
         case PreTokenizerStep::Kind::ByteLevel:
           if (step.add_prefix_space && !word.text.starts_with(' ')) word.text = " " + word.text;
@@ -231,6 +257,7 @@ void Tokenizer::pre_tokenize(std::string& text, bool at_start, std::vector<std::
           break;
       }
     }
+    spelled = spelled || step.kind == PreTokenizerStep::Kind::ByteLevel;
     current.swap(next);
   }
   for (Word& w : current)

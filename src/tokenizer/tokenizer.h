@@ -26,9 +26,13 @@ struct NormalizerStep {
   UnicodeForm form = UnicodeForm::NFC;  // Unicode
 };
 
-enum class SplitBehavior { Isolated, Removed, MergedWithPrevious, MergedWithNext };
+// tokenizers' SplitDelimiterBehavior: what becomes of each match. Contiguous joins adjacent
+// matches into one piece (Punctuation and Digits split one character at a time).
+enum class SplitBehavior { Isolated, Removed, MergedWithPrevious, MergedWithNext, Contiguous };
 enum class PrependScheme { Always, First, Never };
 
+// One stage of a pre-tokenizer sequence; each stage splits every piece the previous one left.
+// Stages after a ByteLevel one see the text in GPT-2's byte alphabet, as tokenizers runs them.
 struct PreTokenizerStep {
   enum class Kind { Split, ByteLevel, Metaspace } kind = Kind::Split;
   std::shared_ptr<const Regex> regex{};  // Split; ByteLevel with use_regex

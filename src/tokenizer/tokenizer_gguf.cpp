@@ -1,6 +1,7 @@
 // A tokenizer from GGUF metadata, rebuilt as transformers' GGUF converter rebuilds it
 // (integrations/gguf/gguf_tokenizer_mapping.py), so that it equals the tokenizer.json that
-// transformers writes for the same file.
+// transformers writes for the same file -- except the pre-tokenizer, which is the stage list
+// of the family the file's tokenizer.ggml.pre names (pre_tokenizer_stages.cpp).
 #include <algorithm>
 #include <tuple>
 
@@ -185,17 +186,9 @@ Tokenizer load_tokenizer_from_gguf(const GgufModel& m, const std::string& source
   TokenizerPipeline p;
   const auto marker = std::string(kSpaceMarker);
   if (byte_level) {
-    const std::string_view pattern = gguf_pre_tokenizer_pattern(d.pre);
-    if (!pattern.empty()) {
-      PreTokenizerStep split;
-      split.regex = std::make_shared<const Regex>(pattern, source);
-      p.pre_tokenizer.push_back(split);
-      p.pre_tokenizer.push_back({.kind = PreTokenizerStep::Kind::ByteLevel});
-    } else {
-      PreTokenizerStep bl{.kind = PreTokenizerStep::Kind::ByteLevel};
-      bl.regex = std::make_shared<const Regex>(kGpt2SplitPattern, source);
-      p.pre_tokenizer.push_back(bl);
-    }
+    const auto stages = gguf_pre_tokenizer_stages(d.pre);
+    if (!stages.empty()) p.pre_tokenizer = pre_tokenizer_steps(stages, source);
+    else p.pre_tokenizer.push_back(byte_level_step(false, true, source));
     p.decoder = std::vector<DecoderStep>{{.kind = DecoderStep::Kind::ByteLevel}};
   } else {
     model.set_byte_fallback(true);
