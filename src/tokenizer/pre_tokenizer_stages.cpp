@@ -56,19 +56,21 @@ constexpr Stages<4> kDeepSeek3Stages = {{{K::Split, R"(\p{N}{1,3})"}, {K::Split,
 constexpr Stages<4> kFalconStages = {{{K::PunctuationRuns}, {K::ByteLevelSplit}, {K::DigitRuns},
                                       {K::Split, "[0-9][0-9][0-9]"}}};
 
-constexpr std::array<std::pair<std::string_view, std::span<const PreTokenizerStage>>, 34> kFamilies = {{
-    {"llama3", kLlama3Stages},        {"llama-v3", kLlama3Stages},     {"llama-bpe", kLlama3Stages},
-    {"falcon3", kLlama3Stages},       {"falcon-h1", kLlama3Stages},    {"pixtral", kLlama3Stages},
-    {"midm-2.0", kLlama3Stages},      {"lfm2", kLlama3Stages},         {"dbrx", kLlama3Stages},
-    {"smaug-bpe", kLlama3Stages},     {"jina-v5-nano", kLlama3Stages}, {"tekken", kTekkenStages},
-    {"qwen2", kQwen2Stages},          {"deepseek-r1-qwen", kQwen2Stages}, {"kormo", kQwen2Stages},
-    {"megrez", kQwen2Stages},         {"f2llmv2", kQwen2Stages},       {"qwen35", kQwen35Stages},
-    {"gpt-4o", kGpt4oStages},         {"llama4", kGpt4oStages},        {"kanana2", kGpt4oStages},
-    {"minimax-m2", kGpt4oStages},     {"talkie", kGpt4oStages},        {"starcoder", kStarCoderStages},
-    {"smollm", kStarCoderStages},     {"refact", kStarCoderStages},    {"command-r", kStarCoderStages},
-    {"codeshell", kStarCoderStages},  {"exaone", kStarCoderStages},    {"minerva-7b", kStarCoderStages},
-    {"deepseek-llm", kDeepSeekLlmStages}, {"deepseek-coder", kDeepSeekCoderStages},
-    {"deepseek-v3", kDeepSeek3Stages}, {"falcon", kFalconStages},
+// Llama 3's and Tekken's tokenizer.json also set the BPE model's ignore_merges: a word that is a
+// token is taken whole (llama.cpp does the same for these names).
+constexpr std::array<GgufPreTokenizer, 34> kFamilies = {{
+    {"llama3", kLlama3Stages, true},        {"llama-v3", kLlama3Stages, true},   {"llama-bpe", kLlama3Stages, true},
+    {"falcon3", kLlama3Stages, true},       {"falcon-h1", kLlama3Stages, true},  {"pixtral", kLlama3Stages, true},
+    {"midm-2.0", kLlama3Stages, true},      {"lfm2", kLlama3Stages, true},       {"jina-v5-nano", kLlama3Stages, true},
+    {"dbrx", kLlama3Stages},                {"smaug-bpe", kLlama3Stages},        {"tekken", kTekkenStages, true},
+    {"qwen2", kQwen2Stages},                {"deepseek-r1-qwen", kQwen2Stages},  {"kormo", kQwen2Stages},
+    {"megrez", kQwen2Stages},               {"f2llmv2", kQwen2Stages},           {"qwen35", kQwen35Stages},
+    {"gpt-4o", kGpt4oStages},               {"llama4", kGpt4oStages},            {"kanana2", kGpt4oStages},
+    {"minimax-m2", kGpt4oStages},           {"talkie", kGpt4oStages},            {"starcoder", kStarCoderStages},
+    {"smollm", kStarCoderStages},           {"refact", kStarCoderStages},        {"command-r", kStarCoderStages},
+    {"codeshell", kStarCoderStages},        {"exaone", kStarCoderStages},        {"minerva-7b", kStarCoderStages},
+    {"deepseek-llm", kDeepSeekLlmStages},   {"deepseek-coder", kDeepSeekCoderStages},
+    {"deepseek-v3", kDeepSeek3Stages},      {"falcon", kFalconStages},
 }};
 
 // tokenizers' is_punc: ASCII punctuation (which counts $+<=>^`|~ in) or Unicode's P classes.
@@ -76,10 +78,10 @@ constexpr std::string_view kPunctuation = R"([\p{P}!-/:-@\[-`{-~])";
 
 }  // namespace
 
-std::span<const PreTokenizerStage> gguf_pre_tokenizer_stages(std::string_view pre) {
-  for (const auto& [name, stages] : kFamilies)
-    if (name == pre) return stages;
-  return {};
+const GgufPreTokenizer* gguf_pre_tokenizer(std::string_view pre) {
+  for (const GgufPreTokenizer& family : kFamilies)
+    if (family.name == pre) return &family;
+  return nullptr;
 }
 
 PreTokenizerStep split_step(std::string_view pattern, SplitBehavior behavior, bool invert, const std::string& source) {

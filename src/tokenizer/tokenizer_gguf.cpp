@@ -1,7 +1,8 @@
 // A tokenizer from GGUF metadata, rebuilt as transformers' GGUF converter rebuilds it
 // (integrations/gguf/gguf_tokenizer_mapping.py), so that it equals the tokenizer.json that
 // transformers writes for the same file -- except the pre-tokenizer, which is the stage list
-// of the family the file's tokenizer.ggml.pre names (pre_tokenizer_stages.cpp).
+// of the family the file's tokenizer.ggml.pre names, and that family's ignore_merges
+// (pre_tokenizer_stages.cpp), where the converter does not follow the family's tokenizer.json.
 #include <algorithm>
 #include <tuple>
 
@@ -186,9 +187,12 @@ Tokenizer load_tokenizer_from_gguf(const GgufModel& m, const std::string& source
   TokenizerPipeline p;
   const auto marker = std::string(kSpaceMarker);
   if (byte_level) {
-    const auto stages = gguf_pre_tokenizer_stages(d.pre);
-    if (!stages.empty()) p.pre_tokenizer = pre_tokenizer_steps(stages, source);
-    else p.pre_tokenizer.push_back(byte_level_step(false, true, source));
+    if (const GgufPreTokenizer* family = gguf_pre_tokenizer(d.pre)) {
+      p.pre_tokenizer = pre_tokenizer_steps(family->stages, source);
+      model.set_ignore_merges(family->ignore_merges);
+    } else {
+      p.pre_tokenizer.push_back(byte_level_step(false, true, source));
+    }
     p.decoder = std::vector<DecoderStep>{{.kind = DecoderStep::Kind::ByteLevel}};
   } else {
     model.set_byte_fallback(true);
@@ -206,15 +210,15 @@ Tokenizer load_tokenizer_from_gguf(const GgufModel& m, const std::string& source
       split.regex = std::make_shared<const Regex>(" ", source);
       p.pre_tokenizer.push_back(split);
     } else {
-      // LlamaTokenizer (prefix space on the first piece only) and Phi-3 (a normalizer prefix).
+      // LlamaTokenizer as Llama 2's and Phi-3's tokenizer.json have it: a "▁" before the text
+      // even when it starts with a space (" Hello" is "▁▁Hello"), as llama.cpp does unless
+      // tokenizer.ggml.add_space_prefix is false. The converter's Metaspace (prefix only where
+      // no "▁" starts the text) would fold that leading space into the prefix.
       p.decoder->push_back({.kind = DecoderStep::Kind::Strip, .content = " ", .start = 1});
-      if (d.architecture == "phi3") {
+      const GgufValue* prefix = m.find("tokenizer.ggml.add_space_prefix");
+      if (!prefix || !prefix->as_bool() || *prefix->as_bool())
         p.normalizer.push_back({.kind = NormalizerStep::Kind::Prepend, .content = marker});
-        p.normalizer.push_back({.kind = NormalizerStep::Kind::Replace, .pattern = " ", .content = marker});
-      } else {
-        p.pre_tokenizer.push_back(
-            {.kind = PreTokenizerStep::Kind::Metaspace, .replacement = marker, .prepend = PrependScheme::First});
-      }
+      p.normalizer.push_back({.kind = NormalizerStep::Kind::Replace, .pattern = " ", .content = marker});
     }
   }
 
@@ -234,14 +238,16 @@ Tokenizer load_tokenizer_from_gguf(const GgufModel& m, const std::string& source
   for (size_t i = 0; i < d.types.size(); ++i) {
     const int64_t type = d.types[i];
     const auto id = static_cast<int32_t>(i);
-    // The converter adds the tokens as the file spells them; a respelled one is no longer in
-    // the vocabulary under that spelling and is left out.
+    // The converter adds the tokens as the file spells them; a respelled control token is no
+    // longer in the vocabulary under that spelling and is left out. A respelled user-defined
+    // one is kept as the text it stands for: GPT-NeoX's and MPT's runs of spaces, which their
+    // tokenizer.json (and llama.cpp) match before splitting, so "  Hello" is "  " + "Hello".
     const std::string& text = original[i];
     const int32_t in_vocab = model.find(text);
     if (type == kTypeControl && (!byte_level || is_byte_level_spelling(text))) {
       added.push_back({.content = text, .id = in_vocab >= 0 ? in_vocab : id, .special = true});
-    } else if (type == kTypeUserDefined && in_vocab >= 0) {
-      added.push_back({.content = text, .id = in_vocab, .special = false});
+    } else if (type == kTypeUserDefined && (in_vocab >= 0 || byte_level)) {
+      added.push_back({.content = text, .id = in_vocab >= 0 ? in_vocab : id, .special = false});
     }
   }
 

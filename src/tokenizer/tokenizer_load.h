@@ -28,9 +28,15 @@ struct PreTokenizerStage {
   std::string_view pattern{};  // Split
 };
 
-// The stages a GGUF `tokenizer.ggml.pre` name stands for; empty when the name has none of its
-// own (the byte-level default, GPT-2's split, applies).
-std::span<const PreTokenizerStage> gguf_pre_tokenizer_stages(std::string_view pre);
+// What a GGUF `tokenizer.ggml.pre` name stands for: its family's stages, and whether its BPE
+// model takes a word that is a token whole (tokenizer.json's ignore_merges).
+struct GgufPreTokenizer {
+  std::string_view name;
+  std::span<const PreTokenizerStage> stages;
+  bool ignore_merges = false;
+};
+// nullptr when the name has none of its own (the byte-level default, GPT-2's split, applies).
+const GgufPreTokenizer* gguf_pre_tokenizer(std::string_view pre);
 std::vector<PreTokenizerStep> pre_tokenizer_steps(std::span<const PreTokenizerStage> stages, const std::string& source);
 
 // tokenizers' pre-tokenizers as steps; `source` names the file for a pattern that does not compile.
