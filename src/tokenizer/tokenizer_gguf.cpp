@@ -146,9 +146,13 @@ Tokenizer load_tokenizer_from_gguf(const GgufModel& m, const std::string& source
     fail("{} uses tokenizer model \"{}\", which is not supported (gpt2 and llama are)", source, d.model);
 
   if (byte_level) {
-    // Tokens must be spelled in GPT-2's byte alphabet; respell any that are not.
-    for (std::string& t : d.tokens) {
-      if (is_byte_level_spelling(t)) continue;
+    // Tokens must be spelled in GPT-2's byte alphabet; respell any that are not, except
+    // user-defined ones: those are text matched before splitting (GPT-NeoX's and MPT's runs of
+    // spaces, "  " rather than "ĠĠ"), as their tokenizer.json and llama.cpp have them, and
+    // respelled they would take over the id of the real "ĠĠ".
+    for (size_t i = 0; i < d.tokens.size(); ++i) {
+      std::string& t = d.tokens[i];
+      if (is_byte_level_spelling(t) || (i < d.types.size() && d.types[i] == kTypeUserDefined)) continue;
       std::string spelled;
       for (const char c : t) spelled += byte_level_char(static_cast<uint8_t>(c));
       t = std::move(spelled);
@@ -238,16 +242,14 @@ Tokenizer load_tokenizer_from_gguf(const GgufModel& m, const std::string& source
   for (size_t i = 0; i < d.types.size(); ++i) {
     const int64_t type = d.types[i];
     const auto id = static_cast<int32_t>(i);
-    // The converter adds the tokens as the file spells them; a respelled control token is no
-    // longer in the vocabulary under that spelling and is left out. A respelled user-defined
-    // one is kept as the text it stands for: GPT-NeoX's and MPT's runs of spaces, which their
-    // tokenizer.json (and llama.cpp) match before splitting, so "  Hello" is "  " + "Hello".
+    // The converter adds the tokens as the file spells them; a respelled one is no longer in
+    // the vocabulary under that spelling and is left out.
     const std::string& text = original[i];
     const int32_t in_vocab = model.find(text);
     if (type == kTypeControl && (!byte_level || is_byte_level_spelling(text))) {
       added.push_back({.content = text, .id = in_vocab >= 0 ? in_vocab : id, .special = true});
-    } else if (type == kTypeUserDefined && (in_vocab >= 0 || byte_level)) {
-      added.push_back({.content = text, .id = in_vocab >= 0 ? in_vocab : id, .special = false});
+    } else if (type == kTypeUserDefined && in_vocab >= 0) {
+      added.push_back({.content = text, .id = in_vocab, .special = false});
     }
   }
 
