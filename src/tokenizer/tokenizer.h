@@ -80,6 +80,7 @@ class Tokenizer {
  private:
   void encode_plain(std::string_view text, bool at_start, std::vector<int32_t>& out) const;
   void pre_tokenize(std::string& text, bool at_start, std::vector<std::string>& words) const;
+  void encode_cut(std::string_view text, std::vector<int32_t>& out) const;
 
   std::string source_;
   BpeModel model_;
@@ -87,6 +88,7 @@ class Tokenizer {
   AddedTokenMatcher raw_matcher_, normalized_matcher_;
   std::vector<int32_t> added_text_index_;  // id -> index in added_ (-1: none)
   TokenizerPipeline pipeline_;
+  bool cuts_only_ = false;  // every pre-tokenizer stage only cuts the text (see encode_cut)
 };
 
 // Incremental decoding for streaming output, as tokenizers' DecodeStream: each step returns the
