@@ -21,7 +21,7 @@ from tokenizers import Tokenizer  # noqa: E402
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT / "tests" / "fixtures" / "tokenizer"))
-import hf_reference  # noqa: E402
+import family_tokenizer  # noqa: E402
 import test_models  # noqa: E402
 
 WIKI = ROOT.parent / "shared" / "data" / "wikitext-2-raw" / "wiki.test.raw"
@@ -54,7 +54,7 @@ def main():
         print(f"text: {WIKI.name} x{REPEAT} = {len(text):,} bytes, {len(lines):,} lines")
         for name, gguf in (("SmolLM2-135M (byte-level BPE)", test_models.smollm2_gguf()),
                            ("Gemma 3 270M (SentencePiece BPE)", test_models.gemma3_gguf())):
-            reference_json = hf_reference.gguf_to_tokenizer_json(gguf, tmp / "tokenizer.json")
+            reference_json = family_tokenizer.family_tokenizer_json(gguf, tmp / "tokenizer.json")
             hf = Tokenizer.from_file(str(reference_json))
             out = subprocess.run([binary, "tokenize", str(gguf), "--file", str(text_file), "--no-special"],
                                  capture_output=True, check=True).stdout.decode()

@@ -13,12 +13,13 @@
 namespace lp::cli {
 namespace {
 
-std::vector<std::string> input_lines(const std::string& file) {
+// The inputs of a file, each ended by `separator` (the last one may lack it).
+std::vector<std::string> input_lines(const std::string& file, char separator) {
   const std::string all = read_text_file(file);
   std::vector<std::string> lines;
   size_t begin = 0;
   while (begin < all.size()) {
-    size_t end = all.find('\n', begin);
+    size_t end = all.find(separator, begin);
     if (end == std::string::npos) end = all.size();
     lines.push_back(all.substr(begin, end - begin));
     begin = end + 1;
@@ -46,16 +47,19 @@ void add_tokenize_command(CLI::App& app) {
   auto file = std::make_shared<std::string>();
   auto json = std::make_shared<bool>(false);
   auto no_special = std::make_shared<bool>(false);
+  auto nul = std::make_shared<bool>(false);
   cmd->add_option("model", *model, "GGUF file, tokenizer.json, or Hugging Face directory")->required();
   auto* text_opt = cmd->add_option("--text", *text, "Text to tokenize (one input, newlines included)");
   auto* file_opt = cmd->add_option("--file", *file, "File whose lines are tokenized one by one");
   text_opt->excludes(file_opt);
+  cmd->add_flag("--nul", *nul, "With --file: inputs end with a NUL byte instead of a newline, so they may hold newlines")
+      ->needs(file_opt);
   cmd->add_flag("--json", *json, "Print JSON: ids, pieces, the decoded text and the streamed decoding of each input");
   cmd->add_flag("--no-special", *no_special, "Do not add the BOS/EOS tokens the model adds around a text");
   cmd->callback([=] {
     if (text_opt->count() == 0 && file_opt->count() == 0) fail("tokenize needs --text or --file");
     const Tokenizer tok = load_tokenizer(*model);
-    const std::vector<std::string> inputs = file_opt->count() ? input_lines(*file) : std::vector<std::string>{*text};
+    const std::vector<std::string> inputs = file_opt->count() ? input_lines(*file, *nul ? '\0' : '\n') : std::vector<std::string>{*text};
     nlohmann::json out = nlohmann::json::array();
     std::string plain;
     for (const std::string& input : inputs) {

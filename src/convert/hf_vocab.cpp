@@ -61,7 +61,8 @@ std::string pre_tokenizer_name(const nlohmann::json& tok, const std::string& sou
         steps[0].contains("pattern") && steps[0]["pattern"].is_object() && steps[0]["pattern"].contains("Regex") && steps[0]["pattern"]["Regex"].is_string()) {
       const std::string regex = steps[0]["pattern"]["Regex"].get<std::string>();
       for (const char* name : {"llama-bpe", "qwen2"}) {
-        if (gguf_pre_tokenizer_pattern(name) == regex) return name;
+        const auto stages = gguf_pre_tokenizer(name)->stages;
+        if (stages.size() == 2 && stages[0].pattern == regex) return name;
       }
     }
   }

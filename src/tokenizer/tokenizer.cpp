@@ -26,16 +26,18 @@ struct Word {
   bool at_start;  // begins at the first byte of the input (Metaspace's "first" scheme needs it)
 };
 
-// tokenizers' Split: the text as alternating matched and unmatched pieces, combined per behavior.
-void split_word(const Word& word, const PreTokenizerStep& step, std::vector<Word>& out,
-                std::vector<std::pair<size_t, size_t>>& matches) {
-  const std::string& t = word.text;
+struct Piece {
+  size_t begin, end;
+  bool is_match;
+};
+
+// tokenizers' Split: the text as alternating matched and unmatched pieces, combined per
+// behavior, as byte ranges of `t` (empty ones left out).
+void split_ranges(std::string_view t, const PreTokenizerStep& step, std::vector<std::pair<size_t, size_t>>& kept,
+                  std::vector<std::pair<size_t, size_t>>& matches, std::vector<Piece>& pieces) {
   step.regex->find_all(t, matches);
-  struct Piece {
-    size_t begin, end;
-    bool is_match;
-  };
-  std::vector<Piece> pieces;
+  pieces.clear();
+  kept.clear();
   size_t pos = 0;
   for (const auto& [b, e] : matches) {
     if (b > pos) pieces.push_back({pos, b, step.invert});
@@ -44,7 +46,6 @@ void split_word(const Word& word, const PreTokenizerStep& step, std::vector<Word
   }
   if (pos < t.size()) pieces.push_back({pos, t.size(), step.invert});
 
-  std::vector<std::pair<size_t, size_t>> kept;
   bool previous_match = false;
   switch (step.behavior) {
     case SplitBehavior::Isolated:
@@ -61,6 +62,13 @@ void split_word(const Word& word, const PreTokenizerStep& step, std::vector<Word
         previous_match = p.is_match;
       }
       break;
+    case SplitBehavior::Contiguous:
+      for (const auto& p : pieces) {
+        if (p.is_match && previous_match) kept.back().second = p.end;
+        else kept.emplace_back(p.begin, p.end);
+        previous_match = p.is_match;
+      }
+      break;
     case SplitBehavior::MergedWithNext:
       for (auto it = pieces.rbegin(); it != pieces.rend(); ++it) {
         if (it->is_match && !previous_match && !kept.empty()) kept.back().first = it->begin;
@@ -70,8 +78,32 @@ void split_word(const Word& word, const PreTokenizerStep& step, std::vector<Word
       std::reverse(kept.begin(), kept.end());
       break;
   }
-  for (const auto& [b, e] : kept)
-    if (e > b) out.push_back({t.substr(b, e - b), word.at_start && b == 0});
+  std::erase_if(kept, [](const auto& r) { return r.second <= r.first; });
+}
+
+void split_word(const Word& word, const PreTokenizerStep& step, std::vector<Word>& out,
+                std::vector<std::pair<size_t, size_t>>& matches) {
+  std::vector<std::pair<size_t, size_t>> kept;
+  std::vector<Piece> pieces;
+  split_ranges(word.text, step, kept, matches, pieces);
+  for (const auto& [b, e] : kept) out.push_back({word.text.substr(b, e - b), word.at_start && b == 0});
+}
+
+// A split after ByteLevel: tokenizers matches the pattern against the byte-alphabet spelling
+// (so "м", bytes D0 BC, spelled "Ð¼", has a digit "¼" for Digits), and the pieces are bytes
+// again, possibly parts of one character, which the byte-level model spells back.
+void split_spelled_word(const Word& word, const PreTokenizerStep& step, std::vector<Word>& out,
+                        std::vector<std::pair<size_t, size_t>>& matches) {
+  Word spelled{{}, word.at_start};
+  for (const char c : word.text) spelled.text += byte_level_char(static_cast<uint8_t>(c));
+  const size_t first = out.size();
+  split_word(spelled, step, out, matches);
+  for (size_t i = first; i < out.size(); ++i) {
+    std::string bytes;
+    for (size_t at = 0; at < out[i].text.size(); at += utf8_char_length(static_cast<unsigned char>(out[i].text[at])))
+      bytes.push_back(static_cast<char>(*byte_level_byte(decode_utf8_at(out[i].text, at))));
+    out[i].text = std::move(bytes);
+  }
 }
 
 void apply_metaspace(Word& word, const PreTokenizerStep& step, std::vector<Word>& out) {
@@ -190,7 +222,13 @@ Tokenizer::Tokenizer(std::string source, BpeModel model, std::vector<AddedToken>
     added_text_index_[id] = static_cast<int32_t>(i);
   }
   bool byte_level = false;
-  for (const auto& step : pipeline_.pre_tokenizer) byte_level = byte_level || step.kind == PreTokenizerStep::Kind::ByteLevel;
+  cuts_only_ = true;
+  for (const auto& step : pipeline_.pre_tokenizer) {
+    const bool cuts = (step.kind == PreTokenizerStep::Kind::Split && !byte_level) ||
+                      (step.kind == PreTokenizerStep::Kind::ByteLevel && !step.add_prefix_space);
+    cuts_only_ = cuts_only_ && cuts;
+    byte_level = byte_level || step.kind == PreTokenizerStep::Kind::ByteLevel;
+  }
   model_.set_byte_level(byte_level);
 }
 
@@ -214,12 +252,14 @@ bool Tokenizer::is_special(int32_t id) const {
 void Tokenizer::pre_tokenize(std::string& text, bool at_start, std::vector<std::string>& words) const {
   std::vector<Word> current{{std::move(text), at_start}}, next;
   std::vector<std::pair<size_t, size_t>> matches;
+  bool spelled = false;  // a ByteLevel stage has run: later splits see the byte alphabet
   for (const PreTokenizerStep& step : pipeline_.pre_tokenizer) {
     next.clear();
     for (Word& word : current) {
       switch (step.kind) {
         case PreTokenizerStep::Kind::Split:
-          split_word(word, step, next, matches);
+          if (spelled) split_spelled_word(word, step, next, matches);
+          else split_word(word, step, next, matches);
           break;
         case PreTokenizerStep::Kind::ByteLevel:
           if (step.add_prefix_space && !word.text.starts_with(' ')) word.text = " " + word.text;
@@ -231,10 +271,28 @@ void Tokenizer::pre_tokenize(std::string& text, bool at_start, std::vector<std::
           break;
       }
     }
+    spelled = spelled || step.kind == PreTokenizerStep::Kind::ByteLevel;
     current.swap(next);
   }
   for (Word& w : current)
     if (!w.text.empty()) words.push_back(std::move(w.text));
+}
+
+// The pre-tokenizer when every stage only cuts (Split before any ByteLevel, ByteLevel without a
+// prefix space): the pieces stay byte ranges of the text, never copied -- the common case.
+void Tokenizer::encode_cut(std::string_view text, std::vector<int32_t>& out) const {
+  std::vector<std::pair<size_t, size_t>> ranges{{0, text.size()}}, next, kept, matches;
+  std::vector<Piece> pieces;
+  for (const PreTokenizerStep& step : pipeline_.pre_tokenizer) {
+    if (!step.regex) continue;  // ByteLevel without its split cuts nothing
+    next.clear();
+    for (const auto& [b, e] : ranges) {
+      split_ranges(text.substr(b, e - b), step, kept, matches, pieces);
+      for (const auto& [kb, ke] : kept) next.emplace_back(b + kb, b + ke);
+    }
+    ranges.swap(next);
+  }
+  for (const auto& [b, e] : ranges) model_.encode_word(text.substr(b, e - b), out);
 }
 
 void Tokenizer::encode_plain(std::string_view text, bool at_start, std::vector<int32_t>& out) const {
@@ -251,6 +309,10 @@ void Tokenizer::encode_plain(std::string_view text, bool at_start, std::vector<i
   for (const TextSegment& seg : segments) {
     if (seg.id >= 0) {
       out.push_back(seg.id);
+      continue;
+    }
+    if (cuts_only_) {
+      encode_cut(std::string_view(normalized).substr(seg.begin, seg.end - seg.begin), out);
       continue;
     }
     std::string piece = normalized.substr(seg.begin, seg.end - seg.begin);

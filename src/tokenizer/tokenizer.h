@@ -26,9 +26,13 @@ struct NormalizerStep {
   UnicodeForm form = UnicodeForm::NFC;  // Unicode
 };
 
-enum class SplitBehavior { Isolated, Removed, MergedWithPrevious, MergedWithNext };
+// tokenizers' SplitDelimiterBehavior: what becomes of each match. Contiguous joins adjacent
+// matches into one piece (Punctuation and Digits split one character at a time).
+enum class SplitBehavior { Isolated, Removed, MergedWithPrevious, MergedWithNext, Contiguous };
 enum class PrependScheme { Always, First, Never };
 
+// One stage of a pre-tokenizer sequence; each stage splits every piece the previous one left.
+// Stages after a ByteLevel one see the text in GPT-2's byte alphabet, as tokenizers runs them.
 struct PreTokenizerStep {
   enum class Kind { Split, ByteLevel, Metaspace } kind = Kind::Split;
   std::shared_ptr<const Regex> regex{};  // Split; ByteLevel with use_regex
@@ -76,6 +80,7 @@ class Tokenizer {
  private:
   void encode_plain(std::string_view text, bool at_start, std::vector<int32_t>& out) const;
   void pre_tokenize(std::string& text, bool at_start, std::vector<std::string>& words) const;
+  void encode_cut(std::string_view text, std::vector<int32_t>& out) const;
 
   std::string source_;
   BpeModel model_;
@@ -83,6 +88,7 @@ class Tokenizer {
   AddedTokenMatcher raw_matcher_, normalized_matcher_;
   std::vector<int32_t> added_text_index_;  // id -> index in added_ (-1: none)
   TokenizerPipeline pipeline_;
+  bool cuts_only_ = false;  // every pre-tokenizer stage only cuts the text (see encode_cut)
 };
 
 // Incremental decoding for streaming output, as tokenizers' DecodeStream: each step returns the

@@ -1,6 +1,8 @@
 // A tokenizer from GGUF metadata, rebuilt as transformers' GGUF converter rebuilds it
 // (integrations/gguf/gguf_tokenizer_mapping.py), so that it equals the tokenizer.json that
-// transformers writes for the same file.
+// transformers writes for the same file -- except the pre-tokenizer, which is the stage list
+// of the family the file's tokenizer.ggml.pre names, and that family's ignore_merges
+// (pre_tokenizer_stages.cpp), where the converter does not follow the family's tokenizer.json.
 #include <algorithm>
 #include <tuple>
 
@@ -144,9 +146,13 @@ Tokenizer load_tokenizer_from_gguf(const GgufModel& m, const std::string& source
     fail("{} uses tokenizer model \"{}\", which is not supported (gpt2 and llama are)", source, d.model);
 
   if (byte_level) {
-    // Tokens must be spelled in GPT-2's byte alphabet; respell any that are not.
-    for (std::string& t : d.tokens) {
-      if (is_byte_level_spelling(t)) continue;
+    // Tokens must be spelled in GPT-2's byte alphabet; respell any that are not, except
+    // user-defined ones: those are text matched before splitting (GPT-NeoX's and MPT's runs of
+    // spaces, "  " rather than "ĠĠ"), as their tokenizer.json and llama.cpp have them, and
+    // respelled they would take over the id of the real "ĠĠ".
+    for (size_t i = 0; i < d.tokens.size(); ++i) {
+      std::string& t = d.tokens[i];
+      if (is_byte_level_spelling(t) || (i < d.types.size() && d.types[i] == kTypeUserDefined)) continue;
       std::string spelled;
       for (const char c : t) spelled += byte_level_char(static_cast<uint8_t>(c));
       t = std::move(spelled);
@@ -185,16 +191,11 @@ Tokenizer load_tokenizer_from_gguf(const GgufModel& m, const std::string& source
   TokenizerPipeline p;
   const auto marker = std::string(kSpaceMarker);
   if (byte_level) {
-    const std::string_view pattern = gguf_pre_tokenizer_pattern(d.pre);
-    if (!pattern.empty()) {
-      PreTokenizerStep split;
-      split.regex = std::make_shared<const Regex>(pattern, source);
-      p.pre_tokenizer.push_back(split);
-      p.pre_tokenizer.push_back({.kind = PreTokenizerStep::Kind::ByteLevel});
+    if (const GgufPreTokenizer* family = gguf_pre_tokenizer(d.pre)) {
+      p.pre_tokenizer = pre_tokenizer_steps(family->stages, source);
+      model.set_ignore_merges(family->ignore_merges);
     } else {
-      PreTokenizerStep bl{.kind = PreTokenizerStep::Kind::ByteLevel};
-      bl.regex = std::make_shared<const Regex>(kGpt2SplitPattern, source);
-      p.pre_tokenizer.push_back(bl);
+      p.pre_tokenizer.push_back(byte_level_step(false, true, source));
     }
     p.decoder = std::vector<DecoderStep>{{.kind = DecoderStep::Kind::ByteLevel}};
   } else {
@@ -213,15 +214,15 @@ Tokenizer load_tokenizer_from_gguf(const GgufModel& m, const std::string& source
       split.regex = std::make_shared<const Regex>(" ", source);
       p.pre_tokenizer.push_back(split);
     } else {
-      // LlamaTokenizer (prefix space on the first piece only) and Phi-3 (a normalizer prefix).
+      // LlamaTokenizer as Llama 2's and Phi-3's tokenizer.json have it: a "▁" before the text
+      // even when it starts with a space (" Hello" is "▁▁Hello"), as llama.cpp does unless
+      // tokenizer.ggml.add_space_prefix is false. The converter's Metaspace (prefix only where
+      // no "▁" starts the text) would fold that leading space into the prefix.
       p.decoder->push_back({.kind = DecoderStep::Kind::Strip, .content = " ", .start = 1});
-      if (d.architecture == "phi3") {
+      const GgufValue* prefix = m.find("tokenizer.ggml.add_space_prefix");
+      if (!prefix || !prefix->as_bool() || *prefix->as_bool())
         p.normalizer.push_back({.kind = NormalizerStep::Kind::Prepend, .content = marker});
-        p.normalizer.push_back({.kind = NormalizerStep::Kind::Replace, .pattern = " ", .content = marker});
-      } else {
-        p.pre_tokenizer.push_back(
-            {.kind = PreTokenizerStep::Kind::Metaspace, .replacement = marker, .prepend = PrependScheme::First});
-      }
+      p.normalizer.push_back({.kind = NormalizerStep::Kind::Replace, .pattern = " ", .content = marker});
     }
   }
 

@@ -86,37 +86,34 @@ struct Reader {
     unsupported("Metaspace prepend_scheme", scheme);
   }
 
+  SplitBehavior behavior(const json& j, const char* fallback) const {
+    const std::string name = string_field(j, "behavior", fallback);
+    if (name == "Isolated") return SplitBehavior::Isolated;
+    if (name == "Removed") return SplitBehavior::Removed;
+    if (name == "MergedWithPrevious") return SplitBehavior::MergedWithPrevious;
+    if (name == "MergedWithNext") return SplitBehavior::MergedWithNext;
+    if (name == "Contiguous") return SplitBehavior::Contiguous;
+    unsupported("split behavior", name);
+  }
+
   void pre_tokenizer(const json& j, std::vector<PreTokenizerStep>& out) const {
     if (j.is_null()) return;
     const std::string type = type_of(j, "pre_tokenizer");
     if (type == "Sequence") {
       for (const json& step : j.value("pretokenizers", json::array())) pre_tokenizer(step, out);
     } else if (type == "Split") {
-      PreTokenizerStep s{.kind = PreTokenizerStep::Kind::Split};
-      s.regex = std::make_shared<const Regex>(pattern_of(j["pattern"]), source);
-      s.invert = bool_field(j, "invert", false);
-      const std::string behavior = string_field(j, "behavior", "Isolated");
-      if (behavior == "Isolated") s.behavior = SplitBehavior::Isolated;
-      else if (behavior == "Removed") s.behavior = SplitBehavior::Removed;
-      else if (behavior == "MergedWithPrevious") s.behavior = SplitBehavior::MergedWithPrevious;
-      else if (behavior == "MergedWithNext") s.behavior = SplitBehavior::MergedWithNext;
-      else unsupported("Split behavior", behavior);
-      out.push_back(std::move(s));
+      out.push_back(split_step(pattern_of(j["pattern"]), behavior(j, "Isolated"), bool_field(j, "invert", false), source));
+    } else if (type == "Digits") {
+      out.push_back(digits_step(bool_field(j, "individual_digits", false), source));
+    } else if (type == "Punctuation") {
+      out.push_back(punctuation_step(behavior(j, "Isolated"), source));
     } else if (type == "ByteLevel") {
-      PreTokenizerStep s{.kind = PreTokenizerStep::Kind::ByteLevel};
-      s.add_prefix_space = bool_field(j, "add_prefix_space", true);
-      if (bool_field(j, "use_regex", true)) s.regex = std::make_shared<const Regex>(kGpt2SplitPattern, source);
-      out.push_back(std::move(s));
+      out.push_back(byte_level_step(bool_field(j, "add_prefix_space", true), bool_field(j, "use_regex", true), source));
     } else if (type == "Metaspace") {
       PreTokenizerStep s{.kind = PreTokenizerStep::Kind::Metaspace};
       s.replacement = string_field(j, "replacement", "\xE2\x96\x81");
       s.prepend = prepend_scheme(j);
       s.split = bool_field(j, "split", true);
-      out.push_back(std::move(s));
-    } else if (type == "Digits") {
-      // Digits splits off digits (char::is_numeric, i.e. \p{N}) one by one or in runs.
-      PreTokenizerStep s{.kind = PreTokenizerStep::Kind::Split};
-      s.regex = std::make_shared<const Regex>(bool_field(j, "individual_digits", false) ? "\\p{N}" : "\\p{N}+", source);
       out.push_back(std::move(s));
     } else {
       unsupported("pre-tokenizer", type);

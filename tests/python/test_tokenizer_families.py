@@ -1,7 +1,9 @@
 """Every other tokenizer family whose files a PyPI package ships: llama.cpp's vocabulary-only
-GGUFs (from the llama-cpp-python source package). Through the GGUF and through the
-tokenizer.json transformers makes from it, ids must equal Hugging Face `tokenizers` on every
-line of the stress corpus, and decoding must equal its decode."""
+GGUFs (from the llama-cpp-python source package). The reference is Hugging Face `tokenizers`
+running the family's own pipeline (family_tokenizer.py: transformers' converter output with the
+family's real pre-tokenizer). Through the GGUF and through that tokenizer.json, ids must equal
+the reference on every line of the stress corpus and every text of the whitespace corpus, and
+decoding must equal its decode. llama.cpp's tokenizer is a second, independent check."""
 import json
 import subprocess
 import sys
@@ -13,8 +15,11 @@ from tokenizers.decoders import DecodeStream
 from conftest import ROOT, run
 
 sys.path.insert(0, str(ROOT / "tests" / "fixtures" / "tokenizer"))
+import family_tokenizer  # noqa: E402
 import hf_reference  # noqa: E402
+import llama_cpp_tokenize  # noqa: E402
 import llama_cpp_vocabs  # noqa: E402
+import make_whitespace_corpus  # noqa: E402
 
 CORPUS = ROOT / "tests" / "fixtures" / "tokenizer" / "stress_corpus.txt"
 
@@ -49,26 +54,47 @@ def vocabs():
         pytest.skip(f"llama-cpp-python's source package could not be fetched from PyPI: {e}")
 
 
+def family_gguf(vocabs, tmp_path, stem):
+    if stem != "deepseek-r1-qwen":
+        return vocabs / f"ggml-vocab-{stem}.gguf"
+    gguf = tmp_path / "deepseek-r1-qwen.gguf"
+    run([sys.executable, "-m", "gguf.scripts.gguf_new_metadata", str(vocabs / "ggml-vocab-qwen2.gguf"), str(gguf),
+         "--pre-tokenizer", "deepseek-r1-qwen", "--force"])
+    return gguf
+
+
+@pytest.fixture(scope="session")
+def whitespace_corpus(tmp_path_factory):
+    path = make_whitespace_corpus.write(tmp_path_factory.mktemp("corpus") / "whitespace.txt")
+    return path, make_whitespace_corpus.texts()
+
+
+def ids_of(lp_bin, model, *args):
+    out = run([lp_bin, "tokenize", str(model), *args, "--no-special"]).stdout
+    return [[int(x) for x in line.split()] for line in out.split("\n")[:-1]]
+
+
+def differing(expected, got, texts):
+    assert len(got) == len(expected)
+    bad = [i for i in range(len(texts)) if got[i] != expected[i]]
+    return f"{len(bad)} of {len(texts)} differ, first {texts[bad[0]][:80]!r}" if bad else ""
+
+
 @pytest.mark.parametrize("stem", list(FAMILIES))
 def test_family_equals_hugging_face(lp_bin, vocabs, tmp_path, stem):
-    gguf = vocabs / f"ggml-vocab-{stem}.gguf"
-    if stem == "deepseek-r1-qwen":
-        gguf = tmp_path / "deepseek-r1-qwen.gguf"
-        run([sys.executable, "-m", "gguf.scripts.gguf_new_metadata", str(vocabs / "ggml-vocab-qwen2.gguf"), str(gguf),
-             "--pre-tokenizer", "deepseek-r1-qwen", "--force"])
-    reference_json = hf_reference.gguf_to_tokenizer_json(gguf, tmp_path / "tokenizer.json")
-    reference = Tokenizer.from_file(str(reference_json))
+    gguf = family_gguf(vocabs, tmp_path, stem)
     texts = [line.decode("utf-8", "replace") for line in CORPUS.read_bytes().split(b"\n")[:-1]]
+    # The converter's own tokenizer.json, read as a tokenizer.json, gives its ids too.
+    converted = hf_reference.gguf_to_tokenizer_json(gguf, tmp_path / "converted.json")
+    converted_ids = [e.ids for e in Tokenizer.from_file(str(converted)).encode_batch(texts, add_special_tokens=False)]
+    assert not (m := differing(converted_ids, ids_of(lp_bin, converted, "--file", str(CORPUS)), texts)), m
+    reference_json = family_tokenizer.family_tokenizer_json(gguf, tmp_path / "tokenizer.json")
+    reference = Tokenizer.from_file(str(reference_json))
     expected = [e.ids for e in reference.encode_batch(texts, add_special_tokens=False)]
-    # The GGUF is checked in full (ids, decode, stream); the tokenizer.json for its ids.
-    plain = run([lp_bin, "tokenize", str(reference_json), "--file", str(CORPUS), "--no-special"]).stdout
-    from_json = [[int(x) for x in line.split()] for line in plain.split("\n")[:-1]]
-    bad = [i for i in range(len(texts)) if from_json[i] != expected[i]]
-    assert not bad, f"tokenizer.json: {len(bad)} of {len(texts)} lines differ, first {texts[bad[0]][:80]!r}"
+    # The GGUF is checked in full (ids, decode, stream); the family's tokenizer.json for its ids.
+    assert not (m := differing(expected, ids_of(lp_bin, reference_json, "--file", str(CORPUS)), texts)), f"tokenizer.json: {m}"
     described = json.loads(run([lp_bin, "tokenize", str(gguf), "--file", str(CORPUS), "--json", "--no-special"]).stdout)
-    got = [d["ids"] for d in described]
-    bad = [i for i in range(len(texts)) if got[i] != expected[i]]
-    assert not bad, f"{gguf.name}: {len(bad)} of {len(texts)} lines differ, first {texts[bad[0]][:80]!r}"
+    assert not (m := differing(expected, [d["ids"] for d in described], texts)), f"{gguf.name}: {m}"
     decoded = reference.decode_batch(expected, skip_special_tokens=False)
     wrong = [i for i in range(len(texts)) if described[i]["decoded"] != decoded[i]]
     assert not wrong, f"{gguf.name}: decode differs on {len(wrong)} lines, first {texts[wrong[0]][:80]!r}"
@@ -78,6 +104,49 @@ def test_family_equals_hugging_face(lp_bin, vocabs, tmp_path, stem):
         for token in expected[i]:
             chunks.append(stream.step(reference, token) or "")
         assert [c for c in described[i]["stream"][: len(expected[i])]] == chunks, texts[i][:80]
+
+
+@pytest.mark.parametrize("stem", list(FAMILIES))
+def test_whitespace_runs_equal_hugging_face(lp_bin, vocabs, whitespace_corpus, tmp_path, stem):
+    # Issue 24: runs of whitespace before digits, punctuation, letters, ... split as the
+    # family's stages split them, through the GGUF and through its tokenizer.json.
+    path, texts = whitespace_corpus
+    gguf = family_gguf(vocabs, tmp_path, stem)
+    reference_json = family_tokenizer.family_tokenizer_json(gguf, tmp_path / "tokenizer.json")
+    expected = [e.ids for e in Tokenizer.from_file(str(reference_json)).encode_batch(texts, add_special_tokens=False)]
+    for model in (gguf, reference_json):
+        assert not (m := differing(expected, ids_of(lp_bin, model, "--file", str(path), "--nul"), texts)), f"{model}: {m}"
+
+
+@pytest.mark.parametrize("stem", [s for s in FAMILIES if s != "deepseek-r1-qwen"])
+def test_reference_is_the_family_tokenizer(vocabs, tmp_path, stem):
+    # The reference must be the family's real tokenizer: llama.cpp keeps, next to each vocabulary,
+    # the ids Hugging Face gave its test texts with the model's own tokenizer.json.
+    gguf = vocabs / f"ggml-vocab-{stem}.gguf"
+    recorded = llama_cpp_vocabs.hugging_face_outputs(gguf)
+    if recorded is None:
+        pytest.skip(f"{gguf.name} comes without Hugging Face's ids")
+    reference = Tokenizer.from_file(str(family_tokenizer.family_tokenizer_json(gguf, tmp_path / "tokenizer.json")))
+    texts = [t for t, _ in recorded]
+    expected = [ids for _, ids in recorded]
+    got = [e.ids for e in reference.encode_batch(texts, add_special_tokens=False)]
+    assert not (m := differing(expected, got, texts)), m
+
+
+@pytest.mark.parametrize("stem", list(FAMILIES))
+def test_llama_cpp_agrees_where_it_equals_hugging_face(lp_bin, vocabs, whitespace_corpus, tmp_path, stem):
+    # llama.cpp's tokenizer on the same GGUF, an independent second reference. Where it differs
+    # from Hugging Face the difference is llama.cpp's own; everywhere else ours must equal it.
+    path, texts = whitespace_corpus
+    gguf = family_gguf(vocabs, tmp_path, stem)
+    theirs = llama_cpp_tokenize.llama_cpp_ids(gguf, texts)
+    if theirs is None:
+        pytest.skip("llama-cpp-python is not installed or cannot read the file")
+    ours = ids_of(lp_bin, gguf, "--file", str(path), "--nul")
+    reference = Tokenizer.from_file(str(family_tokenizer.family_tokenizer_json(gguf, tmp_path / "tokenizer.json")))
+    expected = [e.ids for e in reference.encode_batch(texts, add_special_tokens=False)]
+    agreeing = [i for i in range(len(texts)) if theirs[i] == expected[i]]
+    assert not (m := differing([theirs[i] for i in agreeing], [ours[i] for i in agreeing], [texts[i] for i in agreeing])), m
 
 
 def test_qwen2_tokenizer_json_with_its_nfc_normalizer(lp_bin, vocabs, tmp_path):

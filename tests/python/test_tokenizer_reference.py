@@ -1,8 +1,11 @@
 """`llama-pajamas tokenize` against Hugging Face `tokenizers` on the stress corpus.
 
-Each real model is tokenized through its GGUF and through the tokenizer.json that
-transformers' GGUF converter makes from it; both must give the reference's ids on every line,
-decode to the reference's text, and stream-decode like tokenizers' DecodeStream."""
+Each real model is tokenized through its GGUF and through its family's tokenizer.json (what
+transformers' GGUF converter makes from it, with the family's own pre-tokenizer:
+family_tokenizer.py); both must give the reference's ids on every line, decode to the
+reference's text, and stream-decode like tokenizers' DecodeStream. The converter's tokenizer.json
+as it stands is read too, and the whitespace corpus is checked against Hugging Face and
+llama.cpp."""
 import json
 import pathlib
 import subprocess
@@ -16,8 +19,11 @@ from conftest import ROOT, run
 
 TOKENIZER_FIXTURES = ROOT / "tests" / "fixtures" / "tokenizer"
 sys.path.insert(0, str(TOKENIZER_FIXTURES))
+import family_tokenizer  # noqa: E402
 import hf_reference  # noqa: E402
+import llama_cpp_tokenize  # noqa: E402
 import make_corpus  # noqa: E402
+import make_whitespace_corpus  # noqa: E402
 
 CORPUS = TOKENIZER_FIXTURES / "stress_corpus.txt"
 
@@ -37,8 +43,8 @@ def test_corpus_is_the_generated_one():
 def references(tmp_path_factory, smollm2_gguf, gemma3_gguf):
     out = tmp_path_factory.mktemp("hf_tokenizers")
     return {
-        "smollm2": (smollm2_gguf, hf_reference.gguf_to_tokenizer_json(smollm2_gguf, out / "smollm2.json")),
-        "gemma3": (gemma3_gguf, hf_reference.gguf_to_tokenizer_json(gemma3_gguf, out / "gemma3.json")),
+        "smollm2": (smollm2_gguf, family_tokenizer.family_tokenizer_json(smollm2_gguf, out / "smollm2.json")),
+        "gemma3": (gemma3_gguf, family_tokenizer.family_tokenizer_json(gemma3_gguf, out / "gemma3.json")),
     }
 
 
@@ -63,6 +69,44 @@ def test_ids_equal_hugging_face_on_every_line(lp_bin, references, family, source
     expected = [e.ids for e in reference.encode_batch(texts, add_special_tokens=False)]
     examples, bad = mismatches(expected, ours(lp_bin, model, "--no-special"), texts)
     assert bad == 0, f"{bad} of {len(texts)} lines differ, e.g. {examples}"
+
+
+@pytest.mark.parametrize("family", ["smollm2", "gemma3"])
+def test_converter_tokenizer_json_equals_hugging_face(lp_bin, references, tmp_path, family):
+    # The converter's tokenizer.json (GPT-2's split alone for SmolLM2) is read as it is written.
+    converted = hf_reference.gguf_to_tokenizer_json(references[family][0], tmp_path / "converted.json")
+    texts = [l.decode("utf-8", "replace") for l in corpus_lines()]
+    expected = [e.ids for e in Tokenizer.from_file(str(converted)).encode_batch(texts, add_special_tokens=False)]
+    examples, bad = mismatches(expected, ours(lp_bin, converted, "--no-special"), texts)
+    assert bad == 0, f"{bad} of {len(texts)} lines differ, e.g. {examples}"
+
+
+@pytest.fixture(scope="session")
+def whitespace_corpus(tmp_path_factory):
+    path = make_whitespace_corpus.write(tmp_path_factory.mktemp("corpus") / "whitespace.txt")
+    return path, make_whitespace_corpus.texts()
+
+
+@pytest.mark.parametrize("family", ["smollm2", "gemma3"])
+def test_whitespace_runs_equal_hugging_face_and_llama_cpp(lp_bin, references, whitespace_corpus, family):
+    # Issue 24: "  3.14" is [256, 35, ...] for SmolLM2 ("ĠĠ" then the digits), as its
+    # tokenizer.json and llama.cpp say, not two single spaces.
+    path, texts = whitespace_corpus
+    gguf, reference_json = references[family]
+    expected = [e.ids for e in Tokenizer.from_file(str(reference_json)).encode_batch(texts, add_special_tokens=False)]
+    for model in (gguf, reference_json):
+        out = run([lp_bin, "tokenize", str(model), "--file", str(path), "--nul", "--no-special"]).stdout
+        examples, bad = mismatches(expected, [[int(x) for x in l.split()] for l in out.split("\n")[:-1]], texts)
+        assert bad == 0, f"{model}: {bad} of {len(texts)} texts differ, e.g. {examples}"
+    theirs = llama_cpp_tokenize.llama_cpp_ids(gguf, texts)
+    if theirs is None:
+        pytest.skip("llama-cpp-python is not installed or cannot read the file")
+    # Where llama.cpp differs from Hugging Face the difference is its own; elsewhere ours equal it.
+    out = run([lp_bin, "tokenize", str(gguf), "--file", str(path), "--nul", "--no-special"]).stdout
+    got = [[int(x) for x in l.split()] for l in out.split("\n")[:-1]]
+    agreeing = [i for i in range(len(texts)) if theirs[i] == expected[i]]
+    examples, bad = mismatches([theirs[i] for i in agreeing], [got[i] for i in agreeing], [texts[i] for i in agreeing])
+    assert bad == 0, f"{bad} texts differ from llama.cpp, e.g. {examples}"
 
 
 def test_special_tokens_added_as_each_source_says(lp_bin, references):

@@ -138,6 +138,48 @@ TEST(TokenizerPipeline, UnicodeNormalizersComposeAndDecompose) {
   EXPECT_EQ(nfkd.encode("\xC3\xA9", false), (std::vector<int32_t>{'e', 0xCC, 0x81}));
 }
 
+// A byte-level vocabulary with the pieces below as tokens: which id comes out shows where a
+// pre-tokenizer stage cut.
+json staged_json(json pre_tokenizer) {
+  json j = byte_level_json();
+  int32_t next = 263;
+  for (const auto& [left, right] : {std::pair<const char*, const char*>{"\xC4\xA0", "\xC4\xA0"}, {"!", "?"},
+                                    {"\xC3\x90", "\xC2\xBC"}}) {  // ĠĠ, !?, Ð¼ (the bytes of "м")
+    j["model"]["vocab"][std::string(left) + right] = next++;
+    j["model"]["merges"].push_back(std::string(left) + " " + right);
+  }
+  j["added_tokens"] = json::array();
+  j["post_processor"] = nullptr;
+  j["pre_tokenizer"] = std::move(pre_tokenizer);
+  return j;
+}
+
+TEST(TokenizerPipeline, PreTokenizerStagesRunOneAfterAnother) {
+  testing::TempDir dir;
+  const json byte_level = {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"use_regex", true}};
+  const json digits = {{"type", "Digits"}, {"individual_digits", true}};
+  // Digits first leaves "  " a piece of its own, which GPT-2's split keeps whole (issue 24);
+  // GPT-2's split alone gives " " and " 3".
+  const int32_t two_spaces = 263, bang_query = 264, cyrillic_em = 265;
+  EXPECT_EQ(load(staged_json({{"type", "Sequence"}, {"pretokenizers", {digits, byte_level}}}), dir).encode("  3", false),
+            (std::vector<int32_t>{two_spaces, '3'}));
+  EXPECT_EQ(load(staged_json(byte_level), dir).encode("  3", false), (std::vector<int32_t>{' ', ' ', '3'}));
+  // Punctuation: Contiguous keeps a run together, Isolated cuts each character off.
+  const json no_regex = {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"use_regex", false}};
+  auto punctuation = [&](const char* behavior) {
+    return staged_json({{"type", "Sequence"},
+                        {"pretokenizers", {{{"type", "Punctuation"}, {"behavior", behavior}}, no_regex}}});
+  };
+  EXPECT_EQ(load(punctuation("Contiguous"), dir).encode("a!?", false), (std::vector<int32_t>{'a', bang_query}));
+  EXPECT_EQ(load(punctuation("Isolated"), dir).encode("a!?", false), (std::vector<int32_t>{'a', '!', '?'}));
+  // After ByteLevel a split sees the byte alphabet: "м" is spelled "Ð¼" and "¼" is a digit.
+  const json digit_runs = {{"type", "Digits"}, {"individual_digits", false}};
+  EXPECT_EQ(load(staged_json({{"type", "Sequence"}, {"pretokenizers", {byte_level, digit_runs}}}), dir).encode("\xD0\xBC", false),
+            (std::vector<int32_t>{0xD0, 0xBC}));
+  EXPECT_EQ(load(staged_json({{"type", "Sequence"}, {"pretokenizers", {digit_runs, byte_level}}}), dir).encode("\xD0\xBC", false),
+            (std::vector<int32_t>{cyrillic_em}));
+}
+
 TEST(TokenizerPipeline, PatternsUseOnigurumaClasses) {
   // Oniguruma counts U+0085 as whitespace and not U+180E; PCRE2 alone does the opposite.
   const Regex space("\\s+", "test");
@@ -162,6 +204,9 @@ TEST(TokenizerPipeline, UnsupportedOrBrokenFilesAreRefused) {
   json bert = byte_level_json();
   bert["normalizer"] = {{"type", "BertNormalizer"}};
   EXPECT_THROW(load(bert, dir), InputError);
+  json whitespace = byte_level_json();
+  whitespace["pre_tokenizer"] = {{"type", "WhitespaceSplit"}};
+  EXPECT_THROW(load(whitespace, dir), InputError);
   json bad_merge = byte_level_json();
   bad_merge["model"]["merges"].push_back("zz qq");
   try {
