@@ -57,7 +57,7 @@ void write_text(const std::filesystem::path& path, const std::string& text) {
 void add_matrix_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("matrix", "TR125's decision matrix for one model: quantize every level, measure quality, speed and memory against the baseline, recommend");
   struct Options {
-    std::string source, out = "matrix-out", levels, baseline, suite = "quick", data_dir, text, weights, cost_device;
+    std::string source, out = "matrix-out", levels, baseline, suite = "quick", data_dir, text, weights, cost_device, tier_rule = "tr125";
     std::vector<std::string> from_records;
     unsigned threads = 0;
     int64_t deploy_ctx = 2048;
@@ -76,6 +76,10 @@ void add_matrix_command(CLI::App& app) {
   cmd->add_option("--usd-per-hour", o->usd_per_hour, "Hourly rate for the cost per 1M tokens (default: TR125's $0.035)");
   cmd->add_option("--cost-device", o->cost_device, "Take the hourly rate from this catalog device (see fit --device)");
   cmd->add_option("--weights", o->weights, "JSON object overriding seed 000's score weights (quality, speed, memory, size, ...)");
+  cmd->add_option("--tier-rule", o->tier_rule,
+                  "tr125: the worse of the benchmark and generation deltas decides the tier; benchmark: the benchmark delta alone")
+      ->check(CLI::IsMember({"tr125", "benchmark"}))
+      ->capture_default_str();
   cmd->add_option("--deploy-ctx", o->deploy_ctx, "Context the memory tiers are judged at")->capture_default_str();
   cmd->add_option("--data-dir", o->data_dir, "Folder holding mmlu/ and arc/ (default: validate's)");
   cmd->add_option("-f,--text", o->text, "Perplexity text (default: WikiText-2 test)");
@@ -86,6 +90,7 @@ void add_matrix_command(CLI::App& app) {
     if (o->deploy_ctx <= 0) fail("--deploy-ctx must be positive");
     decide::MatrixReportInputs in;
     in.deploy_ctx = o->deploy_ctx;
+    in.tier_rule = o->tier_rule;
     if (o->usd_per_hour) {
       if (*o->usd_per_hour < 0) fail("--usd-per-hour must not be negative");
       in.usd_per_hour = *o->usd_per_hour;

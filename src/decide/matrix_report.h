@@ -51,6 +51,9 @@ struct MatrixReportInputs {
   std::string cost_source = "TR125's $0.035/hr (RTX 4080 tier)";
   int64_t deploy_ctx = 2048;    // the context the memory tiers are judged at
   nlohmann::json score_weights;  // seed 000's weights, overridden by these keys (may be null)
+  // "tr125": the tier is the worse of the benchmark and the generation delta (TR125's rule);
+  // "benchmark": the benchmark delta alone decides (the generation delta is still reported).
+  std::string tier_rule = "tr125";
 };
 
 // InputError when the folders hold no matrix records, or records that disagree on the model.

@@ -92,6 +92,17 @@ def test_report_from_records_alone(lp_bin, uninterrupted, tmp_path):
     b = json.loads((rebuilt / "report.json").read_text())
     a.pop("records"), b.pop("records")
     assert a == b
+    # The TR125 rule takes the worse of the two deltas; --tier-rule benchmark the benchmark's alone.
+    order = ["negligible", "acceptable", "concerning", "unacceptable"]
+    for level in a["levels"]:
+        t = level["tier"]
+        assert order.index(t["name"]) == max(order.index(t["benchmark_tier"]), order.index(t["generation_tier"]))
+    bench_only = tmp_path / "bench-only"
+    run([lp_bin, "matrix", "--from-records", str(out / "records"), "-o", str(bench_only), "--tier-rule", "benchmark"])
+    c = json.loads((bench_only / "report.json").read_text())
+    assert c["tier_rule"]["name"] == "benchmark"
+    for x, y in zip(a["levels"], c["levels"]):
+        assert y["tier"]["name"] == x["tier"]["benchmark_tier"]
 
 
 def test_killed_sweep_resumes_without_recomputing(lp_bin, smollm2_gguf, uninterrupted, tmp_path):
