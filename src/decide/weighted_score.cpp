@@ -60,7 +60,11 @@ ScoreWeights score_weights_from_json(const nlohmann::json& overrides, const Scor
       {"headroom_bonus", &ScoreWeights::headroom_bonus, false},
       {"size_budget_gb", &ScoreWeights::size_budget_gb, true},
   };
-  for (const auto& [key, value] : overrides.items()) {
+  for (const auto& item : overrides.items()) {
+    // Named copies, not structured bindings: lambdas below capture the key (clang 14 cannot
+    // capture a binding).
+    const std::string key = item.key();
+    const nlohmann::json& value = item.value();
     if (key == "device_points") {
       if (!value.is_array()) lp::fail("the score weight 'device_points' must be an array of {{min_device_gb, points}}");
       w.device_points.clear();
