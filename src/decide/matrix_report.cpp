@@ -96,7 +96,9 @@ struct LevelRow {
 
 }  // namespace
 
-json build_matrix_report(const MatrixReportInputs& in) {
+namespace {
+
+json build_report(const MatrixReportInputs& in) {
   const std::vector<json> records = read_records(in.record_dirs);
   if (records.empty()) {
     std::string dirs;
@@ -351,7 +353,8 @@ json build_matrix_report(const MatrixReportInputs& in) {
              {"size_pp", c->size_pp ? json(*c->size_pp) : json(nullptr)}};
   }
 
-  const MatrixSuite& suite = matrix_suite(reference_record["context"].value("suite", "quick"));
+  const json context = reference_record.value("context", json::object());
+  const MatrixSuite& suite = matrix_suite(context.value("suite", "quick"));
   json thresholds = json::array();
   for (const auto& t : kTierThresholds)
     thresholds.push_back({{"tier", tier_name(t.tier)}, {"min_benchmark_pp", t.min_benchmark_pp}, {"min_generation_pct", t.min_generation_pct}});
@@ -361,7 +364,7 @@ json build_matrix_report(const MatrixReportInputs& in) {
   for (const auto& d : in.record_dirs) dir_names.push_back(d.string());
   if (source_model.is_null()) source_model = json::object();
   source_model["source_sha256"] = records.front()["inputs"].value("source_sha256", "");
-  source_model["source"] = reference_record["context"].value("source", "");
+  source_model["source"] = context.value("source", "");
   return {
       {"schema", "llama-pajamas/matrix-report/1"},
       {"tool", {{"name", "llama-pajamas"}, {"version", kVersion}}},
@@ -370,7 +373,7 @@ json build_matrix_report(const MatrixReportInputs& in) {
                  {"mc_scoring", suite.mc_scoring}, {"gen_prompts", suite.gen_prompts_per_family * 5},
                  {"bench", {{"n_prompt", suite.bench_prompt}, {"n_gen", suite.bench_gen}, {"repetitions", suite.bench_repetitions}}},
                  {"deploy_ctx", in.deploy_ctx}}},
-      {"baseline", {{"level", baseline}, {"why", reference_record["context"].value("baseline_why", "")}}},
+      {"baseline", {{"level", baseline}, {"why", context.value("baseline_why", "")}}},
       {"key_metric", {{"name", key.name}, {"metrics", key.metrics}, {"description", describe(key)},
                       {"caveat", "Ours scores each level's greedy answers against the baseline's greedy answers (the baseline "
                                  "scores 1 against itself); TR125 scored both against dataset references with BERTScore and "
@@ -393,6 +396,19 @@ json build_matrix_report(const MatrixReportInputs& in) {
       {"recommendation", {{"level", pick ? json(pick->level) : json(nullptr)}, {"reasons", reasons}, {"ranking", ranking}}},
       {"records", {{"dirs", dir_names}, {"count", records.size()}}},
   };
+}
+
+}  // namespace
+
+json build_matrix_report(const MatrixReportInputs& in) {
+  try {
+    return build_report(in);
+  } catch (const nlohmann::json::exception& e) {
+    // A record with our schema but not the fields our steps write: edited or from another tool.
+    std::string dirs;
+    for (const auto& d : in.record_dirs) dirs += (dirs.empty() ? "" : ", ") + d.string();
+    fail("{} holds a matrix record that is missing or mistypes a field ({})", dirs, e.what());
+  }
 }
 
 namespace {

@@ -155,3 +155,19 @@ def test_bad_input_is_one_error_line(lp_bin, smollm2_gguf, tmp_path, args, messa
     assert result.returncode == 2, result.stderr
     lines = result.stderr.strip().split("\n")
     assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], result.stderr
+
+
+def test_damaged_record_is_one_error_line(lp_bin, tmp_path):
+    records = tmp_path / "records"
+    records.mkdir()
+    (records / "reference-F16-0.json").write_text(json.dumps(
+        {"schema": "llama-pajamas/matrix-step/1", "step": "reference", "level": "F16", "key": "0", "inputs": {},
+         "result": {"metrics": "not an object"}}))
+    (records / "model-F16-0.json").write_text(json.dumps(
+        {"schema": "llama-pajamas/matrix-step/1", "step": "model", "level": "F16", "key": "1", "inputs": {}, "result": {}}))
+    result = subprocess.run([lp_bin, "matrix", "--from-records", str(records), "-o", str(tmp_path / "out")],
+                            capture_output=True, text=True)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().split("\n")
+    assert len(lines) == 1 and "holds a matrix record that is missing or mistypes a field" in lines[0], result.stderr
+    assert not (tmp_path / "out" / "report.json").exists()
