@@ -13,8 +13,10 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <string>
 #include <sys/resource.h>
 
 #include "cli/commands.h"
@@ -63,8 +65,22 @@ double run_once(InferenceSession& session, int64_t n_prompt, int64_t n_gen, std:
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-// The most memory the process has had resident (weights' mapped pages included).
+// The most memory the process has had resident (weights' mapped pages included): VmHWM, the
+// high-water mark of this program's own address space. Not getrusage's ru_maxrss, which Linux
+// carries across fork and exec: a bench started by a 4 GB parent (a test runner) would report
+// the parent's 4 GB.
 uint64_t peak_resident_bytes() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) {
+      try {
+        return std::stoull(line.substr(6)) * 1024;  // "VmHWM:   123456 kB"
+      } catch (const std::exception&) {
+        break;
+      }
+    }
+  }
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   return static_cast<uint64_t>(usage.ru_maxrss) * 1024;  // Linux reports KiB

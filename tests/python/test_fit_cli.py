@@ -3,6 +3,7 @@ resident memory and the KV-cache bytes our engine reports for the same file (`be
 admission policies, calibration, and one clear error line for bad input."""
 import json
 import subprocess
+import sys
 
 import pytest
 
@@ -124,3 +125,19 @@ def test_bad_input_is_one_error_line(lp_bin, smollm2_gguf, tmp_path, args, messa
     lines = result.stderr.strip().split("\n")
     assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], result.stderr
     assert result.stdout == ""
+
+
+def test_bench_peak_is_its_own_not_its_parents(lp_bin, smollm2_gguf):
+    # Linux carries getrusage's ru_maxrss across fork and exec: a bench started by a large
+    # parent must still report its own peak (VmHWM), or every prediction would look wrong.
+    parent = r"""
+import json, subprocess, sys
+ballast = bytearray(1 << 30)
+for i in range(0, len(ballast), 4096):
+    ballast[i] = 1
+out = subprocess.run(sys.argv[1:], capture_output=True, text=True, check=True).stdout
+print(json.loads(out)[0]["peak_rss_bytes"])
+"""
+    peak = int(run([sys.executable, "-c", parent, lp_bin, "bench", str(smollm2_gguf), "-c", "512", "-p", "64", "-n", "4", "-r", "1",
+                    "-o", "json"]).stdout)
+    assert peak < 512 * MIB
