@@ -92,6 +92,9 @@ def main():
     ap.add_argument("--json", help="Also write the results here")
     args = ap.parse_args()
     import llama_cpp
+    import llama_cpp_guard
+
+    llama_cpp_guard.disable_amx_repack()  # llama.cpp's AMX kernels crash on this project's machines
 
     model = pathlib.Path(args.model) if args.model else test_models.smollm2_gguf()
     ctx = args.prompt_tokens + args.gen_tokens + 16
