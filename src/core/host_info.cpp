@@ -23,19 +23,24 @@ std::string proc_field(const char* file, const std::string& key) {
   return {};
 }
 
+// A /proc/meminfo figure ("24585412 kB") in bytes; 0 when absent.
+uint64_t meminfo_bytes(const std::string& key) {
+  const std::string v = proc_field("/proc/meminfo", key);
+  try {
+    return v.empty() ? 0 : std::stoull(v) * 1024;
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
 }  // namespace
 
 HostInfo host_info() {
   HostInfo h;
   h.cpu_model = proc_field("/proc/cpuinfo", "model name");
   h.logical_cores = std::thread::hardware_concurrency();
-  const std::string mem = proc_field("/proc/meminfo", "MemTotal");  // "24585412 kB"
-  if (!mem.empty()) {
-    try {
-      h.memory_bytes = std::stoull(mem) * 1024;
-    } catch (const std::exception&) {
-    }
-  }
+  h.memory_bytes = meminfo_bytes("MemTotal");
+  h.available_bytes = meminfo_bytes("MemAvailable");
   utsname u{};
   if (uname(&u) == 0) h.os = std::string(u.sysname) + " " + u.release + " " + u.machine;
   return h;

@@ -12,6 +12,7 @@ struct HostInfo {
   std::string cpu_model;
   unsigned logical_cores = 0;
   uint64_t memory_bytes = 0;  // MemTotal
+  uint64_t available_bytes = 0;  // MemAvailable: what can be allocated now without swapping
   std::string os;             // uname: sysname release machine
 };
 

@@ -3,7 +3,6 @@
 #include <fmt/core.h>
 
 #include <cmath>
-#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
@@ -43,20 +42,6 @@ std::string text(const json& d, const char* key, const std::string& where, bool 
   }
   if (!it->is_string() || it->get<std::string>().empty()) fail("{} has \"{}\" that is not a non-empty string", where, key);
   return it->get<std::string>();
-}
-
-uint64_t meminfo_kib(const std::string& key) {
-  std::ifstream in("/proc/meminfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(key + ":", 0) != 0) continue;
-    try {
-      return std::stoull(line.substr(key.size() + 1));
-    } catch (const std::exception&) {
-      return 0;
-    }
-  }
-  return 0;
 }
 
 }  // namespace
@@ -131,7 +116,7 @@ Device this_machine(double measured_bandwidth_gbs) {
   d.name = "this";
   d.kind = "host";
   d.memory_gb = static_cast<double>(host.memory_bytes) / kGiB;
-  d.usable_gb = static_cast<double>(meminfo_kib("MemAvailable")) * 1024.0 / kGiB;
+  d.usable_gb = static_cast<double>(host.available_bytes) / kGiB;
   d.bandwidth_gbs = measured_bandwidth_gbs;
   d.cores = host.logical_cores;
   d.isa = kernel_isa_name(active_kernel_isa());

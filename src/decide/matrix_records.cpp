@@ -3,8 +3,6 @@
 #include <fmt/core.h>
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 
 #include "core/atomic_file.h"
 #include "core/error.h"
@@ -23,11 +21,8 @@ std::filesystem::path record_path(const std::filesystem::path& records_dir, cons
 std::optional<nlohmann::json> read_record(const std::filesystem::path& path) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) return std::nullopt;
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
   try {
-    nlohmann::json j = parse_untrusted_json(text.str(), path.string());
+    nlohmann::json j = read_json_file(path.string());
     if (!j.is_object() || j.value("schema", "") != kMatrixStepSchema || !j.contains("result") || !j.contains("key"))
       return std::nullopt;
     return j;

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdio>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -16,6 +15,7 @@
 #include "core/host_info.h"
 #include "core/parallel.h"
 #include "decide/matrix_records.h"
+#include "formats/json_guard.h"
 #include "decide/matrix_suite.h"
 #include "model/model_summary.h"
 #include "validate/fidelity_prompts.h"
@@ -119,7 +119,7 @@ class Sweep {
       // TR125 measured against Q8_0 where FP16 does not fit: F16 needs about 2 bytes a weight
       // plus a quarter for the context and buffers.
       const double f16_need = static_cast<double>(source.parameter_count) * 2.0 * 1.25;
-      const double available = static_cast<double>(host_available_bytes());
+      const double available = static_cast<double>(host_info().available_bytes);
       if ((best == "F16" || best == "BF16" || best == "F32") && available > 0 && f16_need > available) {
         s.baseline = "Q8_0";
         s.baseline_why = fmt::format("Q8_0: {} needs about {:.1f} GB here and {:.1f} GB is available (TR125's rule)", best,
@@ -127,18 +127,6 @@ class Sweep {
       }
     }
     if (std::find(levels.begin(), levels.end(), s.baseline) == levels.end()) levels.push_back(s.baseline);
-  }
-
-  static uint64_t host_available_bytes() {
-    // MemAvailable, as fit's "this" device reads it.
-    FILE* f = std::fopen("/proc/meminfo", "r");
-    if (!f) return 0;
-    char line[256];
-    uint64_t kib = 0;
-    while (std::fgets(line, sizeof line, f))
-      if (std::sscanf(line, "MemAvailable: %lu kB", &kib) == 1) break;
-    std::fclose(f);
-    return kib * 1024;
   }
 
   fs::path level_file(const std::string& level) const {
@@ -155,13 +143,6 @@ class Sweep {
   }
 
   fs::path tmp(const std::string& name) const { return o_.out_dir / "tmp" / name; }
-
-  static json read_json(const fs::path& p) {
-    std::ifstream in(p);
-    json j = json::parse(in, nullptr, false);
-    if (j.is_discarded()) fail("{} is not the JSON its step should have written", p.string());
-    return j;
-  }
 
   Step model_step(const ModelSummary& source, const std::string& level) {
     Step s{"model", level, base_inputs("model", level), {}};
@@ -253,7 +234,7 @@ class Sweep {
             bench_out, "bench of " + level);
       child({"run", file, "-p", kTtftPrompt, "-n", "16", "--temp", "0", "--json", "-t", std::to_string(threads_)}, run_out,
             "time to first token of " + level);
-      json result = {{"bench", read_json(bench_out)}, {"run", read_json(run_out)}, {"hardware", host_info_json(host)}};
+      json result = {{"bench", read_json_file(bench_out.string())}, {"run", read_json_file(run_out.string())}, {"hardware", host_info_json(host)}};
       result["run"].erase("prompt_tokens");
       return result;
     };
@@ -270,7 +251,7 @@ class Sweep {
     }
     args.insert(args.end(), {"-o", out.string(), "-t", std::to_string(threads_)});
     child(args, {}, what);
-    json j = read_json(out);
+    json j = read_json_file(out.string());
     fs::remove(out);
     return j;
   }
