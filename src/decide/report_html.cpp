@@ -239,6 +239,10 @@ std::string tier_cell(const json& level) {
         html_escape(str(level, {"tier", "at_lower"})), html_escape(str(level, {"tier", "at_upper"})),
         esc_or_dash(str(level, {"tier", "at_lower"})), esc_or_dash(str(level, {"tier", "at_upper"})));
   }
+  // Where the benchmark alone says otherwise (the generation delta decided), show what it says.
+  const std::string bench = str(level, {"tier", "benchmark_tier"});
+  if (!bench.empty() && bench != tier)
+    out += fmt::format("<span class=\"unsettled\">benchmark alone: {}</span>", html_escape(bench));
   return out;
 }
 
