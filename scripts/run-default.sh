@@ -8,5 +8,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh product >&2
 bash scripts/build.sh product >&2
-MODEL="$(python3 scripts/test_models.py smollm2)"
+MODEL="$(.venv/bin/python scripts/test_models.py smollm2)"
 ./build/src/llama-pajamas matrix "$MODEL" --suite quick -o "${OUT:-matrix-smollm2}" "$@"

