@@ -2,6 +2,7 @@
 #include <fmt/core.h>
 
 #include <CLI/CLI.hpp>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <new>
 
@@ -40,6 +41,11 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "error: {} (see --help)\n", e.what());
     return 2;
   } catch (const lp::InputError& e) {
+    fmt::print(stderr, "error: {}\n", e.what());
+    return 2;
+  } catch (const std::filesystem::filesystem_error& e) {
+    // A folder that cannot be made or listed (full disk, read-only mount) is the user's
+    // environment, not a bug: one line and exit 2 like any other input error, never an abort.
     fmt::print(stderr, "error: {}\n", e.what());
     return 2;
   } catch (const std::bad_alloc&) {

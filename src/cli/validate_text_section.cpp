@@ -75,12 +75,21 @@ SectionResult run_text_section(const ValidateArgs& a, const EngineFlags& flags, 
   if (run.reference || run.reference_file) {
     fmt::print(stderr, "chunk             PPL               ln(PPL(Q)/PPL(base))          KL Divergence              Δp RMS            Same top p\n");
   }
+  // The perplexity line grows a chunk at a time; if the run fails half-way (a full disk under
+  // --save-reference-logits) it is ended first, so the error starts a line of its own.
+  struct OpenLine {
+    bool open = false;
+    ~OpenLine() {
+      if (open) fmt::print(stderr, "\n");
+    }
+  } line;
   run.on_chunk = [&](int64_t chunk, const validate::ScoreAccumulator& acc) {
     if (acc.with_reference()) {
       fmt::print(stderr, "{}\n", acc.kld_progress_line(chunk));
     } else {
       fmt::print(stderr, "[{}]{:.4f},", chunk, acc.perplexity().ppl.value);
-      if (chunk == plan.n_chunks) fmt::print(stderr, "\n");
+      line.open = chunk != plan.n_chunks;
+      if (!line.open) fmt::print(stderr, "\n");
     }
     std::fflush(stderr);
   };

@@ -1,8 +1,14 @@
 #pragma once
 // Writes a file atomically: bytes go to a temporary file in the same directory, which is
 // fsynced and renamed over the destination only by commit(). If the writer is destroyed
-// without commit() (an exception, a cancelled run) the temporary file is removed, so a
-// crash never leaves a half-written model or record under the final name.
+// without commit() (an exception, a full disk) the temporary file is removed, so nothing is
+// ever left under the final name but a complete file.
+//
+// The temporary is ".NAME.tmp-XXXXXX" next to NAME: hidden, so `ls` and globs such as
+// *.gguf never show it as output. A process killed outright (SIGKILL, a crash, power loss)
+// cannot remove it; the writer holds an flock on it for its whole life, which the kernel
+// drops however the process ends, so the next AtomicFile for the same NAME removes every such
+// temporary nobody holds, and never one a running writer still uses.
 #include <cstdint>
 #include <filesystem>
 #include <span>
@@ -18,12 +24,16 @@ class AtomicFile {
   AtomicFile& operator=(const AtomicFile&) = delete;
   ~AtomicFile();
 
+  // Each throws InputError naming the destination when the file system refuses (a full disk
+  // says so in words); the temporary is then removed by the destructor.
   void write(std::span<const uint8_t> bytes);
   void write(std::string_view bytes) { write({reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()}); }
   void write_zeros(uint64_t n);
   uint64_t bytes_written() const { return written_; }
 
   void commit();
+
+  const std::filesystem::path& temporary_path() const { return temporary_; }
 
  private:
   void flush_buffer();
@@ -34,5 +44,8 @@ class AtomicFile {
   std::vector<uint8_t> buffer_;
   uint64_t written_ = 0;
 };
+
+// ".NAME.tmp-" for a destination NAME: what every temporary of it starts with.
+std::string atomic_temporary_prefix(const std::filesystem::path& destination);
 
 }  // namespace lp
