@@ -333,7 +333,7 @@ def assert_disk_full_error(result, output):
     assert result.returncode == 2, f"exit {result.returncode}: {result.stderr[-2000:]}"
     errors = [line for line in result.stderr.splitlines() if "error" in line.lower()]
     assert len(errors) == 1 and errors[0].startswith("error: "), result.stderr[-2000:]
-    assert "no space left on device" in errors[0] and str(output) in errors[0], errors[0]
+    assert "no space left on device" in errors[0].lower() and str(output) in errors[0], errors[0]
 
 
 @pytest.mark.parametrize("methods", ["Q4_K_M", "Q4_K_M,Q8_0"])
