@@ -63,7 +63,10 @@ ChatTemplate load_chat_template(const std::filesystem::path& model, const std::o
 
 ChatRequest read_chat_request(const std::string& path) {
   const MappedFile file = MappedFile::open(path);
-  const std::string_view text(reinterpret_cast<const char*>(file.bytes().data()), file.size());
+  return parse_chat_request({reinterpret_cast<const char*>(file.bytes().data()), file.size()}, path);
+}
+
+ChatRequest parse_chat_request(std::string_view text, const std::string& path) {
   parse_untrusted_json(text, path);  // bounds nesting and reports invalid JSON
   // Parsed again keeping key order, which tojson reproduces in the prompt.
   const auto j = nlohmann::ordered_json::parse(text.begin(), text.end());
@@ -90,7 +93,8 @@ ChatRequest read_chat_request(const std::string& path) {
   return r;
 }
 
-std::string render_chat_template(const ChatTemplate& tmpl, const ChatRequest& request) {
+std::string render_chat_template(const ChatTemplate& tmpl, const ChatRequest& request,
+                                 const jinja::RenderLimits& limits) {
   const jinja::Body program = jinja::parse_template(tmpl.text);
   jinja::DictData vars;
   std::vector<jinja::Value> messages;
@@ -103,7 +107,7 @@ std::string render_chat_template(const ChatTemplate& tmpl, const ChatRequest& re
   if (tmpl.bos_token) vars.set("bos_token", jinja::Value(*tmpl.bos_token));
   if (tmpl.eos_token) vars.set("eos_token", jinja::Value(*tmpl.eos_token));
   for (const auto& [key, value] : request.extra.items()) vars.set(key, jinja::Value::from_json(value));
-  return jinja::render(program, vars);
+  return jinja::render(program, vars, limits);
 }
 
 }  // namespace lp
