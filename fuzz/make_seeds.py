@@ -4,8 +4,8 @@ the tiny fixture model. Run from the repository root after a build:
 
     .venv/bin/python fuzz/make_seeds.py build/src/llama-pajamas
 
-Seeds are small real files; the targets that take a second input after a NUL byte (text to
-tokenize, a conversation to render) get one appended."""
+Seeds are small real files; the targets that take a second input beside the file (text to
+tokenize, a conversation to render) get it after a NUL byte (before it, for a GGUF)."""
 import json
 import pathlib
 import shutil
@@ -82,19 +82,24 @@ def tool_seeds(lp_bin, work):
     (model / "config.json").write_text(json.dumps(config))
     tiny = work / "tiny-f16.gguf"
     subprocess.run([lp_bin, "quantize", str(model), "-m", "F16", "-o", str(tiny)], check=True, capture_output=True)
-    # GGUF tokenizer metadata: the tiny model's key-value pairs without its tensors.
-    reader = gguf.GGUFReader(tiny)
+    # GGUF tokenizer metadata: each tiny model's tokenizer key-value pairs without its tensors.
     d = seed_dir("gguf_tokenizer")
-    out = work / "tokenizer.gguf"
-    writer = gguf.GGUFWriter(out, reader.fields["general.architecture"].contents())
-    for name, field in reader.fields.items():
-        if name.startswith("tokenizer.") and field.types:
-            sub = field.types[-1] if field.types[0] == gguf.GGUFValueType.ARRAY else None
-            writer.add_key_value(name, field.contents(), field.types[0], sub_type=sub)
-    writer.write_header_to_file()
-    writer.write_kv_data_to_file()
-    writer.close()
-    (d / "llama.bin").write_bytes(out.read_bytes() + b"\0" + SAMPLE_TEXT)
+    for m in tiny_model_dirs():
+        f16 = tiny if m.name == "llama" else work / f"{m.name}.gguf"
+        if m.name != "llama":
+            subprocess.run([lp_bin, "quantize", str(m), "-m", "F16", "-o", str(f16)], check=True, capture_output=True)
+        source = gguf.GGUFReader(f16)
+        out = work / f"{m.name}-tokenizer.gguf"
+        writer = gguf.GGUFWriter(out, source.fields["general.architecture"].contents())
+        for name, field in source.fields.items():
+            if name.startswith("tokenizer.") and field.types:
+                sub = field.types[-1] if field.types[0] == gguf.GGUFValueType.ARRAY else None
+                writer.add_key_value(name, field.contents(), field.types[0], sub_type=sub)
+        writer.write_header_to_file()
+        writer.write_kv_data_to_file()
+        writer.close()
+        (d / f"{m.name}.bin").write_bytes(SAMPLE_TEXT + b"\0" + out.read_bytes())  # text first: a GGUF holds zeros
+    reader = gguf.GGUFReader(tiny)
     # An importance matrix in llama-imatrix's GGUF layout, for two of the tiny model's weights.
     d = seed_dir("imatrix")
     writer = gguf.GGUFWriter(d / "tiny.imatrix.gguf", "")
