@@ -112,8 +112,9 @@ def assert_complete_gguf(path):
 # ----- the outputs of each case, checked against its completed run -----------------------------
 
 def same_bytes(reference):
+    expected = sha256(reference)
     def check(path):
-        assert sha256(path) == sha256(reference), f"{path} differs from a completed run's"
+        assert sha256(path) == expected, f"{path} differs from a completed run's"
     return check
 
 
