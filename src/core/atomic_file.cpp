@@ -43,6 +43,14 @@ bool same_file(int fd, const std::filesystem::path& path) {
   return ::fstat(fd, &a) == 0 && ::stat(path.c_str(), &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
+// ".NAME.tmp-XXXXXX" for a given prefix ".NAME.tmp-", or for any NAME when the prefix is empty.
+bool is_temporary(const std::string& name, const std::string& prefix) {
+  if (!prefix.empty()) return name.size() == prefix.size() + kRandomChars && name.compare(0, prefix.size(), prefix) == 0;
+  static const std::string tag = ".tmp-";
+  return name.size() > 1 + tag.size() + kRandomChars && name[0] == '.' &&
+         name.compare(name.size() - kRandomChars - tag.size(), tag.size(), tag) == 0;
+}
+
 // Removes the temporaries of `prefix` in `dir` that no live writer holds (see the header).
 // Best effort: a temporary it cannot open or lock is left alone, never an error.
 void remove_stale_temporaries(const std::filesystem::path& dir, const std::string& prefix) {
@@ -50,8 +58,7 @@ void remove_stale_temporaries(const std::filesystem::path& dir, const std::strin
   for (auto it = std::filesystem::directory_iterator(dir, ec); !ec && it != std::filesystem::directory_iterator();
        it.increment(ec)) {
     const std::filesystem::path& path = it->path();
-    const std::string name = path.filename().string();
-    if (name.size() != prefix.size() + kRandomChars || name.compare(0, prefix.size(), prefix) != 0) continue;
+    if (!is_temporary(path.filename().string(), prefix)) continue;
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
     if (fd < 0) continue;
     struct stat st {};
@@ -78,8 +85,13 @@ std::filesystem::path parent_dir(const std::filesystem::path& p) {
 }
 }  // namespace
 
+void remove_stale_atomic_temporaries(const std::filesystem::path& dir) { remove_stale_temporaries(dir, ""); }
+
 std::string atomic_temporary_prefix(const std::filesystem::path& destination) {
-  return "." + destination.filename().string() + ".tmp-";
+  std::string prefix = ".";  // appended rather than "." + name: GCC 12 warns falsely (-Wrestrict) on that
+  prefix += destination.filename().string();
+  prefix += ".tmp-";
+  return prefix;
 }
 
 AtomicFile::AtomicFile(std::filesystem::path destination) : destination_(std::move(destination)) {

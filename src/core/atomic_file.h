@@ -48,4 +48,8 @@ class AtomicFile {
 // ".NAME.tmp-" for a destination NAME: what every temporary of it starts with.
 std::string atomic_temporary_prefix(const std::filesystem::path& destination);
 
+// Removes every AtomicFile temporary in `dir`, of any name, that no live writer holds: for a
+// folder whose outputs a later run may never write again under the same names.
+void remove_stale_atomic_temporaries(const std::filesystem::path& dir);
+
 }  // namespace lp

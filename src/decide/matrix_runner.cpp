@@ -61,6 +61,10 @@ class Sweep {
     log_ = o.out_dir / "matrix.log";
     // What a killed child left behind is a temporary file, never a record: clear them.
     for (const auto& e : fs::directory_iterator(o.out_dir / "tmp")) fs::remove(e.path());
+    // A killed sweep's half-written outputs: most are replaced when their step reruns, but not
+    // those of a level or setting this run no longer has (a model temporary is 100s of MB).
+    for (const char* sub : {"records", "models", "reference", "samples"}) remove_stale_atomic_temporaries(o.out_dir / sub);
+    remove_stale_atomic_temporaries(o.out_dir);
   }
 
   MatrixPlanSummary run() {

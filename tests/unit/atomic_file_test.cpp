@@ -127,6 +127,18 @@ TEST(AtomicFile, LiveWritersTemporaryIsKept) {
   EXPECT_EQ(read_all(dest), "first");
 }
 
+TEST(AtomicFile, FolderCleanUpRemovesUnheldTemporariesOfAnyName) {
+  testing::TempDir dir;
+  std::ofstream(dir / ".a.gguf.tmp-AbC123") << "killed";
+  std::ofstream(dir / ".b.json.tmp-xyz789") << "killed";
+  std::ofstream(dir / ".hidden") << "a user's";
+  std::ofstream(dir / "c.tmp-AbC123") << "not hidden: not ours";
+  AtomicFile live(dir / "d.gguf");
+  remove_stale_atomic_temporaries(dir.path());
+  EXPECT_EQ(names(dir.path()),
+            (std::vector<std::string>{live.temporary_path().filename().string(), ".hidden", "c.tmp-AbC123"}));
+}
+
 // The case the locking exists for: a writer SIGKILLed half-way, in another process.
 TEST(AtomicFile, KilledProcessTemporaryIsRemovedByTheNextWriter) {
   testing::TempDir dir;
