@@ -63,10 +63,7 @@ ChatTemplate load_chat_template(const std::filesystem::path& model, const std::o
 
 ChatRequest read_chat_request(const std::string& path) {
   const MappedFile file = MappedFile::open(path);
-  return parse_chat_request({reinterpret_cast<const char*>(file.bytes().data()), file.size()}, path);
-}
-
-ChatRequest parse_chat_request(std::string_view text, const std::string& path) {
+  const std::string_view text(reinterpret_cast<const char*>(file.bytes().data()), file.size());
   parse_untrusted_json(text, path);  // bounds nesting and reports invalid JSON
   // Parsed again keeping key order, which tojson reproduces in the prompt.
   const auto j = nlohmann::ordered_json::parse(text.begin(), text.end());
@@ -93,8 +90,7 @@ ChatRequest parse_chat_request(std::string_view text, const std::string& path) {
   return r;
 }
 
-std::string render_chat_template(const ChatTemplate& tmpl, const ChatRequest& request,
-                                 const jinja::RenderLimits& limits) {
+std::string render_chat_template(const ChatTemplate& tmpl, const ChatRequest& request) {
   const jinja::Body program = jinja::parse_template(tmpl.text);
   jinja::DictData vars;
   std::vector<jinja::Value> messages;
@@ -107,7 +103,7 @@ std::string render_chat_template(const ChatTemplate& tmpl, const ChatRequest& re
   if (tmpl.bos_token) vars.set("bos_token", jinja::Value(*tmpl.bos_token));
   if (tmpl.eos_token) vars.set("eos_token", jinja::Value(*tmpl.eos_token));
   for (const auto& [key, value] : request.extra.items()) vars.set(key, jinja::Value::from_json(value));
-  return jinja::render(program, vars, limits);
+  return jinja::render(program, vars);
 }
 
 }  // namespace lp

@@ -1,7 +1,5 @@
 #include "tokenizer/tokenizer.h"
 
-#include "core/error.h"
-
 #include <algorithm>
 
 #include "tokenizer/byte_level.h"
@@ -325,9 +323,6 @@ void Tokenizer::encode_plain(std::string_view text, bool at_start, std::vector<i
 }
 
 std::vector<int32_t> Tokenizer::encode(std::string_view input, bool add_special) const {
-  if (input.size() > kMaxEncodeBytes)
-    fail("{}: a text of {} bytes is more than the {} MiB the tokenizer takes at once; split it", source_, input.size(),
-         kMaxEncodeBytes >> 20);
   std::string sanitized;
   std::string_view text = input;
   if (!is_valid_utf8(input)) {

@@ -62,17 +62,11 @@ struct TokenizerPipeline {
 inline constexpr std::string_view kGpt2SplitPattern =
     R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
 
-// The most text one encode() takes. Encoding holds about 10 bytes per byte of text at its peak
-// (52 MB of WikiText took 506 MB of RSS), so 256 MiB stays under 3 GB; a larger input is an
-// InputError naming its size, not an out-of-memory kill minutes later.
-inline constexpr size_t kMaxEncodeBytes = size_t{256} << 20;
-
 class Tokenizer {
  public:
   Tokenizer(std::string source, BpeModel model, std::vector<AddedToken> added, TokenizerPipeline pipeline);
 
   // Ids of text (invalid UTF-8 is first replaced by U+FFFD); add_special runs the post-processor.
-  // InputError for text longer than kMaxEncodeBytes.
   std::vector<int32_t> encode(std::string_view text, bool add_special = true) const;
   // Text of ids, as tokenizers' decode; ids outside the vocabulary are skipped.
   std::string decode(std::span<const int32_t> ids, bool skip_special = false) const;

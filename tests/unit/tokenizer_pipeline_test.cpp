@@ -196,14 +196,6 @@ TEST(TokenizerPipeline, PatternsUseOnigurumaClasses) {
   EXPECT_EQ(to_oniguruma_classes("[^\\s\\p{N}]").find("\\x{85}") != std::string::npos, true);
 }
 
-TEST(TokenizerPipeline, TextLongerThanTheInputLimitIsRefused) {
-  testing::TempDir dir;
-  const Tokenizer tok = load(byte_level_json(), dir);
-  const std::string huge(kMaxEncodeBytes + 1, 'a');
-  EXPECT_THROW(tok.encode(huge), InputError);
-  EXPECT_FALSE(tok.encode(std::string_view(huge).substr(0, 1000)).empty());
-}
-
 TEST(TokenizerPipeline, UnsupportedOrBrokenFilesAreRefused) {
   testing::TempDir dir;
   json wordpiece = byte_level_json();
