@@ -220,8 +220,15 @@ struct Reader {
 }  // namespace
 
 Tokenizer load_tokenizer_from_json(const std::filesystem::path& path) {
-  const Reader r{path.string()};
-  const json j = read_json_file(path.string());
+  return tokenizer_from_json(read_json_file(path.string()), path.string());
+}
+
+Tokenizer load_tokenizer_from_json_text(std::string_view text, const std::string& source) {
+  return tokenizer_from_json(parse_untrusted_json(text, source), source);
+}
+
+Tokenizer tokenizer_from_json(const nlohmann::json& j, const std::string& source) {
+  const Reader r{source};
   if (!j.is_object() || !j.contains("model")) fail("{} is not a tokenizer.json: it has no \"model\"", r.source);
   BpeModel model = r.model(j["model"]);
   std::vector<AddedToken> added;
