@@ -1,17 +1,24 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang + ASan + UBSan into fuzz-build/, replays every
-# kept crash input (fuzz/regressions), then fuzzes each parser for FUZZ_SECONDS (60).
+# kept crash input (fuzz/regressions), then fuzzes each parser for FUZZ_SECONDS (25) and
+# prints its executions and final coverage. FUZZ_TARGETS picks a subset ("recipe imatrix");
+# the default is every target in fuzz/CMakeLists.txt.
 # A finding is written to fuzz-build/artifacts/; copy it into fuzz/regressions/<target>/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-SECONDS_EACH="${FUZZ_SECONDS:-60}"
+SECONDS_EACH="${FUZZ_SECONDS:-25}"
+ALL_TARGETS="gguf safetensors tokenizer_json chat_template hf_config recipe imatrix reference_logits gguf_tokenizer device_catalog matrix_records"
+TARGETS="${FUZZ_TARGETS:-$ALL_TARGETS}"
 
-CC=clang CXX=clang++ cmake -S . -B fuzz-build -G Ninja -DLP_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+launcher=()
+if command -v ccache >/dev/null; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache); fi
+CC=clang CXX=clang++ cmake -S . -B fuzz-build -G Ninja -DLP_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo "${launcher[@]}" >/dev/null
 cmake --build fuzz-build
 mkdir -p fuzz-build/artifacts
 
-for target in gguf safetensors; do
+for target in $TARGETS; do
   binary="fuzz-build/fuzz/fuzz_${target}"
+  [ -x "$binary" ] || { echo "no fuzz target '${target}' (known: ${ALL_TARGETS})"; exit 2; }
   regressions=(fuzz/regressions/${target}/*)
   if [ -e "${regressions[0]}" ]; then
     echo "==> replaying ${#regressions[@]} kept inputs through fuzz_${target}"
@@ -24,6 +31,12 @@ for target in gguf safetensors; do
     -max_total_time="$SECONDS_EACH" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
     -artifact_prefix="fuzz-build/artifacts/${target}-" -print_final_stats=1 2>fuzz-build/${target}.log \
     || { tail -n 40 "fuzz-build/${target}.log"; echo "fuzz_${target} found a problem: see fuzz-build/artifacts/"; exit 1; }
-  grep -E "stat::number_of_executed_units|stat::peak_rss_mb" "fuzz-build/${target}.log" | sed 's/^/    /'
+  # libFuzzer's last status line ("#N DONE cov: C ft: F ...") holds the final coverage.
+  last=$(grep -E '^#[0-9]+' "fuzz-build/${target}.log" | tail -n 1)
+  cov=$(sed -nE 's/.* cov: ([0-9]+).*/\1/p' <<<"$last")
+  ft=$(sed -nE 's/.* ft: ([0-9]+).*/\1/p' <<<"$last")
+  execs=$(sed -nE 's/^stat::number_of_executed_units: *([0-9]+)/\1/p' "fuzz-build/${target}.log")
+  rss=$(sed -nE 's/^stat::peak_rss_mb: *([0-9]+)/\1/p' "fuzz-build/${target}.log")
+  echo "    ${target}: ${execs:-?} executions, cov ${cov:-?}, ft ${ft:-?}, peak rss ${rss:-?} MB"
 done
 echo "==> fuzzing found nothing"

@@ -39,6 +39,19 @@ jinja::Value alias_reasoning(const jinja::Value& message) {
   return out;
 }
 
+// The variables transformers passes: tools and documents are always defined (None when absent).
+void set_variables(const ChatTemplate& tmpl, const ChatRequest& request, jinja::DictData& vars) {
+  std::vector<jinja::Value> messages;
+  for (const auto& m : request.messages) messages.push_back(alias_reasoning(jinja::Value::from_json(m)));
+  vars.set("messages", jinja::Value::list(std::move(messages)));
+  vars.set("tools", jinja::Value::from_json(request.tools));
+  vars.set("documents", jinja::Value::from_json(request.documents));
+  vars.set("add_generation_prompt", jinja::Value(request.add_generation_prompt));
+  if (tmpl.bos_token) vars.set("bos_token", jinja::Value(*tmpl.bos_token));
+  if (tmpl.eos_token) vars.set("eos_token", jinja::Value(*tmpl.eos_token));
+  for (const auto& [key, value] : request.extra.items()) vars.set(key, jinja::Value::from_json(value));
+}
+
 }  // namespace
 
 ChatTemplate load_chat_template(const std::filesystem::path& model, const std::optional<std::filesystem::path>& template_file) {
@@ -63,7 +76,10 @@ ChatTemplate load_chat_template(const std::filesystem::path& model, const std::o
 
 ChatRequest read_chat_request(const std::string& path) {
   const MappedFile file = MappedFile::open(path);
-  const std::string_view text(reinterpret_cast<const char*>(file.bytes().data()), file.size());
+  return parse_chat_request(std::string_view(reinterpret_cast<const char*>(file.bytes().data()), file.size()), path);
+}
+
+ChatRequest parse_chat_request(std::string_view text, const std::string& path) {
   parse_untrusted_json(text, path);  // bounds nesting and reports invalid JSON
   // Parsed again keeping key order, which tojson reproduces in the prompt.
   const auto j = nlohmann::ordered_json::parse(text.begin(), text.end());
@@ -90,20 +106,15 @@ ChatRequest read_chat_request(const std::string& path) {
   return r;
 }
 
-std::string render_chat_template(const ChatTemplate& tmpl, const ChatRequest& request) {
+std::string render_chat_template(const ChatTemplate& tmpl, const ChatRequest& request, const jinja::RenderLimits& limits) {
   const jinja::Body program = jinja::parse_template(tmpl.text);
   jinja::DictData vars;
-  std::vector<jinja::Value> messages;
-  for (const auto& m : request.messages) messages.push_back(alias_reasoning(jinja::Value::from_json(m)));
-  // The variables transformers passes: tools and documents are always defined (None when absent).
-  vars.set("messages", jinja::Value::list(std::move(messages)));
-  vars.set("tools", jinja::Value::from_json(request.tools));
-  vars.set("documents", jinja::Value::from_json(request.documents));
-  vars.set("add_generation_prompt", jinja::Value(request.add_generation_prompt));
-  if (tmpl.bos_token) vars.set("bos_token", jinja::Value(*tmpl.bos_token));
-  if (tmpl.eos_token) vars.set("eos_token", jinja::Value(*tmpl.eos_token));
-  for (const auto& [key, value] : request.extra.items()) vars.set(key, jinja::Value::from_json(value));
-  return jinja::render(program, vars);
+  try {
+    set_variables(tmpl, request, vars);
+  } catch (const jinja::TemplateError& e) {
+    fail("the conversation cannot be passed to the chat template: {}", e.what());
+  }
+  return jinja::render(program, vars, limits);
 }
 
 }  // namespace lp

@@ -5,8 +5,11 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
+
+#include "tokenizer/jinja_interpreter.h"
 
 namespace lp {
 
@@ -33,9 +36,12 @@ struct ChatRequest {
 };
 
 ChatRequest read_chat_request(const std::string& path);
+// The same from the file's text; `path` names it in errors.
+ChatRequest parse_chat_request(std::string_view text, const std::string& path);
 
 // Errors (a syntax error, an unsupported construct, raise_exception, a runaway template)
 // are InputErrors naming the template line.
-std::string render_chat_template(const ChatTemplate& tmpl, const ChatRequest& request);
+std::string render_chat_template(const ChatTemplate& tmpl, const ChatRequest& request,
+                                 const jinja::RenderLimits& limits = {});
 
 }  // namespace lp

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <nlohmann/json.hpp>
@@ -10,17 +11,34 @@
 
 namespace lp::jinja {
 
+void ContainerShape::include(const Value& item) {
+  int item_depth = 0;
+  bool item_namespace = false;
+  if (item.is_list()) {
+    item_depth = item.list_data().shape.depth;
+    item_namespace = item.list_data().shape.holds_namespace;
+  } else if (item.is_dict()) {
+    item_depth = item.dict_data().shape.depth;
+    item_namespace = item.is_namespace() || item.dict_data().shape.holds_namespace;
+  }
+  if (item_depth + 1 > kMaxValueDepth) {
+    throw TemplateError(fmt::format("a list or dict is nested more than {} levels deep", kMaxValueDepth));
+  }
+  depth = std::max(depth, item_depth + 1);
+  holds_namespace = holds_namespace || item_namespace;
+}
+
 Value Value::list(std::vector<Value> items) {
   auto l = std::make_shared<ListData>();
+  for (const Value& item : items) l->shape.include(item);
   l->items = std::move(items);
   return Value(std::move(l));
 }
 
 Value Value::tuple(std::vector<Value> items) {
-  auto l = std::make_shared<ListData>();
-  l->items = std::move(items);
-  l->tuple = true;
-  return Value(std::move(l));
+  Value t = list(std::move(items));
+  t.list_data().tuple = true;
+  return t;
 }
 
 Value Value::dict() { return Value(std::make_shared<DictData>()); }
@@ -208,6 +226,11 @@ const Value* DictData::find(const std::string& key) const {
 }
 
 void DictData::set(const std::string& key, Value value) {
+  if (is_namespace && (value.is_namespace() || (value.is_list() && value.list_data().shape.holds_namespace) ||
+                       (value.is_dict() && value.dict_data().shape.holds_namespace))) {
+    throw TemplateError("a namespace cannot hold another namespace");
+  }
+  shape.include(value);
   for (auto& [k, v] : items) {
     if (k == key) {
       v = std::move(value);

@@ -96,9 +96,26 @@ class Value {
   Storage v_;
 };
 
+// How deep lists, tuples and dicts may nest. str(), tojson, ==, sorting and even freeing a
+// value recurse through it, so a template that wraps a list in a list 100k times would
+// overflow the stack; past this depth building the value is a TemplateError. Containers are
+// immutable once built except namespaces, and a namespace may not hold a namespace, so no
+// value contains itself and a depth recorded at construction can only be stale by what one
+// namespace holds (at most kMaxValueDepth): the true depth stays under twice the limit.
+inline constexpr int kMaxValueDepth = 128;
+
+// The nesting of a container (1 for [] or {}, plus the deepest item) and whether a namespace
+// is anywhere inside it, worked out as it is built.
+struct ContainerShape {
+  int depth = 1;
+  bool holds_namespace = false;
+  void include(const Value& item);  // TemplateError past kMaxValueDepth
+};
+
 struct ListData {
   std::vector<Value> items;
   bool tuple = false;
+  ContainerShape shape;
 };
 
 // Python dicts keep insertion order, and templates iterate them (tool parameters, tojson),
@@ -107,8 +124,11 @@ struct ListData {
 struct DictData {
   std::vector<std::pair<std::string, Value>> items;
   bool is_namespace = false;
+  ContainerShape shape;
 
   const Value* find(const std::string& key) const;
+  // TemplateError when the value is nested too deep, or is (or holds) a namespace being
+  // stored in a namespace (that is how a value could come to contain itself).
   void set(const std::string& key, Value value);
 };
 

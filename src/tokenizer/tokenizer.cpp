@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/error.h"
 #include "tokenizer/byte_level.h"
 #include "tokenizer/utf8.h"
 
@@ -323,6 +324,10 @@ void Tokenizer::encode_plain(std::string_view text, bool at_start, std::vector<i
 }
 
 std::vector<int32_t> Tokenizer::encode(std::string_view input, bool add_special) const {
+  if (input.size() > kMaxEncodeBytes) {
+    fail("a text of {} bytes is too long to tokenize: the tokenizer takes at most {} MiB at a time", input.size(),
+         kMaxEncodeBytes >> 20);
+  }
   std::string sanitized;
   std::string_view text = input;
   if (!is_valid_utf8(input)) {

@@ -62,11 +62,18 @@ struct TokenizerPipeline {
 inline constexpr std::string_view kGpt2SplitPattern =
     R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
 
+// The longest text encode() takes: 256 MiB. Encoding holds several copies of the text and a
+// piece list that together peak at about 12 bytes per input byte (measured on the fixture
+// tokenizers), so this caps one call near 3 GiB; anything longer is an InputError, not a
+// machine driven into swap. Perplexity and benchmark texts are a few MiB.
+inline constexpr size_t kMaxEncodeBytes = size_t{256} << 20;
+
 class Tokenizer {
  public:
   Tokenizer(std::string source, BpeModel model, std::vector<AddedToken> added, TokenizerPipeline pipeline);
 
   // Ids of text (invalid UTF-8 is first replaced by U+FFFD); add_special runs the post-processor.
+  // InputError for a text longer than kMaxEncodeBytes.
   std::vector<int32_t> encode(std::string_view text, bool add_special = true) const;
   // Text of ids, as tokenizers' decode; ids outside the vocabulary are skipped.
   std::string decode(std::span<const int32_t> ids, bool skip_special = false) const;

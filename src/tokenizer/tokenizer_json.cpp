@@ -13,11 +13,23 @@ namespace {
 
 using nlohmann::json;
 
+// How far past the vocabulary's size an id may lie. Real files number their tokens densely;
+// ids far beyond would have us allocate a table entry for every id in between.
+constexpr size_t kMaxIdGap = size_t{1} << 20;
+
 struct Reader {
   std::string source;
 
   [[noreturn]] void unsupported(std::string_view what, std::string_view name) const {
     fail("{} uses {} \"{}\", which is not supported", source, what, name);
+  }
+  // j[key], or null when j is not an object or lacks it: a const json's operator[] on a
+  // missing key reads past the map, so nothing from the file is indexed unchecked.
+  static const json& member(const json& j, const char* key) {
+    static const json null_value;
+    if (!j.is_object()) return null_value;
+    const auto it = j.find(key);
+    return it == j.end() ? null_value : *it;
   }
   std::string type_of(const json& j, std::string_view what) const {
     if (!j.is_object() || !j.contains("type") || !j["type"].is_string()) fail("{} has a {} without a type", source, what);
@@ -64,7 +76,7 @@ struct Reader {
     if (type == "Sequence") {
       for (const json& step : j.value("normalizers", json::array())) normalizer(step, out);
     } else if (type == "Replace") {
-      out.push_back({NormalizerStep::Kind::Replace, literal_of(j["pattern"], "a Replace normalizer with a"),
+      out.push_back({NormalizerStep::Kind::Replace, literal_of(member(j, "pattern"), "a Replace normalizer with a"),
                      string_field(j, "content")});
     } else if (type == "Prepend") {
       out.push_back({NormalizerStep::Kind::Prepend, {}, string_field(j, "prepend")});
@@ -102,7 +114,7 @@ struct Reader {
     if (type == "Sequence") {
       for (const json& step : j.value("pretokenizers", json::array())) pre_tokenizer(step, out);
     } else if (type == "Split") {
-      out.push_back(split_step(pattern_of(j["pattern"]), behavior(j, "Isolated"), bool_field(j, "invert", false), source));
+      out.push_back(split_step(pattern_of(member(j, "pattern")), behavior(j, "Isolated"), bool_field(j, "invert", false), source));
     } else if (type == "Digits") {
       out.push_back(digits_step(bool_field(j, "individual_digits", false), source));
     } else if (type == "Punctuation") {
@@ -127,7 +139,7 @@ struct Reader {
     } else if (type == "ByteLevel") {
       out.push_back({.kind = DecoderStep::Kind::ByteLevel});
     } else if (type == "Replace") {
-      out.push_back({.kind = DecoderStep::Kind::Replace, .pattern = literal_of(j["pattern"], "a Replace decoder with a"),
+      out.push_back({.kind = DecoderStep::Kind::Replace, .pattern = literal_of(member(j, "pattern"), "a Replace decoder with a"),
                      .content = string_field(j, "content")});
     } else if (type == "ByteFallback") {
       out.push_back({.kind = DecoderStep::Kind::ByteFallback});
@@ -184,6 +196,7 @@ struct Reader {
     for (const auto& [text, id] : vocab.items()) {
       if (!id.is_number_unsigned() || id.get<uint64_t>() >= (1ull << 31)) fail("{} has a vocab id for \"{}\" that is not a token id", source, text);
       const auto i = id.get<size_t>();
+      if (i >= tokens.size() + kMaxIdGap) fail("{} has a vocab id {} far past its {} tokens", source, i, vocab.size());
       if (i >= tokens.size()) tokens.resize(i + 1);
       tokens[i] = text;
     }
@@ -217,16 +230,14 @@ struct Reader {
   }
 };
 
-}  // namespace
-
-Tokenizer load_tokenizer_from_json(const std::filesystem::path& path) {
-  const Reader r{path.string()};
-  const json j = read_json_file(path.string());
+Tokenizer read_tokenizer(const json& j, const std::string& source) {
+  const Reader r{source};
   if (!j.is_object() || !j.contains("model")) fail("{} is not a tokenizer.json: it has no \"model\"", r.source);
   BpeModel model = r.model(j["model"]);
   std::vector<AddedToken> added;
   for (const json& t : j.value("added_tokens", json::array())) {
-    if (!t.is_object() || !t.contains("id") || !t["id"].is_number_unsigned() || t["id"].get<uint64_t>() >= (1ull << 31))
+    if (!t.is_object() || !t.contains("id") || !t["id"].is_number_unsigned() ||
+        t["id"].get<uint64_t>() >= model.vocab().size() + kMaxIdGap)
       fail("{} has an added token without a valid id", r.source);
     if (r.bool_field(t, "single_word", false)) r.unsupported("added-token option", "single_word");
     added.push_back({.content = r.string_field(t, "content"), .id = t["id"].get<int32_t>(),
@@ -242,6 +253,25 @@ Tokenizer load_tokenizer_from_json(const std::filesystem::path& path) {
   }
   r.post_processor(j.value("post_processor", json()), p);
   return Tokenizer(r.source, std::move(model), std::move(added), std::move(p));
+}
+
+}  // namespace
+
+Tokenizer load_tokenizer_from_json(const std::filesystem::path& path) {
+  return tokenizer_from_json(read_json_file(path.string()), path.string());
+}
+
+Tokenizer load_tokenizer_from_json_text(std::string_view text, const std::string& source) {
+  return tokenizer_from_json(parse_untrusted_json(text, source), source);
+}
+
+Tokenizer tokenizer_from_json(const nlohmann::json& j, const std::string& source) {
+  try {
+    return read_tokenizer(j, source);
+  } catch (const nlohmann::json::exception& e) {
+    // A field of the wrong JSON type somewhere the reader does not check one by one.
+    fail("{} is not a tokenizer.json we can read: {}", source, e.what());
+  }
 }
 
 Tokenizer load_tokenizer(const std::filesystem::path& path) {

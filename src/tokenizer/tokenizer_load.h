@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "tokenizer/tokenizer.h"
 
 namespace lp {
@@ -17,6 +19,9 @@ class GgufModel;
 
 Tokenizer load_tokenizer_from_gguf(const GgufModel& model, const std::string& source);
 Tokenizer load_tokenizer_from_json(const std::filesystem::path& tokenizer_json);
+// The same from a tokenizer.json's text (or its parsed JSON); `source` names it in errors.
+Tokenizer load_tokenizer_from_json_text(std::string_view text, const std::string& source);
+Tokenizer tokenizer_from_json(const nlohmann::json& j, const std::string& source);
 // A .gguf file, a tokenizer.json, or a Hugging Face directory holding one.
 Tokenizer load_tokenizer(const std::filesystem::path& path);
 

@@ -100,5 +100,28 @@ TEST(JinjaErrors, HostileTemplatesAreBounded) {
             std::string::npos);
 }
 
+// Macros are refused at parse time and loops cannot recurse, so a template cannot call itself;
+// the only deep recursion left is through values, which are bounded as they are built.
+TEST(JinjaErrors, RecursionIsBounded) {
+  EXPECT_NE(error_of("{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}").find("line 1: the 'macro' tag is not supported"),
+            std::string::npos);
+  EXPECT_NE(error_of("{% for m in [1] recursive %}{{ loop(m) }}{% endfor %}").find("recursive loops are not supported"),
+            std::string::npos);
+  const std::string wrap = "{% set ns = namespace(x=[]) %}{% for i in range(200000) %}{% set ns.x = [ns.x] %}{% endfor %}";
+  EXPECT_NE(error_of(wrap + "{{ ns.x }}").find("line 1: a list or dict is nested more than 128 levels deep"), std::string::npos);
+  EXPECT_NE(error_of("{% set ns = namespace(d={}) %}{% for i in range(200000) %}{% set ns.d = {'a': ns.d} %}{% endfor %}")
+                .find("nested more than 128 levels deep"),
+            std::string::npos);
+  // A namespace that held itself would never be freed and would print forever.
+  EXPECT_NE(error_of("{% set ns = namespace() %}{% set ns.me = [ns] %}{{ ns }}").find("cannot hold another namespace"),
+            std::string::npos);
+  EXPECT_NE(error_of("{% set ns = namespace() %}{% set other = namespace(inner=ns) %}").find("cannot hold another namespace"),
+            std::string::npos);
+  // 100 levels is fine (real templates nest a handful).
+  EXPECT_EQ(render_text("{% set ns = namespace(x=[]) %}{% for i in range(100) %}{% set ns.x = [ns.x] %}{% endfor %}"
+                        "{{ ns.x | string | length }}"),
+            "202");
+}
+
 }  // namespace
 }  // namespace lp::jinja

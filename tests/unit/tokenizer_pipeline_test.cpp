@@ -66,6 +66,19 @@ TEST(TokenizerPipeline, InvalidUtf8IsEncodedAsReplacementCharacters) {
   EXPECT_EQ(tok.decode(ids), "a\xEF\xBF\xBD");
 }
 
+TEST(TokenizerPipeline, RefusesTextsPastTheEncodeLimit) {
+  testing::TempDir dir;
+  const Tokenizer tok = load(byte_level_json(), dir);
+  const std::string huge(kMaxEncodeBytes + 1, 'a');
+  try {
+    tok.encode(huge);
+    ADD_FAILURE() << "a text past the limit was encoded";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("at most 256 MiB"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(tok.encode("a", false), (std::vector<int32_t>{'a'}));
+}
+
 TEST(TokenizerPipeline, StreamingNeverEmitsHalfACharacter) {
   testing::TempDir dir;
   const Tokenizer tok = load(byte_level_json(), dir);
