@@ -2,7 +2,7 @@
 # The test suite under sanitizers (part of the README's test command):
 #   1. ASan + UBSan (fuzz-build/, the build scripts/fuzz.sh makes): the whole GoogleTest suite,
 #      then the Python end-to-end checks of the CLI with every command run by the instrumented
-#      binary.
+#      binary (less the checks of measured memory: ASan's shadow memory is not the product's).
 #   2. ThreadSanitizer (tsan-build/): the GoogleTest suite (thread pool, parallel loops, matmul
 #      kernels, quantization lanes), then the multi-threaded commands on a tiny model: quantize,
 #      run, validate and bench with 4 threads on this 2-core machine so the threads interleave.
@@ -25,7 +25,8 @@ LP_BIN="$PWD/fuzz-build/src/llama-pajamas" LP_GGUF_TOOL="$PWD/fuzz-build/tests/l
 LP_TEXT_METRICS="$PWD/fuzz-build/tests/lp_text_metrics" LP_REPORT_HTML="$PWD/fuzz-build/tests/report_html_driver" \
 LP_FIXTURES="$PWD/tests/fixtures" "$PYTHON" -m pytest -q -p no:cacheprovider \
   tests/python/test_inspect_cli.py tests/python/test_quantize_cli.py tests/python/test_run_cli.py \
-  tests/python/test_fit_cli.py tests/python/test_validate.py tests/python/test_crash_safety.py
+  tests/python/test_fit_cli.py tests/python/test_validate.py tests/python/test_crash_safety.py \
+  -k "not within_ten_percent"
 unset ASAN_OPTIONS
 
 echo "==> ThreadSanitizer: building tsan-build/"
