@@ -24,7 +24,9 @@ for target in $TARGETS; do
   regressions=(fuzz/regressions/${target}/*)
   if [ -e "${regressions[0]}" ]; then
     echo "==> replaying ${#regressions[@]} kept inputs through fuzz_${target}"
-    "$binary" -runs=0 "${regressions[@]}" 2>&1 | tail -n 1
+    replayed=$("$binary" -runs=0 "${regressions[@]}" 2>&1 | grep -c '^Executed ') || true
+    echo "    ${replayed} of ${#regressions[@]} ran cleanly"
+    [ "$replayed" -eq "${#regressions[@]}" ] || { echo "fuzz_${target} crashes on a kept input again"; exit 1; }
   fi
   work="fuzz-build/corpus/${target}"
   mkdir -p "$work"

@@ -49,6 +49,10 @@ MeanInterval mean_interval(const std::vector<double>& x) {
   return m;
 }
 
+// Records come from other machines and may be edited: every read of a record field goes
+// through at(), which throws (turned into an InputError below) where a const json's
+// operator[] would read past the end of its map.
+
 // The newest record of each (step, level).
 using RecordIndex = std::map<std::pair<std::string, std::string>, json>;
 
@@ -56,10 +60,10 @@ RecordIndex index_records(const std::vector<json>& records) {
   RecordIndex index;
   std::string source;
   for (const json& r : records) {
-    const std::string sha = r["inputs"].value("source_sha256", "");
+    const std::string sha = r.at("inputs").value("source_sha256", "");
     if (source.empty()) source = sha;
     if (sha != source) fail("the records are of two different models (source {} and {})", source.substr(0, 12), sha.substr(0, 12));
-    auto& slot = index[{r["step"].get<std::string>(), r["level"].get<std::string>()}];
+    auto& slot = index[{r.at("step").get<std::string>(), r.at("level").get<std::string>()}];
     if (slot.is_null() || r.value("finished_utc", "") > slot.value("finished_utc", "")) slot = r;
   }
   return index;
@@ -67,21 +71,21 @@ RecordIndex index_records(const std::vector<json>& records) {
 
 const json* find(const RecordIndex& index, const std::string& step, const std::string& level) {
   const auto it = index.find({step, level});
-  return it == index.end() ? nullptr : &it->second["result"];
+  return it == index.end() ? nullptr : &it->second.at("result");
 }
 
-json est(const json& e) { return {{"value", e["value"]}, {"ci95", e["ci95"]}}; }
+json est(const json& e) { return {{"value", e.at("value")}, {"ci95", e.at("ci95")}}; }
 
 json accuracy(const json& task) {
   if (!task.contains("generation")) return nullptr;
-  const json& a = task["generation"]["rescored_acc"];
-  return {{"value", a["value"]}, {"correct", a["correct"]}, {"questions", task["questions"]}};
+  const json& a = task.at("generation").at("rescored_acc");
+  return {{"value", a.at("value")}, {"correct", a.at("correct")}, {"questions", task.at("questions")}};
 }
 
 // Per question of the level's mc record: rescored correct (1/0), keyed by task and id.
 std::map<std::string, double> per_question(const json& mc) {
   std::map<std::string, double> out;
-  for (const json& q : mc.value("per_question", json::array())) out[q[0].get<std::string>() + "/" + q[1].get<std::string>()] = q[2].get<double>();
+  for (const json& q : mc.value("per_question", json::array())) out[q.at(0).get<std::string>() + "/" + q.at(1).get<std::string>()] = q.at(2).get<double>();
   return out;
 }
 
@@ -134,14 +138,14 @@ json build_report(const MatrixReportInputs& in) {
     json& j = row.j;
     j["level"] = level;
     j["is_baseline"] = level == baseline;
-    const json& file = (*find(index, "model", level))["file"];
+    const json& file = (*find(index, "model", level)).at("file");
     j["file"] = file;
-    row.file_bytes = file["bytes"].get<uint64_t>();
+    row.file_bytes = file.at("bytes").get<uint64_t>();
     j["bits_per_weight"] = nullptr;
     j["memory"] = {{"predicted_peak_bytes", nullptr}};
     std::error_code ec;
-    if (fs::exists(file["path"].get<std::string>(), ec)) {
-      const ModelSummary s = summarize_model(file["path"].get<std::string>());
+    if (fs::exists(file.at("path").get<std::string>(), ec)) {
+      const ModelSummary s = summarize_model(file.at("path").get<std::string>());
       j["bits_per_weight"] = s.bits_per_weight();
       if (source_model.is_null())
         source_model = {{"name", s.name}, {"architecture", s.hparams.architecture}, {"parameters", s.parameter_count}};
@@ -152,10 +156,10 @@ json build_report(const MatrixReportInputs& in) {
     }
 
     // Text: the baseline's perplexity is its reference run's.
-    const json* text = level == baseline ? &reference_record["result"] : find(index, "text", level);
-    j["perplexity"] = text ? est((*text)["metrics"]["perplexity"]["ppl"]) : json(nullptr);
-    j["kld_mean"] = text && (*text)["metrics"].contains("kld") ? (*text)["metrics"]["kld"]["kl_divergence"]["mean"]["value"] : json(nullptr);
-    j["same_top_p"] = text && (*text)["metrics"].contains("kld") ? (*text)["metrics"]["kld"]["same_top_p"]["value"] : json(nullptr);
+    const json* text = level == baseline ? &reference_record.at("result") : find(index, "text", level);
+    j["perplexity"] = text ? est((*text).at("metrics").at("perplexity").at("ppl")) : json(nullptr);
+    j["kld_mean"] = text && (*text).at("metrics").contains("kld") ? (*text).at("metrics").at("kld").at("kl_divergence").at("mean").at("value") : json(nullptr);
+    j["same_top_p"] = text && (*text).at("metrics").contains("kld") ? (*text).at("metrics").at("kld").at("same_top_p").at("value") : json(nullptr);
 
     // Benchmarks: rescored accuracy per task and pooled; the delta paired on the same questions.
     j["accuracy"] = {{"mmlu", nullptr}, {"arc_challenge", nullptr}, {"pooled", nullptr}};
@@ -165,8 +169,8 @@ json build_report(const MatrixReportInputs& in) {
     if (const json* mc = find(index, "mc", level)) {
       uint64_t correct = 0, questions = 0;
       for (const char* task : {"mmlu", "arc_challenge"}) {
-        if (!(*mc)["metrics"].contains(task)) continue;
-        const json a = accuracy((*mc)["metrics"][task]);
+        if (!(*mc).at("metrics").contains(task)) continue;
+        const json a = accuracy((*mc).at("metrics").at(task));
         j["accuracy"][task] = a;
         if (!a.is_null()) correct += a["correct"].get<uint64_t>(), questions += a["questions"].get<uint64_t>();
       }
@@ -194,14 +198,14 @@ json build_report(const MatrixReportInputs& in) {
       intervals.generation_pct = DeltaInterval{0.0, 0.0};
       j["generation"] = {{"key_metric", 1.0}, {"delta_pct", {{"value", 0.0}, {"ci95", {0.0, 0.0}}}}};
     } else if (const json* gen = find(index, "gen", level)) {
-      const json& o = (*gen)["metrics"]["gen"]["overall"];
+      const json& o = (*gen).at("metrics").at("gen").at("overall");
       MetricValues values;
-      for (const auto& m : key.metrics) values[m] = o[m]["mean"].get<double>();
+      for (const auto& m : key.metrics) values[m] = o.at(m).at("mean").get<double>();
       const double delta = generation_delta_pct(key, values, perfect);
       std::vector<double> per_prompt;
       for (const json& p : gen->value("per_prompt", json::array())) {
         MetricValues v;
-        for (size_t i = 0; i < key.metrics.size(); ++i) v[key.metrics[i]] = p[1 + i].get<double>();
+        for (size_t i = 0; i < key.metrics.size(); ++i) v[key.metrics[i]] = p.at(1 + i).get<double>();
         per_prompt.push_back(generation_delta_pct(key, v, perfect));
       }
       const MeanInterval m = mean_interval(per_prompt);
@@ -236,18 +240,18 @@ json build_report(const MatrixReportInputs& in) {
     j["cost"] = nullptr;
     if (const json* b = find(index, "bench", level)) {
       json speed = {{"pp_tps", nullptr}, {"tg_tps", nullptr}, {"peak_rss_bytes", nullptr}};
-      for (const json& r : (*b)["bench"]) {
-        speed[r["n_prompt"].get<int64_t>() > 0 ? "pp_tps" : "tg_tps"] = r["avg_ts"];
-        speed["peak_rss_bytes"] = r["peak_rss_bytes"];
+      for (const json& r : (*b).at("bench")) {
+        speed[r.at("n_prompt").get<int64_t>() > 0 ? "pp_tps" : "tg_tps"] = r.at("avg_ts");
+        speed["peak_rss_bytes"] = r.at("peak_rss_bytes");
       }
-      const json& t = (*b)["run"]["timings"];
-      speed["ttft_ms"] = 1000.0 * t["time_to_first_token_seconds"].get<double>();
-      speed["load_ms"] = 1000.0 * t["load_seconds"].get<double>();
+      const json& t = (*b).at("run").at("timings");
+      speed["ttft_ms"] = 1000.0 * t.at("time_to_first_token_seconds").get<double>();
+      speed["load_ms"] = 1000.0 * t.at("load_seconds").get<double>();
       j["speed"] = speed;
       if (!speed["tg_tps"].is_null()) row.tg_tps = speed["tg_tps"].get<double>();
       row.ttft_ms = speed["ttft_ms"].get<double>();
-      const std::string machine = (*b)["hardware"].dump();
-      if (machines_seen.insert(machine).second) machines.push_back((*b)["hardware"]);
+      const std::string machine = (*b).at("hardware").dump();
+      if (machines_seen.insert(machine).second) machines.push_back((*b).at("hardware"));
       if (row.tg_tps && *row.tg_tps > 0) {
         const double cost = cost_per_million_tokens(in.usd_per_hour, *row.tg_tps);
         if (level == baseline) base_cost = cost;
@@ -363,7 +367,7 @@ json build_report(const MatrixReportInputs& in) {
   std::vector<std::string> dir_names;
   for (const auto& d : in.record_dirs) dir_names.push_back(d.string());
   if (source_model.is_null()) source_model = json::object();
-  source_model["source_sha256"] = records.front()["inputs"].value("source_sha256", "");
+  source_model["source_sha256"] = records.front().at("inputs").value("source_sha256", "");
   source_model["source"] = context.value("source", "");
   return {
       {"schema", "llama-pajamas/matrix-report/1"},
