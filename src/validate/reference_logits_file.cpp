@@ -100,8 +100,14 @@ ReferenceLogitsReader::ReferenceLogitsReader(const std::filesystem::path& path) 
   }
   const uint64_t token_bytes = static_cast<uint64_t>(n_ctx_ * n_chunks_) * 4;
   const uint64_t row_bytes = static_cast<uint64_t>(row_words(n_vocab_)) * 2;
-  const uint64_t need = kHeaderBytes + token_bytes + static_cast<uint64_t>(n_chunks_ * rows_per_chunk()) * row_bytes;
-  if (bytes.size() < need) {
+  // The rows' bytes can pass 2^64 for a hostile header (2^31 chunks x 2^23 rows x 2^25 bytes):
+  // a wrapped product would pass the size check, so an overflow counts as too big a file.
+  uint64_t row_total_bytes = 0;
+  const bool overflows =
+      __builtin_mul_overflow(static_cast<uint64_t>(n_chunks_) * static_cast<uint64_t>(rows_per_chunk()), row_bytes,
+                             &row_total_bytes);
+  const uint64_t need = overflows ? UINT64_MAX : kHeaderBytes + token_bytes + row_total_bytes;
+  if (overflows || bytes.size() < need) {
     fail("{} is truncated: {} bytes, {} chunks of n_ctx {} with {} tokens need {}", name, bytes.size(), n_chunks_,
          n_ctx_, n_vocab_, need);
   }
