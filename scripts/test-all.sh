@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The README's test command: installs what is missing (test packages into .venv/), fuzzes every
 # parser of untrusted input (25 s each under ASan + UBSan), builds, runs every test
-# (GoogleTest + Python reference checks), runs the suite again under ASan + UBSan and under
-# ThreadSanitizer, then, on x86-64, the ARM kernels' tests, cross-compiled and run under qemu-user.
+# (GoogleTest + Python reference checks), runs the unit tests and the CLI's end-to-end checks
+# again under ASan + UBSan, then, on x86-64, the ARM kernels' tests, cross-compiled and run
+# under qemu-user.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
