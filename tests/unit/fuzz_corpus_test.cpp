@@ -126,7 +126,10 @@ TEST(FuzzCorpus, EveryTargetHasSeeds) {
 
 TEST(FuzzCorpus, SeedsAreValidFiles) {
   testing::TempDir tmp;
-  for (const auto& [name, parse] : targets()) {
+  // Named copies, not structured bindings: clang 14 cannot capture those in a lambda.
+  for (const auto& target : targets()) {
+    const auto& name = target.first;
+    const auto& parse = target.second;
     for_each_file(kFuzzDir / "corpus" / name, [&](const auto& path, std::string_view bytes) {
       try {
         parse(path, bytes, tmp);
@@ -139,8 +142,9 @@ TEST(FuzzCorpus, SeedsAreValidFiles) {
 
 TEST(FuzzCorpus, KeptCrashInputsFailCleanly) {
   testing::TempDir tmp;
-  for (const auto& [name, parse] : targets()) {
-    for_each_file(kFuzzDir / "regressions" / name, [&](const auto& path, std::string_view bytes) {
+  for (const auto& target : targets()) {
+    const auto& parse = target.second;
+    for_each_file(kFuzzDir / "regressions" / target.first, [&](const auto& path, std::string_view bytes) {
       try {
         parse(path, bytes, tmp);
       } catch (const InputError&) {
