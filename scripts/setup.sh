@@ -21,7 +21,7 @@ DEBIAN_PACKAGES=(
 )
 if [ "$MODE" = all ]; then
   DEBIAN_PACKAGES+=(
-    clang libclang-rt-14-dev          # libFuzzer, ASan, UBSan (fuzz.sh, test-sanitizers.sh)
+    clang libclang-rt-14-dev          # libFuzzer, ASan, UBSan, TSan (fuzz.sh, test-sanitizers.sh, test-tsan.sh)
     libgtest-dev libgmock-dev libbenchmark-dev
     util-linux                        # fincore, used by the inspect benchmark
     chromium                          # headless, renders report.html in tests/python/test_report_html.py

@@ -4,7 +4,7 @@
 # of the CLI with every command run by the instrumented binary (less the checks of measured
 # memory, since ASan's shadow memory is not the product's; of test_validate.py only the
 # perplexity check for now: its KLD checks take ASan minutes per F32 reference run). Any report fails the run
-# (-fno-sanitize-recover, halt_on_error). A ThreadSanitizer build is still to come (issue 17).
+# (-fno-sanitize-recover, halt_on_error). ThreadSanitizer has a build of its own: test-tsan.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 LAUNCHER=(); if command -v ccache >/dev/null; then LAUNCHER=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi

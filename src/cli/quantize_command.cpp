@@ -117,11 +117,8 @@ void run_quantize(const QuantizeArgs& a) {
     if (eq == std::string::npos || eq == 0) fail("--tensor-type '{}' must look like PATTERN=TYPE", spec);
     std::string pattern = spec.substr(0, eq);
     std::ranges::transform(pattern, pattern.begin(), [](unsigned char c) { return std::tolower(c); });
-    try {
-      settings.options.tensor_types.emplace_back(std::regex(pattern), parse_target_type(spec.substr(eq + 1), "--tensor-type"));
-    } catch (const std::regex_error&) {
-      fail("--tensor-type '{}': '{}' is not a valid regular expression", spec, pattern);
-    }
+    settings.options.tensor_types.emplace_back(NamePattern(pattern, "--tensor-type '" + spec + "'"),
+                                               parse_target_type(spec.substr(eq + 1), "--tensor-type"));
   }
   if (!a.output_tensor_type.empty()) settings.options.output_type = parse_target_type(a.output_tensor_type, "--output-tensor-type");
   if (!a.token_embedding_type.empty()) {

@@ -18,7 +18,8 @@ ImportanceMatrix load_imatrix(const std::filesystem::path& path) {
   auto f32 = [&](const GgufTensorInfo& t) {
     if (t.type != GgmlType::F32) fail("{}: tensor '{}' must be F32", path.string(), t.name);
     std::vector<float> v(t.n_elements);
-    std::memcpy(v.data(), t.data.data(), t.n_bytes);
+    // A tensor of zero elements has no data pointer, and memcpy's arguments must not be null.
+    if (t.n_bytes > 0) std::memcpy(v.data(), t.data.data(), t.n_bytes);
     return v;
   };
   ImportanceMatrix m;

@@ -115,11 +115,7 @@ Recipe parse_recipe(const nlohmann::json& j, const std::string& source) {
     RecipeRule rule;
     rule.tensor = item["tensor"].get<std::string>();
     if (rule.tensor.starts_with("regex:")) {
-      try {
-        rule.pattern = std::regex(rule.tensor.substr(6));
-      } catch (const std::regex_error&) {
-        fail("{}: '{}' is not a valid regular expression", source, rule.tensor.substr(6));
-      }
+      rule.pattern.emplace(rule.tensor.substr(6), source);
     } else if (std::ranges::find(kClassNames, rule.tensor) == kClassNames.end()) {
       fail("{}: unknown tensor class '{}' (use one of output, token_embd, attn_v, attn_k, attn_q, attn_output, "
            "ffn_up, ffn_gate, ffn_down, or regex:PATTERN)", source, rule.tensor);
@@ -194,7 +190,7 @@ std::vector<PlannedTensor> plan_quantization(const std::vector<PlanInput>& tenso
   };
   auto rule_matches = [&](const RecipeRule& rule, TensorClass c, const PlanInput& t, Position p) {
     bool tensor_match;
-    if (rule.pattern) tensor_match = std::regex_search(t.name, *rule.pattern);
+    if (rule.pattern) tensor_match = rule.pattern->matches(t.name);
     else if (rule.tensor == "output") tensor_match = c == TensorClass::output || (c == TensorClass::token_embd && model.tied_embeddings);
     else if (rule.tensor == "attn_v") tensor_match = is_attn_v_like(c);
     else tensor_match = c != TensorClass::other && rule.tensor == kClassNames[static_cast<size_t>(c)];
@@ -225,7 +221,7 @@ std::vector<PlannedTensor> plan_quantization(const std::vector<PlanInput>& tenso
     } else {
       out.type = recipe.base;
       if (is_quantized(recipe.base)) {
-        const auto manual = std::ranges::find_if(options.tensor_types, [&](const auto& o) { return std::regex_search(t.name, o.first); });
+        const auto manual = std::ranges::find_if(options.tensor_types, [&](const auto& o) { return o.first.matches(t.name); });
         if (manual != options.tensor_types.end()) {
           out.type = manual->second;
         } else if (!options.pure) {

@@ -6,7 +6,6 @@
 // user can pass in a recipe file.
 #include <cstdint>
 #include <optional>
-#include <regex>
 #include <span>
 #include <string>
 #include <vector>
@@ -14,6 +13,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "core/ggml_types.h"
+#include "quant/name_pattern.h"
 
 namespace lp {
 
@@ -25,7 +25,7 @@ struct RecipeRule {
   // What the rule applies to: a class ("attn_v" covers the attn_v-like classes V, QKV and
   // KV_B; "output" covers a tied token embedding too) or a regular expression on the name.
   std::string tensor;
-  std::optional<std::regex> pattern;
+  std::optional<NamePattern> pattern;
   // Which layers: "all", "more_bits" (llama.cpp's use_more_bits), "first_eighth",
   // "first_sixteenth", or "first:N" (the first N tensors of the class).
   std::string layers = "all";
@@ -69,7 +69,7 @@ struct PlanInput {
 
 struct QuantOptions {
   const Recipe* recipe = nullptr;
-  std::vector<std::pair<std::regex, GgmlType>> tensor_types;  // --tensor-type PATTERN=TYPE, first match wins
+  std::vector<std::pair<NamePattern, GgmlType>> tensor_types;  // --tensor-type PATTERN=TYPE, first match wins
   std::optional<GgmlType> output_type;                        // --output-tensor-type
   std::optional<GgmlType> token_embedding_type;               // --token-embedding-type
   bool pure = false;                                          // --pure: no mixture rules

@@ -98,7 +98,9 @@ ReferenceLogitsReader::ReferenceLogitsReader(const std::filesystem::path& path) 
   if (n_ctx_ < 4 || n_vocab_ < 1 || n_chunks_ < 1 || n_ctx_ > (1 << 24) || n_vocab_ > (1 << 24)) {
     fail("{}: implausible header (n_ctx {}, n_vocab {}, n_chunk {})", name, n_ctx_, n_vocab_, n_chunks_);
   }
-  const uint64_t token_bytes = static_cast<uint64_t>(n_ctx_ * n_chunks_) * 4;
+  // In 64 bits: n_ctx (< 2^25) times n_chunks (< 2^31) wraps a 32-bit product.
+  const uint64_t token_count = static_cast<uint64_t>(n_ctx_) * static_cast<uint64_t>(n_chunks_);
+  const uint64_t token_bytes = token_count * 4;
   const uint64_t row_bytes = static_cast<uint64_t>(row_words(n_vocab_)) * 2;
   // The rows' bytes can pass 2^64 for a hostile header (2^31 chunks x 2^23 rows x 2^25 bytes):
   // a wrapped product would pass the size check, so an overflow counts as too big a file.
@@ -111,7 +113,7 @@ ReferenceLogitsReader::ReferenceLogitsReader(const std::filesystem::path& path) 
     fail("{} is truncated: {} bytes, {} chunks of n_ctx {} with {} tokens need {}", name, bytes.size(), n_chunks_,
          n_ctx_, n_vocab_, need);
   }
-  tokens_.resize(static_cast<size_t>(n_ctx_ * n_chunks_));
+  tokens_.resize(static_cast<size_t>(token_count));
   std::memcpy(tokens_.data(), bytes.data() + kHeaderBytes, token_bytes);
   for (int32_t t : tokens_) {
     if (t < 0 || t >= n_vocab_) fail("{}: token id {} outside its vocabulary of {}", name, t, n_vocab_);

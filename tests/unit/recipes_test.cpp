@@ -138,7 +138,7 @@ TEST(Recipes, RowsNotWholeBlocksFallBack) {
 
 TEST(Recipes, OverridesComeInLlamaQuantizeOrder) {
   QuantOptions o;
-  o.tensor_types.emplace_back(std::regex("attn_(q|k)"), GgmlType::Q8_0);
+  o.tensor_types.emplace_back(NamePattern("attn_(q|k)", "test"), GgmlType::Q8_0);
   o.output_type = GgmlType::Q5_K;
   o.token_embedding_type = GgmlType::Q6_K;
   const auto p = plan(llama31_8b(), kLlama8B, "Q4_K_M", o);
@@ -152,7 +152,9 @@ TEST(Recipes, OverridesComeInLlamaQuantizeOrder) {
   pure.pure = true;
   const auto q = plan(llama31_8b(), kLlama8B, "Q4_K_M", pure);
   for (const auto& t : q) {
-    if (t.shape.size() == 2) EXPECT_EQ(t.type, GgmlType::Q4_K) << t.name;
+    if (t.shape.size() == 2) {
+      EXPECT_EQ(t.type, GgmlType::Q4_K) << t.name;
+    }
   }
 }
 
@@ -201,6 +203,19 @@ TEST(Recipes, BadRecipesAreExplained) {
                            R"({"name": "x", "base": "IQ2_XXS"})", R"({"name": "x", "base": "Q8_K"})"}) {
     EXPECT_THROW(parse_recipe(nlohmann::json::parse(text), "r.json"), InputError) << text;
   }
+}
+
+// Tensor-name patterns come from downloaded recipes: each hostile shape ends in an InputError.
+TEST(Recipes, NamePatternsSearchAndBoundTheirWork) {
+  EXPECT_TRUE(NamePattern("blk\\.(0|1)\\.", "t").matches("blk.1.ffn_down.weight"));  // anywhere in the name
+  EXPECT_FALSE(NamePattern("^ffn", "t").matches("blk.1.ffn_down.weight"));
+  EXPECT_TRUE(NamePattern("weight$", "t").matches("blk.1.ffn_down.weight"));
+  // std::regex's compiler overflowed a long on this count (fuzz/regressions/recipe).
+  EXPECT_THROW(NamePattern("c{33333333333333333339}", "t"), InputError);
+  EXPECT_THROW(NamePattern(std::string(kMaxNamePatternBytes + 1, 'a'), "t"), InputError);
+  // Exponential backtracking: stopped by the step limit instead of running for hours.
+  const NamePattern hostile("^(a|a|aa)*$", "t");
+  EXPECT_THROW(hostile.matches(std::string(60, 'a') + "b"), InputError);
 }
 
 TEST(Recipes, EveryBuiltinFileTypeIsThere) {
