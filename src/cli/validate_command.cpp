@@ -144,6 +144,9 @@ void run_validate(const ValidateArgs& a, const EngineFlags& flags) {
     fail("--samples applies to mmlu, arc and gen, which --metrics does not ask for");
   }
   if (!want_gen && !a.prompts.empty()) fail("--prompts applies to gen, which --metrics does not ask for");
+  if (!want_gen && !a.reference_answers.empty()) {
+    fail("--reference-answers applies to gen, which --metrics does not ask for");
+  }
   const validate::McSubset& subset = validate::mc_subset(a.subset.empty() ? "full" : a.subset);
   if (a.shots < 0 || a.shots > 5) fail("--shots must be 0..5 (MMLU's dev split has 5 questions per subject)");
   if (a.chunks < 0) fail("--chunks must be positive");
@@ -152,6 +155,7 @@ void run_validate(const ValidateArgs& a, const EngineFlags& flags) {
   require_exists(a.reference_logits, "reference-logits file");
   require_exists(a.text, "text file");
   require_exists(a.prompts, "prompts file");
+  require_exists(a.reference_answers, "reference-answers file");
   for (const std::string& out : {a.out, a.save_reference_logits, a.samples}) {
     if (out.empty()) continue;
     const auto dir = std::filesystem::absolute(out).parent_path();
@@ -172,6 +176,8 @@ void run_validate(const ValidateArgs& a, const EngineFlags& flags) {
       prompts = validate::load_fidelity_prompts(a.prompts);
     }
   }
+  std::optional<validate::ReferenceAnswers> reference_answers;
+  if (!a.reference_answers.empty()) reference_answers = validate::load_reference_answers(a.reference_answers, prompts);
   std::optional<validate::ReferenceLogitsReader> ref_file;
   if (!a.reference_logits.empty()) ref_file.emplace(a.reference_logits);
   if (ref_file && flags.ctx_size > 0 && flags.ctx_size != ref_file->n_ctx()) {
@@ -219,7 +225,10 @@ void run_validate(const ValidateArgs& a, const EngineFlags& flags) {
     if (samples) samples->write(line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
   };
   if (!tasks.empty()) merge(run_mc_section(a, flags, models, tasks, data_dir, n_ctx, sample), "multiple_choice");
-  if (want_gen) merge(run_gen_section(a, flags, models, prompts, n_ctx, sample), "generation_fidelity");
+  if (want_gen) {
+    merge(run_gen_section(a, flags, models, prompts, reference_answers ? &*reference_answers : nullptr, n_ctx, sample),
+          "generation_fidelity");
+  }
   if (samples) samples->commit();
   settings["threads"] = threads;
   settings["kv_type"] = flags.kv_type;
@@ -280,6 +289,9 @@ void add_validate_command(CLI::App& app) {
   cmd->add_option("--prompts", a->prompts,
                   "gen: prompts as JSON lines {\"id\", \"family\", \"prompt\"} (default: the project's 50 prompts "
                   "in TR125's five task families)");
+  cmd->add_option("--reference-answers", a->reference_answers,
+                  "gen: the reference's answers from an earlier run's --samples file (same reference, same prompts) "
+                  "instead of generating them again; greedy decoding gives the same answers");
   cmd->add_option("--reference-logits", a->reference_logits,
                   "Reference distributions saved by --save-reference-logits (or llama-perplexity --kl-divergence-base)");
   cmd->add_option("--save-reference-logits", a->save_reference_logits,

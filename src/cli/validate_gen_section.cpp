@@ -9,17 +9,17 @@
 namespace lp::cli {
 
 SectionResult run_gen_section(const ValidateArgs& a, const EngineFlags& flags, const ValidateModels& m,
-                              const std::vector<validate::FidelityPrompt>& prompts, int64_t n_ctx,
-                              const SampleSink& sample) {
+                              const std::vector<validate::FidelityPrompt>& prompts,
+                              const validate::ReferenceAnswers* cached, int64_t n_ctx, const SampleSink& sample) {
   SectionResult out;
   const SessionOptions options = session_options(flags, m.model, n_ctx);
   out.threads = options.threads;
   validate::GreedyChat model(m.model, m.tokenizer, a.model, options);
   validate::GreedyChat reference(*m.reference, *m.reference_tokenizer, a.reference,
                                  session_options(flags, *m.reference, n_ctx));
-  fmt::print(stderr, "validate: gen ({} prompts), greedy answers of the model and the reference, {} threads\n",
-             prompts.size(), options.threads);
-  const auto samples = validate::run_fidelity(prompts, model, reference, sample);
+  fmt::print(stderr, "validate: gen ({} prompts), greedy answers of the model and {}, {} threads\n", prompts.size(),
+             cached ? "the reference's from " + a.reference_answers : std::string("the reference"), options.threads);
+  const auto samples = validate::run_fidelity(prompts, model, reference, cached, sample);
   out.metrics["gen"] = validate::fidelity_json(samples);
   out.text = validate::fidelity_text(out.metrics["gen"]);
   nlohmann::json budgets = nlohmann::json::object();
@@ -27,6 +27,7 @@ SectionResult run_gen_section(const ValidateArgs& a, const EngineFlags& flags, c
   out.settings = {{"prompts", a.prompts.empty() ? nlohmann::json("built-in") : validate::describe_file(a.prompts)},
                   {"prompt_format", model.prompt_format()},
                   {"reference_prompt_format", reference.prompt_format()},
+                  {"reference_answers", cached ? validate::describe_file(a.reference_answers) : nlohmann::json(nullptr)},
                   {"decoding", "greedy"},
                   {"max_new_tokens", budgets},
                   {"ctx_size", options.ctx_size}};

@@ -14,6 +14,7 @@
 #include "engine/model_weights.h"
 #include "tokenizer/tokenizer.h"
 #include "validate/fidelity_prompts.h"
+#include "validate/fidelity_runner.h"
 #include "validate/mc_runner.h"
 #include "validate/reference_logits_file.h"
 
@@ -22,6 +23,7 @@ namespace lp::cli {
 struct ValidateArgs {
   std::string model, reference, reference_logits, save_reference_logits, text, metrics, out;
   std::string subset, samples, data_dir, prompts;  // samples: one JSONL file for mmlu/arc and gen
+  std::string reference_answers;                   // gen: the reference's answers from earlier samples
   std::string mc_scoring = "loglikelihood";
   int shots = 0;
   int64_t chunks = 0;
@@ -59,9 +61,10 @@ SectionResult run_mc_section(const ValidateArgs& a, const EngineFlags& flags, co
                              const std::vector<validate::McTask>& tasks, const std::filesystem::path& data_dir,
                              int64_t n_ctx, const SampleSink& sample);
 
-// Generation fidelity of the model against the reference (which must be loaded) on `prompts`.
+// Generation fidelity of the model against the reference (which must be loaded) on `prompts`;
+// the reference's answers come from `cached` when given (--reference-answers).
 SectionResult run_gen_section(const ValidateArgs& a, const EngineFlags& flags, const ValidateModels& m,
-                              const std::vector<validate::FidelityPrompt>& prompts, int64_t n_ctx,
-                              const SampleSink& sample);
+                              const std::vector<validate::FidelityPrompt>& prompts,
+                              const validate::ReferenceAnswers* cached, int64_t n_ctx, const SampleSink& sample);
 
 }  // namespace lp::cli

@@ -209,12 +209,20 @@ class Sweep {
   Step gen_step(const std::string& level, const fs::path& base_file, const std::string& base_sha, const fs::path& prompts) {
     Step s{"gen", level, base_inputs("gen", level), {}};
     s.inputs.update({{"model_sha256", shas_.at(level)}, {"baseline_sha256", base_sha}, {"prompts_sha256", content_sha256(prompts)}});
+    const std::string key = record_key(s.inputs).substr(0, 16);
+    const fs::path samples = o_.out_dir / "samples" / fmt::format("gen-{}-{}.jsonl", level, key);
+    // Greedy answers are deterministic, so the baseline's are the same for every level: the
+    // first gen step generates them, the others read them back from its samples (complete
+    // whenever they exist: samples are written atomically). The record is the same either way.
+    if (baseline_answers_.empty() && fs::exists(samples)) baseline_answers_ = samples;
     s.run = [=, this] {
-      const std::string key = record_key(s.inputs).substr(0, 16);
-      const fs::path samples = o_.out_dir / "samples" / fmt::format("gen-{}-{}.jsonl", level, key);
-      json result = validate({"validate", files_.at(level).string(), "--metrics", "gen", "--reference", base_file.string(),
-                              "--prompts", prompts.string(), "--samples", samples.string()},
-                             "generation fidelity of " + level, false);
+      std::vector<std::string> args = {"validate", files_.at(level).string(), "--metrics", "gen", "--reference",
+                                       base_file.string(), "--prompts", prompts.string(), "--samples", samples.string()};
+      if (!baseline_answers_.empty() && fs::exists(baseline_answers_)) {
+        args.insert(args.end(), {"--reference-answers", baseline_answers_.string()});
+      }
+      json result = validate(args, "generation fidelity of " + level, false);
+      if (baseline_answers_.empty()) baseline_answers_ = samples;
       json per_prompt = json::array();
       for (const json& p : jsonl(samples))
         if (p.value("task", "") == "gen") per_prompt.push_back({p["id"], p["rouge_l"], p["bleu"], p["length_ratio"]});
@@ -341,6 +349,7 @@ class Sweep {
   std::map<std::string, fs::path> files_;
   std::map<std::string, std::string> shas_;
   std::map<std::string, std::vector<double>> durations_;
+  fs::path baseline_answers_;  // a gen step's samples: the baseline's answers to the prompts
   size_t index_ = 0, total_ = 0, ran_ = 0, reused_ = 0;
 };
 

@@ -5,7 +5,10 @@
 #include <cstdio>
 #include <numeric>
 
+#include "core/error.h"
 #include "core/sha256.h"
+#include "core/text_file.h"
+#include "formats/json_guard.h"
 #include "stats/intervals.h"
 #include "validate/paired_comparison.h"
 #include "validate/text_metrics.h"
@@ -39,9 +42,53 @@ nlohmann::json family_json(const std::vector<const FidelitySample*>& samples) {
   return j;
 }
 
+FidelityAnswer answer_of(const GenerationResult& r) {
+  return {r.text, static_cast<int64_t>(r.tokens.size()), r.stop_reason};
+}
+
 }  // namespace
 
-FidelitySample score_fidelity(const FidelityPrompt& prompt, GenerationResult model, GenerationResult reference) {
+ReferenceAnswers load_reference_answers(const std::filesystem::path& samples, std::span<const FidelityPrompt> prompts) {
+  ReferenceAnswers found;
+  std::map<std::string, std::string> sha_of;  // prompt id -> prompt_sha256 in the file
+  const std::string name = samples.string();
+  const std::string text = read_text_file(samples);
+  size_t line_no = 0;
+  for (size_t start = 0; start < text.size();) {
+    const size_t end = std::min(text.find('\n', start), text.size());
+    const std::string_view line(text.data() + start, end - start);
+    start = end + 1;
+    ++line_no;
+    if (line.empty()) continue;
+    const nlohmann::json j = parse_untrusted_json(line, fmt::format("{} line {}", name, line_no));
+    if (!j.is_object() || j.value("task", "") != "gen") continue;  // mmlu/arc lines share the file
+    const auto* id = j.contains("id") && j["id"].is_string() ? &j["id"] : nullptr;
+    const bool complete = id && j.contains("prompt_sha256") && j["prompt_sha256"].is_string() &&
+                          j.contains("reference_generated") && j["reference_generated"].is_string() &&
+                          j.contains("reference_tokens") && j["reference_tokens"].is_number_unsigned() &&
+                          j.contains("reference_stop_reason") && j["reference_stop_reason"].is_string();
+    if (!complete) {
+      fail("{} line {} is not a gen sample with the reference's answer (validate --samples writes them)", name,
+           line_no);
+    }
+    const std::string key = id->get<std::string>();
+    sha_of[key] = j["prompt_sha256"].get<std::string>();
+    found[key] = {j["reference_generated"].get<std::string>(), j["reference_tokens"].get<int64_t>(),
+                  j["reference_stop_reason"].get<std::string>()};
+  }
+  ReferenceAnswers out;
+  for (const FidelityPrompt& p : prompts) {
+    const auto it = found.find(p.id);
+    if (it == found.end()) fail("{} has no reference answer for prompt '{}'", name, p.id);
+    if (sha_of.at(p.id) != sha256_hex(p.prompt)) {
+      fail("{} answered a different prompt '{}' (its prompt_sha256 differs): give the same --prompts", name, p.id);
+    }
+    out.emplace(p.id, it->second);
+  }
+  return out;
+}
+
+FidelitySample score_fidelity(const FidelityPrompt& prompt, FidelityAnswer model, FidelityAnswer reference) {
   FidelitySample s;
   s.prompt = &prompt;
   s.rouge_l = rouge_l_f1(model.text, reference.text);
@@ -56,15 +103,15 @@ FidelitySample score_fidelity(const FidelityPrompt& prompt, GenerationResult mod
 }
 
 std::vector<FidelitySample> run_fidelity(std::span<const FidelityPrompt> prompts, GreedyChat& model,
-                                         GreedyChat& reference,
+                                         GreedyChat& reference, const ReferenceAnswers* cached,
                                          const std::function<void(const nlohmann::json& sample)>& sample) {
   std::vector<FidelitySample> out;
   out.reserve(prompts.size());
   for (size_t i = 0; i < prompts.size(); ++i) {
     const FidelityPrompt& p = prompts[i];
     const int64_t budget = family_info(p.family).max_new_tokens;
-    GenerationResult mine = model.answer(p.prompt, budget);
-    GenerationResult theirs = reference.answer(p.prompt, budget);
+    FidelityAnswer mine = answer_of(model.answer(p.prompt, budget));
+    FidelityAnswer theirs = cached ? cached->at(p.id) : answer_of(reference.answer(p.prompt, budget));
     out.push_back(score_fidelity(p, std::move(mine), std::move(theirs)));
     if (sample) sample(fidelity_sample_json(out.back()));
     if ((i + 1) % 10 == 0 || i + 1 == prompts.size()) {
@@ -90,8 +137,8 @@ nlohmann::json fidelity_json(const std::vector<FidelitySample>& samples) {
     all.push_back(&s);
     rep.push_back(s.repetition);
     ref_rep.push_back(s.reference_repetition);
-    tokens.push_back(static_cast<double>(s.model.tokens.size()));
-    ref_tokens.push_back(static_cast<double>(s.reference.tokens.size()));
+    tokens.push_back(static_cast<double>(s.model.tokens));
+    ref_tokens.push_back(static_cast<double>(s.reference.tokens));
   }
   return {{"prompts", samples.size()},
           {"families", families},
@@ -107,8 +154,8 @@ nlohmann::json fidelity_sample_json(const FidelitySample& s) {
           {"prompt_sha256", sha256_hex(s.prompt->prompt)},
           {"generated", s.model.text},
           {"reference_generated", s.reference.text},
-          {"generated_tokens", s.model.tokens.size()},
-          {"reference_tokens", s.reference.tokens.size()},
+          {"generated_tokens", s.model.tokens},
+          {"reference_tokens", s.reference.tokens},
           {"stop_reason", s.model.stop_reason},
           {"reference_stop_reason", s.reference.stop_reason},
           {"rouge_l", s.rouge_l},

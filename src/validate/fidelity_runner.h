@@ -15,7 +15,9 @@
 // Sample line: {"task": "gen", "id", "family", "prompt_sha256", "generated", "reference_generated",
 //   "generated_tokens", "reference_tokens", "stop_reason", "reference_stop_reason", "rouge_l",
 //   "bleu", "exact_match", "length_ratio", "repetition", "reference_repetition"}
+#include <filesystem>
 #include <functional>
+#include <map>
 #include <span>
 #include <string>
 #include <vector>
@@ -27,19 +29,36 @@
 
 namespace lp::validate {
 
+// What scoring needs of one greedy answer.
+struct FidelityAnswer {
+  std::string text;
+  int64_t tokens = 0;
+  std::string stop_reason;
+};
+
 struct FidelitySample {
   const FidelityPrompt* prompt = nullptr;
-  GenerationResult model, reference;
+  FidelityAnswer model, reference;
   double rouge_l = 0, bleu = 0, exact_match = 0, length_ratio = 0;
   double repetition = 0, reference_repetition = 0;
 };
 
-// Scores one prompt's two answers.
-FidelitySample score_fidelity(const FidelityPrompt& prompt, GenerationResult model, GenerationResult reference);
+// The reference's answers by prompt id, read back from an earlier run's sample lines: greedy
+// decoding is deterministic, so a sweep that scores several models against one reference
+// generates its answers once (validate --reference-answers). Every prompt must be there with
+// the same text (its prompt_sha256); an InputError names the first that is not. (Samples are
+// written as JSON with U+FFFD for invalid UTF-8, so only an answer holding invalid UTF-8 would
+// read back changed.)
+using ReferenceAnswers = std::map<std::string, FidelityAnswer>;
+ReferenceAnswers load_reference_answers(const std::filesystem::path& samples, std::span<const FidelityPrompt> prompts);
 
-// Generates and scores every prompt in order; `sample` receives each one's JSONL object.
+// Scores one prompt's two answers.
+FidelitySample score_fidelity(const FidelityPrompt& prompt, FidelityAnswer model, FidelityAnswer reference);
+
+// Generates and scores every prompt in order; the reference's answers come from `cached`
+// when given, else from `reference`. `sample` receives each prompt's JSONL object.
 std::vector<FidelitySample> run_fidelity(std::span<const FidelityPrompt> prompts, GreedyChat& model,
-                                         GreedyChat& reference,
+                                         GreedyChat& reference, const ReferenceAnswers* cached,
                                          const std::function<void(const nlohmann::json& sample)>& sample);
 
 nlohmann::json fidelity_json(const std::vector<FidelitySample>& samples);

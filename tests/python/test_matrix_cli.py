@@ -75,6 +75,24 @@ def test_sweep_writes_every_record_and_the_report(uninterrupted):
     assert len(csv) == 4 and csv[0].startswith("level,")
 
 
+def test_the_baselines_answers_are_generated_once(uninterrupted):
+    """The first gen step generates the baseline's answers; the next reads them back from its
+    samples (validate --reference-answers) and scores against the very same texts."""
+    out, _ = uninterrupted
+    gens = {r["level"]: r for r in (json.loads(p.read_text()) for p in (out / "records").glob("gen-*.json"))}
+    first, second = gens["Q8_0"]["result"], gens["Q4_K_M"]["result"]
+    assert first["settings"]["generation_fidelity"]["reference_answers"] is None
+    read = second["settings"]["generation_fidelity"]["reference_answers"]
+    assert read["path"].endswith(".jsonl") and "gen-Q8_0-" in read["path"]
+    samples = lambda level: {s["id"]: s for s in map(json.loads, next((out / "samples").glob(f"gen-{level}-*.jsonl"))
+                                                      .read_text().splitlines())}
+    q8, q4 = samples("Q8_0"), samples("Q4_K_M")
+    assert q8.keys() == q4.keys() and len(q8) == 10
+    for k in q8:
+        for field in ("reference_generated", "reference_tokens", "reference_stop_reason"):
+            assert q8[k][field] == q4[k][field], (k, field)
+
+
 def test_rerun_reuses_every_record(lp_bin, smollm2_gguf, uninterrupted):
     out, _ = uninterrupted
     before = {p.name: p.stat().st_mtime_ns for p in (out / "records").glob("*.json")}

@@ -174,6 +174,47 @@ def test_fidelity_metrics_equal_the_python_libraries(tmp_path, lp_bin, smollm2_g
     assert o["exact_match"]["mean"] < 1
 
 
+def test_reference_answers_read_back_give_the_same_record(tmp_path, lp_bin, smollm2_gguf, q2k_model):
+    """`--reference-answers` (what `matrix` does for every level after the first): the
+    reference's answers come from an earlier run's samples, and the gen metric is the one
+    generating them again gives, to the last digit."""
+    prompts = tmp_path / "p.jsonl"
+    prompts.write_text("".join(json.dumps(p) + "\n" for p in [
+        {"id": "q", "family": "qa", "prompt": "What is the boiling point of water at sea level?"},
+        {"id": "s", "family": "summarization", "prompt": "Summarize in one sentence: the cat sat on the mat all day."},
+        {"id": "c", "family": "classification", "prompt": "Is 'I loved it' positive or negative? One word."},
+    ]))
+    first, first_samples = tmp_path / "first.json", tmp_path / "first.jsonl"
+    run([lp_bin, "validate", smollm2_gguf, "--metrics", "gen", "--reference", str(q2k_model), "--prompts", str(prompts),
+         "-t", "2", "--out", str(first), "--samples", str(first_samples)])
+    cached = tmp_path / "cached.json"
+    run([lp_bin, "validate", smollm2_gguf, "--metrics", "gen", "--reference", str(q2k_model), "--prompts", str(prompts),
+         "-t", "2", "--out", str(cached), "--reference-answers", str(first_samples)])
+    a, b = json.loads(first.read_text()), json.loads(cached.read_text())
+    assert a["metrics"]["gen"] == b["metrics"]["gen"]
+    assert b["settings"]["generation_fidelity"]["reference_answers"]["sha256"] == \
+        hashlib.sha256(first_samples.read_bytes()).hexdigest()
+    assert b["metrics"]["gen"]["prompts"] == 3
+
+    # A prompt the file did not answer, or answered with another text, is refused by name.
+    other = tmp_path / "other.jsonl"
+    other.write_text(prompts.read_text().replace("one sentence", "two sentences"))
+    assert "different prompt 's'" in validate_error(lp_bin, tmp_path, smollm2_gguf, "--metrics", "gen", "--reference",
+                                                    str(q2k_model), "--prompts", other, "--reference-answers",
+                                                    first_samples)
+    more = tmp_path / "more.jsonl"
+    more.write_text(prompts.read_text() + json.dumps({"id": "x", "family": "qa", "prompt": "Why?"}) + "\n")
+    assert "no reference answer for prompt 'x'" in validate_error(
+        lp_bin, tmp_path, smollm2_gguf, "--metrics", "gen", "--reference", str(q2k_model), "--prompts", more,
+        "--reference-answers", first_samples)
+    junk = tmp_path / "junk.jsonl"
+    junk.write_text('{"task": "gen", "id": "q"}\n')
+    assert "junk.jsonl line 1" in validate_error(lp_bin, tmp_path, smollm2_gguf, "--metrics", "gen", "--reference",
+                                                 str(q2k_model), "--prompts", prompts, "--reference-answers", junk)
+    assert "--reference-answers applies to gen" in validate_error(lp_bin, tmp_path, smollm2_gguf, "--metrics",
+                                                                  "perplexity", "--reference-answers", junk)
+
+
 def test_fidelity_against_itself_is_perfect(tmp_path, lp_bin, smollm2_gguf):
     prompts = tmp_path / "p.jsonl"
     prompts.write_text("".join(json.dumps(p) + "\n" for p in [
