@@ -5,9 +5,9 @@
 # the default is every target in fuzz/CMakeLists.txt.
 # A finding is written to fuzz-build/artifacts/; copy it into fuzz/regressions/<target>/.
 # FUZZ_SEED (1) fixes libFuzzer's random seed, so the test command explores the same inputs on
-# every run and a longer run with the same seed explores a superset of a shorter one: a run that
-# passed here for twice the test command's time passes in CI. FUZZ_SEED=0 picks a fresh seed each
-# run, for long exploratory runs.
+# every run and a longer run with the same seed explores a superset of a shorter one: a seeded
+# local run that executed more inputs than CI's has already met whatever CI's will. FUZZ_SEED=0
+# picks a fresh seed and keeps the growing corpus, for long exploratory runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_EACH="${FUZZ_SECONDS:-25}"
