@@ -43,7 +43,8 @@ bool same_file(int fd, const std::filesystem::path& path) {
   return ::fstat(fd, &a) == 0 && ::stat(path.c_str(), &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
-// ".NAME.tmp-XXXXXX" for a given prefix ".NAME.tmp-", or for any NAME when the prefix is empty.
+// A temporary's name is ".NAME.tmp-" and then mkstemp's six random characters: true for that
+// shape with the given prefix ".NAME.tmp-", or with any NAME when the prefix is empty.
 bool is_temporary(const std::string& name, const std::string& prefix) {
   if (!prefix.empty()) return name.size() == prefix.size() + kRandomChars && name.compare(0, prefix.size(), prefix) == 0;
   static const std::string tag = ".tmp-";

@@ -49,8 +49,7 @@ FidelityAnswer answer_of(const GenerationResult& r) {
 }  // namespace
 
 ReferenceAnswers load_reference_answers(const std::filesystem::path& samples, std::span<const FidelityPrompt> prompts) {
-  ReferenceAnswers found;
-  std::map<std::string, std::string> sha_of;  // prompt id -> prompt_sha256 in the file
+  std::map<std::string, std::pair<std::string, FidelityAnswer>> found;  // id -> (prompt_sha256, answer)
   const std::string name = samples.string();
   const std::string text = read_text_file(samples);
   size_t line_no = 0;
@@ -71,19 +70,19 @@ ReferenceAnswers load_reference_answers(const std::filesystem::path& samples, st
       fail("{} line {} is not a gen sample with the reference's answer (validate --samples writes them)", name,
            line_no);
     }
-    const std::string key = id->get<std::string>();
-    sha_of[key] = j["prompt_sha256"].get<std::string>();
-    found[key] = {j["reference_generated"].get<std::string>(), j["reference_tokens"].get<int64_t>(),
-                  j["reference_stop_reason"].get<std::string>()};
+    found[id->get<std::string>()] = {j["prompt_sha256"].get<std::string>(),
+                                     {j["reference_generated"].get<std::string>(), j["reference_tokens"].get<int64_t>(),
+                                      j["reference_stop_reason"].get<std::string>()}};
   }
   ReferenceAnswers out;
   for (const FidelityPrompt& p : prompts) {
     const auto it = found.find(p.id);
     if (it == found.end()) fail("{} has no reference answer for prompt '{}'", name, p.id);
-    if (sha_of.at(p.id) != sha256_hex(p.prompt)) {
+    const auto& [prompt_sha, answer] = it->second;
+    if (prompt_sha != sha256_hex(p.prompt)) {
       fail("{} answered a different prompt '{}' (its prompt_sha256 differs): give the same --prompts", name, p.id);
     }
-    out.emplace(p.id, it->second);
+    out.emplace(p.id, answer);
   }
   return out;
 }
