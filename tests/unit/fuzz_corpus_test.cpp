@@ -27,6 +27,8 @@
 #include "temp_dir.h"
 #include "tokenizer/chat_template.h"
 #include "tokenizer/tokenizer_load.h"
+#include "core/gzip_text.h"
+#include "validate/humaneval_problems.h"
 #include "validate/reference_logits_file.h"
 
 namespace lp {
@@ -87,6 +89,9 @@ const std::map<std::string, Parse>& targets() {
          decide::DeviceCatalog catalog = decide::builtin_device_catalog();
          decide::add_devices_file(catalog, path);
          decide::select_devices(catalog, "all");
+       }},
+      {"humaneval_problems", [](const auto& path, std::string_view b, const auto&) {
+         validate::parse_humaneval_problems(maybe_gunzip(b, path.string(), 1 << 20), path.string());
        }},
       {"matrix_records", [](const auto&, std::string_view b, const testing::TempDir& tmp) {
          const auto dir = tmp / "records";
