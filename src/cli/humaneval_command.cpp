@@ -17,10 +17,6 @@
 #include "validate/humaneval_problems.h"
 #include "validate/humaneval_runner.h"
 
-#ifndef LP_SOURCE_DIR
-#define LP_SOURCE_DIR ""
-#endif
-
 namespace lp::cli {
 namespace {
 
@@ -57,10 +53,8 @@ std::vector<int64_t> parse_ks(const std::string& list) {
 
 void run_humaneval(const HumanEvalArgs& a) {
   const std::vector<int64_t> ks = parse_ks(a.ks);
-  std::vector<std::filesystem::path> prefixes;
-  if (*LP_SOURCE_DIR) prefixes.emplace_back(std::filesystem::path(LP_SOURCE_DIR) / ".venv");
   const std::filesystem::path problems_path =
-      a.problems.empty() ? validate::default_humaneval_path(prefixes) : std::filesystem::path(a.problems);
+      a.problems.empty() ? validate::default_humaneval_path() : std::filesystem::path(a.problems);
   const auto problems = validate::load_humaneval_problems(problems_path);
   std::map<std::string, size_t, std::less<>> index;
   for (size_t i = 0; i < problems.size(); ++i) index[problems[i].task_id] = i;

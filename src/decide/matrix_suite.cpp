@@ -8,9 +8,9 @@ namespace lp::decide {
 
 const MatrixSuite& matrix_suite(std::string_view name) {
   static constexpr std::array<MatrixSuite, 3> kSuites = {{
-      {"quick", 512, 8, "quick", "generate", 2, 512, 128, 1},
-      {"tr125", 512, 40, "tr125", "both", 10, 512, 128, 3},
-      {"full", 512, 0, "full", "both", 10, 512, 128, 5},
+      {"quick", 512, 8, "quick", "generate", 2, 512, 128, 1, false},
+      {"tr125", 512, 40, "tr125", "both", 10, 512, 128, 3, false},
+      {"full", 512, 0, "full", "both", 10, 512, 128, 5, true},
   }};
   for (const MatrixSuite& s : kSuites)
     if (s.name == name) return s;

@@ -1,7 +1,7 @@
 #pragma once
 // How much a `matrix` sweep measures per level: one row per suite. quick takes minutes on a
 // 135M model; tr125 is TR125's study (285 MMLU + 200 ARC-Challenge questions, its five
-// generation families); full is every question and all of WikiText-2.
+// generation families); full is every question, all of WikiText-2 and HumanEval.
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -18,6 +18,7 @@ struct MatrixSuite {
   size_t gen_prompts_per_family;  // of the 10 built-in prompts per family
   int64_t bench_prompt = 512, bench_gen = 128;
   int bench_repetitions = 1;
+  bool code = false;              // HumanEval pass@1 per level (matrix --code / --no-code override)
 };
 
 const MatrixSuite& matrix_suite(std::string_view name);  // InputError naming the suites

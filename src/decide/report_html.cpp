@@ -263,15 +263,29 @@ std::string accuracy_cell(const json& level) {
   return out;
 }
 
+// HumanEval pass@1 with its Wilson interval on hover.
+std::string code_cell(const json& level) {
+  const auto pass = num(level, {"code", "pass_at_1"});
+  if (!pass) return kDash;
+  const json* w = at(level, {"code", "wilson95"});
+  if (!w || !w->is_array() || w->size() != 2 || !(*w)[0].is_number() || !(*w)[1].is_number()) return fmt::format("{:.1f}%", *pass * 100);
+  return fmt::format("<span title=\"Wilson 95%: {:.1f}–{:.1f}%\">{:.1f}%</span>", (*w)[0].get<double>() * 100,
+                     (*w)[1].get<double>() * 100, *pass * 100);
+}
+
 std::string tier_table(const json& r) {
   const std::string pick = str(r, {"recommendation", "level"}), baseline = str(r, {"baseline", "level"});
+  bool any_code = false;
+  for (const json& l : array_at(r, {"levels"})) any_code = any_code || num(l, {"code", "pass_at_1"}).has_value();
   std::string out =
       "<h2>Levels</h2>\n<div class=\"scroll\"><table id=\"tier-table\">\n<thead><tr>"
       "<th class=\"text\">Level</th><th>Size<br>MiB</th><th>Bits/<br>weight</th><th>Perplexity</th><th>KLD</th>"
       "<th>Accuracy<br>(pooled)</th><th>Benchmark Δ<br>pp, 95% CI</th><th>Generation Δ<br>%, 95% CI</th>"
       "<th class=\"text\">Tier</th><th title=\"prompt processing\">pp<br>tok/s</th><th title=\"token "
       "generation\">tg<br>tok/s</th><th>TTFT<br>ms</th><th>Peak RSS<br>MiB</th>"
-      "<th>$ / 1M<br>tokens</th><th>Score</th></tr></thead>\n<tbody>\n";
+      "<th>$ / 1M<br>tokens</th><th>Score</th>";
+  if (any_code) out += "<th title=\"HumanEval, greedy, run in a sandbox\">HumanEval<br>pass@1</th><th>Code Δ<br>pp, 95% CI</th>";
+  out += "</tr></thead>\n<tbody>\n";
   for (const json& l : array_at(r, {"levels"})) {
     const std::string name = str(l, {"level"});
     const bool is_baseline = flag(l, {"is_baseline"}) || (!baseline.empty() && name == baseline);
@@ -295,7 +309,9 @@ std::string tier_table(const json& r) {
     out += "<td>" + fixed(num(l, {"speed", "ttft_ms"}), 0) + "</td>";
     out += "<td>" + fixed(num(l, {"speed", "peak_rss_bytes"}), 0, 1 / kMiB) + "</td>";
     out += "<td>" + (cost ? fmt::format("${:.3f}", *cost) : std::string(kDash)) + "</td>";
-    out += "<td>" + fixed(num(l, {"score", "total"}), 1) + "</td></tr>\n";
+    out += "<td>" + fixed(num(l, {"score", "total"}), 1) + "</td>";
+    if (any_code) out += "<td>" + code_cell(l) + "</td><td>" + with_ci(at(l, {"code", "delta_pp"}), 1, true) + "</td>";
+    out += "</tr>\n";
   }
   out += "</tbody></table></div>\n<p class=\"legend\">";
   for (const char* t : {"negligible", "acceptable", "concerning", "unacceptable"}) out += tier_badge(t);

@@ -9,6 +9,10 @@
 #include "core/gzip_text.h"
 #include "formats/json_guard.h"
 
+#ifndef LP_SOURCE_DIR
+#define LP_SOURCE_DIR ""
+#endif
+
 namespace lp::validate {
 namespace {
 
@@ -71,14 +75,14 @@ std::vector<HumanEvalProblem> load_humaneval_problems(const std::filesystem::pat
   return parse_humaneval_problems(read_maybe_gzipped_file(path, kMaxProblemFileBytes), path.string());
 }
 
-std::filesystem::path default_humaneval_path(const std::vector<std::filesystem::path>& extra_prefixes) {
+std::filesystem::path default_humaneval_path() {
   if (const char* env = std::getenv("LP_HUMANEVAL"); env && *env) {
     if (!std::filesystem::exists(env)) fail("LP_HUMANEVAL names {}, which does not exist", env);
     return env;
   }
   std::vector<std::filesystem::path> prefixes;
   if (const char* venv = std::getenv("VIRTUAL_ENV"); venv && *venv) prefixes.emplace_back(venv);
-  prefixes.insert(prefixes.end(), extra_prefixes.begin(), extra_prefixes.end());
+  if (*LP_SOURCE_DIR) prefixes.emplace_back(std::filesystem::path(LP_SOURCE_DIR) / ".venv");
   prefixes.emplace_back("/usr/local");
   prefixes.emplace_back("/usr");
   if (const char* home = std::getenv("HOME"); home && *home) prefixes.emplace_back(std::filesystem::path(home) / ".local");

