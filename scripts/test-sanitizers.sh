@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The test suite under ASan + UBSan (part of the README's test command), in fuzz-build/, the
 # build scripts/fuzz.sh makes: the whole GoogleTest suite, then the Python end-to-end checks
-# of the CLI with every command run by the instrumented binary (less the checks of measured
-# memory, since ASan's shadow memory is not the product's; of test_validate.py only the
-# perplexity check for now: its KLD checks take ASan minutes per F32 reference run). Any report fails the run
-# (-fno-sanitize-recover, halt_on_error). ThreadSanitizer has a build of its own: test-tsan.sh.
+# of the CLI with every command run by the instrumented binary: inspect, quantize, run, fit,
+# HumanEval (its sandbox with the hostile programs included) and, of test_validate.py, the
+# perplexity check for now (its KLD checks take ASan minutes per F32 reference run); the checks
+# of measured memory are left out, since ASan's shadow memory is not the product's. Any report
+# fails the run (-fno-sanitize-recover, halt_on_error). ThreadSanitizer has a build of its own:
+# test-tsan.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 LAUNCHER=(); if command -v ccache >/dev/null; then LAUNCHER=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
@@ -24,5 +26,6 @@ LP_TEXT_METRICS="$PWD/fuzz-build/tests/lp_text_metrics" LP_REPORT_HTML="$PWD/fuz
 LP_FIXTURES="$PWD/tests/fixtures" "$PYTHON" -m pytest -q -p no:cacheprovider \
   tests/python/test_inspect_cli.py tests/python/test_quantize_cli.py tests/python/test_run_cli.py \
   tests/python/test_fit_cli.py "tests/python/test_validate.py::test_perplexity_equals_llama_cpp" \
+  tests/python/test_humaneval.py \
   -k "not within_ten_percent"
 echo "==> ASan + UBSan found nothing"

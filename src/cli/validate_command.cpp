@@ -2,7 +2,8 @@
 // over a text with llama-perplexity's method, and KL-divergence against a reference model
 // (typically the F16/F32 the quantization came from) with every statistic llama-perplexity
 // reports; MMLU and ARC by log-likelihood as lm-evaluation-harness scores them and by
-// TR125's generate-and-rescore, compared with the reference question by question. This file
+// TR125's generate-and-rescore, compared with the reference question by question; HumanEval
+// pass@k with every program run in a sandbox. This file
 // checks the arguments and loads everything once; the parts are validate_*_section.cpp. One
 // JSON record per run holds every metric asked for (src/validate/validate_record.h).
 #include <fmt/core.h>

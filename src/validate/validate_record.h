@@ -32,6 +32,11 @@
 //     "generation_fidelity": {           // only when gen ran
 //       "prompts": "built-in" | FILE, "prompt_format", "reference_prompt_format",
 //       "decoding": "greedy", "max_new_tokens": {"<family>": n}, "ctx_size": 2048
+//     },
+//     "code": {                          // only when humaneval ran
+//       "prompt_format": "completion" | "chat", "samples_per_problem", "decoding": "greedy" | "sampled",
+//       "temperature", "top_p", "seed", "max_new_tokens", "stop_sequences": [...], "problems_limit": n | null,
+//       "sandbox": {"python", "isolation", "timeout_seconds", "memory_bytes", ...}, "ctx_size"
 //     }
 //   },
 //   "metrics": {
@@ -57,7 +62,8 @@
 //       "subjects": {"<subject>": {"questions", "acc": ACC, "acc_norm": ACC}},  // MMLU only
 //       "reference": {...}, "comparison": {...}   // with --reference (McNemar, paired t)
 //     },
-//     "gen": {...}                       // generation fidelity: see fidelity_runner.h
+//     "gen": {...},                      // generation fidelity: see fidelity_runner.h
+//     "humaneval": {...}                 // HumanEval pass@k: see humaneval_runner.h
 //   },
 //   "hardware": {"cpu_model": "...", "logical_cores": 2, "memory_bytes": 25000000000, "os": "Linux 6.1 x86_64"}
 // }
