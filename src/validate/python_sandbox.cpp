@@ -1,6 +1,9 @@
 #include "validate/python_sandbox.h"
 
 #include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -9,9 +12,11 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <thread>
 #include <cctype>
 #include <cerrno>
 #include <chrono>
@@ -60,7 +65,9 @@ _exit(0)
 constexpr uid_t kNobody = 65534;
 constexpr int kSetupFailedExit = 125;
 constexpr int kTimedOutExit = 124;
-constexpr const char* kSetupMarker = "!setup ";
+// errno of an execve refused because the user nobody has too many processes (another
+// sandbox's fork bomb, or many running at once): the run is retried, not failed.
+constexpr int kBusyErrno = EAGAIN;
 
 // One mount point to make read-only, with the flags it already has (which a user namespace may
 // not drop, so the remount repeats them).
@@ -146,9 +153,11 @@ struct ChildPlan {
   size_t program_size;
   const char* uid_map;
   const char* gid_map;
-  int result_fd;  // the pipe's write end
+  int result_fd;  // the verdict pipe's write end (fd 3 of the program)
+  int setup_fd;   // the setup-error pipe's write end: close-on-exec, so only a failed setup writes to it
   int devnull_fd;
   const SandboxLimits* limits;
+  rlim_t max_processes;  // RLIMIT_NPROC: the program's own, plus room for sandboxes running beside it
 };
 
 void write_all(int fd, const char* data, size_t n) {
@@ -166,7 +175,6 @@ void write_all(int fd, const char* data, size_t n) {
   char digits[16];
   int n = 0;
   for (int e = err > 0 ? err : 0; n == 0 || e > 0; e /= 10) digits[n++] = static_cast<char>('0' + e % 10);
-  write_all(fd, kSetupMarker, std::strlen(kSetupMarker));
   write_all(fd, step, std::strlen(step));
   write_all(fd, " (errno ", 8);
   while (n > 0) write_all(fd, &digits[--n], 1);
@@ -183,14 +191,42 @@ bool write_proc_file(const char* path, const char* text) {
   return ok;
 }
 
-void set_limit(int resource, rlim_t value, int fd, const char* step) {
-  const rlimit r{value, value};
+void set_limit(int resource, rlim_t soft, rlim_t hard, int fd, const char* step) {
+  const rlimit r{soft, hard};
   if (::setrlimit(resource, &r) != 0) setup_failed(fd, step);
 }
 
+#if defined(__x86_64__) || defined(__aarch64__)
+#define LP_SANDBOX_SECCOMP 1
+#if defined(__x86_64__)
+constexpr uint32_t kAuditArch = AUDIT_ARCH_X86_64;
+constexpr uint32_t kX32Bit = 0x40000000;  // x32 system calls would bypass a check on the 64-bit numbers
+#else
+constexpr uint32_t kAuditArch = AUDIT_ARCH_AARCH64;
+constexpr uint32_t kX32Bit = 0;
+#endif
+// A seccomp filter that refuses to create Unix-domain sockets (EACCES): a read-only mount does
+// not stop connect() to a socket file, and as the caller (user-namespace mode) or as nobody the
+// program could otherwise talk to the D-Bus, an ssh agent or a container daemon. Other
+// architectures' system calls (i386 on x86-64) are refused outright. Everything else is allowed.
+const sock_filter kFilter[] = {
+    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)),
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, kAuditArch, 1, 0),
+    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+    BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, kX32Bit, 0, 1),
+    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EACCES),
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_socket, 0, 3),
+    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, args[0])),
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AF_UNIX, 0, 1),
+    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EACCES),
+    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+};
+#endif
+
 // The program's own process: the PID namespace's init. Mounts, limits, identity, then exec.
 [[noreturn]] void run_program_process(const ChildPlan& p) {
-  const int fd = p.result_fd;
+  const int fd = p.setup_fd;
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (p.mode != PythonSandbox::Mode::rlimits_only) {
     if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) setup_failed(fd, "making mounts private");
@@ -203,6 +239,9 @@ void set_limit(int resource, rlim_t value, int fd, const char* step) {
     if (::mount("lp-sandbox", p.workdir, "tmpfs", MS_NOSUID | MS_NODEV, p.tmpfs_options) != 0) {
       setup_failed(fd, "mounting the working directory");
     }
+    // The host's shared memory folder, whether or not its remount above took: an empty one of
+    // the sandbox's own (absent on some systems, which is fine).
+    ::mount("lp-sandbox-shm", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=1m,mode=0777");
     if (::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) {
       setup_failed(fd, "mounting /proc");
     }
@@ -213,38 +252,49 @@ void set_limit(int resource, rlim_t value, int fd, const char* step) {
   write_all(prog, p.program, p.program_size);
   ::close(prog);
 
+  // CPU time: SIGXCPU at the soft limit (reported as "timed out"), SIGKILL a second later.
   const auto cpu = static_cast<rlim_t>(std::ceil(p.limits->timeout_seconds)) + 1;
-  set_limit(RLIMIT_CPU, cpu, fd, "limiting CPU time");
-  set_limit(RLIMIT_AS, p.limits->memory_bytes, fd, "limiting memory");
-  set_limit(RLIMIT_FSIZE, p.limits->file_bytes, fd, "limiting file size");
-  set_limit(RLIMIT_NOFILE, 64, fd, "limiting open files");
-  set_limit(RLIMIT_CORE, 0, fd, "disabling core files");
-  set_limit(RLIMIT_NPROC, p.limits->max_processes, fd, "limiting processes");
+  set_limit(RLIMIT_CPU, cpu, cpu + 1, fd, "limiting CPU time");
+  set_limit(RLIMIT_AS, p.limits->memory_bytes, p.limits->memory_bytes, fd, "limiting memory");
+  set_limit(RLIMIT_FSIZE, p.limits->file_bytes, p.limits->file_bytes, fd, "limiting file size");
+  set_limit(RLIMIT_NOFILE, 64, 64, fd, "limiting open files");
+  set_limit(RLIMIT_CORE, 0, 0, fd, "disabling core files");
+  set_limit(RLIMIT_NPROC, p.max_processes, p.max_processes, fd, "limiting processes");
   if (p.drop_to_nobody) {
     // Raw system calls: glibc's wrappers coordinate every thread of the process, and after
     // fork() this one is the only thread but glibc's bookkeeping may not know it yet.
     if (::syscall(SYS_setgroups, 0, nullptr) != 0) setup_failed(fd, "dropping groups");
     if (::syscall(SYS_setresgid, kNobody, kNobody, kNobody) != 0) setup_failed(fd, "becoming group nogroup");
     if (::syscall(SYS_setresuid, kNobody, kNobody, kNobody) != 0) setup_failed(fd, "becoming user nobody");
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // a change of user clears it
   }
   if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) setup_failed(fd, "setting no_new_privs");
+#ifdef LP_SANDBOX_SECCOMP
+  const sock_fprog filter{static_cast<unsigned short>(sizeof kFilter / sizeof kFilter[0]), const_cast<sock_filter*>(kFilter)};
+  if (::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &filter) != 0) setup_failed(fd, "installing the seccomp filter");
+#endif
 
   if (::dup2(p.devnull_fd, 0) < 0 || ::dup2(p.devnull_fd, 1) < 0 || ::dup2(p.devnull_fd, 2) < 0 ||
-      ::dup2(fd, 3) < 0) {
+      ::dup2(p.result_fd, 3) < 0) {
     setup_failed(fd, "redirecting standard streams");
   }
-  if (::syscall(SYS_close_range, 4u, ~0u, 0u) != 0) {
-    for (int i = 4; i < 1024; ++i) ::close(i);
+  // dup2 onto the same number keeps close-on-exec: clear it on the four the program keeps.
+  for (int i = 0; i <= 3; ++i) ::fcntl(i, F_SETFD, 0);
+  // Everything else closes at exec (the setup pipe too, so a successful start writes nothing
+  // there), but stays open until then to report a failed exec.
+  if (::syscall(SYS_close_range, 4u, ~0u, CLOSE_RANGE_CLOEXEC) != 0) {
+    for (int i = 4; i < 1024; ++i) ::fcntl(i, F_SETFD, FD_CLOEXEC);
   }
   ::execve(p.python, p.argv, p.envp);
-  setup_failed(3, "starting the interpreter");
+  setup_failed(fd, errno == kBusyErrno ? "busy" : "starting the interpreter");
 }
 
-// The first child: a process group of its own (so the parent can kill the tree), the new
-// namespaces, then the program's process, whose exit status it passes on.
+// The first child: a session of its own (so the parent can kill the tree as a process group,
+// and the program has no controlling terminal to type into), the new namespaces, then the
+// program's process, whose exit status it passes on.
 [[noreturn]] void run_namespace_holder(const ChildPlan& p, pid_t parent) {
-  const int fd = p.result_fd;
-  ::setpgid(0, 0);
+  const int fd = p.setup_fd;
+  ::setsid();
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (::getppid() != parent) ::_exit(kSetupFailedExit);  // the parent died before prctl
   if (p.mode != PythonSandbox::Mode::rlimits_only) {
@@ -323,36 +373,69 @@ void remove_workdir(const std::string& dir) {
 PythonSandbox::PythonSandbox(std::string python, SandboxLimits limits)
     : python_(resolve_executable(python)), limits_(limits) {
   if (!(limits_.timeout_seconds > 0) || limits_.timeout_seconds > 3600) fail("--timeout must be in (0, 3600] seconds");
-  std::vector<Mode> candidates;
-  if (::geteuid() == 0) candidates.push_back(Mode::root_namespaces);
-  candidates.push_back(Mode::user_namespaces);
-  candidates.push_back(Mode::rlimits_only);
-  std::string last_error;
-  for (Mode m : candidates) {
-    bool setup_failed = false;
-    std::string error;
-    const SandboxOutcome probe = run_in_mode("", m, &setup_failed, &error);
-    if (probe.passed) {
-      mode_ = m;
-      return;
-    }
-    last_error = setup_failed ? error : probe.result;
+  // Root gets its own namespaces and runs programs as nobody; anyone else, a user namespace.
+  // Root never takes the user-namespace path: there the program would be root inside it.
+  const Mode isolated = ::geteuid() == 0 ? Mode::root_namespaces : Mode::user_namespaces;
+  bool setup_failed = false;
+  std::string error;
+  SandboxOutcome probe = run_in_mode("", isolated, &setup_failed, &error);
+  if (probe.passed) {
+    mode_ = isolated;
+    return;
   }
-  if (last_error.find("starting the interpreter (errno 13)") != std::string::npos) {
+  if (setup_failed && error.starts_with("starting the interpreter (errno 13)")) {
     fail("{} cannot be run by the user nobody, whom the sandbox runs programs as (it is under a private folder): "
          "pass --python with a system interpreter such as /usr/bin/python3",
          python_);
   }
-  fail("{} cannot run a program even without namespaces: {}", python_, last_error);
+  if (!setup_failed) fail("{} cannot run an empty program in the sandbox: {}", python_, probe.result);
+  if (!limits_.allow_rlimits_only) {
+    fail("this machine does not let the code sandbox make its namespaces ({}); model-written code would run with "
+         "your own access to files and the network. Pass --allow-unisolated-code to run it with resource limits "
+         "only",
+         error);
+  }
+  probe = run_in_mode("", Mode::rlimits_only, &setup_failed, &error);
+  if (!probe.passed) fail("{} cannot run a program even without namespaces: {}", python_, setup_failed ? error : probe.result);
+  mode_ = Mode::rlimits_only;
 }
 
 SandboxOutcome PythonSandbox::run(const std::string& program) const {
   bool setup_failed = false;
   std::string error;
-  SandboxOutcome out = run_in_mode(program, mode_, &setup_failed, &error);
-  if (setup_failed) fail("the code sandbox could not be set up: {}", error);
-  return out;
+  // "busy": the user nobody has too many processes for the moment (a fork bomb in a sandbox
+  // beside this one, until its deadline kills it): wait and try again.
+  for (int attempt = 0;; ++attempt) {
+    SandboxOutcome out = run_in_mode(program, mode_, &setup_failed, &error);
+    if (!setup_failed) return out;
+    if (!error.starts_with("busy") || attempt == 40) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50 + 10 * attempt));
+  }
+  fail("the code sandbox could not be set up: {}", error);
 }
+
+namespace {
+
+// Reads a pipe until every writer has gone or `deadline` passes (false then), keeping at most
+// `keep` bytes.
+bool read_until_eof(int fd, std::string& out, size_t keep, std::chrono::steady_clock::time_point deadline) {
+  using Clock = std::chrono::steady_clock;
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    if (left <= 0) return false;
+    pollfd pfd{fd, POLLIN, 0};
+    const int ready = ::poll(&pfd, 1, static_cast<int>(left));
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready == 0) return false;
+    char buf[4096];
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return true;
+    if (out.size() < keep) out.append(buf, std::min(static_cast<size_t>(n), keep - out.size()));
+  }
+}
+
+}  // namespace
 
 SandboxOutcome PythonSandbox::run_in_mode(const std::string& program, Mode mode, bool* setup_failed,
                                           std::string* setup_error) const {
@@ -383,18 +466,25 @@ SandboxOutcome PythonSandbox::run_in_mode(const std::string& program, Mode mode,
   for (auto& e : env) envp.push_back(e.data());
   envp.push_back(nullptr);
 
-  int pipe_fds[2];
-  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
+  int verdict_pipe[2], setup_pipe[2];
+  if (::pipe2(verdict_pipe, O_CLOEXEC) != 0) {
+    remove_workdir(workdir);
+    fail("cannot create a pipe for the code sandbox");
+  }
+  if (::pipe2(setup_pipe, O_CLOEXEC) != 0) {
+    for (int f : verdict_pipe) ::close(f);
     remove_workdir(workdir);
     fail("cannot create a pipe for the code sandbox");
   }
   const int devnull = ::open("/dev/null", O_RDWR | O_CLOEXEC);
   if (devnull < 0) {
-    ::close(pipe_fds[0]);
-    ::close(pipe_fds[1]);
+    for (int f : {verdict_pipe[0], verdict_pipe[1], setup_pipe[0], setup_pipe[1]}) ::close(f);
     remove_workdir(workdir);
     fail("cannot open /dev/null for the code sandbox");
   }
+  // Every sandbox runs as the same user, so the process limit leaves room for one process per
+  // core beside the program's own (a busy moment beyond that is retried by run()).
+  const auto max_processes = static_cast<rlim_t>(limits_.max_processes + std::max(1u, std::thread::hardware_concurrency()));
   const ChildPlan plan{mode,
                        root,
                        python_.c_str(),
@@ -407,67 +497,54 @@ SandboxOutcome PythonSandbox::run_in_mode(const std::string& program, Mode mode,
                        program.size(),
                        uid_map.c_str(),
                        gid_map.c_str(),
-                       pipe_fds[1],
+                       verdict_pipe[1],
+                       setup_pipe[1],
                        devnull,
-                       &limits_};
+                       &limits_,
+                       max_processes};
   const pid_t self = ::getpid();
   const pid_t holder = ::fork();
   if (holder == 0) {
-    ::close(pipe_fds[0]);
+    ::close(verdict_pipe[0]);
+    ::close(setup_pipe[0]);
     run_namespace_holder(plan, self);
   }
-  ::close(pipe_fds[1]);
+  ::close(verdict_pipe[1]);
+  ::close(setup_pipe[1]);
   ::close(devnull);
   if (holder < 0) {
-    ::close(pipe_fds[0]);
+    ::close(verdict_pipe[0]);
+    ::close(setup_pipe[0]);
     remove_workdir(workdir);
     fail("cannot start a process for the code sandbox");
   }
-  // The child may not have reached setpgid yet; doing it here too closes the race, so
-  // killing the group below always reaches it.
-  ::setpgid(holder, holder);
 
   // Read the verdict until every holder of the pipe has gone. The first child enforces the
   // deadline; this one, later, is for a tree that outlives it (rlimits mode: the program's
   // children are not in a namespace that dies with it).
   std::string verdict;
-  bool timed_out = false;
-  const auto deadline = start + std::chrono::duration<double>(limits_.timeout_seconds + 3.0);
-  for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-    if (left <= 0) {
-      timed_out = true;
-      break;
-    }
-    pollfd pfd{pipe_fds[0], POLLIN, 0};
-    const int ready = ::poll(&pfd, 1, static_cast<int>(left));
-    if (ready < 0 && errno == EINTR) continue;
-    if (ready == 0) {
-      timed_out = true;
-      break;
-    }
-    char buf[4096];
-    const ssize_t n = ::read(pipe_fds[0], buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    if (verdict.size() < 4096) verdict.append(buf, static_cast<size_t>(n));
-  }
-  if (timed_out) ::kill(-holder, SIGKILL);
+  bool timed_out = !read_until_eof(verdict_pipe[0], verdict, 4096,
+                                   start + std::chrono::duration_cast<Clock::duration>(
+                                               std::chrono::duration<double>(limits_.timeout_seconds + 3.0)));
+  if (timed_out) ::kill(-holder, SIGKILL);  // the holder's session: it and the program
   int status = 0;
   while (::waitpid(holder, &status, 0) < 0 && errno == EINTR) {
   }
-  // Without namespaces, what the program started may still run in its process group.
+  // Without namespaces, what the program started may still run in the holder's session.
   if (mode == Mode::rlimits_only) ::kill(-holder, SIGKILL);
+  std::string setup;
+  read_until_eof(setup_pipe[0], setup, 1024, Clock::now() + std::chrono::seconds(1));
+  ::close(verdict_pipe[0]);
+  ::close(setup_pipe[0]);
+  remove_workdir(workdir);
   const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   timed_out = timed_out || code == kTimedOutExit || code == 128 + SIGXCPU;
-  ::close(pipe_fds[0]);
-  remove_workdir(workdir);
 
   SandboxOutcome out;
   out.seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  if (verdict.starts_with(kSetupMarker)) {
+  if (!setup.empty()) {
     *setup_failed = true;
-    *setup_error = verdict.substr(std::strlen(kSetupMarker));
+    *setup_error = setup;
     out.result = "failed: sandbox setup";
     return out;
   }
@@ -478,6 +555,8 @@ SandboxOutcome PythonSandbox::run_in_mode(const std::string& program, Mode mode,
     out.result = verdict;
   } else if (timed_out) {
     out.result = "timed out";
+  } else if (!verdict.empty()) {
+    out.result = "failed: the program wrote to the sandbox's verdict pipe";
   } else {
     // No verdict: the program ended the interpreter itself.
     out.result = "failed: the process ended (status " + std::to_string(code) + ") without a verdict";

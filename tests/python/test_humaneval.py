@@ -8,8 +8,9 @@
   same pass@1 and pass@2.
 - Hostile completions (fork bomb, infinite loop, huge allocations, deleting and writing files
   outside, reading the environment and other processes' environments, a network connection,
-  a daemon left running) each end as a failed sample (the daemon's program passes, but the
-  daemon is gone) and leave no process, file or connection behind.
+  a Unix socket anyone may connect to, /dev/shm, a forged verdict, killing every process it
+  can see, a daemon left running) each end as a failed sample (the daemon's program passes,
+  but the daemon is gone) and leave no process, file or connection behind.
 - Run by an ordinary user, the sandbox makes a user namespace of its own, with the same
   verdicts and the same walls.
 - `validate --metrics humaneval` on SmolLM2 (the first problems, with the model as its own
@@ -86,7 +87,7 @@ def test_verdicts_equal_human_evals_own(lp_bin, tmp_path):
     assert all(o["passed"] for o in our_lines[0::2]), "every canonical solution passes"
     assert ours["pass@k"]["pass@1"] == pytest.approx(theirs["pass@1"], abs=1e-12)
     assert ours["pass@k"]["pass@2"] == pytest.approx(theirs["pass@2"], abs=1e-12)
-    assert ours["pass@1"]["correct"] == sum(o["passed"] for o in our_lines)
+    assert ours["samples_passed"]["correct"] == sum(o["passed"] for o in our_lines) and ours["samples"] == 328
     assert ours["outcomes"]["timed out"] == sum(1 for i in range(164) if i % 41 == 0)
     assert list((tmp_path / "tmp").iterdir()) == [], "the sandbox left files behind"
     assert sandbox_processes() == []
@@ -107,11 +108,21 @@ def hostile_setup(tmp_path):
     listener.bind(("127.0.0.1", 0))
     listener.listen(8)
     listener.setblocking(False)
-    yield problems, sentinel_dir, listener
+    # A Unix socket anyone may connect to (as a D-Bus or a container daemon's may be).
+    unix_dir = pathlib.Path(tempfile.mkdtemp(prefix="lp-unix-"))
+    unix_dir.chmod(0o777)
+    unix_listener = socket.socket(socket.AF_UNIX)
+    unix_listener.bind(str(unix_dir / "sock"))
+    (unix_dir / "sock").chmod(0o777)
+    unix_listener.listen(8)
+    unix_listener.setblocking(False)
+    yield problems, sentinel_dir, (listener, unix_listener, unix_dir / "sock")
     listener.close()
+    unix_listener.close()
+    shutil.rmtree(unix_dir)
 
 
-def hostile_completions(sentinel_dir, port, secret, escape):
+def hostile_completions(sentinel_dir, port, unix_path, secret, escape):
     body = {
         "fork_bomb": "    import os\n    while True:\n        try:\n            os.fork()\n"
                      "        except OSError:\n            pass\n",
@@ -130,6 +141,11 @@ def hostile_completions(sentinel_dir, port, secret, escape):
                             "            pass\n"
                             "    return 1 if found else 0\n",
         "network": f"    import socket\n    socket.create_connection(('127.0.0.1', {port}), timeout=1)\n    return 1\n",
+        "unix_socket": f"    import socket\n    s = socket.socket(socket.AF_UNIX)\n    s.connect({str(unix_path)!r})\n"
+                       "    return 1\n",
+        # Writes a fake verdict where the runner reports, then passes its test: still no pass.
+        "forged_verdict": "    import os\n    os.write(3, b'passed')\n    return 1\n",
+        "shared_memory": "    open('/dev/shm/lp-sandbox-test', 'w').write('x')\n    return 2\n",
         "kill_everything": "    import os, signal\n    os.kill(-1, signal.SIGKILL)\n    return 1\n",
         # Passes (the function returns 1) but leaves a detached grandchild asleep: it must not outlive the run.
         "daemon": "    import os, time\n    if os.fork() == 0:\n        os.setsid()\n        if os.fork() == 0:\n"
@@ -139,10 +155,10 @@ def hostile_completions(sentinel_dir, port, secret, escape):
 
 
 def test_hostile_completions_fail_and_harm_nothing(lp_bin, tmp_path, hostile_setup):
-    problems, sentinel_dir, listener = hostile_setup
+    problems, sentinel_dir, (listener, unix_listener, unix_path) = hostile_setup
     secret = "lp-secret-" + secrets.token_hex(8)
     escape = f"/tmp/lp-escaped-{secrets.token_hex(6)}"
-    completions = hostile_completions(sentinel_dir, listener.getsockname()[1], secret, escape)
+    completions = hostile_completions(sentinel_dir, listener.getsockname()[1], unix_path, secret, escape)
     work_tmp = tmp_path / "tmp"
     work_tmp.mkdir()
     env = dict(os.environ, TMPDIR=str(work_tmp), LP_SANDBOX_TEST_SECRET=secret)
@@ -163,8 +179,10 @@ def test_hostile_completions_fail_and_harm_nothing(lp_bin, tmp_path, hostile_set
         assert not os.path.exists(escape), name
         assert list(work_tmp.iterdir()) == [], (name, "left files")
         assert sandbox_processes() == [], (name, "left a process")
-        with pytest.raises(BlockingIOError):
-            listener.accept()
+        for l in (listener, unix_listener):
+            with pytest.raises(BlockingIOError):
+                l.accept()
+        assert not os.path.exists("/dev/shm/lp-sandbox-test"), name
     report = json.loads(out.stdout)
     assert report["sandbox"]["isolation"].startswith("namespaces") or os.geteuid() != 0
 
@@ -190,7 +208,7 @@ def test_validate_humaneval_on_smollm2(lp_bin, smollm2_gguf, tmp_path):
                                              problem_file=str(problems))
     assert m["pass@1"]["value"] == pytest.approx(theirs["pass@1"], abs=1e-12)
     assert m["pass@1"]["correct"] == sum(l["passed"] for l in lines)
-    assert m["pass@k"]["1"] == pytest.approx(m["pass@1"]["value"])
+    assert m["pass@k"]["pass@1"] == pytest.approx(m["pass@1"]["value"])
     # The model against itself: the same completions, no discordant problem.
     c = m["comparison"]["pass@1"]
     assert c["mcnemar"]["only_model"] == 0 and c["mcnemar"]["only_reference"] == 0
