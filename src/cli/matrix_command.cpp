@@ -16,7 +16,6 @@
 #include "decide/matrix_suite.h"
 #include "decide/report_html.h"
 #include "formats/json_guard.h"
-#include "validate/humaneval_problems.h"
 
 namespace lp::cli {
 namespace {
@@ -123,12 +122,8 @@ void add_matrix_command(CLI::App& app) {
       if (o->code && o->no_code) fail("give --code or --no-code, not both");
       if (o->code) m.code = true;
       if (o->no_code) m.code = false;
-      // HumanEval's problems are found (or their absence reported) before the sweep starts, not
-      // at its first code step.
-      if (m.code.value_or(decide::matrix_suite(o->suite).code)) {
-        if (!o->problems.empty() && !std::filesystem::exists(o->problems)) fail("problems file {} does not exist", o->problems);
-        m.problems = o->problems.empty() ? validate::default_humaneval_path() : std::filesystem::path(o->problems);
-      } else if (!o->problems.empty()) {
+      m.problems = o->problems;
+      if (!o->problems.empty() && !m.code.value_or(decide::matrix_suite(o->suite).code)) {
         fail("--problems applies to HumanEval, which this sweep does not run (add --code)");
       }
       for (size_t b = 0; b <= o->levels.size() && !o->levels.empty();) {

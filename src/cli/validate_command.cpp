@@ -277,7 +277,9 @@ void run_validate(const ValidateArgs& a, const EngineFlags& flags) {
           "generation_fidelity");
   }
   if (want_code) {
-    merge(run_code_section(a, flags, models, code_problems, code_problems_path, *sandbox, n_ctx, sample), "code");
+    // Its own context: a prompt and 512 generated tokens, whatever perplexity's windows are.
+    const int64_t code_ctx = flags.ctx_size > 0 ? flags.ctx_size : 2048;
+    merge(run_code_section(a, flags, models, code_problems, code_problems_path, *sandbox, code_ctx, sample), "code");
   }
   if (samples) samples->commit();
   settings["threads"] = threads;

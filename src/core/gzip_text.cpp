@@ -24,7 +24,7 @@ std::string maybe_gunzip(std::string_view bytes, const std::string& source, uint
   std::string out;
   char chunk[1 << 16];
   int rc = Z_OK;
-  while (rc != Z_STREAM_END) {
+  for (;;) {
     z.next_out = reinterpret_cast<Bytef*>(chunk);
     z.avail_out = sizeof chunk;
     rc = inflate(&z, Z_NO_FLUSH);
@@ -38,7 +38,16 @@ std::string maybe_gunzip(std::string_view bytes, const std::string& source, uint
       fail("{} decompresses to more than {} bytes", source, max_bytes);
     }
     out.append(chunk, produced);
-    if (rc == Z_OK && produced == 0 && z.avail_in == 0) {
+    if (rc == Z_STREAM_END) {
+      if (z.avail_in == 0) break;
+      // Another gzip member follows (`cat a.gz b.gz` is a valid gzip file): read it too.
+      if (inflateReset(&z) != Z_OK) {
+        inflateEnd(&z);
+        fail("{} is not a valid gzip file", source);
+      }
+      continue;
+    }
+    if (produced == 0 && z.avail_in == 0) {
       inflateEnd(&z);
       fail("{} is not a valid gzip file (it is truncated)", source);
     }

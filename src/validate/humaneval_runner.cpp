@@ -151,7 +151,13 @@ void execute_samples(std::vector<ProblemResult>& results, const PythonSandbox& s
     }
   };
   std::vector<std::thread> pool;
-  for (unsigned w = 1; w < std::max(1u, workers); ++w) pool.emplace_back(work);
+  for (unsigned w = 1; w < std::max(1u, workers); ++w) {
+    try {
+      pool.emplace_back(work);
+    } catch (const std::system_error&) {
+      break;  // fewer workers than asked: the ones running share the jobs
+    }
+  }
   work();
   for (auto& t : pool) t.join();
   if (error) std::rethrow_exception(error);

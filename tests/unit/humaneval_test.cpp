@@ -113,6 +113,9 @@ TEST(GzipText, RoundTripTruncationAndBound) {
   } catch (const InputError& e) {
     EXPECT_EQ(std::string(e.what()), "bomb.gz decompresses to more than 50000 bytes");
   }
+  // Two members one after the other (`cat a.gz b.gz`) are one file; bytes after them are damage.
+  EXPECT_EQ(maybe_gunzip(gz + gzip_bytes("tail"), "f.gz", 1 << 20), text + "tail");
+  EXPECT_THROW(maybe_gunzip(gz + "junk", "f.gz", 1 << 20), InputError);
   std::string damaged = gz;
   damaged[gz.size() / 2] ^= 0x55;
   EXPECT_THROW(maybe_gunzip(damaged, "f.gz", 1 << 20), InputError);
