@@ -74,6 +74,14 @@ ChatTemplate load_chat_template(const std::filesystem::path& model, const std::o
   return {*summary->chat_template, special_text(*summary, "bos"), special_text(*summary, "eos")};
 }
 
+std::optional<ChatTemplate> chat_template_if_any(const std::filesystem::path& model) {
+  try {
+    return load_chat_template(model);
+  } catch (const InputError&) {
+    return std::nullopt;
+  }
+}
+
 ChatRequest read_chat_request(const std::string& path) {
   const MappedFile file = MappedFile::open(path);
   return parse_chat_request(std::string_view(reinterpret_cast<const char*>(file.bytes().data()), file.size()), path);

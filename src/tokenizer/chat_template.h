@@ -25,6 +25,10 @@ struct ChatTemplate {
 ChatTemplate load_chat_template(const std::filesystem::path& model,
                                 const std::optional<std::filesystem::path>& template_file = std::nullopt);
 
+// The model's template, or none where load_chat_template finds none (a base model, whose
+// prompts are plain completions).
+std::optional<ChatTemplate> chat_template_if_any(const std::filesystem::path& model);
+
 // What a conversation file holds: {"messages": [...], "tools": [...], other template
 // variables...} or just the list of messages. Key order is kept: tojson prints it.
 struct ChatRequest {

@@ -3,23 +3,11 @@
 #include "core/error.h"
 
 namespace lp::validate {
-namespace {
-
-// The model's template, or none for a model that has none (load_chat_template's InputError).
-std::optional<ChatTemplate> template_if_any(const std::filesystem::path& model_path) {
-  try {
-    return load_chat_template(model_path);
-  } catch (const InputError&) {
-    return std::nullopt;
-  }
-}
-
-}  // namespace
 
 GreedyChat::GreedyChat(const LoadedModel& model, const Tokenizer& tokenizer, const std::filesystem::path& model_path,
                        const SessionOptions& options)
     : tokenizer_(tokenizer),
-      template_(template_if_any(model_path)),
+      template_(chat_template_if_any(model_path)),
       session_(model, options),
       generator_(session_, tokenizer, end_of_generation_ids(tokenizer, model.hparams().eos_token_ids)) {}
 

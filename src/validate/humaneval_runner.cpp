@@ -16,15 +16,6 @@
 namespace lp::validate {
 namespace {
 
-// The model's template, or none (a base model answers chat prompts as plain completions).
-std::optional<ChatTemplate> template_if_any(const std::filesystem::path& model_path) {
-  try {
-    return load_chat_template(model_path);
-  } catch (const InputError&) {
-    return std::nullopt;
-  }
-}
-
 // What a chat model is asked: the prompt as code to finish, and where to put the answer.
 std::string chat_message(const HumanEvalProblem& problem) {
   return "Complete the following Python function. Reply with the complete function in a single ```python code "
@@ -80,7 +71,7 @@ CodeCompleter::CodeCompleter(const LoadedModel& model, const Tokenizer& tokenize
                              const std::filesystem::path& model_path, const SessionOptions& options,
                              CodeGenerationSettings settings)
     : tokenizer_(tokenizer),
-      template_(settings.prompt_format == "chat" ? template_if_any(model_path) : std::nullopt),
+      template_(settings.prompt_format == "chat" ? chat_template_if_any(model_path) : std::nullopt),
       settings_(std::move(settings)),
       session_(model, options),
       generator_(session_, tokenizer, end_of_generation_ids(tokenizer, model.hparams().eos_token_ids)) {
