@@ -77,6 +77,11 @@ class ConfigReader {
     if (!has(key)) return std::nullopt;
     return real(key, 0.0);
   }
+  std::string text(const char* key, const std::string& fallback) const {
+    if (!has(key)) return fallback;
+    if (!config_[key].is_string()) fail("{}: '{}' is not a string", source_, key);
+    return config_[key].get<std::string>();
+  }
   bool boolean(const char* key, bool fallback) const {
     if (!has(key)) return fallback;
     if (!config_[key].is_boolean()) fail("{}: '{}' is not true or false", source_, key);
@@ -133,7 +138,9 @@ RopeScaling rope_scaling_from_config(const ConfigReader& cfg, const RopeSection&
   if (s == nullptr) return r;
   if (!s->is_object()) fail("{}: the rope scaling settings are not an object", cfg.source());
   const ConfigReader sub(*s, cfg.source());
-  std::string type = s->value("rope_type", s->value("type", std::string("default")));
+  // Through the reader, which checks the type: json::value() would throw a type_error (not an
+  // InputError) for a "type" that is not a string.
+  std::string type = sub.text("rope_type", sub.text("type", "default"));
   if (type == "default") return r;
   if (type == "su") type = "longrope";  // early Phi-3 configs
   r.type = type;

@@ -120,13 +120,20 @@ Recipe parse_recipe(const nlohmann::json& j, const std::string& source) {
       fail("{}: unknown tensor class '{}' (use one of output, token_embd, attn_v, attn_k, attn_q, attn_output, "
            "ffn_up, ffn_gate, ffn_down, or regex:PATTERN)", source, rule.tensor);
     }
-    rule.layers = item.value("layers", std::string("all"));
+    // Checked before reading: json::value() throws a type_error, not an InputError, when the
+    // field is there with another type (found by fuzz_recipe: "layers": ["gqa>=0"]).
+    const auto layers = item.find("layers");
+    if (layers != item.end() && !layers->is_string()) {
+      fail("{}: \"layers\" of a rule must be a string (all, more_bits, first_eighth, first_sixteenth or first:N)", source);
+    }
+    rule.layers = layers == item.end() ? std::string("all") : layers->get<std::string>();
     const bool first_n = rule.layers.starts_with("first:") && rule.layers.size() > 6 &&
                          std::all_of(rule.layers.begin() + 6, rule.layers.end(), [](char c) { return c >= '0' && c <= '9'; });
     if (!first_n && rule.layers != "all" && rule.layers != "more_bits" && rule.layers != "first_eighth" &&
         rule.layers != "first_sixteenth") {
       fail("{}: unknown layer rule '{}' (all, more_bits, first_eighth, first_sixteenth or first:N)", source, rule.layers);
     }
+    if (item.contains("when") && !item["when"].is_array()) fail("{}: \"when\" of a rule must be a list", source);
     for (const auto& c : item.value("when", nlohmann::json::array())) {
       if (!c.is_string() || std::ranges::find(kKnownConditions, c.get<std::string>()) == kKnownConditions.end()) {
         fail("{}: unknown condition {} in recipe {}", source, c.dump(), r.name);
