@@ -60,7 +60,9 @@ ReferenceAnswers load_reference_answers(const std::filesystem::path& samples, st
     ++line_no;
     if (line.empty()) continue;
     const nlohmann::json j = parse_untrusted_json(line, fmt::format("{} line {}", name, line_no));
-    if (!j.is_object() || j.value("task", "") != "gen") continue;  // mmlu/arc lines share the file
+    // mmlu/arc lines share the file. (Not j.value("task", ""): it throws a json type error,
+    // not an InputError, for a "task" that is not a string.)
+    if (!j.is_object() || !j.contains("task") || !j["task"].is_string() || j["task"] != "gen") continue;
     const auto* id = j.contains("id") && j["id"].is_string() ? &j["id"] : nullptr;
     const bool complete = id && j.contains("prompt_sha256") && j["prompt_sha256"].is_string() &&
                           j.contains("reference_generated") && j["reference_generated"].is_string() &&

@@ -240,3 +240,12 @@ def test_bad_input_is_one_error_line(tmp_path, lp_bin, smollm2_gguf):
     assert "broken.jsonl" in validate_error(lp_bin, tmp_path, smollm2_gguf, "--metrics", "gen", "--reference", smollm2_gguf,
                                  "--prompts", broken)
     assert "--mc-scoring" in validate_error(lp_bin, tmp_path, smollm2_gguf, "--metrics", "mmlu", "--mc-scoring", "vote")
+    # A samples line whose "task" is not a string is not a gen line (it once ended the process
+    # with a JSON type error instead of a message).
+    prompts = tmp_path / "one.jsonl"
+    prompts.write_text('{"id": "x", "family": "qa", "prompt": "Hi"}\n')
+    typed = tmp_path / "typed.jsonl"
+    typed.write_text('{"task": 5}\n')
+    assert "no reference answer for prompt 'x'" in validate_error(
+        lp_bin, tmp_path, smollm2_gguf, "--metrics", "gen", "--reference", smollm2_gguf, "--prompts", prompts,
+        "--reference-answers", typed)
