@@ -30,6 +30,13 @@ constexpr double kZ95 = 1.959963984540054;
 // 000's phone classes.
 constexpr double kMemoryTiersGb[] = {4, 6, 8, 16, 24};
 
+// A count or size read from a record: a whole number from 0 (a negative or fractional JSON
+// number converted to an unsigned integer is undefined behaviour in nlohmann's get<>).
+uint64_t record_count(const json& v) {
+  if (!v.is_number_unsigned()) fail("a matrix record holds {} where a count or size belongs", v.dump());
+  return v.get<uint64_t>();
+}
+
 struct MeanInterval {
   double mean = 0, low = 0, high = 0;
 };
@@ -173,7 +180,7 @@ json build_report(const MatrixReportInputs& in) {
     j["is_baseline"] = level == baseline;
     const json& file = (*find(index, "model", level)).at("file");
     j["file"] = file;
-    row.file_bytes = file.at("bytes").get<uint64_t>();
+    row.file_bytes = record_count(file.at("bytes"));
     j["bits_per_weight"] = nullptr;
     j["memory"] = {{"predicted_peak_bytes", nullptr}};
     std::error_code ec;
@@ -205,7 +212,7 @@ json build_report(const MatrixReportInputs& in) {
         if (!(*mc).at("metrics").contains(task)) continue;
         const json a = accuracy((*mc).at("metrics").at(task));
         j["accuracy"][task] = a;
-        if (!a.is_null()) correct += a["correct"].get<uint64_t>(), questions += a["questions"].get<uint64_t>();
+        if (!a.is_null()) correct += record_count(a["correct"]), questions += record_count(a["questions"]);
       }
       if (questions > 0) {
         row.pooled_accuracy = static_cast<double>(correct) / static_cast<double>(questions);
@@ -279,7 +286,7 @@ json build_report(const MatrixReportInputs& in) {
     if (const json* b = find(index, "bench", level)) {
       json speed = {{"pp_tps", nullptr}, {"tg_tps", nullptr}, {"peak_rss_bytes", nullptr}};
       for (const json& r : (*b).at("bench")) {
-        speed[r.at("n_prompt").get<int64_t>() > 0 ? "pp_tps" : "tg_tps"] = r.at("avg_ts");
+        speed[record_count(r.at("n_prompt")) > 0 ? "pp_tps" : "tg_tps"] = r.at("avg_ts");
         speed["peak_rss_bytes"] = r.at("peak_rss_bytes");
       }
       const json& t = (*b).at("run").at("timings");

@@ -2,6 +2,7 @@
 // as one row per level for a spreadsheet.
 #include <fmt/core.h>
 
+#include "core/error.h"
 #include "decide/matrix_report.h"
 
 namespace lp::decide {
@@ -33,7 +34,20 @@ std::string tier_cell(const json& t) {
 
 }  // namespace
 
-std::string matrix_report_markdown(const json& r) {
+namespace {
+
+// A machine's field as a record gave it (records come from other machines and may be edited):
+// a number or a string of the right type, else the fallback.
+double number_or(const json& m, const char* key, double fallback) {
+  const auto it = m.find(key);
+  return it != m.end() && it->is_number() ? it->get<double>() : fallback;
+}
+std::string text_or(const json& m, const char* key) {
+  const auto it = m.find(key);
+  return it != m.end() && it->is_string() ? it->get<std::string>() : std::string("?");
+}
+
+std::string markdown(const json& r) {
   std::string out;
   const json& model = r["model"];
   out += fmt::format("# Decision matrix: {}\n\n", model.value("name", std::string("model")));
@@ -94,13 +108,13 @@ std::string matrix_report_markdown(const json& r) {
                      r["cost"]["source"].get<std::string>());
   out += "\nMeasured on:";
   for (const json& m : r["machines"])
-    out += fmt::format(" {} ({} cores, {:.1f} GiB, {});", m.value("cpu_model", ""), m.value("logical_cores", 0),
-                       m.value("memory_bytes", uint64_t{0}) / (1024.0 * 1024.0 * 1024.0), m.value("os", ""));
+    out += fmt::format(" {} ({:.0f} cores, {:.1f} GiB, {});", text_or(m, "cpu_model"), number_or(m, "logical_cores", 0),
+                       number_or(m, "memory_bytes", 0) / (1024.0 * 1024.0 * 1024.0), text_or(m, "os"));
   out += fmt::format("\n\nTier rule: {}.\n", r["tier_rule"]["description"].get<std::string>());
   return out;
 }
 
-std::string matrix_report_csv(const json& r) {
+std::string csv(const json& r) {
   std::string out =
       "level,is_baseline,file_bytes,bits_per_weight,perplexity,kld_mean,accuracy_pooled,benchmark_delta_pp,benchmark_delta_low,"
       "benchmark_delta_high,generation_delta_pct,tier,unsettled,pp_tps,tg_tps,ttft_ms,peak_rss_bytes,predicted_peak_bytes,"
@@ -137,6 +151,26 @@ std::string matrix_report_csv(const json& r) {
     out += "\n";
   }
   return out;
+}
+
+}  // namespace
+
+// The report holds values copied from records; a mistyped one is an InputError, as it is when
+// the report is built.
+std::string matrix_report_markdown(const json& r) {
+  try {
+    return markdown(r);
+  } catch (const json::exception& e) {
+    fail("the matrix report holds a mistyped value from a record ({})", e.what());
+  }
+}
+
+std::string matrix_report_csv(const json& r) {
+  try {
+    return csv(r);
+  } catch (const json::exception& e) {
+    fail("the matrix report holds a mistyped value from a record ({})", e.what());
+  }
 }
 
 }  // namespace lp::decide
