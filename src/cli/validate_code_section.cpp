@@ -52,12 +52,12 @@ SectionResult run_code_section(const ValidateArgs& a, const EngineFlags& flags, 
     validate::CodeCompleter completer(m.model, m.tokenizer, a.model, options, settings);
     mine = complete_all(completer, problems, settings.samples, "model");
   }
-  validate::execute_samples(mine, sandbox, workers, nullptr);
+  validate::execute_samples(mine, sandbox, workers);
   if (m.reference) {
     validate::CodeCompleter completer(*m.reference, *m.reference_tokenizer, a.reference,
                                       session_options(flags, *m.reference, n_ctx), settings);
     theirs = complete_all(completer, problems, settings.samples, "reference");
-    validate::execute_samples(theirs, sandbox, workers, nullptr);
+    validate::execute_samples(theirs, sandbox, workers);
   }
   nlohmann::json j = validate::humaneval_json(mine);
   j["data"] = validate::describe_file(problems_path);

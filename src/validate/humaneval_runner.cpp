@@ -110,8 +110,7 @@ CodeSample CodeCompleter::complete(const HumanEvalProblem& problem, size_t probl
   return s;
 }
 
-void execute_samples(std::vector<ProblemResult>& results, const PythonSandbox& sandbox, unsigned workers,
-                     const std::function<void(size_t done)>& progress) {
+void execute_samples(std::vector<ProblemResult>& results, const PythonSandbox& sandbox, unsigned workers) {
   struct Job {
     size_t problem, sample;
   };
@@ -119,11 +118,8 @@ void execute_samples(std::vector<ProblemResult>& results, const PythonSandbox& s
   for (size_t p = 0; p < results.size(); ++p) {
     for (size_t s = 0; s < results[p].samples.size(); ++s) jobs.push_back({p, s});
   }
-  std::vector<size_t> left(results.size());
-  for (size_t p = 0; p < results.size(); ++p) left[p] = results[p].samples.size();
   std::atomic<size_t> next{0};
-  std::mutex mutex;  // guards `left`, `done`, `error` and the progress callback
-  size_t done = 0;
+  std::mutex mutex;  // guards `error`
   std::exception_ptr error;
   auto work = [&] {
     for (size_t j = next++; j < jobs.size(); j = next++) {
@@ -131,8 +127,6 @@ void execute_samples(std::vector<ProblemResult>& results, const PythonSandbox& s
         auto& r = results[jobs[j].problem];
         auto& sample = r.samples[jobs[j].sample];
         sample.outcome = sandbox.run(humaneval_program(*r.problem, sample.completion));
-        std::lock_guard lock(mutex);
-        if (--left[jobs[j].problem] == 0 && progress) progress(++done);
       } catch (...) {
         std::lock_guard lock(mutex);
         if (!error) error = std::current_exception();

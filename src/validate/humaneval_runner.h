@@ -45,8 +45,9 @@ const std::vector<std::string>& humaneval_stop_sequences();
 double pass_at_k(int64_t n, int64_t c, int64_t k);
 
 // The code a chat answer holds: the first fenced block (```python or ```), else the whole
-// answer. When it defines the entry point it is appended after a newline (it replaces the
-// prompt's stub), else it is the function's body as given.
+// answer. When it defines the entry point it is appended after a newline (Python takes the
+// later definition over the prompt's signature and docstring), else it is the function's body
+// as given.
 std::string completion_from_chat_answer(const std::string& answer, const HumanEvalProblem& problem);
 
 struct CodeGenerationSettings {
@@ -92,9 +93,8 @@ class CodeCompleter {
 };
 
 // Runs every sample of every problem in the sandbox, `workers` at a time, filling in each
-// outcome; `progress` is called after each problem's samples with the number done.
-void execute_samples(std::vector<ProblemResult>& results, const PythonSandbox& sandbox, unsigned workers,
-                     const std::function<void(size_t done)>& progress);
+// outcome.
+void execute_samples(std::vector<ProblemResult>& results, const PythonSandbox& sandbox, unsigned workers);
 
 // The metrics of one model's results (the keys above, without "data", "reference", "comparison"),
 // pass@k for each of `ks` that every problem has enough samples for.

@@ -16,7 +16,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <thread>
 #include <cctype>
 #include <cerrno>
 #include <chrono>
@@ -26,6 +25,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 #include <vector>
 
 #include "core/error.h"
