@@ -267,10 +267,15 @@ std::string accuracy_cell(const json& level) {
 std::string code_cell(const json& level) {
   const auto pass = num(level, {"code", "pass_at_1"});
   if (!pass) return kDash;
+  // How many problems: a sweep may score a subset (--problems), and 0% of 8 is not 0% of 164.
+  const auto problems = num(level, {"code", "problems"});
+  const std::string detail = problems ? fmt::format("<span class=\"ci\">of {:.0f} problems</span>", *problems) : "";
   const json* w = at(level, {"code", "wilson95"});
-  if (!w || !w->is_array() || w->size() != 2 || !(*w)[0].is_number() || !(*w)[1].is_number()) return fmt::format("{:.1f}%", *pass * 100);
+  if (!w || !w->is_array() || w->size() != 2 || !(*w)[0].is_number() || !(*w)[1].is_number()) {
+    return fmt::format("{:.1f}%", *pass * 100) + detail;
+  }
   return fmt::format("<span title=\"Wilson 95%: {:.1f}–{:.1f}%\">{:.1f}%</span>", (*w)[0].get<double>() * 100,
-                     (*w)[1].get<double>() * 100, *pass * 100);
+                     (*w)[1].get<double>() * 100, *pass * 100) + detail;
 }
 
 std::string tier_table(const json& r) {
