@@ -23,6 +23,7 @@
 #include "cli/engine_options.h"
 #include "core/error.h"
 #include "core/memory_bandwidth.h"
+#include "core/units.h"
 #include "engine/decode_traffic.h"
 #include "stats/descriptive.h"
 #include "version.h"
@@ -204,7 +205,6 @@ void add_bench_command(CLI::App& app) {
                  static_cast<double>(size) / (1024.0 * 1024.0), human_params(params), options.threads, r.test, r.mean_tps(),
                  r.stddev_tps());
     }
-    constexpr double kMiB = 1024.0 * 1024.0;
     fmt::print("\npeak resident memory: {:.1f} MiB (weights {:.1f} MiB, KV cache {:.1f} MiB)\n", static_cast<double>(peak_rss) / kMiB,
                static_cast<double>(size) / kMiB, static_cast<double>(kv_bytes) / kMiB);
     for (const auto& r : results) {

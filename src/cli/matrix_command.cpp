@@ -33,7 +33,7 @@ void print_progress(const decide::StepEvent& e, bool terminal) {
   if (!terminal) {
     if (e.started) return;
     fmt::print(stderr, "{}\n", nlohmann::json{{"step", e.step}, {"level", e.level}, {"index", e.index}, {"total", e.total},
-                                              {"reused", e.reused}, {"seconds", e.seconds}, {"elapsed", e.elapsed},
+                                              {"reused", e.reused}, {"same_model_as", e.same_model_as.empty() ? nlohmann::json(nullptr) : nlohmann::json(e.same_model_as)}, {"seconds", e.seconds}, {"elapsed", e.elapsed},
                                               {"eta_seconds", e.eta_seconds}}
                                    .dump());
     return;
@@ -42,8 +42,10 @@ void print_progress(const decide::StepEvent& e, bool terminal) {
   if (e.started) {
     fmt::print(stderr, "[{:>2}/{}] {:<9} {:<7} running{}\n", e.index, e.total, e.step, e.level, eta);
   } else {
-    fmt::print(stderr, "[{:>2}/{}] {:<9} {:<7} {}{}\n", e.index, e.total, e.step, e.level,
-               e.reused ? "already done (record kept)" : "done in " + duration(e.seconds), eta);
+    const std::string what = !e.same_model_as.empty() ? "same tensors as " + e.same_model_as + " (its result copied)"
+                             : e.reused             ? "already done (record kept)"
+                                                    : "done in " + duration(e.seconds);
+    fmt::print(stderr, "[{:>2}/{}] {:<9} {:<7} {}{}\n", e.index, e.total, e.step, e.level, what, eta);
   }
 }
 
@@ -134,8 +136,8 @@ void add_matrix_command(CLI::App& app) {
       const bool terminal = isatty(STDERR_FILENO) != 0;
       const auto summary = decide::run_matrix(m, [terminal](const decide::StepEvent& e) { print_progress(e, terminal); });
       if (terminal)
-        fmt::print(stderr, "{} steps: {} ran, {} already done; baseline {} ({})\n", summary.steps, summary.ran, summary.reused,
-                   summary.baseline, summary.baseline_why);
+        fmt::print(stderr, "{} steps: {} ran, {} already done, {} copied from a level with the same tensors; baseline {} ({})\n",
+                   summary.steps, summary.ran, summary.reused, summary.copied, summary.baseline, summary.baseline_why);
       in.record_dirs = {out / "records"};
     } else {
       for (const auto& d : o->from_records) in.record_dirs.emplace_back(d);

@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "core/host_info.h"
+#include "core/units.h"
 #include "formats/json_guard.h"
 #include "kernels/kernel_table.h"
 
@@ -111,7 +112,6 @@ void add_devices_file(DeviceCatalog& catalog, const std::filesystem::path& file)
 
 Device this_machine(double measured_bandwidth_gbs) {
   const HostInfo host = host_info();
-  constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
   Device d;
   d.name = "this";
   d.kind = "host";

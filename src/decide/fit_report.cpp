@@ -5,13 +5,13 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "core/units.h"
 #include "decide/distribution_cost.h"
 #include "decide/token_cost.h"
 
 namespace lp::decide {
 namespace {
 
-constexpr double kMiB = 1024.0 * 1024.0;
 
 std::string minutes_seconds(double seconds) {
   const auto total = static_cast<long>(seconds + 0.5);

@@ -180,6 +180,12 @@ json build_report(const MatrixReportInputs& in) {
     j["is_baseline"] = level == baseline;
     const json& file = (*find(index, "model", level)).at("file");
     j["file"] = file;
+    // A narrow model's lower levels can fall back to the same tensors (gguf_same_model.h); the
+    // sweep then measured the model once and copied its records (they say from which level).
+    const auto mc_record = index.find({"mc", level});
+    j["same_model_as"] = mc_record != index.end() && mc_record->second.contains("same_model_as")
+                             ? mc_record->second.at("same_model_as")
+                             : json(nullptr);
     row.file_bytes = record_count(file.at("bytes"));
     j["bits_per_weight"] = nullptr;
     j["memory"] = {{"predicted_peak_bytes", nullptr}};

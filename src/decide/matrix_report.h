@@ -19,6 +19,7 @@
 //   "levels": [{                                                   // highest precision first
 //     "level": "Q4_K_M", "is_baseline": false,
 //     "file": {"path", "bytes", "sha256"}, "bits_per_weight",
+//     "same_model_as": level | null,  // a more precise level with the same tensors (measured once)
 //     "perplexity": {"value", "ci95": [lo, hi]} | null, "kld_mean": x | null, "same_top_p": x | null,
 //     "accuracy": {"mmlu": ACC | null, "arc_challenge": ACC | null, "pooled": ACC | null},  // rescored (generate + TR125 letters)
 //     "benchmark_delta_pp": {"value", "ci95": [lo, hi]} | null,     // pooled rescored accuracy vs baseline, paired

@@ -24,7 +24,7 @@ std::string interval(const json& e, double scale = 1.0) {
   return s;
 }
 
-std::string tier_cell(const json& t) {
+std::string tier_text(const json& t) {
   if (t.is_null()) return "—";
   std::string s = t["name"].get<std::string>() + (t.value("unsettled", false) ? " (unsettled)" : "");
   if (t.contains("benchmark_tier") && !t["benchmark_tier"].is_null() && t["benchmark_tier"] != t["name"])
@@ -65,12 +65,14 @@ std::string markdown(const json& r) {
   out += any_code ? " ---: | ---: |\n" : "\n";
   for (const json& l : r["levels"]) {
     const json& sp = l["speed"];
-    out += fmt::format("| {}{} | {:.1f} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |", l["level"].get<std::string>(),
-                       l["is_baseline"].get<bool>() ? " (baseline)" : "", l["file"]["bytes"].get<double>() / 1e6,
+    const json same_model = l.value("same_model_as", json(nullptr));
+    out += fmt::format("| {}{}{} | {:.1f} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |", l["level"].get<std::string>(),
+                       l["is_baseline"].get<bool>() ? " (baseline)" : "",
+                       same_model.is_string() ? " (same tensors as " + same_model.get<std::string>() + ")" : "", l["file"]["bytes"].get<double>() / 1e6,
                        num(l["bits_per_weight"], "{:.2f}"), l["perplexity"].is_null() ? "—" : num(l["perplexity"]["value"], "{:.3f}"),
                        num(l["kld_mean"], "{:.4f}"), l["accuracy"]["pooled"].is_null() ? "—" : num(l["accuracy"]["pooled"]["value"], "{:.1f}%", 100.0),
                        interval(l["benchmark_delta_pp"]), l["generation"].is_null() ? "—" : interval(l["generation"]["delta_pct"]),
-                       tier_cell(l["tier"]), sp.is_null() ? "—" : num(sp["pp_tps"], "{:.1f}"), sp.is_null() ? "—" : num(sp["tg_tps"], "{:.1f}"),
+                       tier_text(l["tier"]), sp.is_null() ? "—" : num(sp["pp_tps"], "{:.1f}"), sp.is_null() ? "—" : num(sp["tg_tps"], "{:.1f}"),
                        sp.is_null() ? "—" : num(sp["ttft_ms"], "{:.0f}"), sp.is_null() ? "—" : num(sp["peak_rss_bytes"], "{:.1f}", 1.0 / (1024 * 1024)),
                        l["cost"].is_null() ? "—" : num(l["cost"]["usd_per_million"], "${:.4f}"),
                        l["score"].is_null() ? "—" : num(l["score"]["total"], "{:.1f}"));

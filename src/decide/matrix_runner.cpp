@@ -15,8 +15,9 @@
 #include "core/host_info.h"
 #include "core/parallel.h"
 #include "decide/matrix_records.h"
-#include "formats/json_guard.h"
 #include "decide/matrix_suite.h"
+#include "formats/gguf_same_model.h"
+#include "formats/json_guard.h"
 #include "model/model_summary.h"
 #include "validate/fidelity_prompts.h"
 #include "validate/humaneval_problems.h"
@@ -98,6 +99,7 @@ class Sweep {
     summary.steps = total_;
 
     for (const auto& level : levels) run_step(model_step(source, level));
+    find_same_models(levels);
     const fs::path base_file = files_.at(summary.baseline);
     const std::string base_sha = shas_.at(summary.baseline);
     const fs::path logits = o_.out_dir / "reference" / fmt::format("{}-c{}-n{}.logits", base_sha.substr(0, 16),
@@ -114,6 +116,7 @@ class Sweep {
     }
     summary.ran = ran_;
     summary.reused = reused_;
+    summary.copied = copied_;
     return summary;
   }
 
@@ -331,8 +334,21 @@ class Sweep {
       const json& file = (*record)["result"]["file"];
       if (fs::file_size(file["path"].get<std::string>(), ec) != file["bytes"].get<uint64_t>() || ec) record.reset();
     }
+    // Two levels can be one model (a narrow model's Q3_K_S and Q2_K fall back to the same
+    // tensors): it is measured once and the second level's records copy the first's.
+    const std::string model_key = s.step == "model" ? std::string() : record_key(same_model_inputs(s));
+    if (!record && !model_key.empty()) {
+      if (auto same = by_model_.find(model_key); same != by_model_.end()) {
+        record = json{{"schema", kMatrixStepSchema}, {"step", s.step}, {"level", s.level}, {"key", key}, {"inputs", s.inputs},
+                      {"context", context_}, {"finished_utc", validate::utc_timestamp_now()}, {"seconds", 0.0},
+                      {"same_model_as", same->second["level"]}, {"result", same->second["result"]}};
+        write_record(path, *record);
+        ++copied_;
+        e.same_model_as = same->second["level"].get<std::string>();
+      }
+    }
     if (record) {
-      ++reused_;
+      if (e.same_model_as.empty()) ++reused_;
       e.started = false;
       e.reused = true;
       e.eta_seconds = eta();
@@ -354,12 +370,37 @@ class Sweep {
       e.eta_seconds = eta();
       progress_(e);
     }
+    if (!model_key.empty() && !by_model_.count(model_key)) by_model_[model_key] = *record;
     if (s.step == "model") {
       const json& file = (*record)["result"]["file"];
       files_[s.level] = file["path"].get<std::string>();
       shas_[s.level] = file["sha256"].get<std::string>();
     }
     return *record;
+  }
+
+  // Levels whose files hold the same model as a more precise level's (gguf_same_model.h):
+  // their steps' results are that level's.
+  void find_same_models(const std::vector<std::string>& levels) {
+    for (size_t i = 0; i < levels.size(); ++i) {
+      model_of_[levels[i]] = shas_.at(levels[i]);
+      for (size_t j = 0; j < i; ++j) {
+        std::error_code ea, eb;
+        if (fs::file_size(files_.at(levels[i]), ea) != fs::file_size(files_.at(levels[j]), eb) || ea || eb) continue;
+        if (same_model_but_file_type(files_.at(levels[i]), files_.at(levels[j]))) {
+          model_of_[levels[i]] = model_of_.at(levels[j]);
+          break;
+        }
+      }
+    }
+  }
+
+  // A step's inputs without its level, naming its model by content: equal for two levels of one model.
+  json same_model_inputs(const Step& s) const {
+    json inputs = s.inputs;
+    inputs.erase("level");
+    if (inputs.contains("model_sha256")) inputs["model_sha256"] = model_of_.at(s.level);
+    return inputs;
   }
 
   // The rest of the sweep at the mean time of the steps that ran; unknown before any ran.
@@ -383,9 +424,11 @@ class Sweep {
   std::map<std::string, fs::path> files_;
   std::map<std::string, std::string> shas_;
   std::map<std::string, std::vector<double>> durations_;
+  std::map<std::string, std::string> model_of_;  // level -> sha256 of the first level holding its model
+  std::map<std::string, json> by_model_;  // records by their inputs apart from the level
   fs::path baseline_answers_;  // a gen step's samples: the baseline's answers to the prompts
   fs::path problems_;          // HumanEval's, when the sweep runs code steps
-  size_t index_ = 0, total_ = 0, ran_ = 0, reused_ = 0;
+  size_t index_ = 0, total_ = 0, ran_ = 0, reused_ = 0, copied_ = 0;
 };
 
 }  // namespace

@@ -35,12 +35,13 @@ struct StepEvent {
   double seconds = 0;           // this step's time (0 when reused)
   double elapsed = 0;           // since the sweep began
   double eta_seconds = -1;      // the rest of the sweep, from the finished steps' rates; < 0: unknown
+  std::string same_model_as;    // not run: this level's tensors are that level's (its result copied)
 };
 
 struct MatrixPlanSummary {
   std::string baseline, baseline_why;
   std::vector<std::string> levels;
-  size_t steps = 0, ran = 0, reused = 0;
+  size_t steps = 0, ran = 0, reused = 0, copied = 0;  // copied: same file as another level
 };
 
 // InputError for a missing source, an unknown level or suite; a step that fails names its log.

@@ -8,11 +8,11 @@
 #include "convert/hf_source.h"
 #include "core/error.h"
 #include "core/ggml_types.h"
+#include "core/units.h"
 
 namespace lp::decide {
 namespace {
 
-constexpr double kMiB = 1024.0 * 1024.0;
 
 std::string mib(uint64_t bytes) { return fmt::format("{:.1f} MiB", static_cast<double>(bytes) / kMiB); }
 

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "core/units.h"
 #include "decide/svg_chart.h"
 
 namespace lp::decide {
@@ -15,8 +16,6 @@ namespace {
 
 using nlohmann::json;
 
-constexpr double kMiB = 1024.0 * 1024.0;
-constexpr double kGiB = kMiB * 1024.0;
 constexpr const char* kDash = "—";  // what a missing value shows
 
 // ---- Reading the report defensively: a missing key, a null or a wrong type all read as absent.
@@ -132,6 +131,7 @@ tr.tier-concerning td:first-child { border-left-color: var(--con); } tr.tier-con
 tr.tier-unacceptable td:first-child { border-left-color: var(--una); } tr.tier-unacceptable { background: #fff3f3; }
 tr.recommended td:first-child::after { content: " ★"; color: #9a6700; }
 .ci { display: block; color: var(--muted); font-size: 11px; white-space: nowrap; }
+.same-model { color: var(--muted); font-size: 11px; white-space: nowrap; }
 .tag { display: inline-block; margin-left: 6px; padding: 0 5px; border-radius: 4px; font-size: 10.5px; font-weight: 500;
   background: #ddf4ff; color: #0550ae; vertical-align: 1px; }
 .badge { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; font-weight: 600;
@@ -228,7 +228,7 @@ std::string recommendation(const json& r) {
   return out + "</section>\n";
 }
 
-std::string tier_cell(const json& level) {
+std::string tier_html(const json& level) {
   const std::string tier = level_tier(level);
   if (tier.empty()) return kDash;
   std::string out = tier_badge(tier);
@@ -299,8 +299,10 @@ std::string tier_table(const json& r) {
     const auto cost = num(l, {"cost", "usd_per_million"});
     out += fmt::format("<tr class=\"{}\" data-level=\"{}\" title=\"{}\">", classes, html_escape(name),
                        html_escape(str(l, {"tier", "explanation"})));
-    out += fmt::format("<td class=\"text\">{}{}</td>", esc_or_dash(name),
-                       is_baseline ? "<span class=\"tag\">baseline</span>" : "");
+    const std::string same_model = str(l, {"same_model_as"});
+    out += fmt::format("<td class=\"text\">{}{}{}</td>", esc_or_dash(name),
+                       is_baseline ? "<span class=\"tag\">baseline</span>" : "",
+                       same_model.empty() ? "" : "<br><span class=\"same-model\">same tensors as " + html_escape(same_model) + "</span>");
     out += "<td>" + fixed(num(l, {"file", "bytes"}), 1, 1 / kMiB) + "</td>";
     out += "<td>" + fixed(num(l, {"bits_per_weight"}), 2) + "</td>";
     out += "<td>" + with_ci(at(l, {"perplexity"}), 2, false) + "</td>";
@@ -308,7 +310,7 @@ std::string tier_table(const json& r) {
     out += "<td>" + accuracy_cell(l) + "</td>";
     out += "<td>" + with_ci(at(l, {"benchmark_delta_pp"}), 1, true) + "</td>";
     out += "<td>" + with_ci(at(l, {"generation", "delta_pct"}), 1, true) + "</td>";
-    out += "<td class=\"text\">" + tier_cell(l) + "</td>";
+    out += "<td class=\"text\">" + tier_html(l) + "</td>";
     out += "<td>" + fixed(num(l, {"speed", "pp_tps"}), 0) + "</td>";
     out += "<td>" + fixed(num(l, {"speed", "tg_tps"}), 1) + "</td>";
     out += "<td>" + fixed(num(l, {"speed", "ttft_ms"}), 0) + "</td>";

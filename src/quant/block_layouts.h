@@ -2,6 +2,7 @@
 // GGML's block structs, byte for byte (ggml-common.h). fp16 fields are kept as raw uint16_t
 // bits so the structs have no padding and can be memcpy'd to and from files.
 #include <cstdint>
+#include <cstring>
 
 namespace lp {
 
@@ -70,6 +71,12 @@ inline void pack_scales_q3_k(const int8_t scales[16], uint8_t q[12]) {
     else q[j - 8] |= static_cast<uint8_t>((v & 0xF) << 4);
     q[8 + j % 4] |= static_cast<uint8_t>((v >> 4) << (2 * (j / 4)));
   }
+}
+
+// Writes block number i of an array of blocks into a byte buffer (unaligned).
+template <class Block>
+inline void store_block(uint8_t* dst, int64_t i, const Block& b) {
+  std::memcpy(dst + i * static_cast<int64_t>(sizeof(Block)), &b, sizeof(Block));
 }
 
 }  // namespace lp

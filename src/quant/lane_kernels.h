@@ -25,6 +25,7 @@ struct FitGrid {
   int stride = 2;
   int refine = 8;
 };
+inline constexpr FitGrid kDefaultFitGrid{};
 
 struct LaneKernels {
   int lanes;

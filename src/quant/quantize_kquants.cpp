@@ -19,13 +19,6 @@ namespace lp {
 namespace {
 
 constexpr int kCodeSearchRadius = 2;
-constexpr FitGrid kFitGrid{};
-
-template <class Block>
-void store(uint8_t* dst, int64_t i, const Block& b) {
-  std::memcpy(dst + i * static_cast<int64_t>(sizeof(Block)), &b, sizeof(Block));
-}
-
 // Results of one super-block: the fp16 scale(s), the integer sub-block codes and the levels.
 template <int kSubBlocks, class Level>
 struct SuperBlockCodes {
@@ -54,7 +47,7 @@ void quantize_affine_superblocks(const float* src, int64_t blocks, const float* 
     batch.load(k, src + i * kQK_K, importance ? importance + i * kQK_K : nullptr, real * kSubBlocks, subs, n);
     // 1. Each sub-block fitted on its own.
     for (int g = 0; g < subs; g += k.lanes) {
-      k.fit_affine(batch.xt + g * n, batch.weights(g * n), n, kLmax, /*offset_nonpositive=*/true, kFitGrid, scale + g,
+      k.fit_affine(batch.xt + g * n, batch.weights(g * n), n, kLmax, /*offset_nonpositive=*/true, kDefaultFitGrid, scale + g,
                    offset + g);
     }
     // 2. Sub-block scales and mins quantized against the super-block's fp16 scales.
@@ -117,7 +110,7 @@ void quantize_symmetric_superblocks(const float* src, int64_t blocks, const floa
     const int real = static_cast<int>(std::min<int64_t>(per_batch, blocks - i));
     batch.load(k, src + i * kQK_K, importance ? importance + i * kQK_K : nullptr, real * kSubBlocks, subs, n);
     for (int g = 0; g < subs; g += k.lanes) {
-      k.fit_symmetric(batch.xt + g * n, batch.weights(g * n), n, kLmin, kLmax, kFitGrid, scale + g);
+      k.fit_symmetric(batch.xt + g * n, batch.weights(g * n), n, kLmin, kLmax, kDefaultFitGrid, scale + g);
     }
     for (int b = 0; b < per_batch; ++b) {
       float max_scale = 0.0f;
@@ -164,7 +157,7 @@ void quantize_row_q2_k(const float* src, uint8_t* dst, int64_t n, const float* i
     b.dmin = q.dmin;
     for (int s = 0; s < 16; ++s) b.scales[s] = static_cast<uint8_t>(q.scale_code[s] | (q.min_code[s] << 4));
     for (int v = 0; v < kQK_K; ++v) b.qs[quarter_byte(v)] |= static_cast<uint8_t>(q.levels[v] << quarter_shift(v));
-    store(dst, i, b);
+    store_block(dst, i, b);
   });
 }
 
@@ -178,7 +171,7 @@ void quantize_row_q3_k(const float* src, uint8_t* dst, int64_t n, const float* i
       b.qs[quarter_byte(v)] |= static_cast<uint8_t>((u & 3) << quarter_shift(v));
       if (u >= 4) b.hmask[v % 32] |= static_cast<uint8_t>(1 << (4 * (v / 128) + (v % 128) / 32));
     }
-    store(dst, i, b);
+    store_block(dst, i, b);
   });
 }
 
@@ -192,7 +185,7 @@ void quantize_row_q4_k(const float* src, uint8_t* dst, int64_t n, const float* i
       const int sub = v / 32;
       b.qs[32 * (sub / 2) + v % 32] |= static_cast<uint8_t>(q.levels[v] << (sub % 2 == 0 ? 0 : 4));
     }
-    store(dst, i, b);
+    store_block(dst, i, b);
   });
 }
 
@@ -207,7 +200,7 @@ void quantize_row_q5_k(const float* src, uint8_t* dst, int64_t n, const float* i
       b.qs[32 * (sub / 2) + v % 32] |= static_cast<uint8_t>((q.levels[v] & 0xF) << (sub % 2 == 0 ? 0 : 4));
       b.qh[v % 32] |= static_cast<uint8_t>((q.levels[v] >> 4) << sub);
     }
-    store(dst, i, b);
+    store_block(dst, i, b);
   });
 }
 
@@ -222,7 +215,7 @@ void quantize_row_q6_k(const float* src, uint8_t* dst, int64_t n, const float* i
       b.ql[64 * half + l + 32 * (group % 2)] |= static_cast<uint8_t>((u & 0xF) << (group < 2 ? 0 : 4));
       b.qh[32 * half + l] |= static_cast<uint8_t>((u >> 4) << (2 * group));
     }
-    store(dst, i, b);
+    store_block(dst, i, b);
   });
 }
 
@@ -248,7 +241,7 @@ void quantize_row_q8_k(const float* src, uint8_t* dst, int64_t n, const float*) 
       for (int j = 0; j < 16; ++j) sum += b.qs[16 * g + j];
       b.bsums[g] = static_cast<int16_t>(sum);
     }
-    store(dst, i, b);
+    store_block(dst, i, b);
   }
 }
 

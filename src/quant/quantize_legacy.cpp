@@ -11,13 +11,6 @@
 namespace lp {
 namespace {
 
-template <class Block>
-void store(uint8_t* dst, int64_t i, const Block& b) {
-  std::memcpy(dst + i * static_cast<int64_t>(sizeof(Block)), &b, sizeof(Block));
-}
-
-constexpr FitGrid kFitGrid{};
-
 // Blocks of 32 in batches that fill the kernels' lanes (lane_kernels.h). Symmetric blocks:
 // fit the scale, store it as fp16, then round every value at the stored scale (for a fixed
 // scale, rounding each value on its own is optimal). pack(index, d16, levels of the block,
@@ -31,7 +24,7 @@ void quantize_symmetric_blocks(const float* src, int64_t blocks, const float* im
   for (int64_t i = 0; i < blocks; i += k.lanes) {
     const int real = static_cast<int>(std::min<int64_t>(k.lanes, blocks - i));
     batch.load(k, src + i * kQK, importance ? importance + i * kQK : nullptr, real, k.lanes, kQK);
-    k.fit_symmetric(batch.xt, batch.weights(0), kQK, kLmin, kLmax, kFitGrid, scale);
+    k.fit_symmetric(batch.xt, batch.weights(0), kQK, kLmin, kLmax, kDefaultFitGrid, scale);
     uint16_t d16[16];
     for (int b = 0; b < k.lanes; ++b) {
       d16[b] = f32_to_f16(scale[b]);
@@ -52,7 +45,7 @@ void quantize_affine_blocks(const float* src, int64_t blocks, const float* impor
   for (int64_t i = 0; i < blocks; i += k.lanes) {
     const int real = static_cast<int>(std::min<int64_t>(k.lanes, blocks - i));
     batch.load(k, src + i * kQK, importance ? importance + i * kQK : nullptr, real, k.lanes, kQK);
-    k.fit_affine(batch.xt, batch.weights(0), kQK, kLmax, /*offset_nonpositive=*/false, kFitGrid, scale, offset);
+    k.fit_affine(batch.xt, batch.weights(0), kQK, kLmax, /*offset_nonpositive=*/false, kDefaultFitGrid, scale, offset);
     uint16_t d16[16], m16[16];
     for (int b = 0; b < k.lanes; ++b) {
       d16[b] = f32_to_f16(scale[b]);
@@ -99,7 +92,7 @@ void quantize_row_q4_0(const float* src, uint8_t* dst, int64_t n, const float* i
     BlockQ4_0 b{};
     b.d = d;
     for (int j = 0; j < kQK / 2; ++j) b.qs[j] = static_cast<uint8_t>((l[j] + 8) | ((l[j + 16] + 8) << 4));
-    store(dst, i, b);
+    store_block(dst, i, b);
   });
 }
 
@@ -110,7 +103,7 @@ void quantize_row_q5_0(const float* src, uint8_t* dst, int64_t n, const float* i
     b.d = d;
     for (int j = 0; j < kQK; ++j) u[j] = static_cast<uint8_t>(l[j] + 16);
     pack_5bit(u, b.qs, b.qh);
-    store(dst, i, b);
+    store_block(dst, i, b);
   });
 }
 
@@ -120,7 +113,7 @@ void quantize_row_q8_0(const float* src, uint8_t* dst, int64_t n, const float* i
     BlockQ8_0 b{};
     b.d = d;
     std::memcpy(b.qs, l, kQK);
-    store(dst, i, b);
+    store_block(dst, i, b);
   });
 }
 
@@ -130,7 +123,7 @@ void quantize_row_q4_1(const float* src, uint8_t* dst, int64_t n, const float* i
     b.d = d;
     b.m = m;
     for (int j = 0; j < kQK / 2; ++j) b.qs[j] = static_cast<uint8_t>(u[j] | (u[j + 16] << 4));
-    store(dst, i, b);
+    store_block(dst, i, b);
   });
 }
 
@@ -140,7 +133,7 @@ void quantize_row_q5_1(const float* src, uint8_t* dst, int64_t n, const float* i
     b.d = d;
     b.m = m;
     pack_5bit(u, b.qs, b.qh);
-    store(dst, i, b);
+    store_block(dst, i, b);
   });
 }
 

@@ -14,8 +14,6 @@
 namespace lp::jinja {
 namespace {
 
-[[noreturn]] void error(const std::string& message) { throw TemplateError(message); }
-
 const std::string& need_string(const Value& v, const char* what) {
   if (!v.is_string()) error(fmt::format("{} expects a string, got {}", what, v.type_name()));
   return v.as_string();

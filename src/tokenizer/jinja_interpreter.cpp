@@ -12,8 +12,6 @@
 namespace lp::jinja {
 namespace {
 
-[[noreturn]] void error(const std::string& message) { throw TemplateError(message); }
-
 enum class Flow { Normal, Break, Continue };
 
 [[noreturn]] void bad_operands(const std::string& op, const Value& a, const Value& b) {

@@ -22,6 +22,7 @@ class TemplateError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
+[[noreturn]] inline void error(const std::string& message) { throw TemplateError(message); }
 
 class Value;
 struct ListData;

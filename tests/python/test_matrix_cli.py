@@ -199,6 +199,32 @@ def test_killed_sweep_resumes_without_recomputing(lp_bin, smollm2_gguf, uninterr
     assert a == b
 
 
+def test_levels_with_the_same_tensors_are_measured_once(lp_bin, smollm2_gguf, tmp_path):
+    """SmolLM2's rows of 576 make Q3_K_S and Q2_K fall back to the same tensor types: the two
+    files differ in general.file_type alone, so Q2_K's steps copy Q3_K_S's results."""
+    out = tmp_path / "same"
+    result = subprocess.run([lp_bin, "matrix", str(smollm2_gguf), "--levels", "Q3_K_S,Q2_K", "--suite", "quick",
+                             "--no-code", "-t", "2", "-o", str(out)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    files = sorted((out / "models").glob("*.gguf"))
+    assert len(files) == 2 and files[0].read_bytes() != files[1].read_bytes()
+    copied = {(e["step"], e["level"]) for e in events(result.stderr) if e["same_model_as"] == "Q3_K_S"}
+    # The baseline has no text or gen step, so Q2_K's run; its mc and bench are Q3_K_S's.
+    assert copied == {("mc", "Q2_K"), ("bench", "Q2_K")}
+    records = [json.loads(p.read_text()) for p in (out / "records").glob("*.json")]
+    by = {(r["step"], r["level"]): r for r in records}
+    for step in ("mc", "bench"):
+        assert by[(step, "Q2_K")]["result"] == by[(step, "Q3_K_S")]["result"]
+        assert by[(step, "Q2_K")]["same_model_as"] == "Q3_K_S"
+        assert by[(step, "Q2_K")]["inputs"]["level"] == "Q2_K"
+    report = json.loads((out / "report.json").read_text())
+    assert [(l["level"], l["same_model_as"]) for l in report["levels"]] == [("Q3_K_S", None), ("Q2_K", "Q3_K_S")]
+    assert "Q2_K (same tensors as Q3_K_S)" in (out / "report.md").read_text()
+    # A rerun keeps the copies as records of their own.
+    again = subprocess.run(result.args, capture_output=True, text=True)
+    assert again.returncode == 0 and all(e["reused"] for e in events(again.stderr))
+
+
 @pytest.mark.parametrize("args, message", [
     (["/nonexistent.gguf"], "/nonexistent.gguf does not exist"),
     (["{model}", "--levels", "F16,Q9_9"], 'unknown level "Q9_9"'),
