@@ -326,7 +326,7 @@ class Sweep {
     const std::string key = record_key(s.inputs);
     const fs::path path = record_path(o_.out_dir / "records", s.step, s.level, key);
     ++index_;
-    StepEvent e{index_, total_, s.step, s.level, true, false, 0, seconds_since(start_), eta()};
+    StepEvent e{index_, total_, s.step, s.level, true, false, 0, seconds_since(start_), eta(), {}};
     auto record = read_record(path);
     if (record && s.step == "model") {
       // A model record stands only while its file does.

@@ -12,23 +12,20 @@
 #include "model/hf_checkpoint.h"
 
 namespace lp {
-namespace {
-
-// One tensor as the binder sees it, whichever file it came from.
-struct TensorRef {
-  GgmlType type;
-  std::vector<uint64_t> shape;  // GGML order
-  std::span<const uint8_t> bytes;
-  bool file_mapped = false;  // bytes of a file mapping (not a copy we made)
-};
-
-}  // namespace
 
 // Finds tensors by GGUF name, checks their shapes against the hyperparameters and fills
 // ModelWeights. Vectors (norms, biases, rope factors) become float32 copies: they are
 // small and the forward pass reads them as floats.
 class WeightBinder {
  public:
+  // One tensor as the binder sees it, whichever file it came from.
+  struct TensorRef {
+    GgmlType type;
+    std::vector<uint64_t> shape;  // GGML order
+    std::span<const uint8_t> bytes;
+    bool file_mapped = false;  // bytes of a file mapping (not a copy we made)
+  };
+
   WeightBinder(LoadedModel& model, std::unordered_map<std::string, TensorRef> tensors)
       : m_(model), h_(model.hparams_), tensors_(std::move(tensors)) {}
 
@@ -209,7 +206,7 @@ std::string LoadedModel::quant_type_name() const { return quant_type_; }
 std::unique_ptr<LoadedModel> LoadedModel::open(const std::filesystem::path& path, uint64_t ctx_size_hint) {
   std::unique_ptr<LoadedModel> m(new LoadedModel);
   m->path_ = path;
-  std::unordered_map<std::string, TensorRef> tensors;
+  std::unordered_map<std::string, WeightBinder::TensorRef> tensors;
   if (std::filesystem::is_directory(path)) {
     // The converter's view gives GGUF names and conventions. Tensors the files hold as they
     // are (most matrices) are used in place over the mapping; transformed ones (permuted
@@ -220,19 +217,19 @@ std::unique_ptr<LoadedModel> LoadedModel::open(const std::filesystem::path& path
     for (size_t i = 0; i < source->tensors().size(); ++i) {
       const PlanInput& t = source->tensors()[i];
       if (const auto mapped = source->in_place(i)) {
-        tensors.emplace(t.name, TensorRef{t.source_type, t.shape, *mapped, true});
+        tensors.emplace(t.name, WeightBinder::TensorRef{t.source_type, t.shape, *mapped, true});
         continue;
       }
       const auto raw = source->raw(i);
       auto& owned = m->owned_.emplace_back(raw.begin(), raw.end());
-      tensors.emplace(t.name, TensorRef{t.source_type, t.shape, owned});
+      tensors.emplace(t.name, WeightBinder::TensorRef{t.source_type, t.shape, owned});
     }
     m->hf_source_ = std::move(source);  // keeps the safetensors mappings alive
   } else {
     m->gguf_ = std::make_unique<GgufModel>(GgufModel::open(path));
     m->hparams_ = hparams_from_gguf(*m->gguf_);
     check_supported(m->hparams_, path);
-    for (const auto& t : m->gguf_->tensors()) tensors.emplace(t.name, TensorRef{t.type, t.shape, t.data, true});
+    for (const auto& t : m->gguf_->tensors()) tensors.emplace(t.name, WeightBinder::TensorRef{t.type, t.shape, t.data, true});
   }
   WeightBinder binder(*m, std::move(tensors));
   binder.bind(ctx_size_hint);

@@ -126,9 +126,9 @@ typedef float F32x16 __attribute__((vector_size(64)));
 }  // namespace
 // Loads and stores of such vectors are statement expressions, not functions: a function
 // taking or returning one would cross an ABI boundary that differs between the clones
-// (GCC warns, Clang refuses to compile it).
+// (GCC warns, Clang refuses to compile it). __extension__ says the GNU extension is meant.
 #define LP_LOAD16(p)                           \
-  ({                                           \
+  __extension__({                              \
     F32x16 lp_loaded_;                         \
     std::memcpy(&lp_loaded_, (p), sizeof(F32x16)); \
     lp_loaded_;                                \
