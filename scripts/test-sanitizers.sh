@@ -2,6 +2,9 @@
 # The test suite under ASan + UBSan (part of the README's test command), in fuzz-build/, the
 # build scripts/fuzz.sh makes: the whole GoogleTest suite, then the Python end-to-end checks
 # of the CLI with every command run by the instrumented binary: inspect, quantize, run, fit,
+# synth, template (every chat template against transformers), tokenize (against tokenizers),
+# multiple choice by log-likelihood on tiny models (against transformers; SmolLM2's MMLU runs
+# take ASan tens of minutes),
 # HumanEval (its sandbox with the hostile programs included) and, of test_validate.py, the
 # perplexity check for now (its KLD checks take ASan minutes per F32 reference run); the checks
 # of measured memory are left out, since ASan's shadow memory is not the product's. Any report
@@ -26,6 +29,9 @@ LP_TEXT_METRICS="$PWD/fuzz-build/tests/lp_text_metrics" LP_REPORT_HTML="$PWD/fuz
 LP_FIXTURES="$PWD/tests/fixtures" "$PYTHON" -m pytest -q -p no:cacheprovider \
   tests/python/test_inspect_cli.py tests/python/test_quantize_cli.py tests/python/test_run_cli.py \
   tests/python/test_fit_cli.py "tests/python/test_validate.py::test_perplexity_equals_llama_cpp" \
-  tests/python/test_humaneval.py \
+  tests/python/test_humaneval.py tests/python/test_synth.py tests/python/test_chat_template.py \
+  tests/python/test_tokenizer_reference.py tests/python/test_validate_mc.py \
+  --deselect tests/python/test_validate_mc.py::test_smollm2_record_and_samples \
+  --deselect tests/python/test_validate_mc.py::test_smollm2_above_chance_on_arc_easy \
   -k "not within_ten_percent"
 echo "==> ASan + UBSan found nothing"
