@@ -202,7 +202,7 @@ void add_bench_command(CLI::App& app) {
     fmt::print("| --- | ---: | ---: | --- | ---: | ---: | ---: |\n");
     for (const auto& r : results) {
       fmt::print("| {} | {:.2f} MiB | {} | CPU (llama-pajamas) | {} | {} | {:.2f} ± {:.2f} |\n", desc,
-                 static_cast<double>(size) / (1024.0 * 1024.0), human_params(params), options.threads, r.test, r.mean_tps(),
+                 static_cast<double>(size) / kMiB, human_params(params), options.threads, r.test, r.mean_tps(),
                  r.stddev_tps());
     }
     fmt::print("\npeak resident memory: {:.1f} MiB (weights {:.1f} MiB, KV cache {:.1f} MiB)\n", static_cast<double>(peak_rss) / kMiB,

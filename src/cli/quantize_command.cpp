@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "core/parallel.h"
 #include "core/text.h"
+#include "core/units.h"
 #include "quant/quantize_model.h"
 
 namespace lp::cli {
@@ -73,7 +74,7 @@ void print_plan(const std::string& method, const std::vector<PlannedTensor>& pla
     fallbacks += t.fell_back ? 1 : 0;
   }
   fmt::print("  total: {} tensors, {} parameters, {} bytes ({:.2f} MiB), {:.4f} bits per weight, {} fallback(s)\n\n",
-             plan.size(), params, bytes, bytes / 1048576.0, params ? 8.0 * bytes / params : 0.0, fallbacks);
+             plan.size(), params, bytes, bytes / kMiB, params ? 8.0 * bytes / params : 0.0, fallbacks);
 }
 
 nlohmann::json plan_to_json(const std::vector<PlannedTensor>& plan) {

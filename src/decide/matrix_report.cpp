@@ -9,6 +9,7 @@
 #include <set>
 
 #include "core/error.h"
+#include "core/units.h"
 #include "decide/admission.h"
 #include "decide/matrix_records.h"
 #include "decide/matrix_suite.h"
@@ -335,14 +336,14 @@ json build_report(const MatrixReportInputs& in) {
     Admission best_admission;
     for (const LevelRow& r : rows) {
       if (!r.tier || *r.tier > QualityTier::acceptable || r.predicted_peak == 0) continue;
-      const Admission a = admit(static_cast<double>(r.predicted_peak) / (1024.0 * 1024.0), budget.gib * 1024.0);
+      const Admission a = admit(static_cast<double>(r.predicted_peak) / kMiB, budget.gib * 1024.0);
       if (a.verdict == Verdict::fail) continue;
       if (!best || better(&r, best)) best = &r, best_admission = a;
     }
     json t = {{"name", budget.name}, {"usable_gb", budget.gib}, {"best", best ? json(best->level) : json(nullptr)},
               {"verdict", best ? json(verdict_name(best_admission.verdict)) : json(nullptr)}};
     t["reason"] = best ? fmt::format("{} ({}), predicted peak {:.0f} MiB at {} tokens of context, {:.0f}% headroom", best->level,
-                                     tier_name(*best->tier), static_cast<double>(best->predicted_peak) / (1024.0 * 1024.0),
+                                     tier_name(*best->tier), static_cast<double>(best->predicted_peak) / kMiB,
                                      in.deploy_ctx, best_admission.headroom_pct)
                        : std::string("no level that is at least acceptable fits");
     memory_tiers.push_back(t);
@@ -357,7 +358,7 @@ json build_report(const MatrixReportInputs& in) {
     if (!r.pooled_accuracy || !r.tg_tps || !r.ttft_ms || r.predicted_peak == 0) continue;
     double device = 0, headroom = 0;
     for (const Budget& b : budgets) {
-      const Admission a = admit(static_cast<double>(r.predicted_peak) / (1024.0 * 1024.0), b.gib * 1024.0);
+      const Admission a = admit(static_cast<double>(r.predicted_peak) / kMiB, b.gib * 1024.0);
       if (a.verdict != Verdict::fail) {
         device = b.gib, headroom = a.headroom_pct;
         break;

@@ -3,6 +3,7 @@
 #include <fmt/core.h>
 
 #include "core/error.h"
+#include "core/units.h"
 #include "decide/matrix_report.h"
 
 namespace lp::decide {
@@ -31,10 +32,6 @@ std::string tier_text(const json& t) {
     s += "; benchmark alone: " + t["benchmark_tier"].get<std::string>();
   return s;
 }
-
-}  // namespace
-
-namespace {
 
 // A machine's field as a record gave it (records come from other machines and may be edited):
 // a number or a string of the right type, else the fallback.
@@ -73,7 +70,7 @@ std::string markdown(const json& r) {
                        num(l["kld_mean"], "{:.4f}"), l["accuracy"]["pooled"].is_null() ? "—" : num(l["accuracy"]["pooled"]["value"], "{:.1f}%", 100.0),
                        interval(l["benchmark_delta_pp"]), l["generation"].is_null() ? "—" : interval(l["generation"]["delta_pct"]),
                        tier_text(l["tier"]), sp.is_null() ? "—" : num(sp["pp_tps"], "{:.1f}"), sp.is_null() ? "—" : num(sp["tg_tps"], "{:.1f}"),
-                       sp.is_null() ? "—" : num(sp["ttft_ms"], "{:.0f}"), sp.is_null() ? "—" : num(sp["peak_rss_bytes"], "{:.1f}", 1.0 / (1024 * 1024)),
+                       sp.is_null() ? "—" : num(sp["ttft_ms"], "{:.0f}"), sp.is_null() ? "—" : num(sp["peak_rss_bytes"], "{:.1f}", 1.0 / kMiB),
                        l["cost"].is_null() ? "—" : num(l["cost"]["usd_per_million"], "${:.4f}"),
                        l["score"].is_null() ? "—" : num(l["score"]["total"], "{:.1f}"));
     if (any_code) {
@@ -111,7 +108,7 @@ std::string markdown(const json& r) {
   out += "\nMeasured on:";
   for (const json& m : r["machines"])
     out += fmt::format(" {} ({:.0f} cores, {:.1f} GiB, {});", text_or(m, "cpu_model"), number_or(m, "logical_cores", 0),
-                       number_or(m, "memory_bytes", 0) / (1024.0 * 1024.0 * 1024.0), text_or(m, "os"));
+                       number_or(m, "memory_bytes", 0) / kGiB, text_or(m, "os"));
   out += fmt::format("\n\nTier rule: {}.\n", r["tier_rule"]["description"].get<std::string>());
   return out;
 }
