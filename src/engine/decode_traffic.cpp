@@ -10,7 +10,7 @@ DecodeTraffic decode_traffic(const LoadedModel& model, int64_t n_past, int64_t n
   const ModelWeights& w = model.weights();
   const ModelHParams& h = model.hparams();
   DecodeTraffic traffic;
-  traffic.weight_bytes = model.weight_bytes();
+  traffic.weight_bytes = model.active_weight_bytes();
   if (w.output.data != w.token_embd.data) {
     traffic.weight_bytes -= static_cast<uint64_t>(w.token_embd.rows - 1) * w.token_embd.row_bytes;
   }
@@ -36,10 +36,18 @@ std::vector<std::span<const uint8_t>> decode_weight_regions(const LoadedModel& m
   auto add = [&](const WeightMatrix& m) {
     if (m.data != nullptr) regions.emplace_back(m.data, static_cast<uint64_t>(m.rows) * m.row_bytes);
   };
-  for (const LayerWeights& L : w.layers)
+  const auto used = static_cast<size_t>(model.hparams().expert_used_count);
+  for (const LayerWeights& L : w.layers) {
     for (const WeightMatrix* m : {&L.attn_q, &L.attn_k, &L.attn_v, &L.attn_qkv, &L.attn_output, &L.ffn_gate, &L.ffn_up,
-                                  &L.ffn_down})
+                                  &L.ffn_down, &L.ffn_gate_inp})
       add(*m);
+    // A token reads its expert_used_count experts; the first ones stand for whichever it picks.
+    for (size_t e = 0; e < used && e < L.ffn_down_exps.size(); ++e) {
+      add(L.ffn_gate_exps[e]);
+      add(L.ffn_up_exps[e]);
+      add(L.ffn_down_exps[e]);
+    }
+  }
   add(w.output);
   return regions;
 }

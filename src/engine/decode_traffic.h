@@ -10,7 +10,7 @@ namespace lp {
 class LoadedModel;
 
 struct DecodeTraffic {
-  uint64_t weight_bytes = 0;  // every weight the forward pass uses, read once per token
+  uint64_t weight_bytes = 0;  // every weight the forward pass uses (a mixture: the used experts), read once per token
   double kv_bytes = 0.0;      // K and V rows read by attention, averaged over the run's tokens
   double total() const { return static_cast<double>(weight_bytes) + kv_bytes; }
 };

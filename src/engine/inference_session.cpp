@@ -83,6 +83,20 @@ InferenceSession::InferenceSession(const LoadedModel& model, const SessionOption
   v_.resize(b * n_head_kv_ * head_dim_v_);
   attn_.resize(b * n_head_ * head_dim_v_);
   if (h_.info->fused_qkv) qkv_.resize(b * (n_head_ * head_dim_ + n_head_kv_ * (head_dim_ + head_dim_v_)));
+  if (h_.info->moe) {
+    n_expert_ = static_cast<int64_t>(h_.expert_count);
+    n_expert_used_ = static_cast<int64_t>(h_.expert_used_count);
+    n_ff_exp_ = static_cast<int64_t>(h_.expert_feed_forward_length);
+    n_ff_ = n_ff_exp_;  // every layer is a mixture; gate_ and up_ hold one expert's group
+    router_.resize(b * n_expert_);
+    chosen_weight_.resize(b * n_expert_used_);
+    chosen_expert_.resize(b * n_expert_used_);
+    group_start_.resize(n_expert_ + 1);
+    group_fill_.resize(n_expert_);
+    group_slot_.resize(b * n_expert_used_);
+    expert_in_.resize(b * n_embd_);
+    expert_out_.resize(b * n_embd_);
+  }
   gate_.resize(b * n_ff_ * (h_.info->fused_qkv ? 2 : 1));
   up_.resize(b * n_ff_);
   const auto pairs = static_cast<size_t>(head_dim_ / 2);
@@ -199,6 +213,7 @@ void InferenceSession::eval_batch(const int32_t* tokens, int64_t n, float* logit
 }
 
 void InferenceSession::feed_forward(const LayerWeights& L, int64_t n) {
+  if (L.moe()) return mixture_of_experts(L, n);
   const bool gelu = h_.info->activation == Activation::gelu_tanh;
   if (L.ffn_gate.data == nullptr) {
     // Phi-3: one product gives the gate (first half of each row) and the up projection.
@@ -213,6 +228,61 @@ void InferenceSession::feed_forward(const LayerWeights& L, int64_t n) {
     (gelu ? gelu_tanh_mul : silu_mul)(gate_.data(), up_.data(), up_.data(), n * n_ff_);
   }
   matmul(L.ffn_down, up_.data(), n, proj_.data(), pool_, options_.activations);
+}
+
+// Qwen3-MoE's router, as transformers computes it: a softmax over all experts' logits (in
+// float), the expert_used_count most probable kept (the lower index first on a tie, as
+// torch.topk), their probabilities renormalized to sum to 1. Then the (token, expert) pairs
+// are grouped by expert, so each expert's matrices are read once for all its tokens.
+void InferenceSession::route_to_experts(const LayerWeights& L, int64_t n) {
+  matmul(L.ffn_gate_inp, xn_.data(), n, router_.data(), pool_, options_.activations);
+  std::fill(group_start_.begin(), group_start_.end(), 0);
+  for (int64_t t = 0; t < n; ++t) {
+    float* p = &router_[t * n_expert_];
+    softmax_in_place(p, n_expert_);
+    int32_t* chosen = &chosen_expert_[t * n_expert_used_];
+    float* weight = &chosen_weight_[t * n_expert_used_];
+    double sum = 0.0;
+    for (int64_t k = 0; k < n_expert_used_; ++k) {
+      int32_t best = -1;
+      for (int32_t e = 0; e < n_expert_; ++e) {
+        if (std::find(chosen, chosen + k, e) != chosen + k) continue;
+        if (best < 0 || p[e] > p[best]) best = e;
+      }
+      chosen[k] = best;
+      weight[k] = p[best];
+      sum += p[best];
+      ++group_start_[best + 1];
+    }
+    for (int64_t k = 0; k < n_expert_used_; ++k) weight[k] = static_cast<float>(weight[k] / sum);
+  }
+  for (int64_t e = 0; e < n_expert_; ++e) group_start_[e + 1] += group_start_[e];
+  // group_slot_[group_start_[e] ...]: the (token * n_expert_used + k) slots routed to expert e, by token.
+  std::copy(group_start_.begin(), group_start_.end() - 1, group_fill_.begin());
+  for (int64_t slot = 0; slot < n * n_expert_used_; ++slot) group_slot_[group_fill_[chosen_expert_[slot]]++] = static_cast<int32_t>(slot);
+}
+
+// Each used expert runs its gated feed-forward on its group of tokens (gathered into one
+// batch), and each token's output is the router-weighted sum of its experts' outputs.
+void InferenceSession::mixture_of_experts(const LayerWeights& L, int64_t n) {
+  route_to_experts(L, n);
+  std::fill(proj_.begin(), proj_.begin() + n * n_embd_, 0.0f);
+  for (int64_t e = 0; e < n_expert_; ++e) {
+    const int32_t begin = group_start_[e], count = group_start_[e + 1] - begin;
+    if (count == 0) continue;
+    for (int32_t i = 0; i < count; ++i) {
+      const int64_t t = group_slot_[begin + i] / n_expert_used_;
+      std::memcpy(&expert_in_[i * n_embd_], &xn_[t * n_embd_], n_embd_ * sizeof(float));
+    }
+    const MatmulOutput gate_up[] = {{&L.ffn_gate_exps[e], gate_.data()}, {&L.ffn_up_exps[e], up_.data()}};
+    matmul_same_input(gate_up, expert_in_.data(), count, pool_, options_.activations);
+    silu_mul(gate_.data(), up_.data(), up_.data(), count * n_ff_exp_);
+    matmul(L.ffn_down_exps[e], up_.data(), count, expert_out_.data(), pool_, options_.activations);
+    for (int32_t i = 0; i < count; ++i) {
+      const int32_t slot = group_slot_[begin + i];
+      axpy_row(chosen_weight_[slot], &expert_out_[i * n_embd_], &proj_[(slot / n_expert_used_) * n_embd_], n_embd_);
+    }
+  }
 }
 
 // The cache keeps each KV head's positions together (head h, position p at

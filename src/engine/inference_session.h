@@ -48,6 +48,8 @@ class InferenceSession {
   void attention(size_t layer, int64_t n);
   void store_kv(size_t layer, int64_t n);
   void feed_forward(const LayerWeights& L, int64_t n);
+  void route_to_experts(const LayerWeights& L, int64_t n);
+  void mixture_of_experts(const LayerWeights& L, int64_t n);
 
   const LoadedModel& model_;
   const ModelHParams& h_;
@@ -65,6 +67,11 @@ class InferenceSession {
   // Scratch, sized for batch_size tokens.
   std::vector<float> x_, xn_, q_, k_, v_, qkv_, attn_, proj_, gate_, up_, ffn_in_;
   std::vector<float> cos_global_, sin_global_, cos_local_, sin_local_;
+  // Mixture of experts: router logits, each token's chosen experts and weights, and the
+  // tokens grouped by expert (counting sort), their inputs gathered and outputs per group.
+  int64_t n_expert_ = 0, n_expert_used_ = 0, n_ff_exp_ = 0;
+  std::vector<float> router_, chosen_weight_, expert_in_, expert_out_;
+  std::vector<int32_t> chosen_expert_, group_start_, group_fill_, group_slot_;
   AttentionShape attention_shape_;
   CachedAttention attention_;
 };

@@ -1,5 +1,6 @@
 #include "engine/model_weights.h"
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <span>
@@ -33,7 +34,8 @@ class WeightBinder {
     const ArchitectureInfo& arch = *h_.info;
     const int64_t n_embd = dim(h_.embedding_length), n_vocab = dim(h_.vocab_size);
     const int64_t n_q = dim(h_.head_count * h_.key_length), n_k = dim(h_.head_count_kv * h_.key_length);
-    const int64_t n_v = dim(h_.head_count_kv * h_.value_length), n_ff = dim(h_.feed_forward_length);
+    const int64_t n_v = dim(h_.head_count_kv * h_.value_length);
+    auto n_ff = [&] { return dim(h_.feed_forward_length); };  // a MoE model's dense width may be absent
     ModelWeights& w = m_.weights_;
     w.token_embd = matrix("token_embd.weight", n_embd, n_vocab);
     w.output_norm = vector("output_norm.weight", n_embd);
@@ -61,13 +63,15 @@ class WeightBinder {
       }
       L.attn_output = matrix(p + "attn_output.weight", dim(h_.head_count * h_.value_length), n_embd);
       L.ffn_norm = vector(p + "ffn_norm.weight", n_embd);
-      if (arch.fused_qkv) {
-        L.ffn_up = matrix(p + "ffn_up.weight", n_embd, 2 * n_ff);
+      if (arch.moe) {
+        bind_experts(p, L);
+      } else if (arch.fused_qkv) {
+        L.ffn_up = matrix(p + "ffn_up.weight", n_embd, 2 * n_ff());
       } else {
-        L.ffn_gate = matrix(p + "ffn_gate.weight", n_embd, n_ff);
-        L.ffn_up = matrix(p + "ffn_up.weight", n_embd, n_ff);
+        L.ffn_gate = matrix(p + "ffn_gate.weight", n_embd, n_ff());
+        L.ffn_up = matrix(p + "ffn_up.weight", n_embd, n_ff());
       }
-      L.ffn_down = matrix(p + "ffn_down.weight", n_ff, n_embd);
+      if (!arch.moe) L.ffn_down = matrix(p + "ffn_down.weight", n_ff(), n_embd);
       if (arch.post_norms) {
         L.post_attention_norm = vector(p + "post_attention_norm.weight", n_embd);
         L.post_ffw_norm = vector(p + "post_ffw_norm.weight", n_embd);
@@ -95,31 +99,58 @@ class WeightBinder {
   }
 
   WeightMatrix matrix(const std::string& name, int64_t cols, int64_t rows) {
+    return std::move(stacked(name, cols, rows, 0).front());
+  }
+
+  // A tensor of `count` matrices of `rows` rows of `cols` values ([cols, rows, count] in GGML
+  // order; count 0: a plain 2-D [cols, rows]), one WeightMatrix per slice.
+  std::vector<WeightMatrix> stacked(const std::string& name, int64_t cols, int64_t rows, int64_t count) {
     const TensorRef& t = find(name);
-    if (t.shape.size() != 2 || t.shape[0] != static_cast<uint64_t>(cols) || t.shape[1] != static_cast<uint64_t>(rows)) {
-      fail("{}: tensor '{}' has shape {}, expected [{}, {}]", m_.path_.string(), name, shape_text(t.shape), cols, rows);
+    const bool shape_ok = count == 0 ? t.shape.size() == 2 : t.shape.size() == 3 && t.shape[2] == static_cast<uint64_t>(count);
+    if (!shape_ok || t.shape[0] != static_cast<uint64_t>(cols) || t.shape[1] != static_cast<uint64_t>(rows)) {
+      if (count == 0) fail("{}: tensor '{}' has shape {}, expected [{}, {}]", m_.path_.string(), name, shape_text(t.shape), cols, rows);
+      fail("{}: tensor '{}' has shape {}, expected [{}, {}, {}]", m_.path_.string(), name, shape_text(t.shape), cols, rows, count);
     }
     const auto& traits = ggml_type_traits(t.type);
     if (!traits.dequantize) fail("{}: tensor '{}' is {}, a type the engine cannot compute with", m_.path_.string(), name, traits.name);
+    const uint64_t slices = static_cast<uint64_t>(std::max<int64_t>(count, 1));
     const auto row_bytes = ggml_row_bytes(t.type, static_cast<uint64_t>(cols));
-    if (!row_bytes || *row_bytes * static_cast<uint64_t>(rows) != t.bytes.size()) {
+    if (!row_bytes || *row_bytes * static_cast<uint64_t>(rows) * slices != t.bytes.size()) {
       fail("{}: tensor '{}' has {} bytes, which do not fit its shape and type", m_.path_.string(), name, t.bytes.size());
     }
     m_.weight_bytes_ += t.bytes.size();
-    m_.parameters_ += static_cast<uint64_t>(cols) * static_cast<uint64_t>(rows);
+    m_.parameters_ += static_cast<uint64_t>(cols) * static_cast<uint64_t>(rows) * slices;
     type_bytes_[t.type] += t.bytes.size();
-    const WeightMatrix plain{t.type, cols, rows, *row_bytes, t.bytes.data()};
+    const uint64_t slice_bytes = *row_bytes * static_cast<uint64_t>(rows);
+    std::vector<WeightMatrix> result;
+    for (uint64_t s = 0; s < slices; ++s) result.push_back({t.type, cols, rows, *row_bytes, t.bytes.data() + s * slice_bytes});
     // Types whose products run faster on interleaved rows get a regrouped copy in place of
     // the file's bytes, whose pages are then released (memory holds one of the two).
-    const uint64_t interleaved = interleaved_bytes(plain);
-    if (interleaved == 0) return plain;
-    auto& copy = m_.owned_.emplace_back(interleaved);
-    const WeightMatrix result = interleave_rows(plain, copy.data());
+    const uint64_t interleaved = interleaved_bytes(result.front());
+    if (interleaved == 0) return result;
+    auto& copy = m_.owned_.emplace_back(interleaved * slices);
+    for (uint64_t s = 0; s < slices; ++s) result[s] = interleave_rows(result[s], copy.data() + s * interleaved);
     if (t.file_mapped) {
       release_mapped_pages(t.bytes);
       replaced_.push_back(t.bytes);
     }
     return result;
+  }
+
+  // A mixture-of-experts layer: the router (kept as the file has it; llama.cpp leaves it in
+  // float) and the stacked experts. Tokens use expert_used_count of expert_count experts, so
+  // the others' parameters are counted as inactive.
+  void bind_experts(const std::string& p, LayerWeights& L) {
+    const int64_t n_embd = dim(h_.embedding_length), n_expert = dim(h_.expert_count);
+    const int64_t n_ff_exp = dim(h_.expert_feed_forward_length);
+    L.ffn_gate_inp = matrix(p + "ffn_gate_inp.weight", n_embd, n_expert);
+    const uint64_t before_bytes = m_.weight_bytes_, before_params = m_.parameters_;
+    L.ffn_gate_exps = stacked(p + "ffn_gate_exps.weight", n_embd, n_ff_exp, n_expert);
+    L.ffn_up_exps = stacked(p + "ffn_up_exps.weight", n_embd, n_ff_exp, n_expert);
+    L.ffn_down_exps = stacked(p + "ffn_down_exps.weight", n_ff_exp, n_embd, n_expert);
+    const double unused = static_cast<double>(h_.expert_count - h_.expert_used_count) / static_cast<double>(h_.expert_count);
+    m_.inactive_expert_bytes_ += static_cast<uint64_t>(static_cast<double>(m_.weight_bytes_ - before_bytes) * unused);
+    m_.inactive_expert_parameters_ += static_cast<uint64_t>(static_cast<double>(m_.parameters_ - before_params) * unused);
   }
 
   // A norm, bias or factor vector as a float32 copy (small, and read as floats every token).
@@ -183,12 +214,17 @@ std::string dominant_type(const std::map<GgmlType, uint64_t>& bytes) {
 }
 
 void check_supported(const ModelHParams& h, const std::filesystem::path& path) {
-  static constexpr std::string_view kRunnable[] = {"llama", "qwen2", "qwen3", "gemma3", "phi3"};
+  static constexpr std::string_view kRunnable[] = {"llama", "qwen2", "qwen3", "qwen3moe", "gemma3", "phi3"};
   bool ok = false;
   for (auto a : kRunnable) ok = ok || h.architecture == a;
-  if (!ok || h.info == nullptr || h.info->moe) {
-    fail("{}: the engine does not run the '{}' architecture yet (it runs llama, qwen2, qwen3, gemma3 and phi3)",
+  if (!ok || h.info == nullptr) {
+    fail("{}: the engine does not run the '{}' architecture yet (it runs llama, qwen2, qwen3, qwen3moe, gemma3 and phi3)",
          path.string(), h.architecture);
+  }
+  if (h.info->moe && (h.expert_count == 0 || h.expert_used_count == 0 || h.expert_used_count > h.expert_count ||
+                      h.expert_count > 4096)) {
+    fail("{}: {} of {} experts per token is not a mixture of experts the engine can run", path.string(), h.expert_used_count,
+         h.expert_count);
   }
   if (h.head_count == 0 || h.head_count_kv == 0 || h.head_count % h.head_count_kv != 0) {
     fail("{}: {} attention heads cannot share {} key/value heads", path.string(), h.head_count, h.head_count_kv);

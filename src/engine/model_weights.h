@@ -31,7 +31,13 @@ struct LayerWeights {
   const float* ffn_norm = nullptr;
   WeightMatrix ffn_gate, ffn_up, ffn_down;  // Phi-3: ffn_up holds gate then up, ffn_gate empty
   const float* post_ffw_norm = nullptr;  // Gemma 3
+  // Mixture of experts (Qwen3-MoE): the router, and each expert's gate, up and down matrices
+  // as slices of the file's stacked [expert][row][column] tensors (empty for a dense layer).
+  WeightMatrix ffn_gate_inp;
+  std::vector<WeightMatrix> ffn_gate_exps, ffn_up_exps, ffn_down_exps;
   bool sliding_window = false;           // attends to the last `sliding_window` positions only
+
+  bool moe() const { return !ffn_down_exps.empty(); }
 };
 
 struct ModelWeights {
@@ -55,6 +61,10 @@ class LoadedModel {
   const GgufModel* gguf() const { return gguf_.get(); }  // nullptr for a Hugging Face directory
   uint64_t weight_bytes() const { return weight_bytes_; }
   uint64_t parameter_count() const { return parameters_; }
+  // What one token's forward pass uses: all parameters but the experts its router leaves out
+  // (equal to parameter_count() for a dense model); and the same in bytes.
+  uint64_t active_parameter_count() const { return parameters_ - inactive_expert_parameters_; }
+  uint64_t active_weight_bytes() const { return weight_bytes_ - inactive_expert_bytes_; }
   std::string quant_type_name() const;  // the type most weight bytes are in
 
  private:
@@ -69,6 +79,7 @@ class LoadedModel {
   std::vector<std::vector<uint8_t>> owned_;  // tensors we had to produce (Hugging Face source, F32 vectors, interleaved rows)
   uint64_t weight_bytes_ = 0;
   uint64_t parameters_ = 0;
+  uint64_t inactive_expert_parameters_ = 0, inactive_expert_bytes_ = 0;
   std::string quant_type_;
 };
 

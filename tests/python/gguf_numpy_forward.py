@@ -4,9 +4,10 @@ activations to 8 bits before quantized dot products). This is the model the file
 computed as exactly as float32 allows (float64 agrees to a KL of 1e-10 on SmolLM2), and so the
 judge of how closely each engine reproduces it.
 
-Architectures: llama (SmolLM2, Llama 2/3) and gemma3, laid out as llama.cpp's converter writes
+Architectures: llama (SmolLM2, Llama 2/3), gemma3 and qwen3moe, laid out as llama.cpp's converter writes
 them (llama: Q/K rows permuted for llama.cpp's adjacent-pair RoPE; gemma3: rotate-half RoPE,
-norm weights stored with their +1)."""
+norm weights stored with their +1; qwen3moe: rotate-half RoPE, QK-norm, experts stacked
+[expert][row][column] with the router in ffn_gate_inp)."""
 import numpy as np
 from gguf import GGUFReader
 from gguf.quants import dequantize
@@ -76,6 +77,19 @@ def _gelu_tanh(x):
     return 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x ** 3)))
 
 
+def _moe(x, probs, used, gate, up, down):
+    """Qwen3-MoE's feed-forward: each token's `used` most probable experts (stable order on
+    ties), their probabilities renormalized, the weighted sum of their SwiGLU outputs."""
+    out = np.zeros_like(x)
+    for t in range(len(x)):
+        chosen = np.argsort(-probs[t], kind="stable")[:used]
+        weights = probs[t, chosen] / probs[t, chosen].sum()
+        for e, wt in zip(chosen, weights):
+            g = gate[e] @ x[t]
+            out[t] += DT(wt) * (down[e] @ ((g / (1 + np.exp(-g))) * (up[e] @ x[t])))
+    return out
+
+
 def log_probs(path, tokens, chunk=64):
     """float32 [len(tokens), vocab] log-softmax of the next-token logits at every position."""
     m = GgufModel(path)
@@ -119,6 +133,20 @@ def log_probs(path, tokens, chunk=64):
             x = _rms(h, w[p + "ffn_norm.weight"], eps)
             f = (_gelu_tanh(x @ w[p + "ffn_gate.weight"].T) * (x @ w[p + "ffn_up.weight"].T)) @ w[p + "ffn_down.weight"].T
             h = h + _rms(f, w[p + "post_ffw_norm.weight"], eps)
+    elif m.arch == "qwen3moe":
+        cos, sin = _rope_tables(n, hd, m.key("rope.freq_base", 10000.0))
+        used = m.key("expert_used_count")
+        for l in range(layers):
+            p = f"blk.{l}."
+            x = _rms(h, w[p + "attn_norm.weight"], eps)
+            q = _rms((x @ w[p + "attn_q.weight"].T).reshape(n, heads, hd), w[p + "attn_q_norm.weight"], eps)
+            k = _rms((x @ w[p + "attn_k.weight"].T).reshape(n, kv_heads, hd), w[p + "attn_k_norm.weight"], eps)
+            v = (x @ w[p + "attn_v.weight"].T).reshape(n, kv_heads, hd)
+            q, k = _rope_halves(q, cos, sin), _rope_halves(k, cos, sin)
+            h = h + _attention(q, k, v, 1 / np.sqrt(hd)) @ w[p + "attn_output.weight"].T
+            x = _rms(h, w[p + "ffn_norm.weight"], eps)
+            h = h + _moe(x, _softmax_rows(x @ w[p + "ffn_gate_inp.weight"].T), used, w[p + "ffn_gate_exps.weight"],
+                         w[p + "ffn_up_exps.weight"], w[p + "ffn_down_exps.weight"])
     else:
         raise NotImplementedError(f"no NumPy forward pass for {m.arch}")
     h = _rms(h, w["output_norm.weight"], eps)

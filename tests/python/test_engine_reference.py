@@ -23,7 +23,7 @@ import pytest
 
 from conftest import run
 
-DENSE = ["llama", "qwen2", "qwen3", "gemma3", "phi3"]
+ARCHS = ["llama", "qwen2", "qwen3", "gemma3", "phi3", "qwen3_moe"]
 TOLERANCE = 1e-4
 DECODE_FROM = 64
 
@@ -58,7 +58,7 @@ def assert_matches(ours, ref, label, tolerance=TOLERANCE, decode_from=DECODE_FRO
         f"(positions over: {np.flatnonzero(err > tolerance).tolist()})")
 
 
-@pytest.mark.parametrize("arch", DENSE)
+@pytest.mark.parametrize("arch", ARCHS)
 def test_hf_directory_equals_transformers(tmp_path, lp_bin, tiny_dir, arch):
     model = tiny_dir / arch
     ref = np.load(model / "reference_logprobs.npy")
@@ -87,7 +87,7 @@ def f32_gguf(tmp_path_factory, lp_bin, tiny_dir):
     return get
 
 
-@pytest.mark.parametrize("arch", DENSE)
+@pytest.mark.parametrize("arch", ARCHS)
 def test_converted_gguf_equals_transformers(tmp_path, lp_bin, tiny_dir, f32_gguf, arch):
     gguf, why_not = f32_gguf(arch)
     if gguf is None:
@@ -107,6 +107,8 @@ def test_converted_gguf_equals_transformers(tmp_path, lp_bin, tiny_dir, f32_gguf
     ("qwen3", ["--decode-from", "0"], 0),
     ("gemma3", ["--batch-size", "7", "--decode-from", "45"], 45),
     ("phi3", ["--batch-size", "13"], 80),
+    ("qwen3_moe", ["--decode-from", "0"], 0),
+    ("qwen3_moe", ["--batch-size", "5", "--decode-from", "70"], 70),
 ])
 def test_batching_does_not_change_the_result(tmp_path, lp_bin, tiny_dir, arch, extra, decode_from):
     model = tiny_dir / arch
@@ -133,7 +135,7 @@ def test_text_file_is_tokenized_like_the_reference(tmp_path, lp_bin, tiny_dir, a
 
 
 # The default KV cache stores f16: the same answers, with f16's rounding of keys and values.
-@pytest.mark.parametrize("arch", DENSE)
+@pytest.mark.parametrize("arch", ARCHS)
 def test_f16_kv_cache_stays_close(tmp_path, lp_bin, tiny_dir, arch):
     model = tiny_dir / arch
     ref = np.load(model / "reference_logprobs.npy")
