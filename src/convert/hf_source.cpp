@@ -26,6 +26,7 @@ struct SourceTensor {
   TensorTransform transform = TensorTransform::none;
   uint64_t heads = 1;              // heads whose rows a permutation regroups
   uint32_t part = 0, parts = 1;    // row block of each expert's matrix (fused gate_up)
+  bool interleaved = false;        // part p is every parts-th row (transposed) or value from p
 };
 
 // The language model's section of config.json (multimodal Gemma 3 nests it).
@@ -118,6 +119,7 @@ class HfSource final : public QuantSource {
       return;
     }
     const auto rows = static_cast<int64_t>(in.shape[1]);  // per expert
+    if (s.transform == TensorTransform::transpose || s.interleaved) return read_strided_rows(s, n, rows, begin, end, out);
     for (int64_t r = begin; r < end; ++r) {
       const int64_t expert = r / rows, j = r % rows;
       const int64_t row = s.transform == TensorTransform::permute_q || s.transform == TensorTransform::permute_k
@@ -138,7 +140,9 @@ class HfSource final : public QuantSource {
   std::optional<std::span<const uint8_t>> in_place(size_t index) const override {
     const SourceTensor& s = sources_[index];
     const PlanInput& t = inputs_[index];
-    if (s.from.size() != 1 || s.stacked || s.transform != TensorTransform::none || s.parts != 1) return std::nullopt;
+    if (s.from.size() != 1 || s.stacked || s.transform != TensorTransform::none || s.parts != 1 || s.interleaved) {
+      return std::nullopt;
+    }
     if (s.from[0]->dtype->name != ggml_type_traits(t.source_type).name) return std::nullopt;
     return s.from[0]->data;
   }
@@ -160,6 +164,24 @@ class HfSource final : public QuantSource {
     SourceTensor s;
     s.computed = std::move(values);
     return s;
+  }
+
+  // gpt-oss's layouts: GGUF rows [begin, end) of `n` values, `rows` rows per expert, where the
+  // source holds each expert as [in = n][out] (transposed: a GGUF row is a source column) or
+  // holds the parts' values alternately (interleaved: part p is every parts-th row or value).
+  static void read_strided_rows(const SourceTensor& s, int64_t n, int64_t rows, int64_t begin, int64_t end, float* out) {
+    const int64_t parts = s.parts, part = s.part;
+    for (int64_t r = begin; r < end; ++r) {
+      const int64_t expert = r / rows, j = r % rows;
+      float* dst = out + (r - begin) * n;
+      if (s.transform == TensorTransform::transpose) {
+        const int64_t out_total = rows * parts;
+        const int64_t column = s.interleaved ? j * parts + part : part * rows + j;
+        for (int64_t c = 0; c < n; ++c) convert(*s.from[0], (expert * n + c) * out_total + column, 1, &dst[c]);
+      } else {
+        for (int64_t c = 0; c < n; ++c) convert(*s.from[0], r * n * parts + c * parts + part, 1, &dst[c]);
+      }
+    }
   }
 
   // `count` values of `t` from element `first`, as float32.
@@ -185,8 +207,17 @@ class HfSource final : public QuantSource {
     if (shape.size() > 3) fail("{}: tensor '{}' has {} dimensions", dir_.string(), t.name, shape.size());
     SourceTensor s{{&t}, false, {}, mapped.transform,
                    mapped.transform == TensorTransform::permute_k ? h.head_count_kv : h.head_count, mapped.part,
-                   mapped.parts};
-    if (mapped.parts > 1) {
+                   mapped.parts, mapped.interleaved};
+    if (s.transform == TensorTransform::transpose) {
+      if (shape.size() != 3) fail("{}: tensor '{}' is not a 3-D stack of expert matrices", dir_.string(), t.name);
+      std::swap(shape[0], shape[1]);
+    }
+    if (mapped.interleaved && s.transform != TensorTransform::transpose) {  // values alternate within each row
+      if (shape[0] % mapped.parts != 0) {
+        fail("{}: tensor '{}' cannot be cut into {} interleaved parts", dir_.string(), t.name, mapped.parts);
+      }
+      shape[0] /= mapped.parts;
+    } else if (mapped.parts > 1) {
       if (shape.size() < 2 || shape[1] % mapped.parts != 0) {
         fail("{}: tensor '{}' cannot be cut into {} equal row blocks", dir_.string(), t.name, mapped.parts);
       }
@@ -279,6 +310,18 @@ class HfSource final : public QuantSource {
              expected);
       }
     }
+    if (h.architecture == "gpt-oss") {
+      // llama.cpp's gpt-oss: SwiGLU alpha 1.702 and limit 7 (constants), sliding window on even
+      // layers, the YaRN ramp read untruncated (by us; llama.cpp rounds it out).
+      if (h.swiglu_alpha != 1.702 || h.swiglu_limit != 7.0) {
+        fail("{}: swiglu_alpha {} / swiglu_limit {} differ from the 1.702 / 7 llama.cpp's gpt-oss computes with", source,
+             h.swiglu_alpha, h.swiglu_limit);
+      }
+      if (h.sliding_window_pattern != 2) fail("{}: layer_types do not alternate sliding and full attention", source);
+      if (h.rope_scaling.type == "yarn" && h.rope_scaling.yarn_truncate) {
+        fail("{}: a truncated YaRN ramp cannot be told apart from gpt-oss's own in a GGUF file", source);
+      }
+    }
     if (h.rope_scaling.type != "none" && h.rope_scaling.type != "linear" && h.rope_scaling.type != "yarn" &&
         h.rope_scaling.type != "llama3" && !(h.rope_scaling.type == "longrope" && h.architecture == "phi3")) {
       fail("{}: RoPE scaling '{}' cannot be converted for {}", source, h.rope_scaling.type, h.architecture);
@@ -287,12 +330,18 @@ class HfSource final : public QuantSource {
 
   // Every tensor llama.cpp requires of each layer is there.
   void check_complete(const ModelHParams& h) const {
-    std::vector<std::string_view> required = {"attn_norm.weight", "attn_output.weight", "ffn_norm.weight"};
+    std::vector<std::string_view> required = {"attn_norm.weight", "attn_output.weight"};
+    const std::string ffn_norm = std::string(h.info->ffn_norm) + ".weight";
+    required.push_back(ffn_norm);
+    if (h.info->attn_sinks) required.push_back("attn_sinks.weight");
+    if (h.info->moe_biases) {
+      required.insert(required.end(), {"ffn_gate_inp.bias", "ffn_gate_exps.bias", "ffn_up_exps.bias", "ffn_down_exps.bias"});
+    }
     if (h.architecture == "phi3") {
       required.insert(required.end(), {"attn_qkv.weight", "ffn_up.weight", "ffn_down.weight"});
     } else {
       required.insert(required.end(), {"attn_q.weight", "attn_k.weight", "attn_v.weight"});
-      if (h.architecture == "qwen3moe") {
+      if (h.info != nullptr && h.info->moe) {
         required.insert(required.end(),
                         {"ffn_gate_inp.weight", "ffn_gate_exps.weight", "ffn_up_exps.weight", "ffn_down_exps.weight"});
       } else {
@@ -359,6 +408,11 @@ std::vector<GgufKeyValue> HfSource::metadata() const {
       kv.push_back({a + ".rope.scaling.original_context_length", u32(h.rope_scaling.original_context_length)});
     }
   }
+  if (h.rope_scaling.type == "yarn") {
+    kv.push_back({a + ".rope.scaling.yarn_beta_fast", f32(h.rope_scaling.beta_fast)});
+    kv.push_back({a + ".rope.scaling.yarn_beta_slow", f32(h.rope_scaling.beta_slow)});
+  }
+  if (a == "gpt-oss") kv.push_back({a + ".attention.sliding_window", u32(h.sliding_window)});
   if (h.expert_count > 0) {
     kv.push_back({a + ".expert_count", u32(h.expert_count)});
     kv.push_back({a + ".expert_used_count", u32(h.expert_used_count)});

@@ -14,6 +14,7 @@ struct NameRule {
   std::string_view gguf;  // after "blk.N." (per layer) or the whole name (global)
   TensorTransform transform = TensorTransform::none;
   uint32_t part = 0, parts = 1;
+  bool interleaved = false;
 };
 
 using T = TensorTransform;
@@ -76,6 +77,32 @@ constexpr NameRule kGemma3Layer[] = {
     {"mlp.down_proj.weight", "ffn_down.weight"},
 };
 
+// gpt-oss: biases on every projection, learned attention sinks, a router with a bias, and
+// experts as [expert][in][out] 3-D tensors with gate and up interleaved (gate first), as
+// convert_hf_to_gguf.py's GptOssModel splits them. (MXFP4 checkpoints' *_blocks/*_scales
+// are not read yet.)
+constexpr NameRule kGptOssLayer[] = {
+    {"input_layernorm.weight", "attn_norm.weight"},
+    {"self_attn.q_proj.weight", "attn_q.weight"},
+    {"self_attn.k_proj.weight", "attn_k.weight"},
+    {"self_attn.v_proj.weight", "attn_v.weight"},
+    {"self_attn.o_proj.weight", "attn_output.weight"},
+    {"self_attn.q_proj.bias", "attn_q.bias"},
+    {"self_attn.k_proj.bias", "attn_k.bias"},
+    {"self_attn.v_proj.bias", "attn_v.bias"},
+    {"self_attn.o_proj.bias", "attn_output.bias"},
+    {"self_attn.sinks", "attn_sinks.weight"},
+    {"post_attention_layernorm.weight", "post_attention_norm.weight"},
+    {"mlp.router.weight", "ffn_gate_inp.weight"},
+    {"mlp.router.bias", "ffn_gate_inp.bias"},
+    {"mlp.experts.gate_up_proj", "ffn_gate_exps.weight", T::transpose, 0, 2, true},
+    {"mlp.experts.gate_up_proj", "ffn_up_exps.weight", T::transpose, 1, 2, true},
+    {"mlp.experts.gate_up_proj_bias", "ffn_gate_exps.bias", T::none, 0, 2, true},
+    {"mlp.experts.gate_up_proj_bias", "ffn_up_exps.bias", T::none, 1, 2, true},
+    {"mlp.experts.down_proj", "ffn_down_exps.weight", T::transpose},
+    {"mlp.experts.down_proj_bias", "ffn_down_exps.bias"},
+};
+
 // Phi-3: Q, K and V in one matrix, gate and up in one matrix (gate rows first), both as
 // llama.cpp keeps them.
 constexpr NameRule kPhi3Layer[] = {
@@ -115,6 +142,7 @@ const std::array kArchitectures = {
     ArchitectureNames{"qwen3moe", false, {kLlamaAttention, kMoeFfn}, kGlobal},
     ArchitectureNames{"gemma3", false, {kGemma3Layer, {}}, kGemma3Global},
     ArchitectureNames{"phi3", false, {kPhi3Layer, {}}, kGlobal},
+    ArchitectureNames{"gpt-oss", false, {kGptOssLayer, {}}, kGlobal},
 };
 
 // Multimodal checkpoints (Gemma3ForConditionalGeneration) keep the language model under a
@@ -151,7 +179,7 @@ std::vector<MappedTensorName> apply(std::span<const NameRule> rules, std::string
     if (!matches(rule.hf, name, expert)) continue;
     TensorTransform t = rule.transform;
     if (!interleaved_rope && (t == T::permute_q || t == T::permute_k)) t = T::none;
-    out.push_back({std::string(prefix) + std::string(rule.gguf), t, expert, rule.part, rule.parts});
+    out.push_back({std::string(prefix) + std::string(rule.gguf), t, expert, rule.part, rule.parts, rule.interleaved});
   }
   return out;
 }

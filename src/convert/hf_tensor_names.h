@@ -7,7 +7,9 @@
 // - Gemma's RMSNorm multiplies by (1 + w), llama.cpp's by w, so Gemma norms get 1 added;
 // - mixture-of-experts weights are stacked into one 3-D tensor per layer and kind: one
 //   Hugging Face tensor per expert (transformers 4) lands at its expert's index, and a fused
-//   gate_up tensor of all experts (transformers 5) is cut into its gate and up halves.
+//   gate_up tensor of all experts (transformers 5) is cut into its gate and up halves;
+// - gpt-oss keeps its experts as [expert][in][out] with gate and up interleaved: they are
+//   transposed and the gate and up rows (and biases) taken alternately.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -16,7 +18,9 @@
 
 namespace lp {
 
-enum class TensorTransform { none, permute_q, permute_k, add_one };
+// transpose: gpt-oss keeps each expert's matrix as [in][out] (it computes x @ W), GGUF as
+// [out][in]; the tensor is read column by column.
+enum class TensorTransform { none, permute_q, permute_k, add_one, transpose };
 
 struct MappedTensorName {
   std::string gguf_name;
@@ -24,8 +28,11 @@ struct MappedTensorName {
   // >= 0: this tensor is expert `expert` of the stacked 3-D GGUF tensor `gguf_name`.
   int64_t expert = -1;
   // The GGUF tensor is part `part` of `parts` equal row blocks of each expert's matrix
-  // (gate = 0 and up = 1 of a fused gate_up); parts == 1: all of it.
+  // (gate = 0 and up = 1 of a fused gate_up); parts == 1: all of it. Interleaved: part p is
+  // every parts-th row from p instead (gpt-oss alternates gate and up), and of a vector or
+  // 2-D bias every parts-th value of each row.
   uint32_t part = 0, parts = 1;
+  bool interleaved = false;
 };
 
 // The GGUF tensors one Hugging Face tensor feeds: empty for a tensor the GGUF model does

@@ -60,13 +60,13 @@ std::string pre_tokenizer_name(const nlohmann::json& tok, const std::string& sou
     if (steps.size() == 2 && is(steps[0], "Split") && is(steps[1], "ByteLevel") && !flag_of(steps[1], "use_regex", true) &&
         steps[0].contains("pattern") && steps[0]["pattern"].is_object() && steps[0]["pattern"].contains("Regex") && steps[0]["pattern"]["Regex"].is_string()) {
       const std::string regex = steps[0]["pattern"]["Regex"].get<std::string>();
-      for (const char* name : {"llama-bpe", "qwen2"}) {
+      for (const char* name : {"llama-bpe", "qwen2", "gpt-4o"}) {
         const auto stages = gguf_pre_tokenizer(name)->stages;
         if (stages.size() == 2 && stages[0].pattern == regex) return name;
       }
     }
   }
-  fail("{}: its pre-tokenizer is not one llama.cpp can name (known: GPT-2, SmolLM, Llama 3, Qwen2)", source);
+  fail("{}: its pre-tokenizer is not one llama.cpp can name (known: GPT-2, SmolLM, Llama 3, Qwen2, GPT-4o/o200k)", source);
 }
 
 std::pair<std::string, std::string> merge_pair(const nlohmann::json& m, const std::string& source) {

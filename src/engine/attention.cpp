@@ -137,7 +137,16 @@ void CachedAttention::run_unit(const AttentionShape& s, const float* q, int64_t 
     std::copy(l, l + rows, l_out);
     return;
   }
-  for (int64_t r = 0; r < rows; ++r) scale_row(out_row(r), 1.0f / l[r], dv);
+  for (int64_t r = 0; r < rows; ++r) {
+    float denominator = l[r];
+    if (s.sinks) {  // the sink's share, relative to the row's maximum (either may be the larger)
+      const float sink = s.sinks[kvh * group_ + r % group_], top = std::max(m[r], sink);
+      const float c = std::exp(m[r] - top);
+      denominator = l[r] * c + std::exp(sink - top);
+      scale_row(out_row(r), c, dv);
+    }
+    scale_row(out_row(r), 1.0f / denominator, dv);
+  }
 }
 
 void CachedAttention::run(const AttentionShape& s, const float* q, int64_t n, int64_t n_past, const KvLayerView& kv, float* out,
@@ -179,10 +188,11 @@ void CachedAttention::run(const AttentionShape& s, const float* q, int64_t n, in
     const int64_t t = pair / s.n_head_kv, kvh = pair % s.n_head_kv;
     for (int64_t g = 0; g < group_; ++g) {
       float* o = out + (t * s.n_head + kvh * group_ + g) * dv;
-      float max = kNegInf;
+      const float sink = s.sinks ? s.sinks[kvh * group_ + g] : kNegInf;
+      float max = sink;
       for (int64_t b = 0; b < blocks; ++b) max = std::max(max, partial_m_[static_cast<size_t>((pair * blocks + b) * group_ + g)]);
       std::fill(o, o + dv, 0.0f);
-      float sum = 0.0f;
+      float sum = s.sinks ? std::exp(sink - max) : 0.0f;
       for (int64_t b = 0; b < blocks; ++b) {
         const int64_t u = pair * blocks + b;
         const float mb = partial_m_[static_cast<size_t>(u * group_ + g)];

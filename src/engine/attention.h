@@ -21,6 +21,9 @@ struct AttentionShape {
   float scale = 1.0f;     // applied to q · k
   float softcap = 0.0f;   // > 0: scores become softcap * tanh(score / softcap) (Gemma 2)
   int64_t window = 0;     // > 0: a query sees only the last `window` positions (itself included)
+  // gpt-oss: one learned logit per query head that joins the softmax's denominator but has no
+  // value (attention may go "nowhere"); nullptr: none.
+  const float* sinks = nullptr;
 };
 
 // One layer's cache: the key of position j for KV head h (head_dim values) at

@@ -22,6 +22,9 @@ RopeSettings global_rope(const ModelHParams& h, const ModelWeights& w) {
     s.yarn_factor = h.rope_scaling.factor;
     s.yarn_original_context = h.rope_scaling.original_context_length > 0 ? h.rope_scaling.original_context_length : h.context_length;
     s.attn_factor = h.rope_scaling.attn_factor.value_or(0.1 * std::log(h.rope_scaling.factor) + 1.0);
+    s.yarn_beta_fast = h.rope_scaling.beta_fast;
+    s.yarn_beta_slow = h.rope_scaling.beta_slow;
+    s.yarn_truncate = h.rope_scaling.yarn_truncate;
   }
   if (h.rope_scaling.type == "longrope" && h.rope_scaling.original_context_length > 0 &&
       h.context_length > h.rope_scaling.original_context_length) {
@@ -33,7 +36,10 @@ RopeSettings global_rope(const ModelHParams& h, const ModelWeights& w) {
   return s;
 }
 
-RopeSettings local_rope(const ModelHParams& h) {
+// Gemma 3's sliding-window layers rotate with a base of their own and no scaling; other
+// models' windowed layers (gpt-oss) rotate like the global ones.
+RopeSettings local_rope(const ModelHParams& h, const ModelWeights& w) {
+  if (!h.rope_freq_base_local) return global_rope(h, w);
   RopeSettings s;
   s.base = h.rope_freq_base_local.value_or(h.rope_freq_base);
   s.dims = static_cast<int64_t>(h.key_length);
@@ -57,7 +63,7 @@ InferenceSession::InferenceSession(const LoadedModel& model, const SessionOption
       n_vocab_(static_cast<int64_t>(h_.vocab_size)),
       attn_scale_(static_cast<float>(h_.attention_scale.value_or(1.0 / std::sqrt(static_cast<double>(h_.key_length))))),
       rope_global_(global_rope(h_, model.weights())),
-      rope_local_(local_rope(h_)),
+      rope_local_(local_rope(h_, model.weights())),
       attention_shape_{n_head_, n_head_kv_, head_dim_, head_dim_v_, attn_scale_,
                        static_cast<float>(h_.attn_logit_softcapping.value_or(0.0)), 0},
       attention_(attention_shape_, pool_.size()) {
@@ -191,6 +197,7 @@ void InferenceSession::eval_batch(const int32_t* tokens, int64_t n, float* logit
     attention(il, n);
     matmul(L.attn_output, attn_.data(), n, proj_.data(), pool_, options_.activations);
     for (int64_t t = 0; t < n; ++t) {
+      if (L.attn_output_bias) add_in_place(&proj_[t * n_embd_], L.attn_output_bias, n_embd_);
       if (L.post_attention_norm) rms_norm(&proj_[t * n_embd_], L.post_attention_norm, &proj_[t * n_embd_], n_embd_, eps);
       add_in_place(&x_[t * n_embd_], &proj_[t * n_embd_], n_embd_);
       rms_norm(&x_[t * n_embd_], L.ffn_norm, &xn_[t * n_embd_], n_embd_, eps);
@@ -230,15 +237,17 @@ void InferenceSession::feed_forward(const LayerWeights& L, int64_t n) {
   matmul(L.ffn_down, up_.data(), n, proj_.data(), pool_, options_.activations);
 }
 
-// Qwen3-MoE's router, as transformers computes it: a softmax over all experts' logits (in
+// The router, as transformers computes Qwen3-MoE's: a softmax over all experts' logits (in
 // float), the expert_used_count most probable kept (the lower index first on a tie, as
-// torch.topk), their probabilities renormalized to sum to 1. Then the (token, expert) pairs
+// torch.topk), their probabilities renormalized to sum to 1. gpt-oss takes the softmax of the
+// chosen logits alone, which is the same distribution (its router adds a bias first). Then the (token, expert) pairs
 // are grouped by expert, so each expert's matrices are read once for all its tokens.
 void InferenceSession::route_to_experts(const LayerWeights& L, int64_t n) {
   matmul(L.ffn_gate_inp, xn_.data(), n, router_.data(), pool_, options_.activations);
   std::fill(group_start_.begin(), group_start_.end(), 0);
   for (int64_t t = 0; t < n; ++t) {
     float* p = &router_[t * n_expert_];
+    if (L.ffn_gate_inp_bias) add_in_place(p, L.ffn_gate_inp_bias, n_expert_);
     softmax_in_place(p, n_expert_);
     int32_t* chosen = &chosen_expert_[t * n_expert_used_];
     float* weight = &chosen_weight_[t * n_expert_used_];
@@ -276,10 +285,22 @@ void InferenceSession::mixture_of_experts(const LayerWeights& L, int64_t n) {
     }
     const MatmulOutput gate_up[] = {{&L.ffn_gate_exps[e], gate_.data()}, {&L.ffn_up_exps[e], up_.data()}};
     matmul_same_input(gate_up, expert_in_.data(), count, pool_, options_.activations);
-    silu_mul(gate_.data(), up_.data(), up_.data(), count * n_ff_exp_);
+    if (L.ffn_gate_exps_bias) {
+      for (int32_t i = 0; i < count; ++i) {
+        add_in_place(&gate_[i * n_ff_exp_], L.ffn_gate_exps_bias + e * n_ff_exp_, n_ff_exp_);
+        add_in_place(&up_[i * n_ff_exp_], L.ffn_up_exps_bias + e * n_ff_exp_, n_ff_exp_);
+      }
+    }
+    if (h_.info->activation == Activation::swiglu_oai) {
+      swiglu_oai(gate_.data(), up_.data(), up_.data(), count * n_ff_exp_, static_cast<float>(h_.swiglu_alpha),
+                 static_cast<float>(h_.swiglu_limit));
+    } else {
+      silu_mul(gate_.data(), up_.data(), up_.data(), count * n_ff_exp_);
+    }
     matmul(L.ffn_down_exps[e], up_.data(), count, expert_out_.data(), pool_, options_.activations);
     for (int32_t i = 0; i < count; ++i) {
       const int32_t slot = group_slot_[begin + i];
+      if (L.ffn_down_exps_bias) add_in_place(&expert_out_[i * n_embd_], L.ffn_down_exps_bias + e * n_embd_, n_embd_);
       axpy_row(chosen_weight_[slot], &expert_out_[i * n_embd_], &proj_[(slot / n_expert_used_) * n_embd_], n_embd_);
     }
   }
@@ -311,6 +332,7 @@ void InferenceSession::store_kv(size_t layer, int64_t n) {
 void InferenceSession::attention(size_t layer, int64_t n) {
   AttentionShape shape = attention_shape_;
   shape.window = model_.weights().layers[layer].sliding_window ? static_cast<int64_t>(h_.sliding_window) : 0;
+  shape.sinks = model_.weights().layers[layer].attn_sinks;
   KvLayerView kv;
   kv.k_stride = head_dim_;
   kv.v_stride = head_dim_v_;

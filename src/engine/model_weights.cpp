@@ -62,7 +62,9 @@ class WeightBinder {
         L.attn_k_norm = vector(p + "attn_k_norm.weight", dim(h_.key_length));
       }
       L.attn_output = matrix(p + "attn_output.weight", dim(h_.head_count * h_.value_length), n_embd);
-      L.ffn_norm = vector(p + "ffn_norm.weight", n_embd);
+      if (arch.attn_output_bias) L.attn_output_bias = vector(p + "attn_output.bias", n_embd);
+      if (arch.attn_sinks) L.attn_sinks = vector(p + "attn_sinks.weight", dim(h_.head_count));
+      L.ffn_norm = vector(p + std::string(arch.ffn_norm) + ".weight", n_embd);
       if (arch.moe) {
         bind_experts(p, L);
       } else if (arch.fused_qkv) {
@@ -144,10 +146,16 @@ class WeightBinder {
     const int64_t n_embd = dim(h_.embedding_length), n_expert = dim(h_.expert_count);
     const int64_t n_ff_exp = dim(h_.expert_feed_forward_length);
     L.ffn_gate_inp = matrix(p + "ffn_gate_inp.weight", n_embd, n_expert);
+    if (h_.info->moe_biases) L.ffn_gate_inp_bias = vector(p + "ffn_gate_inp.bias", n_expert);
     const uint64_t before_bytes = m_.weight_bytes_, before_params = m_.parameters_;
     L.ffn_gate_exps = stacked(p + "ffn_gate_exps.weight", n_embd, n_ff_exp, n_expert);
     L.ffn_up_exps = stacked(p + "ffn_up_exps.weight", n_embd, n_ff_exp, n_expert);
     L.ffn_down_exps = stacked(p + "ffn_down_exps.weight", n_ff_exp, n_embd, n_expert);
+    if (h_.info->moe_biases) {
+      L.ffn_gate_exps_bias = vector(p + "ffn_gate_exps.bias", n_ff_exp * n_expert);
+      L.ffn_up_exps_bias = vector(p + "ffn_up_exps.bias", n_ff_exp * n_expert);
+      L.ffn_down_exps_bias = vector(p + "ffn_down_exps.bias", n_embd * n_expert);
+    }
     const double unused = static_cast<double>(h_.expert_count - h_.expert_used_count) / static_cast<double>(h_.expert_count);
     m_.inactive_expert_bytes_ += static_cast<uint64_t>(static_cast<double>(m_.weight_bytes_ - before_bytes) * unused);
     m_.inactive_expert_parameters_ += static_cast<uint64_t>(static_cast<double>(m_.parameters_ - before_params) * unused);
@@ -214,11 +222,11 @@ std::string dominant_type(const std::map<GgmlType, uint64_t>& bytes) {
 }
 
 void check_supported(const ModelHParams& h, const std::filesystem::path& path) {
-  static constexpr std::string_view kRunnable[] = {"llama", "qwen2", "qwen3", "qwen3moe", "gemma3", "phi3"};
+  static constexpr std::string_view kRunnable[] = {"llama", "qwen2", "qwen3", "qwen3moe", "gemma3", "phi3", "gpt-oss"};
   bool ok = false;
   for (auto a : kRunnable) ok = ok || h.architecture == a;
   if (!ok || h.info == nullptr) {
-    fail("{}: the engine does not run the '{}' architecture yet (it runs llama, qwen2, qwen3, qwen3moe, gemma3 and phi3)",
+    fail("{}: the engine does not run the '{}' architecture yet (it runs llama, qwen2, qwen3, qwen3moe, gemma3, phi3 and gpt-oss)",
          path.string(), h.architecture);
   }
   if (h.info->moe && (h.expert_count == 0 || h.expert_used_count == 0 || h.expert_used_count > h.expert_count ||

@@ -27,6 +27,8 @@ struct LayerWeights {
   const float* attn_q_norm = nullptr;  // per-head RMSNorm weights (Qwen3, Gemma 3)
   const float* attn_k_norm = nullptr;
   WeightMatrix attn_output;
+  const float* attn_output_bias = nullptr;  // gpt-oss
+  const float* attn_sinks = nullptr;        // gpt-oss: one logit per query head
   const float* post_attention_norm = nullptr;  // Gemma 3
   const float* ffn_norm = nullptr;
   WeightMatrix ffn_gate, ffn_up, ffn_down;  // Phi-3: ffn_up holds gate then up, ffn_gate empty
@@ -35,6 +37,11 @@ struct LayerWeights {
   // as slices of the file's stacked [expert][row][column] tensors (empty for a dense layer).
   WeightMatrix ffn_gate_inp;
   std::vector<WeightMatrix> ffn_gate_exps, ffn_up_exps, ffn_down_exps;
+  // gpt-oss: the router's bias (one per expert) and each expert's biases, expert after expert.
+  const float* ffn_gate_inp_bias = nullptr;
+  const float* ffn_gate_exps_bias = nullptr;
+  const float* ffn_up_exps_bias = nullptr;
+  const float* ffn_down_exps_bias = nullptr;
   bool sliding_window = false;           // attends to the last `sliding_window` positions only
 
   bool moe() const { return !ffn_down_exps.empty(); }

@@ -99,6 +99,13 @@ LP_ROW_CLONES void gelu_tanh_mul(const float* gate, const float* up, float* out,
   for (int64_t i = 0; i < n; ++i) out[i] = gelu_tanh_poly(gate[i]) * up[i];
 }
 
+LP_ROW_CLONES void swiglu_oai(const float* gate, const float* up, float* out, int64_t n, float alpha, float limit) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float g = std::min(gate[i], limit), u = std::clamp(up[i], -limit, limit);
+    out[i] = g / (1.0f + exp_poly(-alpha * g)) * (u + 1.0f);
+  }
+}
+
 LP_ROW_CLONES float dot_row(const float* a, const float* b, int64_t n) {
   // Sixteen partial sums (one vector's lanes), so the loop is not one long dependency chain.
   float acc[16] = {};

@@ -29,6 +29,9 @@ void exp_row(const float* x, float* out, int64_t n);
 // gelu_tanh; out may be up. Same values as the scalar silu/gelu_tanh within a few ulp.
 void silu_mul(const float* gate, const float* up, float* out, int64_t n);
 void gelu_tanh_mul(const float* gate, const float* up, float* out, int64_t n);
+// gpt-oss's clamped SwiGLU: g = min(gate, limit), u = clamp(up, -limit, limit),
+// out = g * sigmoid(alpha * g) * (u + 1); out may be up.
+void swiglu_oai(const float* gate, const float* up, float* out, int64_t n, float alpha, float limit);
 
 // Row helpers of attention, vectorized: a · b; y += a * x; x *= a.
 float dot_row(const float* a, const float* b, int64_t n);

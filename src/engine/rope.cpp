@@ -19,10 +19,12 @@ double correction_dim(double rotations, double dims, double base, double context
 // YaRN's per-pair weight of the extrapolated frequency: 1 for fast-turning pairs, 0 for
 // slow ones, a linear ramp between (as transformers and llama.cpp compute it).
 double yarn_extrapolation_weight(int64_t pair, const RopeSettings& s) {
-  constexpr double kBetaFast = 32.0, kBetaSlow = 1.0;
   const auto dims = static_cast<double>(s.dims), context = static_cast<double>(s.yarn_original_context);
-  const double low = std::max(0.0, std::floor(correction_dim(kBetaFast, dims, s.base, context)));
-  double high = std::min(dims - 1, std::ceil(correction_dim(kBetaSlow, dims, s.base, context)));
+  double low = correction_dim(s.yarn_beta_fast, dims, s.base, context);
+  double high = correction_dim(s.yarn_beta_slow, dims, s.base, context);
+  if (s.yarn_truncate) low = std::floor(low), high = std::ceil(high);
+  low = std::max(0.0, low);
+  high = std::min(dims - 1, high);
   if (high == low) high += 0.001;
   const double ramp = std::clamp((static_cast<double>(pair) - low) / (high - low), 0.0, 1.0);
   return 1.0 - ramp;

@@ -19,6 +19,8 @@ struct RopeSettings {
   // the original context. 1: off.
   double yarn_factor = 1.0;
   uint64_t yarn_original_context = 0;
+  double yarn_beta_fast = 32.0, yarn_beta_slow = 1.0;
+  bool yarn_truncate = true;  // the ramp's ends rounded out to whole dimensions
   bool neox = false;
 };
 

@@ -12,9 +12,10 @@ constexpr std::array<std::string_view, 1> kQwen3Types = {"qwen3"};
 constexpr std::array<std::string_view, 1> kQwen3MoeTypes = {"qwen3_moe"};
 constexpr std::array<std::string_view, 2> kGemma3Types = {"gemma3", "gemma3_text"};
 constexpr std::array<std::string_view, 1> kPhi3Types = {"phi3"};
+constexpr std::array<std::string_view, 1> kGptOssTypes = {"gpt_oss"};
 
 // hf_config_defaults: the keys' defaults in transformers' LlamaConfig, Qwen2Config, Qwen3Config,
-// Qwen3MoeConfig, Gemma3TextConfig and Phi3Config (checked against transformers by tests/python).
+// Qwen3MoeConfig, Gemma3TextConfig, Phi3Config and GptOssConfig (checked against transformers by tests/python).
 constexpr std::array kArchitectures = {
     ArchitectureInfo{.gguf_name = "llama", .hf_model_types = kLlamaTypes, .family = "Llama 2/3.x, SmolLM2",
                      .activation = Activation::silu,
@@ -56,6 +57,14 @@ constexpr std::array kArchitectures = {
                         "num_hidden_layers": 32, "num_attention_heads": 32, "max_position_embeddings": 4096,
                         "original_max_position_embeddings": 4096, "rms_norm_eps": 1e-5, "tie_word_embeddings": false,
                         "rope_theta": 10000.0, "bos_token_id": 1, "eos_token_id": 32000})"},
+    ArchitectureInfo{.gguf_name = "gpt-oss", .hf_model_types = kGptOssTypes, .family = "gpt-oss", .qkv_bias = true,
+                     .moe = true, .rope_neox = true, .activation = Activation::swiglu_oai, .attn_output_bias = true,
+                     .attn_sinks = true, .moe_biases = true, .ffn_norm = "post_attention_norm",
+                     .hf_config_defaults = R"({"vocab_size": 201088, "hidden_size": 2880, "intermediate_size": 2880,
+                        "num_hidden_layers": 36, "num_attention_heads": 64, "num_key_value_heads": 8, "head_dim": 64,
+                        "max_position_embeddings": 131072, "rms_norm_eps": 1e-5, "tie_word_embeddings": false,
+                        "rope_theta": 150000.0, "sliding_window": 128, "num_local_experts": 128,
+                        "num_experts_per_tok": 4, "swiglu_alpha": 1.702, "swiglu_limit": 7.0})"},
 };
 
 }  // namespace

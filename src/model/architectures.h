@@ -7,7 +7,9 @@
 
 namespace lp {
 
-enum class Activation { silu, gelu_tanh };
+// The gated feed-forward's activation. swiglu_oai (gpt-oss): gate clamped above at the limit,
+// up clamped to [-limit, limit], out = gate * sigmoid(alpha * gate) * (up + 1).
+enum class Activation { silu, gelu_tanh, swiglu_oai };
 
 struct ArchitectureInfo {
   std::string_view gguf_name;                       // general.architecture in GGUF
@@ -23,6 +25,12 @@ struct ArchitectureInfo {
   // at conversion so that interleaved pairs are right for it.
   bool rope_neox = false;
   Activation activation = Activation::silu;
+  bool attn_output_bias = false;  // bias on the attention output projection (gpt-oss)
+  bool attn_sinks = false;        // a learned per-head logit in each softmax (gpt-oss)
+  bool moe_biases = false;        // biases on the router and on every expert's matrices (gpt-oss)
+  // GGUF name (after "blk.N.") of the norm before the feed-forward: llama.cpp's gpt-oss calls
+  // it the post-attention norm.
+  std::string_view ffn_norm = "ffn_norm";
   // The defaults of the transformers config class, as JSON: what config.json means by a key
   // it leaves out (Gemma 3's multimodal configs leave out most of them).
   std::string_view hf_config_defaults;

@@ -148,6 +148,9 @@ RopeScaling rope_scaling_from_config(const ConfigReader& cfg, const RopeSection&
   r.original_context_length =
       sub.uint("original_max_position_embeddings", cfg.uint("original_max_position_embeddings", 0));
   r.low_freq_factor = sub.real("low_freq_factor", 0.0);
+  r.beta_fast = sub.real("beta_fast", 32.0);
+  r.beta_slow = sub.real("beta_slow", 1.0);
+  r.yarn_truncate = sub.boolean("truncate", true);
   r.attn_factor = sub.optional_real("attention_factor");
   r.high_freq_factor = sub.real("high_freq_factor", 0.0);
   for (const auto& [name, out] : {std::pair{"short_factor", &r.short_factor}, std::pair{"long_factor", &r.long_factor}}) {
@@ -212,6 +215,8 @@ ModelHParams hparams_from_gguf(const GgufModel& model) {
   }
   h.rope_scaling.original_context_length = k.uint("rope.scaling.original_context_length");
   h.rope_scaling.attn_factor = k.real("rope.scaling.attn_factor");
+  h.rope_scaling.beta_fast = k.real("rope.scaling.yarn_beta_fast").value_or(32.0);
+  h.rope_scaling.beta_slow = k.real("rope.scaling.yarn_beta_slow").value_or(1.0);
   // llama.cpp's converter writes Phi-3's long-context RoPE as factor tensors and no type.
   if (h.rope_scaling.type == "none" && model.find_tensor("rope_factors_long.weight") != nullptr) {
     h.rope_scaling.type = "longrope";
@@ -224,6 +229,13 @@ ModelHParams hparams_from_gguf(const GgufModel& model) {
     const double d = h.block_count == 62 && h.head_count > 0 ? static_cast<double>(h.embedding_length / h.head_count)
                                                              : static_cast<double>(h.key_length);
     if (d > 0) h.attention_scale = 1.0 / std::sqrt(d);
+  }
+
+  if (h.architecture == "gpt-oss") {
+    // llama.cpp's defaults: sliding window on even layers. The YaRN ramp is gpt-oss's own,
+    // untruncated (OpenAI's reference and transformers; llama.cpp rounds it out).
+    h.sliding_window_pattern = k.uint("attention.sliding_window_pattern", 2);
+    h.rope_scaling.yarn_truncate = false;
   }
 
   h.vocab_size = k.uint("vocab_size");
@@ -282,7 +294,13 @@ ModelHParams hparams_from_hf_config(const nlohmann::json& config, const std::str
   h.tied_embeddings = cfg.boolean("tie_word_embeddings", false);
   h.final_logit_softcapping = cfg.optional_real("final_logit_softcapping");
   h.attn_logit_softcapping = cfg.optional_real("attn_logit_softcapping");
-  if (info->moe) {
+  if (h.architecture == "gpt-oss") {  // every feed-forward is a mixture; intermediate_size is an expert's width
+    h.expert_count = cfg.required_uint("num_local_experts");
+    h.expert_used_count = cfg.required_uint("num_experts_per_tok");
+    h.expert_feed_forward_length = h.feed_forward_length;
+    h.swiglu_alpha = cfg.real("swiglu_alpha", 1.702);
+    h.swiglu_limit = cfg.real("swiglu_limit", 7.0);
+  } else if (info->moe) {
     h.expert_count = cfg.required_uint("num_experts");
     h.expert_used_count = cfg.required_uint("num_experts_per_tok");
     h.expert_feed_forward_length = cfg.required_uint("moe_intermediate_size");
@@ -295,6 +313,9 @@ ModelHParams hparams_from_hf_config(const nlohmann::json& config, const std::str
                                         : cfg.real("rope_local_base_freq", 10000.0);
     h.sliding_window_pattern = cfg.uint("sliding_window_pattern", 6);
     h.attention_scale = 1.0 / std::sqrt(cfg.real("query_pre_attn_scalar", 256.0));
+  }
+  if (h.architecture == "gemma3" || h.architecture == "gpt-oss") {
+    if (h.architecture == "gpt-oss") h.sliding_window_pattern = 2;  // llama.cpp's: even layers slide
     if (cfg.has("layer_types") && merged["layer_types"].is_array()) {
       // transformers >= 4.53 lists each layer; the pattern is the period of "full_attention".
       const auto& layers = merged["layer_types"];

@@ -23,6 +23,11 @@ struct RopeScaling {
   double high_freq_factor = 0.0;  // llama3
   std::vector<double> short_factor, long_factor;  // longrope (Phi-3)
   std::optional<double> attn_factor;  // what cos/sin are scaled by, when the source says (longrope, yarn)
+  // YaRN's ramp between the dimensions turning beta_fast and beta_slow times over the original
+  // context; truncated: its ends rounded out to whole dimensions (transformers' default and
+  // llama.cpp's only behaviour; gpt-oss is defined without).
+  double beta_fast = 32.0, beta_slow = 1.0;
+  bool yarn_truncate = true;
 };
 
 struct ModelHParams {
@@ -46,6 +51,8 @@ struct ModelHParams {
   uint64_t expert_count = 0;
   uint64_t expert_used_count = 0;
   uint64_t expert_feed_forward_length = 0;
+  // gpt-oss's clamped SwiGLU (Activation::swiglu_oai); llama.cpp fixes them at 1.702 and 7.
+  double swiglu_alpha = 1.702, swiglu_limit = 7.0;
   bool tied_embeddings = false;
   std::optional<double> final_logit_softcapping;
   std::optional<double> attn_logit_softcapping;

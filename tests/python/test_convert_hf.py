@@ -127,8 +127,9 @@ def test_converted_model_runs_in_llama_cpp_like_transformers(tmp_path, lp_bin, m
 
 # ---- the tiny transformers models (tests/fixtures/tiny_models) ---------------------------
 
-TINY = ["llama", "qwen2", "qwen3", "gemma3", "phi3", "qwen3_moe"]
-ARCH = {"llama": "llama", "qwen2": "qwen2", "qwen3": "qwen3", "gemma3": "gemma3", "phi3": "phi3", "qwen3_moe": "qwen3moe"}
+TINY = ["llama", "qwen2", "qwen3", "gemma3", "phi3", "qwen3_moe", "gpt_oss"]
+ARCH = {"llama": "llama", "qwen2": "qwen2", "qwen3": "qwen3", "gemma3": "gemma3", "phi3": "phi3", "qwen3_moe": "qwen3moe",
+        "gpt_oss": "gpt-oss"}
 SAMPLES = ["Hello world! 12345 numbers", "  spaces\tand\nnewlines", "naïve café — 東京 🙂",
            "The llamas walked along the ridge at dawn.", " leading space", "trailing  ", "a  b   c"]
 CORPUS = ROOT / "tests" / "fixtures" / "tokenizer" / "stress_corpus.txt"
@@ -146,8 +147,10 @@ llama_cpp.llama_log_set(collect, ctypes.c_void_p(0))
 llama_cpp.Llama(model_path=sys.argv[1], n_ctx=128, vocab_only=sys.argv[2] == "vocab", verbose=True)
 print(json.dumps([text for lv, text in log if lv in (3, 4)]))
 """
-# A notice about the KV cache llama-cpp-python's context settings ask for, not about the file.
-CONTEXT_NOTICES = ["using full-size SWA cache"]
+# Notices about the KV cache llama-cpp-python's context settings ask for (a sliding-window
+# cache is padded past the tiny models' training context), not about the file; and llama.cpp's
+# own override of gpt-oss's harmony tokens, which it logs for every gpt-oss file.
+CONTEXT_NOTICES = ["using full-size SWA cache", "possible training context overflow", "attribute to USER_DEFINED"]
 
 
 def tiny(fixtures_dir, name):
@@ -207,6 +210,11 @@ def converted(tmp_path_factory, lp_bin, fixtures_dir):
 @pytest.mark.parametrize("name", TINY)
 def test_tiny_model_log_probs_equal_transformers(converted, fixtures_dir, name):
     ids, ref = reference(tiny(fixtures_dir, name))
+    if name == "gpt_oss":
+        # llama.cpp rounds YaRN's ramp out to whole dimensions for every model; gpt-oss's own
+        # ramp is not rounded (our engine computes it so, test_engine_reference). On the same
+        # weights transformers with the rounded ramp is what llama.cpp must equal.
+        ref = np.load(tiny(fixtures_dir, name) / "reference_logprobs_truncated_yarn.npy").astype(np.float64)
     f32 = converted / name / f"{name}-F32.gguf"
     ours = llama_cpp_log_probs(f32, ids)
     assert ours.shape == ref.shape
@@ -214,7 +222,10 @@ def test_tiny_model_log_probs_equal_transformers(converted, fixtures_dir, name):
     assert (ours.argmax(-1) == ref.argmax(-1)).all()
     # Q8_0 of the same model runs and stays close (these rows are 64 values: 2 blocks).
     q8 = llama_cpp_log_probs(converted / name / f"{name}-Q8_0.gguf", ids)
-    assert np.isfinite(q8).all() and relative_error(q8, ref) < 0.1
+    # gpt_oss's experts are built with gate and up values of several units (so that SwiGLU's
+    # clamp at 7 matters), which 8-bit weights and activations move further: both engines
+    # measured 0.27-0.36 on this file.
+    assert np.isfinite(q8).all() and relative_error(q8, ref) < (0.5 if name == "gpt_oss" else 0.1)
     assert (q8.argmax(-1) == ref.argmax(-1)).mean() >= 0.9
 
 
@@ -260,6 +271,23 @@ def test_tiny_model_tokens_and_metadata(converted, fixtures_dir, lp_bin, name):
         weights = load_file(str(directory / "model.safetensors"))
         np.testing.assert_array_equal(tensors["blk.1.ffn_up_exps.weight"].data[2],
                                       weights["model.layers.1.mlp.experts.2.up_proj.weight"])
+    if name == "gpt_oss":
+        assert meta[f"{a}.expert_count"] == 4 and meta[f"{a}.expert_used_count"] == 2
+        assert meta[f"{a}.expert_feed_forward_length"] == config["intermediate_size"]
+        assert meta[f"{a}.attention.sliding_window"] == config["sliding_window"]
+        assert meta[f"{a}.rope.scaling.type"] == "yarn" and meta[f"{a}.rope.scaling.factor"] == 4.0
+        assert meta[f"{a}.rope.scaling.original_context_length"] == 32
+        tensors = {t.name: t for t in GGUFReader(str(f32)).tensors}
+        weights = load_file(str(directory / "model.safetensors"))
+        gate_up = weights["model.layers.1.mlp.experts.gate_up_proj"]  # [expert][in][out], gate and up alternating
+        np.testing.assert_array_equal(tensors["blk.1.ffn_gate_exps.weight"].data[2], gate_up[2][:, 0::2].T)
+        np.testing.assert_array_equal(tensors["blk.1.ffn_up_exps.weight"].data[3], gate_up[3][:, 1::2].T)
+        np.testing.assert_array_equal(tensors["blk.1.ffn_down_exps.weight"].data[1],
+                                      weights["model.layers.1.mlp.experts.down_proj"][1].T)
+        np.testing.assert_array_equal(tensors["blk.0.ffn_up_exps.bias"].data,
+                                      weights["model.layers.0.mlp.experts.gate_up_proj_bias"][:, 1::2])
+        np.testing.assert_array_equal(tensors["blk.0.attn_sinks.weight"].data, weights["model.layers.0.self_attn.sinks"])
+        assert tensors["blk.0.ffn_gate_inp.bias"].tensor_type.name == "F32"
     if name == "phi3":
         names = {t.name for t in GGUFReader(str(f32)).tensors}
         assert "blk.0.attn_qkv.weight" in names and "blk.0.ffn_up.weight" in names and "blk.0.ffn_gate.weight" not in names
@@ -446,6 +474,11 @@ BAD_CHECKPOINTS = {
                                   "an added token has no integer id"),
     "token id past the embedding": ("qwen3", {"config": lambda c: c.update(vocab_size=100)}, "outside the model's vocabulary"),
     "normalizer llama.cpp lacks": ("gemma3", {"tokenizer": lambda t: t.update(normalizer={"type": "NFKC"})}, "NFKC"),
+    "SwiGLU limit llama.cpp lacks": ("gpt_oss", {"config": lambda c: c.update(swiglu_limit=5.0)}, "swiglu_limit"),
+    "gpt-oss with a truncated YaRN ramp": ("gpt_oss", {"config": lambda c: c["rope_parameters"].update(truncate=True)},
+                                           "truncated YaRN ramp"),
+    "layers that do not alternate": ("gpt_oss", {"config": lambda c: c.update(layer_types=["full_attention"] * 2)},
+                                     "do not alternate"),
     "longrope of the wrong length": ("phi3", {"config": lambda c: c.update(rope_parameters={
         "rope_type": "longrope", "rope_theta": 10000.0, "short_factor": [1.0], "long_factor": [1.0]})}, "longrope needs 8"),
 }

@@ -23,7 +23,7 @@ import pytest
 
 from conftest import run
 
-ARCHS = ["llama", "qwen2", "qwen3", "gemma3", "phi3", "qwen3_moe"]
+ARCHS = ["llama", "qwen2", "qwen3", "gemma3", "phi3", "qwen3_moe", "gpt_oss"]
 TOLERANCE = 1e-4
 DECODE_FROM = 64
 
@@ -109,6 +109,8 @@ def test_converted_gguf_equals_transformers(tmp_path, lp_bin, tiny_dir, f32_gguf
     ("phi3", ["--batch-size", "13"], 80),
     ("qwen3_moe", ["--decode-from", "0"], 0),
     ("qwen3_moe", ["--batch-size", "5", "--decode-from", "70"], 70),
+    ("gpt_oss", ["--decode-from", "0"], 0),
+    ("gpt_oss", ["--batch-size", "7", "--decode-from", "45"], 45),
 ])
 def test_batching_does_not_change_the_result(tmp_path, lp_bin, tiny_dir, arch, extra, decode_from):
     model = tiny_dir / arch
