@@ -4,10 +4,11 @@ activations to 8 bits before quantized dot products). This is the model the file
 computed as exactly as float32 allows (float64 agrees to a KL of 1e-10 on SmolLM2), and so the
 judge of how closely each engine reproduces it.
 
-Architectures: llama (SmolLM2, Llama 2/3), gemma3 and qwen3moe, laid out as llama.cpp's converter writes
+Architectures: llama (SmolLM2, Llama 2/3), gemma3, qwen3moe and gpt-oss, laid out as llama.cpp's converter writes
 them (llama: Q/K rows permuted for llama.cpp's adjacent-pair RoPE; gemma3: rotate-half RoPE,
 norm weights stored with their +1; qwen3moe: rotate-half RoPE, QK-norm, experts stacked
-[expert][row][column] with the router in ffn_gate_inp)."""
+[expert][row][column] with the router in ffn_gate_inp; gpt-oss: biases, attention sinks, sliding
+window on even layers, YaRN, clamped SwiGLU)."""
 import numpy as np
 from gguf import GGUFReader
 from gguf.quants import dequantize
@@ -60,7 +61,8 @@ def _rope_halves(x, cos, sin):  # NeoX / Hugging Face rotate-half: dimensions (i
     return np.concatenate([x0 * cos - x1 * sin, x0 * sin + x1 * cos], axis=-1)
 
 
-def _attention(q, k, v, scale, window=None):
+def _attention(q, k, v, scale, window=None, sinks=None):
+    """Causal attention; `sinks` (one logit per head, gpt-oss) join each softmax's denominator."""
     n, heads, hd = q.shape
     group = heads // k.shape[1]
     k, v = np.repeat(k, group, axis=1), np.repeat(v, group, axis=1)
@@ -70,7 +72,50 @@ def _attention(q, k, v, scale, window=None):
         masked |= (i - j) >= window
     s = np.einsum("qhd,khd->hqk", q, k) * DT(scale)
     s[:, masked] = -np.inf
-    return np.einsum("hqk,khd->qhd", _softmax_rows(s), v).reshape(n, heads * v.shape[-1])
+    if sinks is None:
+        p = _softmax_rows(s)
+    else:
+        s = np.concatenate([s, np.broadcast_to(sinks[:, None, None], (heads, n, 1))], axis=-1)
+        p = _softmax_rows(s)[..., :-1]
+    return np.einsum("hqk,khd->qhd", p, v).reshape(n, heads * v.shape[-1])
+
+
+def _yarn_tables(n, dim, m, truncate):
+    """YaRN's cos/sin (rotate-half pairs), transformers' formula; truncate rounds the ramp's
+    ends out to whole dimensions, as llama.cpp always does."""
+    base, factor = m.key("rope.freq_base"), m.key("rope.scaling.factor", 1.0)
+    original = m.key("rope.scaling.original_context_length")
+    beta_fast, beta_slow = m.key("rope.scaling.yarn_beta_fast", 32.0), m.key("rope.scaling.yarn_beta_slow", 1.0)
+    pos = base ** (np.arange(0, dim, 2, dtype=np.float64) / dim)
+    if m.key("rope.scaling.type") != "yarn":
+        ang = np.arange(n, dtype=np.float64)[:, None] / pos
+        return np.cos(ang).astype(DT)[:, None, :], np.sin(ang).astype(DT)[:, None, :]
+    corr = lambda rot: dim * np.log(original / (rot * 2 * np.pi)) / (2 * np.log(base))  # noqa: E731
+    low, high = corr(beta_fast), corr(beta_slow)
+    if truncate:
+        low, high = np.floor(low), np.ceil(high)
+    low, high = max(low, 0), min(high, dim - 1)
+    ramp = np.clip((np.arange(dim // 2) - low) / (high - low if high != low else 0.001), 0, 1)
+    inv = (1 / (factor * pos)) * ramp + (1 / pos) * (1 - ramp)
+    ang = np.arange(n, dtype=np.float64)[:, None] * inv
+    mscale = 0.1 * np.log(factor) + 1.0
+    return (np.cos(ang) * mscale).astype(DT)[:, None, :], (np.sin(ang) * mscale).astype(DT)[:, None, :]
+
+
+def _gpt_oss_moe(x, logits, used, w, p, alpha=1.702, limit=7.0):
+    """gpt-oss's feed-forward: the `used` largest router logits, softmax over them, each chosen
+    expert's biased gate/up, SwiGLU clamped at `limit`, biased down projection."""
+    gate, up, down = w[p + "ffn_gate_exps.weight"], w[p + "ffn_up_exps.weight"], w[p + "ffn_down_exps.weight"]
+    gb, ub, db = w[p + "ffn_gate_exps.bias"], w[p + "ffn_up_exps.bias"], w[p + "ffn_down_exps.bias"]
+    out = np.zeros_like(x)
+    for t in range(len(x)):
+        chosen = np.argsort(-logits[t], kind="stable")[:used]
+        weights = _softmax_rows(logits[t, chosen][None])[0]
+        for e, wt in zip(chosen, weights):
+            g = np.minimum(gate[e] @ x[t] + gb[e], DT(limit))
+            u = np.clip(up[e] @ x[t] + ub[e], DT(-limit), DT(limit))
+            out[t] += DT(wt) * (down[e] @ (g / (1 + np.exp(-alpha * g)) * (u + 1)) + db[e])
+    return out
 
 
 def _gelu_tanh(x):
@@ -90,8 +135,10 @@ def _moe(x, probs, used, gate, up, down):
     return out
 
 
-def log_probs(path, tokens, chunk=64):
-    """float32 [len(tokens), vocab] log-softmax of the next-token logits at every position."""
+def log_probs(path, tokens, chunk=64, yarn_truncate=False):
+    """float32 [len(tokens), vocab] log-softmax of the next-token logits at every position.
+    yarn_truncate: compute gpt-oss's YaRN ramp as llama.cpp does (rounded out), not as the model
+    defines it."""
     m = GgufModel(path)
     ids = np.asarray(tokens)
     n = len(ids)
@@ -147,6 +194,20 @@ def log_probs(path, tokens, chunk=64):
             x = _rms(h, w[p + "ffn_norm.weight"], eps)
             h = h + _moe(x, _softmax_rows(x @ w[p + "ffn_gate_inp.weight"].T), used, w[p + "ffn_gate_exps.weight"],
                          w[p + "ffn_up_exps.weight"], w[p + "ffn_down_exps.weight"])
+    elif m.arch == "gpt-oss":
+        cos, sin = _yarn_tables(n, hd, m, truncate=yarn_truncate)
+        window, used = m.key("attention.sliding_window"), m.key("expert_used_count")
+        for l in range(layers):
+            p = f"blk.{l}."
+            x = _rms(h, w[p + "attn_norm.weight"], eps)
+            q = (x @ w[p + "attn_q.weight"].T + w[p + "attn_q.bias"]).reshape(n, heads, hd)
+            k = (x @ w[p + "attn_k.weight"].T + w[p + "attn_k.bias"]).reshape(n, kv_heads, hd)
+            v = (x @ w[p + "attn_v.weight"].T + w[p + "attn_v.bias"]).reshape(n, kv_heads, hd)
+            q, k = _rope_halves(q, cos, sin), _rope_halves(k, cos, sin)
+            a = _attention(q, k, v, 1 / np.sqrt(hd), window if l % 2 == 0 else None, w[p + "attn_sinks.weight"])
+            h = h + a @ w[p + "attn_output.weight"].T + w[p + "attn_output.bias"]
+            x = _rms(h, w[p + "post_attention_norm.weight"], eps)
+            h = h + _gpt_oss_moe(x, x @ w[p + "ffn_gate_inp.weight"].T + w[p + "ffn_gate_inp.bias"], used, w, p)
     else:
         raise NotImplementedError(f"no NumPy forward pass for {m.arch}")
     h = _rms(h, w["output_norm.weight"], eps)

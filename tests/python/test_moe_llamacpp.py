@@ -1,12 +1,21 @@
-"""Mixture-of-experts models against llama.cpp (llama-cpp-python): a random-weight Qwen3-MoE big
-enough for K-quants (hidden 256, 8 experts of width 256, 2 used), written here as a Hugging Face
-directory with NumPy, converted and quantized by our tool and by llama.cpp's llama_model_quantize.
+"""Mixture-of-experts models against llama.cpp (llama-cpp-python): random-weight Qwen3-MoE and
+gpt-oss models big enough for K-quants (hidden 256, 8 experts of width 256, 2 used), written
+here as Hugging Face directories with NumPy, converted and quantized by our tool and by
+llama.cpp's llama_model_quantize.
 
 - The quantization plan of every level equals llama-quantize's on the same F16 file (tensor
   types and sizes, experts' stacked tensors included).
 - Log-probabilities over 512 WikiText-2 tokens: ours against llama.cpp and against an exact
   NumPy forward pass, with the bounds of test_engine_llamacpp.compare (llama.cpp's own f16-KV vs
-  f32-KV spread), on our Q4_K_M and Q8_0 files and on the Q4_K_M that llama.cpp wrote."""
+  f32-KV spread), on our Q4_K_M and Q8_0 files and on the Q4_K_M that llama.cpp wrote.
+
+The gpt-oss model has gpt-oss's sliding window of 128 on even layers, head 64 and theta 150000,
+attention sinks of a few units and expert weights whose gate and up values sometimes pass the
+SwiGLU clamp at 7. Its RoPE is plain here: gpt-oss's YaRN ramp is not rounded and llama.cpp
+rounds it out to whole dimensions (ggml_rope_yarn_corr_dims), so with YaRN the two compute
+different models (KL 2.6e-3 on this one, about the noise of 8-bit activations). The YaRN test
+shows that: with gpt-oss's real settings ours equals the exact forward pass, and llama.cpp equals
+the exact pass of the rounded ramp."""
 import json
 import shutil
 
@@ -18,63 +27,115 @@ from safetensors.numpy import save_file
 from conftest import run
 
 llama_cpp = pytest.importorskip("llama_cpp")
-from test_engine_llamacpp import compare  # noqa: E402
-from test_quantize_llamacpp import FILE_TYPES, llama_cpp_quantize  # noqa: E402
+import gguf_numpy_forward  # noqa: E402
+from test_engine_llamacpp import compare, compare_rows  # noqa: E402
+from test_quantize_llamacpp import llama_cpp_quantize  # noqa: E402
 
 HIDDEN, HEADS, KV_HEADS, HEAD_DIM, LAYERS = 256, 4, 2, 64, 2
 EXPERTS, USED, EXPERT_WIDTH = 8, 2, 256
 PLAN_METHODS = ["Q8_0", "Q6_K", "Q5_K_M", "Q4_K_M", "Q4_K_S", "Q3_K_M", "Q3_K_S", "Q2_K", "Q4_0"]
+FAMILIES = ["qwen3_moe", "gpt_oss"]
 
 
-def small_moe_weights(vocab, seed=7):
-    """Normal weights scaled by 1/sqrt(fan-in) (embeddings and output wider, so the logits spread a
-    few nats), norm weights near 1, a router with spread enough that the choice of experts varies."""
-    rng = np.random.default_rng(seed)
+class Weights:
+    """Seeded normal weights scaled by 1/sqrt(fan-in) (embeddings and output wider, so the logits
+    spread a few nats), norm weights near 1."""
 
-    def normal(*shape, std):
-        return (std * rng.standard_normal(shape)).astype(np.float32)
+    def __init__(self, seed):
+        self.rng = np.random.default_rng(seed)
 
-    def norm(n):
-        return (1.0 + 0.1 * rng.standard_normal(n)).astype(np.float32)
+    def normal(self, *shape, std):
+        return (std * self.rng.standard_normal(shape)).astype(np.float32)
 
-    w = {"model.embed_tokens.weight": normal(vocab, HIDDEN, std=1.0), "lm_head.weight": normal(vocab, HIDDEN, std=0.12),
-         "model.norm.weight": norm(HIDDEN)}
-    fan = HIDDEN ** -0.5
+    def norm(self, n):
+        return (1.0 + 0.1 * self.rng.standard_normal(n)).astype(np.float32)
+
+
+def qwen3_moe_weights(vocab, seed=7):
+    r, fan = Weights(seed), HIDDEN ** -0.5
+    w = {"model.embed_tokens.weight": r.normal(vocab, HIDDEN, std=1.0), "lm_head.weight": r.normal(vocab, HIDDEN, std=0.12),
+         "model.norm.weight": r.norm(HIDDEN)}
     for layer in range(LAYERS):
         p = f"model.layers.{layer}."
-        w |= {p + "input_layernorm.weight": norm(HIDDEN), p + "post_attention_layernorm.weight": norm(HIDDEN),
-              p + "self_attn.q_proj.weight": normal(HEADS * HEAD_DIM, HIDDEN, std=fan),
-              p + "self_attn.k_proj.weight": normal(KV_HEADS * HEAD_DIM, HIDDEN, std=fan),
-              p + "self_attn.v_proj.weight": normal(KV_HEADS * HEAD_DIM, HIDDEN, std=fan),
-              p + "self_attn.o_proj.weight": normal(HIDDEN, HEADS * HEAD_DIM, std=(HEADS * HEAD_DIM) ** -0.5),
-              p + "self_attn.q_norm.weight": norm(HEAD_DIM), p + "self_attn.k_norm.weight": norm(HEAD_DIM),
-              p + "mlp.gate.weight": normal(EXPERTS, HIDDEN, std=2 * fan)}
+        w |= {p + "input_layernorm.weight": r.norm(HIDDEN), p + "post_attention_layernorm.weight": r.norm(HIDDEN),
+              p + "self_attn.q_proj.weight": r.normal(HEADS * HEAD_DIM, HIDDEN, std=fan),
+              p + "self_attn.k_proj.weight": r.normal(KV_HEADS * HEAD_DIM, HIDDEN, std=fan),
+              p + "self_attn.v_proj.weight": r.normal(KV_HEADS * HEAD_DIM, HIDDEN, std=fan),
+              p + "self_attn.o_proj.weight": r.normal(HIDDEN, HEADS * HEAD_DIM, std=(HEADS * HEAD_DIM) ** -0.5),
+              p + "self_attn.q_norm.weight": r.norm(HEAD_DIM), p + "self_attn.k_norm.weight": r.norm(HEAD_DIM),
+              p + "mlp.gate.weight": r.normal(EXPERTS, HIDDEN, std=2 * fan)}
         for e in range(EXPERTS):
             q = f"{p}mlp.experts.{e}."
-            w |= {q + "gate_proj.weight": normal(EXPERT_WIDTH, HIDDEN, std=fan),
-                  q + "up_proj.weight": normal(EXPERT_WIDTH, HIDDEN, std=fan),
-                  q + "down_proj.weight": normal(HIDDEN, EXPERT_WIDTH, std=EXPERT_WIDTH ** -0.5)}
+            w |= {q + "gate_proj.weight": r.normal(EXPERT_WIDTH, HIDDEN, std=fan),
+                  q + "up_proj.weight": r.normal(EXPERT_WIDTH, HIDDEN, std=fan),
+                  q + "down_proj.weight": r.normal(HIDDEN, EXPERT_WIDTH, std=EXPERT_WIDTH ** -0.5)}
     return w
 
 
-@pytest.fixture(scope="module")
-def small_moe(tmp_path_factory, lp_bin, fixtures_dir):
-    """{name: path}: the HF directory, our F16, Q8_0 and Q4_K_M files, llama.cpp's Q4_K_M."""
-    base = tmp_path_factory.mktemp("small-moe")
+def gpt_oss_weights(vocab, seed=8):
+    """As transformers saves GptOssForCausalLM: experts as [expert][in][out], gate and up alternating."""
+    r, fan = Weights(seed), HIDDEN ** -0.5
+    w = {"model.embed_tokens.weight": r.normal(vocab, HIDDEN, std=1.0), "lm_head.weight": r.normal(vocab, HIDDEN, std=0.12),
+         "model.norm.weight": r.norm(HIDDEN)}
+    for layer in range(LAYERS):
+        p = f"model.layers.{layer}."
+        w |= {p + "input_layernorm.weight": r.norm(HIDDEN), p + "post_attention_layernorm.weight": r.norm(HIDDEN),
+              p + "self_attn.q_proj.weight": r.normal(HEADS * HEAD_DIM, HIDDEN, std=fan),
+              p + "self_attn.k_proj.weight": r.normal(KV_HEADS * HEAD_DIM, HIDDEN, std=fan),
+              p + "self_attn.v_proj.weight": r.normal(KV_HEADS * HEAD_DIM, HIDDEN, std=fan),
+              p + "self_attn.o_proj.weight": r.normal(HIDDEN, HEADS * HEAD_DIM, std=(HEADS * HEAD_DIM) ** -0.5),
+              p + "self_attn.q_proj.bias": r.normal(HEADS * HEAD_DIM, std=0.1),
+              p + "self_attn.k_proj.bias": r.normal(KV_HEADS * HEAD_DIM, std=0.1),
+              p + "self_attn.v_proj.bias": r.normal(KV_HEADS * HEAD_DIM, std=0.1),
+              p + "self_attn.o_proj.bias": r.normal(HIDDEN, std=0.1),
+              p + "self_attn.sinks": r.normal(HEADS, std=2.0),
+              p + "mlp.router.weight": r.normal(EXPERTS, HIDDEN, std=2 * fan),
+              p + "mlp.router.bias": r.normal(EXPERTS, std=0.5),
+              # gate/up values of a few units: SwiGLU's clamp at 7 bites now and then
+              p + "mlp.experts.gate_up_proj": r.normal(EXPERTS, HIDDEN, 2 * EXPERT_WIDTH, std=3 * fan),
+              p + "mlp.experts.gate_up_proj_bias": r.normal(EXPERTS, 2 * EXPERT_WIDTH, std=0.1),
+              p + "mlp.experts.down_proj": r.normal(EXPERTS, EXPERT_WIDTH, HIDDEN, std=0.3 * EXPERT_WIDTH ** -0.5),
+              p + "mlp.experts.down_proj_bias": r.normal(EXPERTS, HIDDEN, std=0.1)}
+    return w
+
+
+GPT_OSS_YARN = {"rope_type": "yarn", "rope_theta": 150000.0, "factor": 32.0, "beta_fast": 32.0, "beta_slow": 1.0,
+                "truncate": False, "original_max_position_embeddings": 4096}
+
+
+def small_config(family, tiny_config, yarn=False):
+    config = dict(tiny_config, hidden_size=HIDDEN, num_attention_heads=HEADS, num_key_value_heads=KV_HEADS,
+                  head_dim=HEAD_DIM, num_hidden_layers=LAYERS, num_experts_per_tok=USED, max_position_embeddings=131072)
+    if family == "qwen3_moe":
+        return config | dict(num_experts=EXPERTS, moe_intermediate_size=EXPERT_WIDTH, intermediate_size=2 * EXPERT_WIDTH)
+    return config | dict(num_local_experts=EXPERTS, intermediate_size=EXPERT_WIDTH, sliding_window=128,
+                         layer_types=["sliding_attention", "full_attention"],
+                         rope_parameters=GPT_OSS_YARN if yarn else {"rope_type": "default", "rope_theta": 150000.0})
+
+
+def write_small_model(base, family, fixtures_dir, yarn=False):
+    """A Hugging Face directory of the family, sized as above, with the tiny fixture's tokenizer."""
     hf = base / "hf"
-    tiny = fixtures_dir / "tiny_models" / "qwen3_moe"
+    tiny = fixtures_dir / "tiny_models" / family
     shutil.copytree(tiny, hf, ignore=shutil.ignore_patterns("model.safetensors", "reference_*"))
-    config = json.loads((tiny / "config.json").read_text())
-    config.update(hidden_size=HIDDEN, num_attention_heads=HEADS, num_key_value_heads=KV_HEADS, head_dim=HEAD_DIM,
-                  num_hidden_layers=LAYERS, num_experts=EXPERTS, num_experts_per_tok=USED,
-                  moe_intermediate_size=EXPERT_WIDTH, intermediate_size=2 * EXPERT_WIDTH)
+    config = small_config(family, json.loads((tiny / "config.json").read_text()), yarn)
     (hf / "config.json").write_text(json.dumps(config, indent=2))
-    save_file(small_moe_weights(config["vocab_size"]), str(hf / "model.safetensors"))
-    files = {"hf": hf}
+    weights = qwen3_moe_weights if family == "qwen3_moe" else gpt_oss_weights
+    save_file(weights(config["vocab_size"]), str(hf / "model.safetensors"))
+    return hf
+
+
+@pytest.fixture(scope="module", params=FAMILIES)
+def small_moe(request, tmp_path_factory, lp_bin, fixtures_dir):
+    """{name: path}: the HF directory, our F16, Q8_0 and Q4_K_M files, llama.cpp's Q4_K_M."""
+    family = request.param
+    base = tmp_path_factory.mktemp(f"small-{family}")
+    hf = write_small_model(base, family, fixtures_dir)
+    files = {"family": family, "hf": hf}
     for method in ["F16", "Q8_0", "Q4_K_M"]:
-        files[method] = base / f"moe-{method}.gguf"
+        files[method] = base / f"{family}-{method}.gguf"
         run([lp_bin, "quantize", str(hf), "-m", method, "-o", str(files[method])])
-    files["llama.cpp Q4_K_M"] = llama_cpp_quantize(files["F16"], "Q4_K_M", base / "moe-Q4_K_M-llamacpp.gguf")
+    files["llama.cpp Q4_K_M"] = llama_cpp_quantize(files["F16"], "Q4_K_M", base / f"{family}-Q4_K_M-llamacpp.gguf")
     return files
 
 
@@ -92,5 +153,35 @@ def test_expert_plan_equals_llama_quantize(tmp_path, lp_bin, small_moe):
 
 @pytest.mark.parametrize("name", ["Q8_0", "Q4_K_M", "llama.cpp Q4_K_M"])
 def test_moe_logprobs_equal_llama_cpp(tmp_path, lp_bin, small_moe, name):
-    compare(lp_bin, small_moe[name], tmp_path, f"random Qwen3-MoE {name}")
+    compare(lp_bin, small_moe[name], tmp_path, f"random {small_moe['family']} {name}")
 
+
+def test_gpt_oss_yarn_ours_exact_llama_cpp_rounded(tmp_path, lp_bin, fixtures_dir):
+    """gpt-oss's YaRN (factor 32 over 4096 positions) on the small model as F16: ours, with float32
+    activations and KV cache, equals the exact forward pass of the model as gpt-oss defines it;
+    llama.cpp is close to the exact pass with its rounded ramp and farther from gpt-oss's."""
+    hf = write_small_model(tmp_path, "gpt_oss", fixtures_dir, yarn=True)
+    gguf = tmp_path / "yarn-F16.gguf"
+    run([lp_bin, "quantize", str(hf), "-m", "F16", "-o", str(gguf)])
+    tokens = [1 + (i * 37) % 380 for i in range(256)]
+    ids = tmp_path / "tokens.txt"
+    ids.write_text(" ".join(map(str, tokens)))
+    exact = gguf_numpy_forward.log_probs(gguf, tokens)
+    rounded = gguf_numpy_forward.log_probs(gguf, tokens, yarn_truncate=True)
+    run([lp_bin, "logits", str(gguf), "--tokens", str(ids), "-c", "256", "-t", "2", "--activations", "f32", "--kv-type",
+         "f32", "--out", str(tmp_path / "ours.npy")])
+    ours_kl, ours_same = compare_rows(exact, np.load(tmp_path / "ours.npy"))
+    llm = llama_cpp.Llama(model_path=str(gguf), n_ctx=256, n_batch=256, logits_all=True, n_threads=2, verbose=False,
+                          type_k=0, type_v=0)
+    llm.eval(tokens)
+    theirs = np.array(llm.scores[:len(tokens)], dtype=np.float64)
+    theirs -= theirs.max(-1, keepdims=True)
+    theirs -= np.log(np.exp(theirs).sum(-1, keepdims=True))
+    rounded_kl, _ = compare_rows(rounded, theirs)
+    unrounded_kl, _ = compare_rows(exact, theirs)
+    gap, _ = compare_rows(exact, rounded)
+    print(f"\ngpt-oss YaRN: ours vs exact KL {ours_kl.mean():.2e} (top-1 {ours_same.mean():.4f}); llama.cpp vs exact with "
+          f"its rounded ramp KL {rounded_kl.mean():.2e}, vs gpt-oss's ramp {unrounded_kl.mean():.2e}; the two ramps differ "
+          f"by KL {gap.mean():.2e}")
+    assert ours_kl.mean() <= 1e-5 and ours_same.mean() >= 0.99
+    assert rounded_kl.mean() * 5 < unrounded_kl.mean()
