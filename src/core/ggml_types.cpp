@@ -44,7 +44,7 @@ constexpr std::array kTypes = {
     GgmlTypeTraits{GgmlType::BF16, "BF16", 1, 2, dequantize_row_bf16, quantize_row_bf16},
     GgmlTypeTraits{GgmlType::TQ1_0, "TQ1_0", 256, 54},
     GgmlTypeTraits{GgmlType::TQ2_0, "TQ2_0", 256, 66},
-    GgmlTypeTraits{GgmlType::MXFP4, "MXFP4", 32, 17},
+    GgmlTypeTraits{GgmlType::MXFP4, "MXFP4", 32, 17, dequantize_row_mxfp4, quantize_row_mxfp4},
     GgmlTypeTraits{GgmlType::NVFP4, "NVFP4", 64, 36},
     GgmlTypeTraits{GgmlType::Q1_0, "Q1_0", 128, 18},
 };

@@ -37,6 +37,7 @@ FitReport build_fit_report(const ModelSummary& model, const FitSettings& setting
   r.file_type = model.file_type;
   r.file_bytes = model.file_bytes;
   r.parameters = model.parameter_count;
+  r.active_parameters = model.active_parameter_count;
   r.settings = settings;
   r.memory = estimate_memory(model, settings.memory);
   r.decode_bytes_per_token = decode_bytes(settings.memory, settings.max_new, r.memory);
@@ -53,7 +54,7 @@ FitReport build_fit_report(const ModelSummary& model, const FitSettings& setting
     f.device = d;
     const double need = settings.policy == AdmissionPolicy::seed000 ? need_seed_mib : need_predicted_mib;
     f.admission = admit(need, d->usable_gb * 1024.0);
-    f.speed = predict_speed(d->bandwidth_gbs, d->fp16_tflops, r.decode_bytes_per_token, r.parameters, r.calibration);
+    f.speed = predict_speed(d->bandwidth_gbs, d->fp16_tflops, r.decode_bytes_per_token, r.active_parameters, r.calibration);
     if (d->measured && here) f.measured_decode_tps = here->decode_tps;
     const double tps = f.measured_decode_tps.value_or(f.speed.decode_tps);
     if (const auto rate = settings.usd_per_hour ? settings.usd_per_hour : d->usd_per_hour; rate && tps > 0)
@@ -92,7 +93,7 @@ nlohmann::json fit_report_json(const FitReport& r) {
   json cdn = json::array();
   for (const auto& c : r.cdn) cdn.push_back({{"cdn", c.cdn->name}, {"usd_per_gb", c.cdn->usd_per_gb}, {"gigabytes", c.gigabytes}, {"usd", c.usd}});
   return {{"model", {{"path", r.model_path}, {"name", r.model_name}, {"file_type", r.file_type}, {"file_bytes", r.file_bytes},
-                     {"parameters", r.parameters}}},
+                     {"parameters", r.parameters}, {"active_parameters", r.active_parameters}}},
           {"settings", {{"ctx_size", r.settings.memory.ctx_size}, {"batch_size", r.settings.memory.batch_size},
                         {"max_new", r.settings.max_new}, {"kv_type", r.settings.memory.kv_f32 ? "f32" : "f16"},
                         {"policy", admission_policy_name(r.settings.policy)}, {"marginal_fraction", kMarginalFraction},
@@ -113,6 +114,12 @@ std::string fit_report_text(const FitReport& r, bool explain) {
   out += fmt::format("{} ({}{:.1f} MiB, {} parameters)\n", r.model_path, r.file_type.empty() ? "" : r.file_type + ", ",
                      static_cast<double>(r.file_bytes) / kMiB,
                      params >= 1e9 ? fmt::format("{:.2f} B", params / 1e9) : fmt::format("{:.1f} M", params / 1e6));
+  if (r.active_parameters != r.parameters) {
+    const double active = static_cast<double>(r.active_parameters);
+    out += fmt::format("a mixture of experts: {} parameters active per token (memory holds all of them; decoding reads the "
+                       "active ones)\n",
+                       active >= 1e9 ? fmt::format("{:.2f} B", active / 1e9) : fmt::format("{:.1f} M", active / 1e6));
+  }
   out += fmt::format("context {} positions, batch {}, {} new tokens per answer, KV cache {}; admission: {}\n", s.memory.ctx_size,
                      std::min(s.memory.batch_size, s.memory.ctx_size), s.max_new, s.memory.kv_f32 ? "f32" : "f16",
                      s.policy == AdmissionPolicy::seed000 ? "seed 000's size x 1.6 + 600 MB" : "predicted peak memory");

@@ -48,6 +48,7 @@ struct CdnCost {
 struct FitReport {
   std::string model_path, model_name, file_type;
   uint64_t file_bytes = 0, parameters = 0;
+  uint64_t active_parameters = 0;  // per token (a mixture of experts uses some experts)
   FitSettings settings;
   MemoryEstimate memory;
   double decode_bytes_per_token = 0;  // weights + the KV an answer's token reads on average

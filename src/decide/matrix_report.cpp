@@ -195,7 +195,8 @@ json build_report(const MatrixReportInputs& in) {
       const ModelSummary s = summarize_model(file.at("path").get<std::string>());
       j["bits_per_weight"] = s.bits_per_weight();
       if (source_model.is_null())
-        source_model = {{"name", s.name}, {"architecture", s.hparams.architecture}, {"parameters", s.parameter_count}};
+        source_model = {{"name", s.name}, {"architecture", s.hparams.architecture}, {"parameters", s.parameter_count},
+                        {"active_parameters", s.active_parameter_count}};
       int64_t ctx = in.deploy_ctx;
       if (s.hparams.context_length > 0) ctx = std::min<int64_t>(ctx, static_cast<int64_t>(s.hparams.context_length));
       row.predicted_peak = estimate_memory(s, {.ctx_size = ctx}).total();

@@ -68,15 +68,17 @@ MemoryEstimate estimate_memory(const ModelSummary& model, const MemorySettings& 
 
   // Weights: every tensor as stored. A GGUF's are used in place over the mapping (or replaced
   // by an interleaved copy of exactly their size, whose mapped pages are released).
-  uint64_t weights = 0, vectors = 0, embedding = 0, tied_output = 1;
+  uint64_t weights = 0, vectors = 0, embedding = 0, tied_output = 1, experts = 0;
   std::string activation_types;
   double act_bytes_kquant = 0, act_bytes_other = 0;
   for (const TensorSummary& t : model.tensors) {
     weights += t.n_bytes;
     if (is_embedding(t.name)) embedding = t.n_bytes;
     if (is_output(t.name)) tied_output = 0;
-    // Norm, bias and factor vectors are also copied as float32 (read as floats every token).
-    if (t.shape.size() == 1) vectors += t.n_elements * sizeof(float);
+    // Norm, bias and factor vectors are also copied as float32 (read as floats every token),
+    // gpt-oss's per-expert biases ([width, experts]) too.
+    if (t.shape.size() == 1 || t.name.ends_with(".bias")) vectors += t.n_elements * sizeof(float);
+    if (t.name.find("_exps.") != std::string::npos) experts += t.n_bytes;  // stacked experts and their biases
     const double a = activation_bytes_per_value(t.type);
     if (t.shape.size() == 2 && a > 0) (t.type.ends_with("_K") ? act_bytes_kquant : act_bytes_other) = a;
   }
@@ -110,12 +112,17 @@ MemoryEstimate estimate_memory(const ModelSummary& model, const MemorySettings& 
   // a batch (one buffer per activation type, sized for the widest input, the FFN's) and each
   // thread's attention tiles.
   const uint64_t b = static_cast<uint64_t>(std::clamp<int64_t>(s.batch_size, 1, s.ctx_size));
-  const uint64_t n_embd = h.embedding_length, n_ff = h.feed_forward_length, hd = h.key_length;
+  // A mixture-of-experts layer's feed-forward scratch holds one expert's width.
+  const bool moe = h.expert_count > 0 && h.expert_feed_forward_length > 0;
+  const uint64_t n_embd = h.embedding_length, n_ff = moe ? h.expert_feed_forward_length : h.feed_forward_length;
+  const uint64_t hd = h.key_length;
   const uint64_t hd_v = h.value_length ? h.value_length : hd;
   const bool fused = h.info != nullptr && h.info->fused_qkv;
   uint64_t per_token = 3 * n_embd + h.head_count * hd + h.head_count_kv * (hd + hd_v) + h.head_count * hd_v + 2 * n_ff +
                        4 * (hd / 2);
   if (fused) per_token += h.head_count * hd + h.head_count_kv * (hd + hd_v) + n_ff;
+  // Router logits, the chosen experts (index, weight and group slot) and the gathered inputs and outputs.
+  if (moe) per_token += h.expert_count + 3 * h.expert_used_count + 2 * n_embd;
   const uint64_t scratch = b * per_token * sizeof(float);
   const uint64_t logits = (s.all_logits ? b : 1) * h.vocab_size * sizeof(float);
   const uint64_t widest = std::max(n_embd, n_ff);
@@ -136,8 +143,12 @@ MemoryEstimate estimate_memory(const ModelSummary& model, const MemorySettings& 
                      fmt::format("process base {} + parsed metadata ({} of header, x3)", mib(kRuntimeBaseBytes), mib(metadata))});
 
   // One decoded token reads every matrix once; of the embedding table only its row, unless
-  // the output projection is the same table.
-  e.decode_bytes_per_token = weights - (tied_output ? 0 : embedding) +
+  // the output projection is the same table; of a mixture's experts only the ones it uses.
+  const uint64_t unused_experts =
+      moe ? static_cast<uint64_t>(static_cast<double>(experts) * static_cast<double>(h.expert_count - h.expert_used_count) /
+                                  static_cast<double>(h.expert_count))
+          : 0;
+  e.decode_bytes_per_token = weights - unused_experts - (tied_output ? 0 : embedding) +
                              (tied_output || embedding == 0 ? 0 : embedding / std::max<uint64_t>(1, h.vocab_size));
   return e;
 }

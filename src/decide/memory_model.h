@@ -34,7 +34,9 @@ struct MemoryEstimate {
   // their window (as llama.cpp's SWA cache does); our engine holds the whole context on every
   // layer. Equal to the kv_cache term when the model has no sliding window.
   uint64_t kv_cache_windowed_bytes = 0;
-  uint64_t decode_bytes_per_token = 0;  // weights one decoded token reads (every matrix; one embedding row unless tied)
+  // Weights one decoded token reads: every matrix (of a mixture's experts, the used ones), one
+  // embedding row unless tied.
+  uint64_t decode_bytes_per_token = 0;
   uint64_t total() const;
   uint64_t term(std::string_view name) const;
 };

@@ -1,7 +1,7 @@
 #pragma once
 // Float activations quantized to the 8-bit type GGML pairs with each weight type, so that a
 // quantized weight row and an activation row meet in integer dot products:
-//   Q8_0 for Q4_0, Q5_0, Q8_0 weights; Q8_1 for Q4_1, Q5_1; Q8_K for the K-quants.
+//   Q8_0 for Q4_0, Q5_0, Q8_0, MXFP4 weights; Q8_1 for Q4_1, Q5_1; Q8_K for the K-quants.
 // These scalar versions compute what ggml's quantize_row_q8_0_ref / _q8_1_ref / _q8_K_ref
 // compute, byte for byte; SIMD versions must produce the same bytes.
 #include <cstdint>

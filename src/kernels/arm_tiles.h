@@ -138,6 +138,13 @@ inline Levels32 levels_of(const BlockQ5_1& b) {
 inline Levels32 levels_of(const BlockQ8_0& b) {
   return {vld1q_s8(b.qs), vld1q_s8(b.qs + 16), f16_to_f32(b.d), 0.0f};
 }
+// Nibbles to the doubled E2M1 levels (-12..12) by one table lookup each.
+inline Levels32 levels_of(const BlockMXFP4& b) {
+  const int8x16_t table = vld1q_s8(kMxfp4Values);
+  const uint8x16_t q = vld1q_u8(b.qs);
+  return {vqtbl1q_s8(table, vandq_u8(q, vdupq_n_u8(0x0F))), vqtbl1q_s8(table, vshrq_n_u8(q, 4)),
+          e8m0_to_fp32_half(b.e), 0.0f};
+}
 
 // Q8_0 activations for the signed types, Q8_1 (with s = d * sum of levels) for those with an
 // offset, as the kernel table pairs them.
@@ -343,6 +350,7 @@ constexpr SimdTile kArmTiles[] = {
     {GgmlType::BF16, dispatch_tile<FloatTile<BF16Weights>::K>}, {GgmlType::Q4_0, dispatch_tile<Block32Tile<BlockQ4_0>::K>},
     {GgmlType::Q4_1, dispatch_tile<Block32Tile<BlockQ4_1>::K>}, {GgmlType::Q5_0, dispatch_tile<Block32Tile<BlockQ5_0>::K>},
     {GgmlType::Q5_1, dispatch_tile<Block32Tile<BlockQ5_1>::K>}, {GgmlType::Q8_0, dispatch_tile<Block32Tile<BlockQ8_0>::K>},
+    {GgmlType::MXFP4, dispatch_tile<Block32Tile<BlockMXFP4>::K>},
     {GgmlType::Q2_K, dispatch_tile<KQuantTile<BlockQ2_K>::K>},  {GgmlType::Q3_K, dispatch_tile<KQuantTile<BlockQ3_K>::K>},
     {GgmlType::Q4_K, dispatch_tile<KQuantTile<BlockQ4_K>::K>},  {GgmlType::Q5_K, dispatch_tile<KQuantTile<BlockQ5_K>::K>},
     {GgmlType::Q6_K, dispatch_tile<KQuantTile<BlockQ6_K>::K>},

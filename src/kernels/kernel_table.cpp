@@ -35,7 +35,8 @@ constexpr WeightKernels row(GgmlType weight, GgmlType activation, QuantizeActiva
 }
 
 // The scalar columns; the SIMD columns are filled in from the SIMD units' own lists.
-std::array<WeightKernels, 13> scalar_table() {
+constexpr size_t kWeightTypes = 14;
+std::array<WeightKernels, kWeightTypes> scalar_table() {
   using T = GgmlType;
   return {
       row<vec_dot_f32_f32>(T::F32, T::F32, nullptr),
@@ -46,6 +47,7 @@ std::array<WeightKernels, 13> scalar_table() {
       row<vec_dot_q5_0_q8_0>(T::Q5_0, T::Q8_0, quantize_activations_q8_0),
       row<vec_dot_q5_1_q8_1>(T::Q5_1, T::Q8_1, quantize_activations_q8_1),
       row<vec_dot_q8_0_q8_0>(T::Q8_0, T::Q8_0, quantize_activations_q8_0),
+      row<vec_dot_mxfp4_q8_0>(T::MXFP4, T::Q8_0, quantize_activations_q8_0),
       row<vec_dot_q2_k_q8_k>(T::Q2_K, T::Q8_K, quantize_activations_q8_k),
       row<vec_dot_q3_k_q8_k>(T::Q3_K, T::Q8_K, quantize_activations_q8_k),
       row<vec_dot_q4_k_q8_k>(T::Q4_K, T::Q8_K, quantize_activations_q8_k),
@@ -54,7 +56,7 @@ std::array<WeightKernels, 13> scalar_table() {
   };
 }
 
-void add_simd_column(std::array<WeightKernels, 13>& table, KernelIsa isa, std::span<const SimdTile> tiles,
+void add_simd_column(std::array<WeightKernels, kWeightTypes>& table, KernelIsa isa, std::span<const SimdTile> tiles,
                      std::span<const SimdQuantizer> quantizers) {
   for (const SimdTile& simd : tiles) {
     auto it = std::ranges::find_if(table, [&](const WeightKernels& k) { return k.weight == simd.weight; });
@@ -65,8 +67,8 @@ void add_simd_column(std::array<WeightKernels, 13>& table, KernelIsa isa, std::s
       if (k.activation == simd.activation) k.quantizers[static_cast<int>(isa)] = simd.quantize;
 }
 
-const std::array<WeightKernels, 13>& table() {
-  static const std::array<WeightKernels, 13> kernels = [] {
+const std::array<WeightKernels, kWeightTypes>& table() {
+  static const std::array<WeightKernels, kWeightTypes> kernels = [] {
     auto t = scalar_table();
 #ifdef LP_X86_KERNELS
     add_simd_column(t, KernelIsa::Avx2, avx2_tiles(), avx2_quantizers());

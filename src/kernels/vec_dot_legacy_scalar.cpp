@@ -105,4 +105,22 @@ float vec_dot_q8_0_q8_0(int64_t n, const uint8_t* weights, const uint8_t* act) {
   return sum;
 }
 
+// MXFP4: the levels are the doubled E2M1 values (integers), so a block's sum is exact in
+// integers like Q4_0's; ggml forms the block factor as d_a * scale before the integer sum.
+float vec_dot_mxfp4_q8_0(int64_t n, const uint8_t* weights, const uint8_t* act) {
+  const auto* w = blocks_of<BlockMXFP4>(weights);
+  const auto* a = blocks_of<BlockQ8_0>(act);
+  float sum = 0.0f;
+  for (int64_t b = 0; b < n / kQK; ++b) {
+    const float d = f16_to_f32(a[b].d) * e8m0_to_fp32_half(w[b].e);
+    int low = 0, high = 0;
+    for (int j = 0; j < kQK / 2; ++j) {
+      low += a[b].qs[j] * kMxfp4Values[w[b].qs[j] & 0x0F];
+      high += a[b].qs[j + kQK / 2] * kMxfp4Values[w[b].qs[j] >> 4];
+    }
+    sum += d * static_cast<float>(low + high);
+  }
+  return sum;
+}
+
 }  // namespace lp

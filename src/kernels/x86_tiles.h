@@ -70,7 +70,12 @@ inline void for_each_block_pair(int64_t blocks, __m256 (&acc)[kChains<NT>][NT], 
 
 // ---- 32-value blocks against Q8_0 / Q8_1 ----
 
-// Signed weights (Q4_0, Q5_0, Q8_0): |w| against the activations with w's sign, so the
+// A signed block's float scale: fp16 d, or MXFP4's E8M0 exponent.
+template <class Block>
+inline float block_scale(const Block& b) { return fp16_to_float(b.d); }
+inline float block_scale(const BlockMXFP4& b) { return e8m0_to_fp32_half(b.e); }
+
+// Signed weights (Q4_0, Q5_0, Q8_0, MXFP4): |w| against the activations with w's sign, so the
 // unsigned-by-signed byte product applies.
 template <int NT, class Block, __m256i (*unpack)(const Block&)>
 void tile_signed_q8_0(int64_t n, const uint8_t* weights, const uint8_t* act, uint64_t stride, float* out,
@@ -82,7 +87,7 @@ void tile_signed_q8_0(int64_t n, const uint8_t* weights, const uint8_t* act, uin
   const auto step = [&](int64_t b, __m256(&chain)[NT]) {
     const __m256i q = unpack(w[b]);
     const __m256i q_abs = _mm256_sign_epi8(q, q);
-    const float dw = fp16_to_float(w[b].d);
+    const float dw = block_scale(w[b]);
     for (int t = 0; t < NT; ++t) {
       const BlockQ8_0& a = act_block<BlockQ8_0>(act, stride, t, b);
       const __m256i dot = dot_u8_s8(_mm256_setzero_si256(), q_abs, _mm256_sign_epi8(load256(a.qs), q));
@@ -102,6 +107,12 @@ inline __m256i unpack_q5_0(const BlockQ5_0& b) {
 }
 
 inline __m256i unpack_q8_0(const BlockQ8_0& b) { return load256(b.qs); }
+
+// Nibbles to the doubled E2M1 levels (-12..12) by one byte shuffle: the 16-entry table fits a lane.
+inline __m256i unpack_mxfp4(const BlockMXFP4& b) {
+  const __m256i levels = _mm256_broadcastsi128_si256(load128(kMxfp4Values));
+  return _mm256_shuffle_epi8(levels, unpack_nibbles_32(b.qs));
+}
 
 // Unsigned weights with an offset (Q4_1, Q5_1): the offset term m * sum(x) is the
 // activation block's s, added in float per block.
@@ -423,6 +434,7 @@ void dispatch_tile(int64_t n, const uint8_t* weights, const uint8_t* act, uint64
 template <int NT> struct Q4_0Tile { static constexpr auto run = tile_signed_q8_0<NT, BlockQ4_0, unpack_q4_0>; };
 template <int NT> struct Q5_0Tile { static constexpr auto run = tile_signed_q8_0<NT, BlockQ5_0, unpack_q5_0>; };
 template <int NT> struct Q8_0Tile { static constexpr auto run = tile_signed_q8_0<NT, BlockQ8_0, unpack_q8_0>; };
+template <int NT> struct MXFP4Tile { static constexpr auto run = tile_signed_q8_0<NT, BlockMXFP4, unpack_mxfp4>; };
 template <int NT> struct Q4_1Tile { static constexpr auto run = tile_offset_q8_1<NT, BlockQ4_1, unpack_q4_1>; };
 template <int NT> struct Q5_1Tile { static constexpr auto run = tile_offset_q8_1<NT, BlockQ5_1, unpack_q5_1>; };
 template <int NT> struct Q2_KTile { static constexpr auto run = tile_q2_k<NT>; };
@@ -444,6 +456,7 @@ constexpr SimdTile kX86Tiles[] = {
     {GgmlType::BF16, dispatch_tile<BF16Tile, kNarrowTile>}, {GgmlType::Q4_0, dispatch_tile<Q4_0Tile, kNarrowTile>},
     {GgmlType::Q4_1, dispatch_tile<Q4_1Tile, kNarrowTile>}, {GgmlType::Q5_0, dispatch_tile<Q5_0Tile, kNarrowTile>},
     {GgmlType::Q5_1, dispatch_tile<Q5_1Tile, kNarrowTile>}, {GgmlType::Q8_0, dispatch_tile<Q8_0Tile, kNarrowTile>},
+    {GgmlType::MXFP4, dispatch_tile<MXFP4Tile, kNarrowTile>},
     {GgmlType::Q2_K, dispatch_tile<Q2_KTile, kWideTile>}, {GgmlType::Q3_K, dispatch_tile<Q3_KTile, kNarrowTile>},
     {GgmlType::Q4_K, dispatch_tile<Q4_KTile, kWideTile>}, {GgmlType::Q5_K, dispatch_tile<Q5_KTile, kNarrowTile>},
     {GgmlType::Q6_K, dispatch_tile<Q6_KTile, kWideTile>},

@@ -35,6 +35,8 @@ constexpr std::array kPresets = {
     ModelPreset{"phi-3.5-mini", "Phi 3.5 Mini Instruct", "phi3", 32064, 3072, 8192, 32, 32, 32, 96, 131072, 10000, 1e-5, false, "llama", "default", 1, 32000, 32000, 0, 0, 0, 262144},
     ModelPreset{"phi-4", "Phi 4", "phi3", 100352, 5120, 17920, 40, 40, 10, 128, 16384, 250000, 1e-5, false, "gpt2", "dbrx", 100257, 100265, 100256},
     ModelPreset{"phi-2", "Phi 2", "phi2", 51200, 2560, 10240, 32, 32, 32, 80, 2048, 10000, 1e-5, false, "gpt2", "phi-2", 50256, 50256, 50256, 0, 0, 0, 0, false, 32},
+    ModelPreset{"gpt-oss-20b", "gpt-oss 20B", "gpt-oss", 201088, 2880, 2880, 24, 64, 8, 64, 131072, 150000, 1e-5, false, "gpt2", "gpt-4o", 199998, 200002, 199998, 32, 4, 2880, 128, false, 0, 32.0, 4096},
+    ModelPreset{"gpt-oss-120b", "gpt-oss 120B", "gpt-oss", 201088, 2880, 2880, 36, 64, 8, 64, 131072, 150000, 1e-5, false, "gpt2", "gpt-4o", 199998, 200002, 199998, 128, 4, 2880, 128, false, 0, 32.0, 4096},
     ModelPreset{"mixtral-8x7b", "Mixtral 8x7B Instruct", "llama", 32000, 4096, 14336, 32, 32, 8, 128, 32768, 1000000, 1e-5, false, "llama", "default", 1, 2, 0, 8, 2, 14336},
 };
 

@@ -24,6 +24,8 @@ struct ModelPreset {
   uint32_t sliding_window = 0;
   bool llama3_rope = false;  // Llama 3.1+: rope_freqs tensor for the long-context scaling
   uint32_t rotary_dims = 0;  // partial rotary (Phi-2); 0 = whole head
+  double yarn_factor = 0.0;  // > 0: YaRN RoPE scaling over yarn_original_context positions (gpt-oss)
+  uint32_t yarn_original_context = 0;
 };
 
 std::span<const ModelPreset> all_model_presets();

@@ -103,10 +103,17 @@ ModelSummary summarize_model(const std::filesystem::path& path) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) fail("{} does not exist", path.string());
   ModelSummary s = std::filesystem::is_directory(path, ec) ? summarize_hf(path) : summarize_gguf(path);
+  const ModelHParams& h = s.hparams;
+  const double unused = h.expert_count > 0 && h.expert_used_count <= h.expert_count
+                            ? static_cast<double>(h.expert_count - h.expert_used_count) / static_cast<double>(h.expert_count)
+                            : 0.0;
+  uint64_t inactive = 0;
   for (const auto& t : s.tensors) {
     s.parameter_count += t.n_elements;
     s.tensor_bytes += t.n_bytes;
+    if (t.name.find("_exps.") != std::string::npos) inactive += static_cast<uint64_t>(static_cast<double>(t.n_elements) * unused);
   }
+  s.active_parameter_count = s.parameter_count - inactive;
   return s;
 }
 
@@ -126,6 +133,7 @@ nlohmann::json summary_to_json(const ModelSummary& s) {
       {"totals",
        {{"tensors", s.tensors.size()},
         {"parameters", s.parameter_count},
+        {"active_parameters", s.active_parameter_count},
         {"bytes", s.tensor_bytes},
         {"bits_per_weight", s.bits_per_weight()}}},
       {"metadata", s.metadata},
@@ -209,6 +217,11 @@ std::string summary_to_text(const ModelSummary& s) {
   }
   out += "\ntotals\n";
   hp("parameters", fmt::format("{} ({})", s.parameter_count, human_count(s.parameter_count)));
+  if (s.active_parameter_count != s.parameter_count) {
+    hp("active per token", fmt::format("{} ({}, {} of {} experts)", s.active_parameter_count,
+                                       human_count(s.active_parameter_count), s.hparams.expert_used_count,
+                                       s.hparams.expert_count));
+  }
   hp("tensor bytes", fmt::format("{} ({})", s.tensor_bytes, human_bytes(s.tensor_bytes)));
   hp("bits per weight", fmt::format("{:.4f}", s.bits_per_weight()));
   return out;

@@ -37,6 +37,9 @@ struct ModelSummary {
   std::optional<GenerationDefaults> generation;
   std::vector<TensorSummary> tensors;
   uint64_t parameter_count = 0;
+  // What one token computes with: parameter_count less the experts a mixture's router leaves
+  // out (expert_count - expert_used_count of every stacked *_exps tensor).
+  uint64_t active_parameter_count = 0;
   uint64_t tensor_bytes = 0;
   nlohmann::json metadata;  // GGUF key/values (long arrays summarized); the raw config.json for HF
 

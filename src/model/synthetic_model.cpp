@@ -41,7 +41,7 @@ std::vector<SynthTensor> layout(const ModelPreset& p) {
       add("attn_q.weight", {e, q});
       add("attn_k.weight", {e, kv});
       add("attn_v.weight", {e, kv});
-      if (arch == "qwen2") {
+      if (arch == "qwen2" || arch == "gpt-oss") {
         add("attn_q.bias", {q}, Fill::zeros);
         add("attn_k.bias", {kv}, Fill::zeros);
         add("attn_v.bias", {kv}, Fill::zeros);
@@ -52,14 +52,22 @@ std::vector<SynthTensor> layout(const ModelPreset& p) {
       }
     }
     add("attn_output.weight", {q, e});
-    if (arch == "phi2") add("attn_output.bias", {e}, Fill::zeros);
-    if (arch == "gemma2" || arch == "gemma3") add("post_attention_norm.weight", {e}, Fill::ones);
-    if (arch != "phi2") add("ffn_norm.weight", {e}, Fill::ones);
+    if (arch == "phi2" || arch == "gpt-oss") add("attn_output.bias", {e}, Fill::zeros);
+    if (arch == "gpt-oss") add("attn_sinks.weight", {p.heads}, Fill::zeros);
+    // gpt-oss's norm before the feed-forward is llama.cpp's "post-attention" norm.
+    if (arch == "gemma2" || arch == "gemma3" || arch == "gpt-oss") add("post_attention_norm.weight", {e}, Fill::ones);
+    if (arch != "phi2" && arch != "gpt-oss") add("ffn_norm.weight", {e}, Fill::ones);
     if (p.experts > 0) {
       add("ffn_gate_inp.weight", {e, p.experts});
       add("ffn_gate_exps.weight", {e, p.expert_ff, p.experts});
       add("ffn_up_exps.weight", {e, p.expert_ff, p.experts});
       add("ffn_down_exps.weight", {p.expert_ff, e, p.experts});
+      if (arch == "gpt-oss") {
+        add("ffn_gate_inp.bias", {p.experts}, Fill::zeros);
+        add("ffn_gate_exps.bias", {p.expert_ff, p.experts}, Fill::zeros);
+        add("ffn_up_exps.bias", {p.expert_ff, p.experts}, Fill::zeros);
+        add("ffn_down_exps.bias", {e, p.experts}, Fill::zeros);
+      }
     } else if (arch == "phi3") {
       add("ffn_up.weight", {e, 2 * f});  // gate and up fused
       add("ffn_down.weight", {f, e});
@@ -179,9 +187,14 @@ std::vector<GgufKeyValue> metadata(const ModelPreset& p) {
   if (p.experts > 0) {
     kv.push_back({a + ".expert_count", GgufValue(p.experts)});
     kv.push_back({a + ".expert_used_count", GgufValue(p.experts_used)});
-    if (a == "qwen3moe") kv.push_back({a + ".expert_feed_forward_length", GgufValue(p.expert_ff)});
+    if (a != "llama") kv.push_back({a + ".expert_feed_forward_length", GgufValue(p.expert_ff)});
   }
   if (p.sliding_window > 0) kv.push_back({a + ".attention.sliding_window", GgufValue(p.sliding_window)});
+  if (p.yarn_factor > 0) {
+    kv.push_back({a + ".rope.scaling.type", GgufValue("yarn")});
+    kv.push_back({a + ".rope.scaling.factor", GgufValue(static_cast<float>(p.yarn_factor))});
+    kv.push_back({a + ".rope.scaling.original_context_length", GgufValue(p.yarn_original_context)});
+  }
   if (p.tokenizer == "gpt2") add_gpt2_tokenizer(p, kv);
   else add_spm_tokenizer(p, kv);
   kv.push_back({"tokenizer.ggml.bos_token_id", GgufValue(p.bos)});

@@ -1,6 +1,7 @@
 #pragma once
 // GGML's block structs, byte for byte (ggml-common.h). fp16 fields are kept as raw uint16_t
 // bits so the structs have no padding and can be memcpy'd to and from files.
+#include <bit>
 #include <cstdint>
 #include <cstring>
 
@@ -14,6 +15,9 @@ struct BlockQ4_1 { uint16_t d, m; uint8_t qs[kQK / 2]; };
 struct BlockQ5_0 { uint16_t d; uint8_t qh[4]; uint8_t qs[kQK / 2]; };
 struct BlockQ5_1 { uint16_t d, m; uint8_t qh[4]; uint8_t qs[kQK / 2]; };
 struct BlockQ8_0 { uint16_t d; int8_t qs[kQK]; };
+// MXFP4 (OCP microscaling): a shared power-of-two scale as an E8M0 exponent byte, then 32
+// E2M1 values as nibbles (value j low, value j + 16 high, as in Q4_0).
+struct BlockMXFP4 { uint8_t e; uint8_t qs[kQK / 2]; };
 
 // 16 sub-blocks of 16: 4-bit scale (low nibble) and 4-bit min (high nibble) each.
 struct BlockQ2_K { uint8_t scales[kQK_K / 16]; uint8_t qs[kQK_K / 4]; uint16_t d, dmin; };
@@ -28,9 +32,22 @@ struct BlockQ6_K { uint8_t ql[kQK_K / 2]; uint8_t qh[kQK_K / 4]; int8_t scales[k
 struct BlockQ8_K { float d; int8_t qs[kQK_K]; int16_t bsums[kQK_K / 16]; };
 
 static_assert(sizeof(BlockQ4_0) == 18 && sizeof(BlockQ4_1) == 20 && sizeof(BlockQ5_0) == 22);
-static_assert(sizeof(BlockQ5_1) == 24 && sizeof(BlockQ8_0) == 34);
+static_assert(sizeof(BlockQ5_1) == 24 && sizeof(BlockQ8_0) == 34 && sizeof(BlockMXFP4) == 17);
 static_assert(sizeof(BlockQ2_K) == 84 && sizeof(BlockQ3_K) == 110 && sizeof(BlockQ4_K) == 144);
 static_assert(sizeof(BlockQ5_K) == 176 && sizeof(BlockQ6_K) == 210 && sizeof(BlockQ8_K) == 292);
+
+// The E2M1 values of MXFP4's nibbles doubled to integers (ggml's kvalues_mxfp4), so that the
+// dot products stay in integers; the block scale is halved to match. Nibble 8 is -0. Not
+// `inline`: each unit keeps its own copy, so no SIMD unit exports it (scripts/test-arm.sh).
+constexpr int8_t kMxfp4Values[16] = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
+
+// An MXFP4 block's scale for the doubled values: 2^(e - 127) / 2 = 2^(e - 128), as ggml's
+// ggml_e8m0_to_fp32_half builds it from bits. e = 0 and 1 give the subnormals 2^-128 and
+// 2^-127; e = 255 gives 2^127 (the format's NaN code is not treated as NaN, as in ggml).
+inline float e8m0_to_fp32_half(uint8_t e) {
+  const uint32_t bits = e < 2 ? 0x00200000u << e : static_cast<uint32_t>(e - 1) << 23;
+  return std::bit_cast<float>(bits);
+}
 
 // The 12-byte packing of eight 6-bit scales and eight 6-bit mins used by Q4_K and Q5_K:
 // bytes 0-3 hold scales 0-3 (low 6 bits), bytes 4-7 mins 0-3; bytes 8-11 hold the low

@@ -101,6 +101,17 @@ void dequantize_row_q8_0(const uint8_t* src, float* dst, int64_t n) {
   }
 }
 
+void dequantize_row_mxfp4(const uint8_t* src, float* dst, int64_t n) {
+  for (int64_t i = 0; i < n / kQK; ++i, dst += kQK) {
+    const auto b = load<BlockMXFP4>(src, i);
+    const float d = e8m0_to_fp32_half(b.e);
+    for (int j = 0; j < kQK / 2; ++j) {
+      dst[j] = static_cast<float>(kMxfp4Values[b.qs[j] & 0xF]) * d;
+      dst[j + kQK / 2] = static_cast<float>(kMxfp4Values[b.qs[j] >> 4]) * d;
+    }
+  }
+}
+
 void dequantize_row_q2_k(const uint8_t* src, float* dst, int64_t n) {
   for (int64_t i = 0; i < n / kQK_K; ++i) {
     const auto b = load<BlockQ2_K>(src, i);

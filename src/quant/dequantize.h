@@ -15,6 +15,7 @@ void dequantize_row_q4_1(const uint8_t* src, float* dst, int64_t n);
 void dequantize_row_q5_0(const uint8_t* src, float* dst, int64_t n);
 void dequantize_row_q5_1(const uint8_t* src, float* dst, int64_t n);
 void dequantize_row_q8_0(const uint8_t* src, float* dst, int64_t n);
+void dequantize_row_mxfp4(const uint8_t* src, float* dst, int64_t n);
 void dequantize_row_q2_k(const uint8_t* src, float* dst, int64_t n);
 void dequantize_row_q3_k(const uint8_t* src, float* dst, int64_t n);
 void dequantize_row_q4_k(const uint8_t* src, float* dst, int64_t n);

@@ -14,6 +14,8 @@ void quantize_row_q4_1(const float* src, uint8_t* dst, int64_t n, const float* i
 void quantize_row_q5_0(const float* src, uint8_t* dst, int64_t n, const float* importance);
 void quantize_row_q5_1(const float* src, uint8_t* dst, int64_t n, const float* importance);
 void quantize_row_q8_0(const float* src, uint8_t* dst, int64_t n, const float* importance);
+// MXFP4 follows ggml's quantize_row_mxfp4_ref byte for byte: it ignores importance.
+void quantize_row_mxfp4(const float* src, uint8_t* dst, int64_t n, const float* importance);
 void quantize_row_q2_k(const float* src, uint8_t* dst, int64_t n, const float* importance);
 void quantize_row_q3_k(const float* src, uint8_t* dst, int64_t n, const float* importance);
 void quantize_row_q4_k(const float* src, uint8_t* dst, int64_t n, const float* importance);

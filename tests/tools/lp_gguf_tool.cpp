@@ -5,6 +5,7 @@
 //   lp_gguf_tool types                          prints the GGML type table as JSON
 //   lp_gguf_tool write-quantized OUT            quantizes pseudo-random rows into every type we write
 //   lp_gguf_tool dequantize FILE OUT.bin NAME.. writes the named tensors, dequantized, as float32
+//   lp_gguf_tool quantize FILE TYPE OUT.bin NAME..  writes the named F32 tensors quantized to TYPE (raw blocks)
 #include <fmt/core.h>
 
 #include <cmath>
@@ -129,6 +130,32 @@ int dequantize(const std::string& path, const std::string& out_path, const std::
   return 0;
 }
 
+// Our quantizer on floats another tool wrote (gguf-py), row by row as a model's tensors are.
+int quantize(const std::string& path, const std::string& type_name, const std::string& out_path,
+             const std::vector<std::string>& names) {
+  const auto model = lp::GgufModel::open(path);
+  const auto type = lp::ggml_type_from_name(type_name);
+  if (!type || lp::ggml_type_traits(*type).quantize == nullptr) lp::fail("cannot quantize to {}", type_name);
+  const auto& traits = lp::ggml_type_traits(*type);
+  std::ofstream out(out_path, std::ios::binary);
+  for (const auto& name : names) {
+    const auto* t = model.find_tensor(name);
+    if (t == nullptr) lp::fail("{} has no tensor '{}'", path, name);
+    if (t->type != lp::GgmlType::F32) lp::fail("{} is {}, not F32", name, lp::ggml_type_traits(t->type).name);
+    const uint64_t cols = t->shape.at(0), rows = t->n_elements / cols;
+    const auto row_bytes = lp::ggml_row_bytes(*type, cols);
+    if (!row_bytes) lp::fail("{}: rows of {} are not whole {} blocks", name, cols, traits.name);
+    std::vector<float> values(cols);
+    std::vector<uint8_t> row(*row_bytes);
+    for (uint64_t r = 0; r < rows; ++r) {
+      std::memcpy(values.data(), t->data.data() + r * cols * 4, cols * 4);
+      traits.quantize(values.data(), row.data(), static_cast<int64_t>(cols), nullptr);
+      out.write(reinterpret_cast<const char*>(row.data()), static_cast<std::streamsize>(row.size()));
+    }
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -142,7 +169,8 @@ int main(int argc, char** argv) {
     if (command == "types") return types();
     if (command == "write-quantized" && argc == 3) return write_quantized(argv[2]);
     if (command == "dequantize" && argc >= 4) return dequantize(argv[2], argv[3], {argv + 4, argv + argc});
-    fmt::print(stderr, "usage: lp_gguf_tool write-sample OUT [ALIGNMENT] | dump FILE | types | write-quantized OUT | dequantize FILE OUT.bin NAME...\n");
+    if (command == "quantize" && argc >= 5) return quantize(argv[2], argv[3], argv[4], {argv + 5, argv + argc});
+    fmt::print(stderr, "usage: lp_gguf_tool write-sample OUT [ALIGNMENT] | dump FILE | types | write-quantized OUT | dequantize FILE OUT.bin NAME... | quantize FILE TYPE OUT.bin NAME...\n");
     return 2;
   } catch (const lp::InputError& e) {
     fmt::print(stderr, "error: {}\n", e.what());

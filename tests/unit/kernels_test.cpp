@@ -27,7 +27,7 @@ const std::vector<GgmlType>& kernel_types() {
   static const std::vector<GgmlType> types = {GgmlType::F32,  GgmlType::F16,  GgmlType::BF16, GgmlType::Q4_0,
                                               GgmlType::Q4_1, GgmlType::Q5_0, GgmlType::Q5_1, GgmlType::Q8_0,
                                               GgmlType::Q2_K, GgmlType::Q3_K, GgmlType::Q4_K, GgmlType::Q5_K,
-                                              GgmlType::Q6_K};
+                                              GgmlType::Q6_K, GgmlType::MXFP4};
   return types;
 }
 
