@@ -102,6 +102,8 @@ const char* const kBuiltinRecipesJson = R"json([
     {"tensor": "attn_v", "layers": "more_bits", "type": "Q6_K"},
     {"tensor": "attn_k", "when": ["experts==8"], "type": "Q8_0"},
     {"tensor": "ffn_down", "layers": "more_bits", "type": "Q6_K"}]},
+  {"name": "MXFP4_MOE", "base": "Q8_0", "rules": [
+    {"tensor": "regex:.*", "when": ["stacked_experts"], "type": "MXFP4"}]},
   {"name": "Q6_K", "base": "Q6_K", "rules": [
     {"tensor": "output", "when": ["row_not_multiple_of_base_block"], "type": "Q8_0"},
     {"tensor": "attn_v", "when": ["experts==8"], "type": "Q8_0"},

@@ -14,7 +14,7 @@ namespace lp {
 namespace {
 
 constexpr std::array kKnownConditions = {"gqa>=4", "experts==8", "llama70b", "imatrix", "no_imatrix",
-                                         "row_not_multiple_of_base_block"};
+                                         "row_not_multiple_of_base_block", "stacked_experts"};
 // Indexed by TensorClass (all but `other`).
 constexpr std::array kClassNames = {"output", "token_embd", "attn_qkv", "attn_kv_b", "attn_v", "attn_k", "attn_q",
                                     "attn_output", "ffn_up", "ffn_gate", "ffn_down"};
@@ -186,6 +186,7 @@ std::vector<PlannedTensor> plan_quantization(const std::vector<PlanInput>& tenso
     if (c == "llama70b") return model.architecture == "llama" && model.n_layer == 80;
     if (c == "imatrix") return options.has_imatrix;
     if (c == "no_imatrix") return !options.has_imatrix;
+    if (c == "stacked_experts") return t.shape.size() >= 3 && t.shape[2] > 1;  // llama.cpp: ne[2] > 1
     return t.shape[0] % ggml_type_traits(recipe.base).block_size != 0;  // row_not_multiple_of_base_block
   };
   auto layers_hold = [](const std::string& rule, Position p) {

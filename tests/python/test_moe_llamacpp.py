@@ -7,7 +7,8 @@ llama.cpp's llama_model_quantize.
   types and sizes, experts' stacked tensors included).
 - Log-probabilities over 512 WikiText-2 tokens: ours against llama.cpp and against an exact
   NumPy forward pass, with the bounds of test_engine_llamacpp.compare (llama.cpp's own f16-KV vs
-  f32-KV spread), on our Q4_K_M and Q8_0 files and on the Q4_K_M that llama.cpp wrote.
+  f32-KV spread), on our Q4_K_M, Q8_0 and MXFP4_MOE files and on the Q4_K_M and MXFP4_MOE files
+  llama.cpp wrote (experts in MXFP4: gpt-oss's own format).
 
 The gpt-oss model has gpt-oss's sliding window of 128 on even layers, head 64 and theta 150000,
 attention sinks of a few units and expert weights whose gate and up values sometimes pass the
@@ -33,7 +34,7 @@ from test_quantize_llamacpp import llama_cpp_quantize  # noqa: E402
 
 HIDDEN, HEADS, KV_HEADS, HEAD_DIM, LAYERS = 256, 4, 2, 64, 2
 EXPERTS, USED, EXPERT_WIDTH = 8, 2, 256
-PLAN_METHODS = ["Q8_0", "Q6_K", "Q5_K_M", "Q4_K_M", "Q4_K_S", "Q3_K_M", "Q3_K_S", "Q2_K", "Q4_0"]
+PLAN_METHODS = ["Q8_0", "Q6_K", "Q5_K_M", "Q4_K_M", "Q4_K_S", "Q3_K_M", "Q3_K_S", "Q2_K", "Q4_0", "MXFP4_MOE"]
 FAMILIES = ["qwen3_moe", "gpt_oss"]
 
 
@@ -127,15 +128,16 @@ def write_small_model(base, family, fixtures_dir, yarn=False):
 
 @pytest.fixture(scope="module", params=FAMILIES)
 def small_moe(request, tmp_path_factory, lp_bin, fixtures_dir):
-    """{name: path}: the HF directory, our F16, Q8_0 and Q4_K_M files, llama.cpp's Q4_K_M."""
+    """{name: path}: the HF directory, our F16, Q8_0, Q4_K_M and MXFP4_MOE files, llama.cpp's Q4_K_M and MXFP4_MOE."""
     family = request.param
     base = tmp_path_factory.mktemp(f"small-{family}")
     hf = write_small_model(base, family, fixtures_dir)
     files = {"family": family, "hf": hf}
-    for method in ["F16", "Q8_0", "Q4_K_M"]:
+    for method in ["F16", "Q8_0", "Q4_K_M", "MXFP4_MOE"]:
         files[method] = base / f"{family}-{method}.gguf"
         run([lp_bin, "quantize", str(hf), "-m", method, "-o", str(files[method])])
-    files["llama.cpp Q4_K_M"] = llama_cpp_quantize(files["F16"], "Q4_K_M", base / f"{family}-Q4_K_M-llamacpp.gguf")
+    for method in ["Q4_K_M", "MXFP4_MOE"]:
+        files[f"llama.cpp {method}"] = llama_cpp_quantize(files["F16"], method, base / f"{family}-{method}-llamacpp.gguf")
     return files
 
 
@@ -151,7 +153,7 @@ def test_expert_plan_equals_llama_quantize(tmp_path, lp_bin, small_moe):
         assert any(t["name"].endswith("ffn_down_exps.weight") for t in ours)
 
 
-@pytest.mark.parametrize("name", ["Q8_0", "Q4_K_M", "llama.cpp Q4_K_M"])
+@pytest.mark.parametrize("name", ["Q8_0", "Q4_K_M", "llama.cpp Q4_K_M", "MXFP4_MOE", "llama.cpp MXFP4_MOE"])
 def test_moe_logprobs_equal_llama_cpp(tmp_path, lp_bin, small_moe, name):
     compare(lp_bin, small_moe[name], tmp_path, f"random {small_moe['family']} {name}")
 
