@@ -1,6 +1,7 @@
 #include "convert/hf_source.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <map>
@@ -27,6 +28,7 @@ struct SourceTensor {
   uint64_t heads = 1;              // heads whose rows a permutation regroups
   uint32_t part = 0, parts = 1;    // row block of each expert's matrix (fused gate_up)
   bool interleaved = false;        // part p is every parts-th row (transposed) or value from p
+  const SafetensorsTensor* mxfp4_scales = nullptr;  // with from[0] the packed values: an MXFP4 tensor
 };
 
 // The language model's section of config.json (multimodal Gemma 3 nests it).
@@ -55,7 +57,7 @@ class HfSource final : public QuantSource {
   explicit HfSource(const std::filesystem::path& dir) : checkpoint_(HfCheckpoint::open(dir)), dir_(dir) {
     const ModelHParams& h = checkpoint_.hparams();
     if (!hf_tensor_names_known(h.architecture)) {
-      fail("{}: converting {} checkpoints is not supported yet (llama, qwen2, qwen3, qwen3moe, gemma3 and phi3 are); "
+      fail("{}: converting {} checkpoints is not supported yet (llama, qwen2, qwen3, qwen3moe, gemma3, phi3 and gpt-oss are); "
            "convert with llama.cpp's convert_hf_to_gguf.py and quantize the GGUF",
            dir.string(), h.architecture);
     }
@@ -67,8 +69,15 @@ class HfSource final : public QuantSource {
     if (h.architecture == "phi3" && h.rope_scaling.type == "longrope") add_longrope_factors(h);
 
     std::map<std::string, std::vector<const SafetensorsTensor*>> experts;  // stacked GGUF name -> per expert
+    std::map<std::string, std::pair<MappedTensorName, std::array<const SafetensorsTensor*, 2>>> mxfp4;  // blocks, scales
     for (const auto& t : checkpoint_.weights().tensors()) {
       for (const auto& mapped : map_hf_tensor_name(h.architecture, t.name, h.tied_embeddings)) {
+        if (mapped.transform == TensorTransform::mxfp4_blocks || mapped.transform == TensorTransform::mxfp4_scales) {
+          auto& [first, halves] = mxfp4[mapped.gguf_name];
+          if (mapped.transform == TensorTransform::mxfp4_blocks) first = mapped;
+          halves[mapped.transform == TensorTransform::mxfp4_blocks ? 0 : 1] = &t;
+          continue;
+        }
         if (!t.dtype->is_float_convertible) {
           fail("{}: tensor '{}' is {}, not F32, F16 or BF16", dir.string(), t.name, t.dtype->name);
         }
@@ -87,6 +96,7 @@ class HfSource final : public QuantSource {
       }
     }
     for (auto& [name, slots] : experts) add_stacked(name, slots);
+    for (auto& [name, entry] : mxfp4) add_mxfp4(name, entry.first, entry.second[0], entry.second[1]);
     check_complete(h);
   }
 
@@ -119,6 +129,14 @@ class HfSource final : public QuantSource {
       return;
     }
     const auto rows = static_cast<int64_t>(in.shape[1]);  // per expert
+    if (s.mxfp4_scales != nullptr) {
+      std::vector<uint8_t> row(ggml_row_bytes(GgmlType::MXFP4, static_cast<uint64_t>(n)).value_or(0));
+      for (int64_t r = begin; r < end; ++r) {
+        mxfp4_row(s, n, rows, r, row.data());
+        dequantize_row_mxfp4(row.data(), out + (r - begin) * n, n);
+      }
+      return;
+    }
     if (s.transform == TensorTransform::transpose || s.interleaved) return read_strided_rows(s, n, rows, begin, end, out);
     for (int64_t r = begin; r < end; ++r) {
       const int64_t expert = r / rows, j = r % rows;
@@ -152,6 +170,15 @@ class HfSource final : public QuantSource {
     const PlanInput& t = inputs_[index];
     int64_t rows = 1;
     for (size_t d = 1; d < t.shape.size(); ++d) rows *= static_cast<int64_t>(t.shape[d]);
+    if (sources_[index].mxfp4_scales != nullptr) {  // the blocks as they are: no value changes
+      const auto n = static_cast<int64_t>(t.shape[0]);
+      const uint64_t row_bytes = ggml_row_bytes(GgmlType::MXFP4, static_cast<uint64_t>(n)).value_or(0);
+      raw_.resize(row_bytes * static_cast<uint64_t>(rows));
+      for (int64_t r = 0; r < rows; ++r) {
+        mxfp4_row(sources_[index], n, static_cast<int64_t>(t.shape[1]), r, raw_.data() + static_cast<uint64_t>(r) * row_bytes);
+      }
+      return raw_;
+    }
     std::vector<float> values(static_cast<size_t>(rows) * t.shape[0]);
     read_rows(index, 0, rows, values.data());
     raw_.resize(source_bytes(index));
@@ -181,6 +208,24 @@ class HfSource final : public QuantSource {
       } else {
         for (int64_t c = 0; c < n; ++c) convert(*s.from[0], r * n * parts + c * parts + part, 1, &dst[c]);
       }
+    }
+  }
+
+  // GGUF row r (`rows` per expert, `n` values) of an MXFP4 tensor as GGML blocks: exponent,
+  // then 16 bytes holding values j (low nibble) and j + 16 (high). gpt-oss packs values 2j
+  // and 2j + 1 into byte j instead; both exponents are E8M0 with the same meaning (GGML
+  // halves the scale and doubles the levels).
+  static void mxfp4_row(const SourceTensor& s, int64_t n, int64_t rows, int64_t r, uint8_t* out) {
+    const int64_t expert = r / rows, j = r % rows;
+    const int64_t source_rows = rows * s.parts;
+    const int64_t row = s.interleaved ? j * s.parts + s.part : s.part * rows + j;
+    const int64_t blocks = n / 32;
+    const uint8_t* packed = s.from[0]->data.data() + ((expert * source_rows + row) * blocks) * 16;
+    const uint8_t* scales = s.mxfp4_scales->data.data() + (expert * source_rows + row) * blocks;
+    for (int64_t b = 0; b < blocks; ++b, out += 17, packed += 16) {
+      out[0] = scales[b];
+      auto value = [&](int i) { return static_cast<uint8_t>((packed[i / 2] >> (4 * (i & 1))) & 0x0F); };
+      for (int i = 0; i < 16; ++i) out[1 + i] = static_cast<uint8_t>(value(i) | (value(i + 16) << 4));
     }
   }
 
@@ -248,6 +293,29 @@ class HfSource final : public QuantSource {
     s.from = slots;
     s.stacked = true;
     add({name, {first.shape[1], first.shape[0], slots.size()}, kept_type(name, 3, first.dtype->name)}, std::move(s));
+  }
+
+  // gpt-oss's MXFP4 experts: packed values [expert][rows][blocks][16] and exponents
+  // [expert][rows][blocks], rows interleaving gate and up when `mapped` takes every other one.
+  void add_mxfp4(const std::string& name, const MappedTensorName& mapped, const SafetensorsTensor* packed,
+                 const SafetensorsTensor* scales) {
+    if (packed == nullptr || scales == nullptr) {
+      fail("{}: '{}' needs both its MXFP4 blocks and its scales", dir_.string(), name);
+    }
+    const auto& p = packed->shape;
+    const auto& e = scales->shape;
+    if (packed->dtype->name != "U8" || scales->dtype->name != "U8" || p.size() != 4 || p[3] != 16 || e.size() != 3 ||
+        e[0] != p[0] || e[1] != p[1] || e[2] != p[2] || p[1] % mapped.parts != 0) {
+      fail("{}: '{}' and '{}' are not MXFP4 blocks [experts, rows, blocks, 16] and scales [experts, rows, blocks] of U8",
+           dir_.string(), packed->name, scales->name);
+    }
+    SourceTensor s;
+    s.from = {packed};
+    s.mxfp4_scales = scales;
+    s.part = mapped.part;
+    s.parts = mapped.parts;
+    s.interleaved = mapped.interleaved;
+    add({name, {p[2] * 32, p[1] / mapped.parts, p[0]}, GgmlType::MXFP4}, std::move(s));
   }
 
   // Phi-3's long-context RoPE: per-dimension frequency divisors for contexts within and

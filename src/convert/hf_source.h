@@ -12,7 +12,7 @@
 
 namespace lp {
 
-// llama, qwen2, qwen3, qwen3_moe, gemma3 (text, or the language model of a multimodal
+// llama, qwen2, qwen3, qwen3_moe, gpt_oss (float or MXFP4 experts), gemma3 (text, or the language model of a multimodal
 // checkpoint) and phi3 checkpoints with byte-level or SentencePiece-style BPE tokenizers;
 // InputError names what else a directory holds that we cannot convert.
 std::unique_ptr<QuantSource> open_hf_source(const std::filesystem::path& dir);

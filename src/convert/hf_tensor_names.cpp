@@ -79,8 +79,8 @@ constexpr NameRule kGemma3Layer[] = {
 
 // gpt-oss: biases on every projection, learned attention sinks, a router with a bias, and
 // experts as [expert][in][out] 3-D tensors with gate and up interleaved (gate first), as
-// convert_hf_to_gguf.py's GptOssModel splits them. (MXFP4 checkpoints' *_blocks/*_scales
-// are not read yet.)
+// convert_hf_to_gguf.py's GptOssModel splits them; OpenAI's own checkpoints hold the experts
+// in MXFP4 as *_blocks and *_scales, already [expert][out][in], gate and up rows alternating.
 constexpr NameRule kGptOssLayer[] = {
     {"input_layernorm.weight", "attn_norm.weight"},
     {"self_attn.q_proj.weight", "attn_q.weight"},
@@ -100,6 +100,12 @@ constexpr NameRule kGptOssLayer[] = {
     {"mlp.experts.gate_up_proj_bias", "ffn_gate_exps.bias", T::none, 0, 2, true},
     {"mlp.experts.gate_up_proj_bias", "ffn_up_exps.bias", T::none, 1, 2, true},
     {"mlp.experts.down_proj", "ffn_down_exps.weight", T::transpose},
+    {"mlp.experts.gate_up_proj_blocks", "ffn_gate_exps.weight", T::mxfp4_blocks, 0, 2, true},
+    {"mlp.experts.gate_up_proj_blocks", "ffn_up_exps.weight", T::mxfp4_blocks, 1, 2, true},
+    {"mlp.experts.gate_up_proj_scales", "ffn_gate_exps.weight", T::mxfp4_scales, 0, 2, true},
+    {"mlp.experts.gate_up_proj_scales", "ffn_up_exps.weight", T::mxfp4_scales, 1, 2, true},
+    {"mlp.experts.down_proj_blocks", "ffn_down_exps.weight", T::mxfp4_blocks},
+    {"mlp.experts.down_proj_scales", "ffn_down_exps.weight", T::mxfp4_scales},
     {"mlp.experts.down_proj_bias", "ffn_down_exps.bias"},
 };
 

@@ -20,7 +20,10 @@ namespace lp {
 
 // transpose: gpt-oss keeps each expert's matrix as [in][out] (it computes x @ W), GGUF as
 // [out][in]; the tensor is read column by column.
-enum class TensorTransform { none, permute_q, permute_k, add_one, transpose };
+// mxfp4_blocks / mxfp4_scales: the two halves of an MXFP4 tensor as gpt-oss ships its experts
+// ([expert][row][block][16] packed values and [expert][row][block] E8M0 exponents), joined
+// into GGML's MXFP4 blocks without touching a value.
+enum class TensorTransform { none, permute_q, permute_k, add_one, transpose, mxfp4_blocks, mxfp4_scales };
 
 struct MappedTensorName {
   std::string gguf_name;

@@ -222,6 +222,10 @@ std::vector<PlannedTensor> plan_quantization(const std::vector<PlanInput>& tenso
     const Position p = position(c, t.name);
     if (!tensor_is_quantizable(t.name, t.shape)) {
       out.type = t.source_type;
+    } else if (t.source_type == GgmlType::MXFP4 && !is_quantized(recipe.base)) {
+      // gpt-oss ships its experts in MXFP4: a float file type keeps them as they are (as
+      // llama.cpp's converter does) rather than expanding them to no benefit.
+      out.type = t.source_type;
     } else if (options.token_embedding_type && c == TensorClass::token_embd) {
       out.type = *options.token_embedding_type;
     } else if (options.output_type && (c == TensorClass::output || (c == TensorClass::token_embd && model.tied_embeddings))) {

@@ -548,3 +548,63 @@ def test_wide_moe_quantizes_its_3d_experts_with_k_quants(tmp_path, lp_bin, fixtu
     q4 = llama_cpp_log_probs(tmp_path / "qwen3-moe-wide-Q4_K_M.gguf", ids)
     assert np.isfinite(q4).all()
     assert (np.exp(f32) * (f32 - q4)).sum(-1).mean() < 0.3  # mean KL(F32 || Q4_K_M), nats
+
+
+def gguf_mxfp4_to_openai(q, rows, cols):
+    """GGML MXFP4 blocks (exponent, then values j and j+16 in byte j) of a [rows, cols] matrix as
+    OpenAI's checkpoint layout: blocks [rows, cols/32, 16] holding values 2j and 2j+1 in byte j,
+    and scales [rows, cols/32] (the same E8M0 exponents)."""
+    b = q.reshape(rows, cols // 32, 17)
+    scales, qs = b[..., 0], b[..., 1:]
+    values = np.concatenate([qs & 0x0F, qs >> 4], axis=-1)  # value index 0..31
+    packed = (values[..., 0::2] | (values[..., 1::2] << 4)).astype(np.uint8)
+    return packed, scales.copy()
+
+
+def test_gpt_oss_mxfp4_checkpoint_converts_without_loss(tmp_path, lp_bin, fixtures_dir):
+    """OpenAI ships gpt-oss's experts in MXFP4 (*_blocks, *_scales). A random gpt-oss with expert
+    widths of 256 (whole MXFP4 blocks; the tiny fixture's 48 are not) has its experts quantized
+    to MXFP4 by gguf-py and stored that way. Our conversion must keep those exact blocks (gate
+    and up rows taken alternately); the engine must compute the same model from the directory
+    and from the GGUF; and llama.cpp must load the file and agree with us and with the exact
+    NumPy pass (test_engine_llamacpp.compare)."""
+    from gguf import GGMLQuantizationType
+    from gguf.quants import quantize
+    from test_engine_llamacpp import compare
+    from test_moe_llamacpp import write_small_model
+
+    mx = write_small_model(tmp_path, "gpt_oss", fixtures_dir)
+    config = json.loads((mx / "config.json").read_text())
+    config["quantization_config"] = {"quant_method": "mxfp4", "modules_to_not_convert": [
+        "model.layers.*.self_attn", "model.layers.*.mlp.router", "model.embed_tokens", "lm_head"]}
+    (mx / "config.json").write_text(json.dumps(config))
+    weights = load_file(str(mx / "model.safetensors"))
+    expected = {}
+    for layer in range(config["num_hidden_layers"]):
+        p = f"model.layers.{layer}.mlp.experts."
+        for kind, gguf_names in [("gate_up_proj", ["ffn_gate_exps", "ffn_up_exps"]), ("down_proj", ["ffn_down_exps"])]:
+            w = np.ascontiguousarray(weights.pop(p + kind).transpose(0, 2, 1))  # [expert][out][in]
+            experts, rows, cols = w.shape
+            q = quantize(w.reshape(experts * rows, cols), GGMLQuantizationType.MXFP4)
+            packed, scales = gguf_mxfp4_to_openai(q, experts * rows, cols)
+            weights[p + kind + "_blocks"] = packed.reshape(experts, rows, cols // 32, 16)
+            weights[p + kind + "_scales"] = scales.reshape(experts, rows, cols // 32)
+            q = q.reshape(experts, rows, -1)
+            for part, name in enumerate(gguf_names):
+                expected[f"blk.{layer}.{name}.weight"] = q[:, part::len(gguf_names), :].tobytes()
+    save_file(weights, str(mx / "model.safetensors"))
+
+    out = tmp_path / "mxfp4.gguf"
+    run([lp_bin, "quantize", str(mx), "-m", "F32", "-o", str(out)])
+    tensors = {t.name: t for t in GGUFReader(str(out)).tensors}
+    for name, data in expected.items():
+        assert tensors[name].tensor_type == GGMLQuantizationType.MXFP4, name
+        assert bytes(tensors[name].data.tobytes()) == data, f"{name}: the MXFP4 blocks changed"
+    ids = tmp_path / "ids.txt"
+    ids.write_text(" ".join(str(1 + (i * 37) % 380) for i in range(96)))
+    for model, npy in [(mx, "dir.npy"), (out, "gguf.npy")]:
+        run([lp_bin, "logits", str(model), "--tokens", str(ids), "--kv-type", "f32", "--activations", "f32", "-t", "2",
+             "--out", str(tmp_path / npy)])
+    from_dir, from_gguf = np.load(tmp_path / "dir.npy"), np.load(tmp_path / "gguf.npy")
+    assert relative_error(from_gguf.astype(np.float64), from_dir.astype(np.float64)) < 1e-5
+    compare(lp_bin, out, tmp_path, "random gpt-oss with MXFP4 experts from an MXFP4 checkpoint")
