@@ -9,6 +9,7 @@ namespace lp::cli {
 void add_bench_command(CLI::App& app);
 void add_fit_command(CLI::App& app);
 void add_humaneval_command(CLI::App& app);
+void add_imatrix_command(CLI::App& app);
 void add_inspect_command(CLI::App& app);
 void add_logits_command(CLI::App& app);
 void add_matrix_command(CLI::App& app);

@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   lp::cli::add_bench_command(app);
   lp::cli::add_fit_command(app);
   lp::cli::add_humaneval_command(app);
+  lp::cli::add_imatrix_command(app);
   lp::cli::add_inspect_command(app);
   lp::cli::add_logits_command(app);
   lp::cli::add_matrix_command(app);

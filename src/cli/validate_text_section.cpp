@@ -13,27 +13,13 @@
 #include "validate/validate_record.h"
 
 namespace lp::cli {
-namespace {
-
-// The BOS the tokenizer puts before a text, if any (llama.cpp's add_bos). llama-perplexity
-// refuses a vocabulary that appends EOS; so do we.
-std::optional<int32_t> bos_of(const Tokenizer& tok, const std::string& path) {
-  const std::vector<int32_t> with = tok.encode("a", true), without = tok.encode("a", false);
-  if (with.size() > without.size() && with.back() != without.back()) {
-    fail("{}: its tokenizer appends an end-of-sequence token; perplexity windows need one that does not", path);
-  }
-  if (with.size() > without.size() && with.front() != without.front()) return with.front();
-  return std::nullopt;
-}
-
-}  // namespace
 
 SectionResult run_text_section(const ValidateArgs& a, const EngineFlags& flags, const ValidateModels& m,
                                validate::ReferenceLogitsReader* ref_file,
                                const std::optional<std::filesystem::path>& text_path, int64_t n_ctx, bool want_ppl,
                                bool want_kld) {
   SectionResult out;
-  const std::optional<int32_t> bos = bos_of(m.tokenizer, a.model);
+  const std::optional<int32_t> bos = validate::window_bos(m.tokenizer, a.model);
 
   // The tokens: the text's (llama-perplexity tokenizes it whole, BOS as the model adds it,
   // special-token text not parsed — WikiText has none), or the ones stored with the

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <initializer_list>
 
 #include "core/error.h"
 #include "engine/ops.h"
@@ -161,8 +162,14 @@ void InferenceSession::eval_batch(const int32_t* tokens, int64_t n, float* logit
   const int64_t n_q = n_head_ * head_dim_, n_k = n_head_kv_ * head_dim_, n_v = n_head_kv_ * head_dim_v_;
   for (size_t il = 0; il < w.layers.size(); ++il) {
     const LayerWeights& L = w.layers[il];
+    layer_ = static_cast<int64_t>(il);
     for (int64_t t = 0; t < n; ++t) rms_norm(&x_[t * n_embd_], L.attn_norm, &xn_[t * n_embd_], n_embd_, eps);
 
+    if (arch.fused_qkv) {
+      observe(MatrixRole::attn_qkv, xn_.data(), n, n_embd_);
+    } else {
+      for (MatrixRole role : {MatrixRole::attn_q, MatrixRole::attn_k, MatrixRole::attn_v}) observe(role, xn_.data(), n, n_embd_);
+    }
     if (arch.fused_qkv) {
       matmul(L.attn_qkv, xn_.data(), n, qkv_.data(), pool_, options_.activations);
       const int64_t stride = n_q + n_k + n_v;
@@ -195,6 +202,7 @@ void InferenceSession::eval_batch(const int32_t* tokens, int64_t n, float* logit
     }
     store_kv(il, n);
     attention(il, n);
+    observe(MatrixRole::attn_output, attn_.data(), n, n_head_ * head_dim_v_);
     matmul(L.attn_output, attn_.data(), n, proj_.data(), pool_, options_.activations);
     for (int64_t t = 0; t < n; ++t) {
       if (L.attn_output_bias) add_in_place(&proj_[t * n_embd_], L.attn_output_bias, n_embd_);
@@ -222,6 +230,8 @@ void InferenceSession::eval_batch(const int32_t* tokens, int64_t n, float* logit
 void InferenceSession::feed_forward(const LayerWeights& L, int64_t n) {
   if (L.moe()) return mixture_of_experts(L, n);
   const bool gelu = h_.info->activation == Activation::gelu_tanh;
+  if (L.ffn_gate.data != nullptr) observe(MatrixRole::ffn_gate, xn_.data(), n, n_embd_);
+  observe(MatrixRole::ffn_up, xn_.data(), n, n_embd_);
   if (L.ffn_gate.data == nullptr) {
     // Phi-3: one product gives the gate (first half of each row) and the up projection.
     matmul(L.ffn_up, xn_.data(), n, gate_.data(), pool_, options_.activations);
@@ -234,6 +244,7 @@ void InferenceSession::feed_forward(const LayerWeights& L, int64_t n) {
     matmul_same_input(gate_up, xn_.data(), n, pool_, options_.activations);
     (gelu ? gelu_tanh_mul : silu_mul)(gate_.data(), up_.data(), up_.data(), n * n_ff_);
   }
+  observe(MatrixRole::ffn_down, up_.data(), n, n_ff_);
   matmul(L.ffn_down, up_.data(), n, proj_.data(), pool_, options_.activations);
 }
 
@@ -243,6 +254,7 @@ void InferenceSession::feed_forward(const LayerWeights& L, int64_t n) {
 // chosen logits alone, which is the same distribution (its router adds a bias first). Then the (token, expert) pairs
 // are grouped by expert, so each expert's matrices are read once for all its tokens.
 void InferenceSession::route_to_experts(const LayerWeights& L, int64_t n) {
+  observe(MatrixRole::ffn_gate_inp, xn_.data(), n, n_embd_);
   matmul(L.ffn_gate_inp, xn_.data(), n, router_.data(), pool_, options_.activations);
   std::fill(group_start_.begin(), group_start_.end(), 0);
   for (int64_t t = 0; t < n; ++t) {
@@ -283,6 +295,8 @@ void InferenceSession::mixture_of_experts(const LayerWeights& L, int64_t n) {
       const int64_t t = group_slot_[begin + i] / n_expert_used_;
       std::memcpy(&expert_in_[i * n_embd_], &xn_[t * n_embd_], n_embd_ * sizeof(float));
     }
+    observe(MatrixRole::ffn_gate_exps, expert_in_.data(), count, n_embd_, e);
+    observe(MatrixRole::ffn_up_exps, expert_in_.data(), count, n_embd_, e);
     const MatmulOutput gate_up[] = {{&L.ffn_gate_exps[e], gate_.data()}, {&L.ffn_up_exps[e], up_.data()}};
     matmul_same_input(gate_up, expert_in_.data(), count, pool_, options_.activations);
     if (L.ffn_gate_exps_bias) {
@@ -297,6 +311,7 @@ void InferenceSession::mixture_of_experts(const LayerWeights& L, int64_t n) {
     } else {
       silu_mul(gate_.data(), up_.data(), up_.data(), count * n_ff_exp_);
     }
+    observe(MatrixRole::ffn_down_exps, up_.data(), count, n_ff_exp_, e);
     matmul(L.ffn_down_exps[e], up_.data(), count, expert_out_.data(), pool_, options_.activations);
     for (int32_t i = 0; i < count; ++i) {
       const int32_t slot = group_slot_[begin + i];

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/thread_pool.h"
+#include "engine/activation_observer.h"
 #include "engine/attention.h"
 #include "engine/model_weights.h"
 #include "engine/rope.h"
@@ -22,6 +23,7 @@ struct SessionOptions {
   // reference measurements) instead of 8-bit ones (the fast path, as llama.cpp computes).
   ActivationPrecision activations = ActivationPrecision::quantized;
   unsigned threads = 1;
+  ActivationObserver* observer = nullptr;  // sees every matrix product's input (imatrix); not owned
 };
 
 class InferenceSession {
@@ -50,6 +52,10 @@ class InferenceSession {
   void feed_forward(const LayerWeights& L, int64_t n);
   void route_to_experts(const LayerWeights& L, int64_t n);
   void mixture_of_experts(const LayerWeights& L, int64_t n);
+  // Shows the observer, if any, `n` input rows of `role` (see activation_observer.h).
+  void observe(MatrixRole role, const float* x, int64_t n, int64_t cols, int64_t expert = -1) {
+    if (options_.observer) options_.observer->observe(layer_, role, expert, x, n, cols);
+  }
 
   const LoadedModel& model_;
   const ModelHParams& h_;
@@ -59,6 +65,7 @@ class InferenceSession {
   float attn_scale_;
   Rope rope_global_, rope_local_;
   int64_t n_past_ = 0;
+  int64_t layer_ = 0;  // the layer being evaluated (for the observer)
 
   // KV cache, per layer: per KV head, ctx_size positions of head_dim values (float16 or float32).
   std::vector<std::vector<uint16_t>> k_half_, v_half_;

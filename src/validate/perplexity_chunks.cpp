@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/error.h"
+#include "tokenizer/tokenizer.h"
 
 namespace lp::validate {
 
@@ -29,6 +30,15 @@ std::vector<int32_t> chunk_input(std::span<const int32_t> tokens, const ChunkPla
   std::vector<int32_t> input(begin, begin + plan.n_ctx);
   if (plan.bos) input[0] = *plan.bos;
   return input;
+}
+
+std::optional<int32_t> window_bos(const Tokenizer& tok, const std::string& path) {
+  const std::vector<int32_t> with = tok.encode("a", true), without = tok.encode("a", false);
+  if (with.size() > without.size() && with.back() != without.back()) {
+    fail("{}: its tokenizer appends an end-of-sequence token; perplexity windows need one that does not", path);
+  }
+  if (with.size() > without.size() && with.front() != without.front()) return with.front();
+  return std::nullopt;
 }
 
 }  // namespace lp::validate

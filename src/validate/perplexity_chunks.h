@@ -8,7 +8,12 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string>
 #include <vector>
+
+namespace lp {
+class Tokenizer;
+}
 
 namespace lp::validate {
 
@@ -25,6 +30,11 @@ struct ChunkPlan {
 // max_chunks <= 0: every whole window. Like llama-perplexity, a text needs at least
 // 2 * n_ctx tokens (InputError otherwise, also for n_ctx < 4).
 ChunkPlan plan_chunks(int64_t n_tokens, int64_t n_ctx, int64_t max_chunks, std::optional<int32_t> bos);
+
+// The BOS the tokenizer puts before a text, if any (llama.cpp's add_bos): what each window
+// starts with. InputError (naming `path`) for a tokenizer that appends EOS, which
+// llama-perplexity refuses too.
+std::optional<int32_t> window_bos(const Tokenizer& tok, const std::string& path);
 
 // The n_ctx tokens window `chunk` is evaluated on (BOS substituted).
 std::vector<int32_t> chunk_input(std::span<const int32_t> tokens, const ChunkPlan& plan, int64_t chunk);

@@ -41,8 +41,11 @@ def _softmax_rows(s):
     return e / e.sum(-1, keepdims=True)
 
 
-def _rope_tables(n, dim, theta):
+def _rope_tables(n, dim, theta, factors=None):
+    """factors: Llama 3.1's rope_freqs (each pair's frequency divided by its factor)."""
     inv = theta ** (-np.arange(0, dim, 2, dtype=np.float64) / dim)
+    if factors is not None:
+        inv = inv / factors.astype(np.float64)
     ang = np.arange(n, dtype=np.float64)[:, None] * inv
     return np.cos(ang).astype(DT)[:, None, :], np.sin(ang).astype(DT)[:, None, :]
 
@@ -102,7 +105,7 @@ def _yarn_tables(n, dim, m, truncate):
     return (np.cos(ang) * mscale).astype(DT)[:, None, :], (np.sin(ang) * mscale).astype(DT)[:, None, :]
 
 
-def _gpt_oss_moe(x, logits, used, w, p, alpha=1.702, limit=7.0):
+def _gpt_oss_moe(x, logits, used, w, p, seen, alpha=1.702, limit=7.0):
     """gpt-oss's feed-forward: the `used` largest router logits, softmax over them, each chosen
     expert's biased gate/up, SwiGLU clamped at `limit`, biased down projection."""
     gate, up, down = w[p + "ffn_gate_exps.weight"], w[p + "ffn_up_exps.weight"], w[p + "ffn_down_exps.weight"]
@@ -112,9 +115,13 @@ def _gpt_oss_moe(x, logits, used, w, p, alpha=1.702, limit=7.0):
         chosen = np.argsort(-logits[t], kind="stable")[:used]
         weights = _softmax_rows(logits[t, chosen][None])[0]
         for e, wt in zip(chosen, weights):
+            seen("ffn_gate_exps.weight", x[t][None], e)
+            seen("ffn_up_exps.weight", x[t][None], e)
             g = np.minimum(gate[e] @ x[t] + gb[e], DT(limit))
             u = np.clip(up[e] @ x[t] + ub[e], DT(-limit), DT(limit))
-            out[t] += DT(wt) * (down[e] @ (g / (1 + np.exp(-alpha * g)) * (u + 1)) + db[e])
+            f = g / (1 + np.exp(-alpha * g)) * (u + 1)
+            seen("ffn_down_exps.weight", f[None], e)
+            out[t] += DT(wt) * (down[e] @ f + db[e])
     return out
 
 
@@ -122,7 +129,12 @@ def _gelu_tanh(x):
     return 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x ** 3)))
 
 
-def _moe(x, probs, used, gate, up, down):
+def _seen_all(seen, prefix, kinds, x):
+    for kind in kinds:
+        seen(f"{prefix}{kind}.weight", x)
+
+
+def _moe(x, probs, used, gate, up, down, seen):
     """Qwen3-MoE's feed-forward: each token's `used` most probable experts (stable order on
     ties), their probabilities renormalized, the weighted sum of their SwiGLU outputs."""
     out = np.zeros_like(x)
@@ -130,15 +142,21 @@ def _moe(x, probs, used, gate, up, down):
         chosen = np.argsort(-probs[t], kind="stable")[:used]
         weights = probs[t, chosen] / probs[t, chosen].sum()
         for e, wt in zip(chosen, weights):
+            seen("ffn_gate_exps.weight", x[t][None], e)
+            seen("ffn_up_exps.weight", x[t][None], e)
             g = gate[e] @ x[t]
-            out[t] += DT(wt) * (down[e] @ ((g / (1 + np.exp(-g))) * (up[e] @ x[t])))
+            f = (g / (1 + np.exp(-g))) * (up[e] @ x[t])
+            seen("ffn_down_exps.weight", f[None], e)
+            out[t] += DT(wt) * (down[e] @ f)
     return out
 
 
-def log_probs(path, tokens, chunk=64, yarn_truncate=False):
+def log_probs(path, tokens, chunk=64, yarn_truncate=False, observe=None):
     """float32 [len(tokens), vocab] log-softmax of the next-token logits at every position.
     yarn_truncate: compute gpt-oss's YaRN ramp as llama.cpp does (rounded out), not as the model
-    defines it."""
+    defines it. observe(name, rows, expert): called with every layer matrix's input rows (the
+    importance matrix's data; expert is None for a plain matrix)."""
+    seen = observe or (lambda name, rows, expert=None: None)
     m = GgufModel(path)
     ids = np.asarray(tokens)
     n = len(ids)
@@ -149,17 +167,24 @@ def log_probs(path, tokens, chunk=64, yarn_truncate=False):
     hd = m.key("attention.key_length", emb // heads)
     h = w["token_embd.weight"][ids].copy()
     if m.arch == "llama":
-        cos, sin = _rope_tables(n, m.key("rope.dimension_count", hd), m.key("rope.freq_base", 10000.0))
+        cos, sin = _rope_tables(n, m.key("rope.dimension_count", hd), m.key("rope.freq_base", 10000.0),
+                                w.get("rope_freqs.weight"))
         for l in range(layers):
             p = f"blk.{l}."
             x = _rms(h, w[p + "attn_norm.weight"], eps)
+            _seen_all(seen, p, ["attn_q", "attn_k", "attn_v"], x)
             q = _rope_pairs((x @ w[p + "attn_q.weight"].T).reshape(n, heads, hd), cos, sin)
             k = _rope_pairs((x @ w[p + "attn_k.weight"].T).reshape(n, kv_heads, hd), cos, sin)
             v = (x @ w[p + "attn_v.weight"].T).reshape(n, kv_heads, hd)
-            h = h + _attention(q, k, v, 1 / np.sqrt(hd)) @ w[p + "attn_output.weight"].T
+            a = _attention(q, k, v, 1 / np.sqrt(hd))
+            seen(p + "attn_output.weight", a)
+            h = h + a @ w[p + "attn_output.weight"].T
             x = _rms(h, w[p + "ffn_norm.weight"], eps)
+            _seen_all(seen, p, ["ffn_gate", "ffn_up"], x)
             g = x @ w[p + "ffn_gate.weight"].T
-            h = h + ((g / (1 + np.exp(-g))) * (x @ w[p + "ffn_up.weight"].T)) @ w[p + "ffn_down.weight"].T
+            f = (g / (1 + np.exp(-g))) * (x @ w[p + "ffn_up.weight"].T)
+            seen(p + "ffn_down.weight", f)
+            h = h + f @ w[p + "ffn_down.weight"].T
     elif m.arch == "gemma3":
         assert m.key("final_logit_softcapping") is None, "soft-capping is not implemented here"
         h = h * DT(np.sqrt(emb))
@@ -186,28 +211,36 @@ def log_probs(path, tokens, chunk=64, yarn_truncate=False):
         for l in range(layers):
             p = f"blk.{l}."
             x = _rms(h, w[p + "attn_norm.weight"], eps)
+            _seen_all(seen, p, ["attn_q", "attn_k", "attn_v"], x)
             q = _rms((x @ w[p + "attn_q.weight"].T).reshape(n, heads, hd), w[p + "attn_q_norm.weight"], eps)
             k = _rms((x @ w[p + "attn_k.weight"].T).reshape(n, kv_heads, hd), w[p + "attn_k_norm.weight"], eps)
             v = (x @ w[p + "attn_v.weight"].T).reshape(n, kv_heads, hd)
             q, k = _rope_halves(q, cos, sin), _rope_halves(k, cos, sin)
-            h = h + _attention(q, k, v, 1 / np.sqrt(hd)) @ w[p + "attn_output.weight"].T
+            a = _attention(q, k, v, 1 / np.sqrt(hd))
+            seen(p + "attn_output.weight", a)
+            h = h + a @ w[p + "attn_output.weight"].T
             x = _rms(h, w[p + "ffn_norm.weight"], eps)
+            seen(p + "ffn_gate_inp.weight", x)
             h = h + _moe(x, _softmax_rows(x @ w[p + "ffn_gate_inp.weight"].T), used, w[p + "ffn_gate_exps.weight"],
-                         w[p + "ffn_up_exps.weight"], w[p + "ffn_down_exps.weight"])
+                         w[p + "ffn_up_exps.weight"], w[p + "ffn_down_exps.weight"], lambda kind, r, e: seen(p + kind, r, e))
     elif m.arch == "gpt-oss":
         cos, sin = _yarn_tables(n, hd, m, truncate=yarn_truncate)
         window, used = m.key("attention.sliding_window"), m.key("expert_used_count")
         for l in range(layers):
             p = f"blk.{l}."
             x = _rms(h, w[p + "attn_norm.weight"], eps)
+            _seen_all(seen, p, ["attn_q", "attn_k", "attn_v"], x)
             q = (x @ w[p + "attn_q.weight"].T + w[p + "attn_q.bias"]).reshape(n, heads, hd)
             k = (x @ w[p + "attn_k.weight"].T + w[p + "attn_k.bias"]).reshape(n, kv_heads, hd)
             v = (x @ w[p + "attn_v.weight"].T + w[p + "attn_v.bias"]).reshape(n, kv_heads, hd)
             q, k = _rope_halves(q, cos, sin), _rope_halves(k, cos, sin)
             a = _attention(q, k, v, 1 / np.sqrt(hd), window if l % 2 == 0 else None, w[p + "attn_sinks.weight"])
+            seen(p + "attn_output.weight", a)
             h = h + a @ w[p + "attn_output.weight"].T + w[p + "attn_output.bias"]
             x = _rms(h, w[p + "post_attention_norm.weight"], eps)
-            h = h + _gpt_oss_moe(x, x @ w[p + "ffn_gate_inp.weight"].T + w[p + "ffn_gate_inp.bias"], used, w, p)
+            seen(p + "ffn_gate_inp.weight", x)
+            h = h + _gpt_oss_moe(x, x @ w[p + "ffn_gate_inp.weight"].T + w[p + "ffn_gate_inp.bias"], used, w, p,
+                                 lambda kind, r, e: seen(p + kind, r, e))
     else:
         raise NotImplementedError(f"no NumPy forward pass for {m.arch}")
     h = _rms(h, w["output_norm.weight"], eps)
