@@ -10,6 +10,8 @@
 #include "core/parallel.h"
 #include "core/text.h"
 #include "core/units.h"
+#include "quant/expert_allocation.h"
+#include "quant/imatrix.h"
 #include "quant/quantize_model.h"
 
 namespace lp::cli {
@@ -27,10 +29,47 @@ struct QuantizeArgs {
   std::string token_embedding_type;
   std::vector<std::string> override_kv;
   bool pure = false;
+  bool expert_balanced = false;
+  bool architecture_aware = false;
   bool dry_run = false;
   bool json = false;
   unsigned threads = default_thread_count();
 };
+
+// --architecture-aware: method M becomes its expert-aware mixture M-EA (built-in recipe data:
+// attention and shared experts kept at more bits), with each stacked expert tensor's type
+// chosen by the allocator so that the whole file is no larger than plain M's.
+const Recipe* architecture_aware_recipe(const QuantSource& source, const std::vector<const Recipe*>& recipes,
+                                        QuantizeSettings& settings, const ImportanceMatrix& importance, bool quiet) {
+  if (recipes.size() != 1) fail("--architecture-aware takes one method at a time");
+  const Recipe& plain = *recipes.front();
+  const Recipe* aware = find_builtin_recipe(plain.name + "-EA");
+  if (aware == nullptr) fail("--architecture-aware: {} has no expert-aware mixture (Q4_K_M and Q3_K_M have)", plain.name);
+  uint64_t budget = 0;
+  for (const auto& t : plan_for(source, plain, settings)) budget += t.n_bytes;
+  const auto plan = plan_for(source, *aware, settings);
+  uint64_t fixed = 0;
+  for (const auto& t : plan) fixed += is_stacked_expert_tensor(t) ? 0 : t.n_bytes;
+  if (fixed >= budget) fail("--architecture-aware: {}'s other tensors alone fill {}'s size", aware->name, plain.name);
+  static constexpr GgmlType kLadder[] = {GgmlType::Q2_K, GgmlType::Q3_K, GgmlType::Q4_K,
+                                         GgmlType::Q5_K, GgmlType::Q6_K, GgmlType::Q8_0};
+  const ExpertAllocation alloc = allocate_expert_types(source, plan, budget - fixed, importance, kLadder, settings.threads);
+  // The choices go first among the --tensor-type patterns, each matching its tensor only.
+  std::vector<std::pair<NamePattern, GgmlType>> chosen;
+  for (const auto& c : alloc.choices) {
+    std::string exact = "^";
+    for (char ch : c.name) exact += ch == '.' ? std::string("\\.") : std::string(1, ch);
+    chosen.emplace_back(NamePattern(exact + "$", "--architecture-aware"), c.type);
+  }
+  settings.options.tensor_types.insert(settings.options.tensor_types.begin(), chosen.begin(), chosen.end());
+  if (!quiet) {
+    fmt::print(stderr, "architecture-aware {}: experts {:.1f} of {:.1f} MiB (the file no larger than {}'s {:.1f} MiB)\n",
+               aware->name, static_cast<double>(alloc.used_bytes) / kMiB, static_cast<double>(alloc.budget_bytes) / kMiB,
+               plain.name, static_cast<double>(budget) / kMiB);
+    for (const auto& c : alloc.choices) fmt::print(stderr, "  {:<32} {}\n", c.name, ggml_type_traits(c.type).name);
+  }
+  return aware;
+}
 
 GgmlType parse_target_type(const std::string& name, const char* flag) {
   const auto t = ggml_type_from_name(name);
@@ -133,6 +172,12 @@ void run_quantize(const QuantizeArgs& a) {
     settings.options.has_imatrix = true;
   }
 
+  if ((a.expert_balanced || a.architecture_aware) && a.imatrix.empty()) {
+    fail("--expert-balanced and --architecture-aware need --imatrix (per-expert statistics: run `imatrix` first)");
+  }
+  if (a.expert_balanced) balance_expert_importance(importance);
+  if (a.architecture_aware) recipes = {architecture_aware_recipe(*source, recipes, settings, importance, a.json)};
+
   const bool lossy = std::ranges::any_of(source->tensors(), [](const PlanInput& t) {
     return ggml_type_traits(t.source_type).block_size > 1;
   });
@@ -172,7 +217,7 @@ void run_quantize(const QuantizeArgs& a) {
 void add_quantize_command(CLI::App& app) {
   auto a = std::make_shared<QuantizeArgs>();
   auto* cmd = app.add_subcommand("quantize", "Quantize a model to one or more GGUF files (llama.cpp-compatible mixtures)");
-  cmd->add_option("source", a->source, "GGUF file (F32/F16/BF16 or any readable type) or Hugging Face directory (llama, qwen2, qwen3, qwen3_moe, gemma3, phi3)")->required();
+  cmd->add_option("source", a->source, "GGUF file (F32/F16/BF16 or any readable type) or Hugging Face directory (llama, qwen2, qwen3, qwen3_moe, gemma3, phi3, gpt_oss)")->required();
   cmd->add_option("--method,-m", a->methods, "File type(s), comma-separated: Q4_K_M,Q5_K_M,... (read once, written each)")
       ->required();
   cmd->add_option("--format", a->format, "Output format")->default_val("gguf");
@@ -184,6 +229,11 @@ void add_quantize_command(CLI::App& app) {
   cmd->add_option("--token-embedding-type", a->token_embedding_type, "Type of token_embd.weight");
   cmd->add_option("--override-kv", a->override_kv, "KEY=TYPE:VALUE metadata to set in the output (repeatable)");
   cmd->add_flag("--pure", a->pure, "No mixture: every quantizable tensor gets the method's base type");
+  cmd->add_flag("--expert-balanced", a->expert_balanced,
+                "MoE: pull rarely routed experts' importance statistics toward their layer's (needs --imatrix)");
+  cmd->add_flag("--architecture-aware", a->architecture_aware,
+                "MoE: the method's expert-aware mixture (attention at more bits) with each layer's expert types "
+                "chosen by routing frequency and measured error, no larger than the plain method (needs --imatrix)");
   cmd->add_flag("--dry-run", a->dry_run, "Print every tensor's planned type and size, then the totals; write nothing");
   cmd->add_flag("--json", a->json, "With --dry-run: print the plans as JSON");
   cmd->add_option("-t,--threads", a->threads, "Threads")->default_val(default_thread_count());

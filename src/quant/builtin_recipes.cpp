@@ -102,6 +102,16 @@ const char* const kBuiltinRecipesJson = R"json([
     {"tensor": "attn_v", "layers": "more_bits", "type": "Q6_K"},
     {"tensor": "attn_k", "when": ["experts==8"], "type": "Q8_0"},
     {"tensor": "ffn_down", "layers": "more_bits", "type": "Q6_K"}]},
+  {"name": "Q4_K_M-EA", "base": "Q4_K", "file_type": 15, "rules": [
+    {"tensor": "output", "when": ["row_not_multiple_of_base_block"], "type": "Q8_0"},
+    {"tensor": "output", "type": "Q6_K"},
+    {"tensor": "regex:^blk\\.[0-9]+\\.attn_", "type": "Q8_0"},
+    {"tensor": "regex:_shexp\\.weight$", "type": "Q8_0"}]},
+  {"name": "Q3_K_M-EA", "base": "Q3_K", "file_type": 12, "rules": [
+    {"tensor": "output", "when": ["row_not_multiple_of_base_block"], "type": "Q8_0"},
+    {"tensor": "output", "type": "Q6_K"},
+    {"tensor": "regex:^blk\\.[0-9]+\\.attn_", "type": "Q4_K"},
+    {"tensor": "regex:_shexp\\.weight$", "type": "Q8_0"}]},
   {"name": "MXFP4_MOE", "base": "Q8_0", "rules": [
     {"tensor": "regex:.*", "when": ["stacked_experts"], "type": "MXFP4"}]},
   {"name": "Q6_K", "base": "Q6_K", "rules": [

@@ -44,9 +44,33 @@ ImportanceMatrix load_imatrix(const std::filesystem::path& path) {
       }
     }
     m.columns.emplace(weight, std::move(sums));
+    m.counts.emplace(weight, n);
   }
   if (m.columns.empty()) fail("{} holds no importance data", path.string());
   return m;
+}
+
+void balance_expert_importance(ImportanceMatrix& m, double prior_tokens) {
+  for (auto& [name, values] : m.columns) {
+    const std::vector<float>& counts = m.counts.at(name);
+    if (counts.size() < 2) continue;
+    const size_t experts = counts.size(), cols = values.size() / experts;
+    // The layer's means over all routed tokens (an expert with no token had its means set to 1).
+    std::vector<double> layer(cols, 0.0);
+    double total = 0.0;
+    for (size_t e = 0; e < experts; ++e) {
+      total += counts[e];
+      for (size_t j = 0; j < cols; ++j) layer[j] += static_cast<double>(counts[e]) * values[e * cols + j];
+    }
+    if (total <= 0) continue;
+    for (size_t e = 0; e < experts; ++e) {
+      const double c = counts[e];
+      for (size_t j = 0; j < cols; ++j) {
+        float& v = values[e * cols + j];
+        v = static_cast<float>((c * v + prior_tokens * layer[j] / total) / (c + prior_tokens));
+      }
+    }
+  }
 }
 
 }  // namespace lp

@@ -59,6 +59,7 @@ enum class StmtKind {
   Break,
   Continue,
   Scope,     // a body rendered in place ({% generation %} of transformers' extension)
+  Macro,     // text(targets...) = body; defaults[i] belongs to targets[i] (null: no default)
 };
 
 struct Stmt {
@@ -72,6 +73,11 @@ struct Stmt {
   std::vector<std::pair<ExprPtr, Body>> branches;
   Body body;
   Body else_body;
+  // Macro only. jinja2 gives a macro the extra `varargs` / `kwargs` arguments only when its
+  // body names them; otherwise surplus arguments are an error.
+  std::vector<ExprPtr> defaults;
+  bool catch_varargs = false;
+  bool catch_kwargs = false;
 };
 
 }  // namespace lp::jinja

@@ -7,12 +7,22 @@
 
 #include "core/error.h"
 #include "tokenizer/jinja_builtins.h"
+#include "tokenizer/jinja_macro.h"
 #include "tokenizer/jinja_text.h"
 
 namespace lp::jinja {
 namespace {
 
 enum class Flow { Normal, Break, Continue };
+
+// A macro that calls itself recurses through the renderer's C++ stack (jinja2 stops only at
+// Python's recursion limit). Real templates recurse as deep as a tool's JSON schema nests.
+constexpr int kMaxMacroDepth = 64;
+// Each of those calls may also nest its body's blocks and expressions up to the parser's
+// limit. Every recursion of the renderer passes through exec() or eval(), so bounding their
+// combined depth keeps the stack small (under half a MiB in a release build) whatever a
+// template nests.
+constexpr int kMaxRenderDepth = 1024;
 
 [[noreturn]] void bad_operands(const std::string& op, const Value& a, const Value& b) {
   if (a.is_undefined() || b.is_undefined()) {
@@ -153,6 +163,7 @@ class Interpreter {
   std::string run(const Body& program) {
     scopes_.emplace_back();
     std::string out;
+    innermost_ = &out;
     exec_body(program, out);
     return out;
   }
@@ -164,12 +175,41 @@ class Interpreter {
 
   void append(std::string& out, const std::string& text) {
     out += text;
-    if (out.size() > limits_.max_output_bytes) error(fmt::format("the prompt grew past {} bytes", limits_.max_output_bytes));
+    if (out.size() + outer_bytes_ > limits_.max_output_bytes) {
+      error(fmt::format("the prompt grew past {} bytes", limits_.max_output_bytes));
+    }
   }
 
+  // Renders `body` into a string of its own (a set block, a macro call). The buffers it is
+  // nested in are all still alive, so they count toward the output limit together.
+  std::string capture(const Body& body) {
+    std::string captured;
+    const size_t saved_outer = outer_bytes_;
+    std::string* saved_innermost = innermost_;
+    outer_bytes_ += innermost_->size();
+    innermost_ = &captured;
+    try {
+      exec_body(body, captured);
+    } catch (...) {
+      outer_bytes_ = saved_outer;
+      innermost_ = saved_innermost;
+      throw;
+    }
+    outer_bytes_ = saved_outer;
+    innermost_ = saved_innermost;
+    return captured;
+  }
+
+  // Inside a macro call the scopes below frame_base_ are the caller's and stay hidden, except
+  // the template's top level: like jinja2, a macro sees its arguments, its own sets, the
+  // top-level variables as they are when it is called (itself included, so it can recurse)
+  // and the render's inputs.
   Value lookup(const std::string& name) const {
-    for (auto it = scopes_.rbegin(); it != scopes_.rend(); ++it) {
-      if (const auto f = it->find(name); f != it->end()) return f->second;
+    for (size_t i = scopes_.size(); i-- > frame_base_;) {
+      if (const auto f = scopes_[i].find(name); f != scopes_[i].end()) return f->second;
+    }
+    if (frame_base_ > 0) {
+      if (const auto f = scopes_[0].find(name); f != scopes_[0].end()) return f->second;
     }
     if (const Value* v = variables_.find(name)) return *v;
     if (auto g = builtin_global(name)) return *g;
@@ -197,8 +237,22 @@ class Interpreter {
     return Flow::Normal;
   }
 
+  struct RenderDepth {
+    explicit RenderDepth(int& depth) : depth_(depth) {
+      if (++depth_ > kMaxRenderDepth) {
+        --depth_;
+        error(fmt::format("the template nests blocks, expressions and macro calls more than {} levels deep", kMaxRenderDepth));
+      }
+    }
+    ~RenderDepth() { --depth_; }
+    RenderDepth(const RenderDepth&) = delete;
+    RenderDepth& operator=(const RenderDepth&) = delete;
+    int& depth_;
+  };
+
   Flow exec(const Stmt& s, std::string& out) {
     try {
+      RenderDepth depth(render_depth_);
       return exec_unchecked(s, out);
     } catch (const TemplateError& e) {
       fail("chat template line {}: {}", s.line, e.what());
@@ -229,16 +283,73 @@ class Interpreter {
         return Flow::Normal;
       }
       case StmtKind::SetBlock: {
+        ++set_blocks_open_;
         std::string captured;
-        exec_body(s.body, captured);
+        try {
+          captured = capture(s.body);
+        } catch (...) {
+          --set_blocks_open_;
+          throw;
+        }
+        --set_blocks_open_;
         assign(s.targets[0], Value(std::move(captured)));
         return Flow::Normal;
       }
+      case StmtKind::Macro: define_macro(s); return Flow::Normal;
       case StmtKind::Break: return Flow::Break;
       case StmtKind::Continue: return Flow::Continue;
       case StmtKind::Scope: return exec_body(s.body, out);
     }
     return Flow::Normal;
+  }
+
+  // A macro defined in a loop, a set block or another macro would close over that block's
+  // variables in jinja2; none of the real templates do it, so it is refused rather than
+  // rendered with different scoping.
+  void define_macro(const Stmt& s) {
+    if (scopes_.size() > 1 || set_blocks_open_ > 0) {
+      error(fmt::format("the macro '{}' is defined inside a for loop, set block or macro, which this chat template "
+                        "interpreter does not support",
+                        s.text));
+    }
+    // The interpreter outlives every value it makes (render() returns only text), so the
+    // macro may point back at it and at its syntax tree.
+    assign(s.text, Value::function(s.text, [this, &s](const CallArgs& a) { return call_macro(s, a); }, true));
+  }
+
+  // Restores the caller's view of the scopes however the macro call ends.
+  struct MacroFrame {
+    explicit MacroFrame(Interpreter& in) : in_(in), saved_base_(in.frame_base_), saved_size_(in.scopes_.size()) {
+      in_.frame_base_ = saved_size_;
+      in_.scopes_.emplace_back();
+      ++in_.macro_depth_;
+    }
+    ~MacroFrame() {
+      in_.scopes_.resize(saved_size_);
+      in_.frame_base_ = saved_base_;
+      --in_.macro_depth_;
+    }
+    MacroFrame(const MacroFrame&) = delete;
+    MacroFrame& operator=(const MacroFrame&) = delete;
+    Interpreter& in_;
+    size_t saved_base_;
+    size_t saved_size_;
+  };
+
+  Value call_macro(const Stmt& m, const CallArgs& args) {
+    step();
+    if (macro_depth_ >= kMaxMacroDepth) error(fmt::format("macros nested deeper than {} calls", kMaxMacroDepth));
+    MacroArguments bound = bind_macro_arguments(m, args);
+    MacroFrame frame(*this);
+    // Defaults are evaluated at call time inside the macro, so one may use an earlier parameter.
+    for (size_t i = 0; i < m.targets.size(); ++i) {
+      if (bound.params[i]) assign(m.targets[i], std::move(*bound.params[i]));
+      else if (m.defaults[i]) assign(m.targets[i], eval(*m.defaults[i]));
+      else assign(m.targets[i], Value(Undefined{m.targets[i]}));
+    }
+    if (m.catch_varargs) assign("varargs", bound.varargs);
+    if (m.catch_kwargs) assign("kwargs", bound.kwargs);
+    return Value(capture(m.body));
   }
 
   Flow exec_for(const Stmt& s, std::string& out) {
@@ -295,6 +406,7 @@ class Interpreter {
 
   Value eval(const Expr& e) {
     try {
+      RenderDepth depth(render_depth_);
       return eval_unchecked(e);
     } catch (const TemplateError& err) {
       fail("chat template line {}: {}", e.line, err.what());
@@ -393,6 +505,12 @@ class Interpreter {
   const DictData& variables_;
   const RenderLimits& limits_;
   std::vector<std::unordered_map<std::string, Value>> scopes_;
+  size_t frame_base_ = 0;  // the first scope of the running macro call; 0 outside macros
+  int macro_depth_ = 0;
+  int render_depth_ = 0;
+  int set_blocks_open_ = 0;
+  std::string* innermost_ = nullptr;  // the buffer output goes to now
+  size_t outer_bytes_ = 0;            // what the buffers around it hold
   uint64_t steps_ = 0;
 };
 

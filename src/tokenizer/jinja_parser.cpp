@@ -207,10 +207,43 @@ class Parser {
       std::string found;
       s->body = statements({"endgeneration"}, found, tag, line);
       expect_block_end();
+    } else if (tag == "macro") {
+      macro(*s);
     } else {
       fail("chat template line {}: the '{}' tag is not supported by this chat template interpreter", line, tag);
     }
     return s;
+  }
+
+  // {% macro name(a, b=default) %}body{% endmacro %}, with jinja2's parse_signature rules.
+  void macro(Stmt& s) {
+    s.kind = StmtKind::Macro;
+    const int line = s.line;
+    s.text = expect_name();
+    expect_op("(");
+    while (!is_op(")")) {
+      if (!s.targets.empty()) expect_op(",");
+      std::string param = expect_name();
+      if (std::find(s.targets.begin(), s.targets.end(), param) != s.targets.end()) {
+        fail("chat template line {}: the macro '{}' names the parameter '{}' twice", line, s.text, param);
+      }
+      if (skip_op("=")) {
+        s.defaults.push_back(expression(true));
+      } else {
+        if (std::any_of(s.defaults.begin(), s.defaults.end(), [](const ExprPtr& d) { return d != nullptr; })) {
+          fail("chat template line {}: non-default argument follows default argument", cur().line);
+        }
+        s.defaults.push_back(nullptr);
+      }
+      s.targets.push_back(std::move(param));
+    }
+    advance();
+    expect_block_end();
+    open_macros_.push_back(&s);
+    std::string found;
+    s.body = statements({"endmacro"}, found, "macro", line);
+    open_macros_.pop_back();
+    expect_block_end();
   }
 
   // A name or a tuple of names: `for k, v in ...`, `set a, b = ...`.
@@ -369,6 +402,10 @@ class Parser {
         if (n == "true" || n == "True") return advance(), lit(Value(true));
         if (n == "false" || n == "False") return advance(), lit(Value(false));
         if (n == "none" || n == "None") return advance(), lit(Value(None{}));
+        for (Stmt* m : open_macros_) {  // jinja2 looks for these names anywhere in the body
+          if (n == "varargs") m->catch_varargs = true;
+          if (n == "kwargs") m->catch_kwargs = true;
+        }
         auto e = node(ExprKind::Name, t.line);
         e->name = n;
         advance();
@@ -548,6 +585,7 @@ class Parser {
   std::vector<Token> t_;
   size_t i_ = 0;
   int depth_ = 0;
+  std::vector<Stmt*> open_macros_;  // the macros whose bodies are being parsed, outermost first
 };
 
 }  // namespace

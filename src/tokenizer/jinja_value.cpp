@@ -49,9 +49,9 @@ Value Value::namespace_object() {
   return Value(std::move(d));
 }
 
-Value Value::function(std::string name, Function fn) {
+Value Value::function(std::string name, Function fn, bool is_macro) {
   Value v;
-  v.v_ = std::make_shared<FunctionBox>(FunctionBox{std::move(name), std::move(fn)});
+  v.v_ = std::make_shared<FunctionBox>(FunctionBox{std::move(name), std::move(fn), is_macro});
   return v;
 }
 
@@ -201,6 +201,7 @@ std::string Value::str() const {
     out += d.is_namespace ? "}>" : "}";
     return out;
   }
+  if (function_box().is_macro) return "<Macro " + repr_string(function_box().name) + ">";
   return "<built-in function " + function_box().name + ">";
 }
 

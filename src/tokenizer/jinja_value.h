@@ -40,6 +40,7 @@ class Value {
   struct FunctionBox {
     std::string name;
     Function fn;
+    bool is_macro = false;  // a template's own {% macro %}: prints as <Macro 'name'>
   };
   using Storage = std::variant<Undefined, None, bool, int64_t, double, std::string, std::shared_ptr<ListData>,
                                std::shared_ptr<DictData>, std::shared_ptr<FunctionBox>>;
@@ -60,7 +61,7 @@ class Value {
   static Value tuple(std::vector<Value> items);
   static Value dict();
   static Value namespace_object();
-  static Value function(std::string name, Function fn);
+  static Value function(std::string name, Function fn, bool is_macro = false);
   static Value from_json(const nlohmann::ordered_json& j);
 
   bool is_undefined() const { return std::holds_alternative<Undefined>(v_); }

@@ -22,8 +22,9 @@ FAMILIES = {
     "qwen3": (None, "<|im_end|>"),
     "phi-3.5": ("<s>", "<|endoftext|>"),
     "deepseek-r1-distill-qwen": ("<｜begin▁of▁sentence｜>", "<｜end▁of▁sentence｜>"),
+    "gpt-oss": ("<|startoftext|>", "<|return|>"),
 }
-TOOL_FAMILIES = {"qwen2.5", "qwen3", "llama-3.1", "llama-3.2"}
+TOOL_FAMILIES = {"qwen2.5", "qwen3", "llama-3.1", "llama-3.2", "gpt-oss"}
 
 DATE = {"date_string": "26 Jul 2024"}
 SYSTEM = {"role": "system", "content": "  You are a terse assistant.\nAnswer in one line. "}
@@ -181,6 +182,57 @@ def test_qwen3_thinking_switch(lp_bin, family_dirs, tmp_path):
     assert "<think>\n\n</think>" in render_ours(lp_bin, family_dirs["qwen3"], request, tmp_path, True).stdout
 
 
+# A schema with every shape gpt-oss's render_typescript_type macro handles (it recurses into
+# arrays and objects), plus the template's own kwargs: built-in tools, reasoning effort, identity.
+GPT_OSS_SCHEMA = {
+    "type": "object",
+    "required": ["query", "filters"],
+    "properties": {
+        "query": {"type": "string", "description": "What to look for"},
+        "limit": {"type": "integer", "default": 10},
+        "ratio": {"type": "number", "nullable": True},
+        "exact": {"type": "boolean", "default": False},
+        "tags": {"type": "array", "items": {"type": "string"}, "nullable": True},
+        "anything": {"type": "array"},
+        "mode": {"type": "string", "enum": ["fast", "slow"], "default": "fast"},
+        "kind": {"type": ["string", "null"]},
+        "either": {"oneOf": [{"type": "string", "description": "a name"}, {"type": "integer", "default": 3}], "default": "x"},
+        "filters": {"type": "object", "required": ["field"], "properties": {
+            "field": {"type": "string", "nullable": True},
+            "values": {"type": "array", "items": {"type": "array", "items": {"type": "object", "properties": {
+                "a": {"type": "number"}, "b": {"type": "array", "items": {"type": "boolean"}}}}}},
+            "deep": {"type": "object", "properties": {"x": {"type": "object", "properties": {"y": {"type": "string"}}}}},
+        }},
+        "unknown": {},
+    },
+}
+
+
+@pytest.mark.parametrize("generation_prompt", [True, False])
+def test_gpt_oss_typescript_tools(lp_bin, family_dirs, tmp_path, generation_prompt):
+    bos, eos = FAMILIES["gpt-oss"]
+    template = (TEMPLATES / "gpt-oss.jinja").read_text(encoding="utf-8")
+    tools = TOOLS + [
+        {"type": "function", "function": {"name": "search", "description": "Search.", "parameters": GPT_OSS_SCHEMA}},
+        {"type": "function", "function": {"name": "noargs", "description": "Nothing."}},
+    ]
+    request = {
+        "messages": [
+            {"role": "developer", "content": "Be nice."},
+            {"role": "user", "content": "Find it."},
+            {"role": "assistant", "thinking": "Search first.",
+             "tool_calls": [{"function": {"name": "search", "arguments": {"query": "it"}, "content_type": "text"}}]},
+            {"role": "tool", "content": "found"},
+            {"role": "assistant", "content": "Here.", "thinking": "Done."},
+        ],
+        "tools": tools,
+        "builtin_tools": ["browser", "python"],
+        "reasoning_effort": "high",
+        "model_identity": "You are a test model.",
+    }
+    check_against_reference(lp_bin, family_dirs["gpt-oss"], template, bos, eos, request, tmp_path, generation_prompt)
+
+
 def test_llama32_today_from_strftime_now(lp_bin, family_dirs, tmp_path):
     # Without date_string the template asks strftime_now for today's date, as transformers does.
     bos, eos = FAMILIES["llama-3.2"]
@@ -236,7 +288,8 @@ def test_base_model_without_template(lp_bin, gemma3_gguf, tmp_path):
 @pytest.mark.parametrize(
     "template, needle",
     [
-        ("line one\n{% macro greet(x) %}hi{% endmacro %}", "line 2: the 'macro' tag is not supported"),
+        ("line one\n{% call greet(x) %}hi{% endcall %}", "line 2: the 'call' tag is not supported"),
+        ("{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}", "macros nested deeper than 64"),
         ("{{ messages | wordcount }}", "line 1: the filter 'wordcount' is not supported"),
         ("a\nb\n{% if messages %}\nunclosed", "line 3: the 'if' tag is never closed with {% endif %}"),
         ("\n\n{{ messages[0].content.nosuch() }}", "line 3: 'nosuch' is undefined"),

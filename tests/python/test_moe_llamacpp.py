@@ -52,11 +52,11 @@ class Weights:
         return (1.0 + 0.1 * self.rng.standard_normal(n)).astype(np.float32)
 
 
-def qwen3_moe_weights(vocab, seed=7):
+def qwen3_moe_weights(vocab, seed=7, layers=LAYERS):
     r, fan = Weights(seed), HIDDEN ** -0.5
     w = {"model.embed_tokens.weight": r.normal(vocab, HIDDEN, std=1.0), "lm_head.weight": r.normal(vocab, HIDDEN, std=0.12),
          "model.norm.weight": r.norm(HIDDEN)}
-    for layer in range(LAYERS):
+    for layer in range(layers):
         p = f"model.layers.{layer}."
         w |= {p + "input_layernorm.weight": r.norm(HIDDEN), p + "post_attention_layernorm.weight": r.norm(HIDDEN),
               p + "self_attn.q_proj.weight": r.normal(HEADS * HEAD_DIM, HIDDEN, std=fan),
@@ -73,12 +73,12 @@ def qwen3_moe_weights(vocab, seed=7):
     return w
 
 
-def gpt_oss_weights(vocab, seed=8):
+def gpt_oss_weights(vocab, seed=8, layers=LAYERS):
     """As transformers saves GptOssForCausalLM: experts as [expert][in][out], gate and up alternating."""
     r, fan = Weights(seed), HIDDEN ** -0.5
     w = {"model.embed_tokens.weight": r.normal(vocab, HIDDEN, std=1.0), "lm_head.weight": r.normal(vocab, HIDDEN, std=0.12),
          "model.norm.weight": r.norm(HIDDEN)}
-    for layer in range(LAYERS):
+    for layer in range(layers):
         p = f"model.layers.{layer}."
         w |= {p + "input_layernorm.weight": r.norm(HIDDEN), p + "post_attention_layernorm.weight": r.norm(HIDDEN),
               p + "self_attn.q_proj.weight": r.normal(HEADS * HEAD_DIM, HIDDEN, std=fan),
@@ -104,25 +104,25 @@ GPT_OSS_YARN = {"rope_type": "yarn", "rope_theta": 150000.0, "factor": 32.0, "be
                 "truncate": False, "original_max_position_embeddings": 4096}
 
 
-def small_config(family, tiny_config, yarn=False):
+def small_config(family, tiny_config, yarn=False, layers=LAYERS):
     config = dict(tiny_config, hidden_size=HIDDEN, num_attention_heads=HEADS, num_key_value_heads=KV_HEADS,
-                  head_dim=HEAD_DIM, num_hidden_layers=LAYERS, num_experts_per_tok=USED, max_position_embeddings=131072)
+                  head_dim=HEAD_DIM, num_hidden_layers=layers, num_experts_per_tok=USED, max_position_embeddings=131072)
     if family == "qwen3_moe":
         return config | dict(num_experts=EXPERTS, moe_intermediate_size=EXPERT_WIDTH, intermediate_size=2 * EXPERT_WIDTH)
     return config | dict(num_local_experts=EXPERTS, intermediate_size=EXPERT_WIDTH, sliding_window=128,
-                         layer_types=["sliding_attention", "full_attention"],
+                         layer_types=["sliding_attention", "full_attention"] * (layers // 2),
                          rope_parameters=GPT_OSS_YARN if yarn else {"rope_type": "default", "rope_theta": 150000.0})
 
 
-def write_small_model(base, family, fixtures_dir, yarn=False):
+def write_small_model(base, family, fixtures_dir, yarn=False, layers=LAYERS):
     """A Hugging Face directory of the family, sized as above, with the tiny fixture's tokenizer."""
     hf = base / "hf"
     tiny = fixtures_dir / "tiny_models" / family
     shutil.copytree(tiny, hf, ignore=shutil.ignore_patterns("model.safetensors", "reference_*"))
-    config = small_config(family, json.loads((tiny / "config.json").read_text()), yarn)
+    config = small_config(family, json.loads((tiny / "config.json").read_text()), yarn, layers)
     (hf / "config.json").write_text(json.dumps(config, indent=2))
     weights = qwen3_moe_weights if family == "qwen3_moe" else gpt_oss_weights
-    save_file(weights(config["vocab_size"]), str(hf / "model.safetensors"))
+    save_file(weights(config["vocab_size"], layers=layers), str(hf / "model.safetensors"))
     return hf
 
 

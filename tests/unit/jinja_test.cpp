@@ -80,7 +80,7 @@ TEST(JinjaFilters, ToJsonMatchesPythonJsonDumps) {
 }
 
 TEST(JinjaErrors, NameTheLine) {
-  EXPECT_NE(error_of("a\n{% macro m() %}{% endmacro %}").find("line 2: the 'macro' tag is not supported"), std::string::npos);
+  EXPECT_NE(error_of("a\n{% call m() %}{% endcall %}").find("line 2: the 'call' tag is not supported"), std::string::npos);
   EXPECT_NE(error_of("a\n\n{{ raise_exception('no system role') }}").find("line 3: the template raised an error: no system role"),
             std::string::npos);
   EXPECT_NE(error_of("{{ 1 +\n}}").find("line 2: expected an expression"), std::string::npos);
@@ -100,11 +100,9 @@ TEST(JinjaErrors, HostileTemplatesAreBounded) {
             std::string::npos);
 }
 
-// Macros are refused at parse time and loops cannot recurse, so a template cannot call itself;
-// the only deep recursion left is through values, which are bounded as they are built.
+// Loops cannot recurse and macro calls nest a bounded number of levels (JinjaMacros), so the
+// only deep recursion left is through values, which are bounded as they are built.
 TEST(JinjaErrors, RecursionIsBounded) {
-  EXPECT_NE(error_of("{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}").find("line 1: the 'macro' tag is not supported"),
-            std::string::npos);
   EXPECT_NE(error_of("{% for m in [1] recursive %}{{ loop(m) }}{% endfor %}").find("recursive loops are not supported"),
             std::string::npos);
   const std::string wrap = "{% set ns = namespace(x=[]) %}{% for i in range(200000) %}{% set ns.x = [ns.x] %}{% endfor %}";
@@ -121,6 +119,88 @@ TEST(JinjaErrors, RecursionIsBounded) {
   EXPECT_EQ(render_text("{% set ns = namespace(x=[]) %}{% for i in range(100) %}{% set ns.x = [ns.x] %}{% endfor %}"
                         "{{ ns.x | string | length }}"),
             "202");
+}
+
+// Expected outputs are jinja2 3.1's (transformers' environment) for the same templates.
+TEST(JinjaMacros, DefaultsAndKeywords) {
+  const std::string f = "{% macro f(a, b=a ~ 'x', c=2) %}{{ a }}|{{ b }}|{{ c }}{% endmacro %}";
+  EXPECT_EQ(render_text(f + "{{ f(1) }} {{ f(1, c=5) }} {{ f(b=1, a=2) }} {{ f() }}"), "1|1x|2 1|1x|5 2|1|2 |x|2");
+  EXPECT_EQ(render_text("{% macro f(a=1) %}{{ a }}{% endmacro %}{{ f(none) }}{{ f(a=none) }}"), "NoneNone");
+  EXPECT_EQ(render_text("{% macro f(a) %}{{ a is defined }}{{ a }}{% endmacro %}{{ f() }}"), "False");
+  EXPECT_EQ(render_text("{% macro f(a) %}{{ varargs }}{{ kwargs }}{% endmacro %}{{ f(1, 2, z=3) }}"), "(2,){'z': 3}");
+  // jinja2's own rules: a keyword may only fill a parameter no positional argument reached.
+  EXPECT_NE(error_of("{% macro f(a) %}{% endmacro %}{{ f(1, a=2) }}").find("macro 'f' takes no keyword argument 'a'"),
+            std::string::npos);
+  EXPECT_NE(error_of("{% macro f(a) %}{% endmacro %}\n{{ f(1, 2) }}").find("line 2: macro 'f' takes not more than 1 argument(s)"),
+            std::string::npos);
+  EXPECT_NE(error_of("{% macro f(a=1, b) %}{% endmacro %}").find("non-default argument follows default argument"),
+            std::string::npos);
+  EXPECT_NE(error_of("{% macro f(a, a) %}{% endmacro %}").find("names the parameter 'a' twice"), std::string::npos);
+}
+
+TEST(JinjaMacros, CallsAreValues) {
+  EXPECT_EQ(render_text("{% macro f(x) %}<{{ x }}>{% endmacro %}{{ f('a') ~ 'b' + 'c' }}|{{ f }}|{{ [f] }}|{{ f() | length }}"),
+            "<a>bc|<Macro 'f'>|[<Macro 'f'>]|2");
+  EXPECT_EQ(render_text("{% macro f() %}a{% endmacro %}{% set g = f %}{% set s = g() %}{{ s is string }}{{ s * 2 }}"), "Trueaa");
+  EXPECT_EQ(render_text("  {% macro m() %}\n  a\n  {% endmacro %}\n[{{ m() }}]"), "[  a\n]");
+  EXPECT_EQ(render_text("{%- macro m(x) -%}\n  <{{ x }}>\n{%- endmacro -%}\n{{ m(1) }}\n{{- m(2) }}"), "<1><2>");
+}
+
+TEST(JinjaMacros, Recursion) {
+  EXPECT_EQ(render_text("{% macro f(n) %}{% if n > 0 %}{{ n }}{{ f(n - 1) }}{% endif %}{% endmacro %}{{ f(3) }}"), "321");
+  // Like gpt-oss's render_typescript_type: a macro walking a nested schema.
+  EXPECT_EQ(render_text("{% macro t(s) %}{% if s.type == 'array' %}{{ t(s['items']) + '[]' }}{% else %}{{ s.type }}{% endif %}"
+                        "{% endmacro %}{{ t(x) }}",
+                        R"({"x": {"type": "array", "items": {"type": "array", "items": {"type": "string"}}}})"),
+            "string[][]");
+  // A macro may call one defined after it: names resolve when it runs.
+  EXPECT_EQ(render_text("{% macro a() %}{{ b() }}{% endmacro %}{% macro b() %}B{% endmacro %}{{ a() }}"), "B");
+}
+
+TEST(JinjaMacros, Scoping) {
+  // A macro sees the top level as it is when called, not the caller's loop variables or sets.
+  EXPECT_EQ(render_text("{% macro m() %}{{ x }}{% endmacro %}{% set x = 1 %}{{ m() }}{% set x = 2 %}{{ m() }}"), "12");
+  EXPECT_EQ(render_text("{% macro m() %}[{{ i }}{{ y }}]{% endmacro %}{% for i in [1] %}{% set y = 3 %}{{ m() }}{% endfor %}"),
+            "[]");
+  EXPECT_EQ(render_text("{% macro f(loop) %}{{ loop }}{% endmacro %}{% for i in [1] %}{{ f(2) }}{% endfor %}"), "2");
+  // What a macro sets stays inside it; a namespace is how it changes the caller's state.
+  EXPECT_EQ(render_text("{% macro f() %}{% set x = 5 %}{{ x }}{% endmacro %}{% set x = 1 %}{{ f() }}{{ x }}"), "51");
+  EXPECT_EQ(render_text("{% macro f() %}{% if m is not defined %}{% set m = 'dflt' %}{% endif %}{{ m }}{% endmacro %}{{ f() }}",
+                        R"({"m": "given"})"),
+            "given");
+  EXPECT_EQ(render_text("{% set ns = namespace(v=0) %}{% macro f() %}{% set ns.v = ns.v + 1 %}{% endmacro %}{{ f() }}{{ f() }}"
+                        "{{ ns.v }}"),
+            "2");
+  EXPECT_EQ(render_text("{% macro f() %}{% set x = 2 %}{% for i in [1] %}{% set x = 3 %}{% endfor %}{{ x }}{% endmacro %}"
+                        "{{ f() }}"),
+            "2");
+  EXPECT_EQ(render_text("{% if true %}{% macro m() %}M{% endmacro %}{% endif %}{{ m() }}"), "M");
+  // jinja2 would close over the loop's variables here; refused rather than rendered differently.
+  EXPECT_NE(error_of("{% for i in [1] %}{% macro m() %}{{ i }}{% endmacro %}{% endfor %}").find("inside a for loop"),
+            std::string::npos);
+  EXPECT_NE(error_of("{% macro f() %}{% macro g() %}{% endmacro %}{% endmacro %}{{ f() }}")
+                .find("inside a for loop, set block or macro"),
+            std::string::npos);
+}
+
+TEST(JinjaMacros, DepthIsBounded) {
+  EXPECT_NE(error_of("{% macro f() %}{{ f() }}{% endmacro %}\n{{ f() }}").find("line 1: macros nested deeper than 64 calls"),
+            std::string::npos);
+  EXPECT_NE(error_of("{% macro f(n) %}{{ f(n + 1) if n < 100 }}{% endmacro %}{{ f(0) }}").find("macros nested deeper than 64"),
+            std::string::npos);
+  EXPECT_EQ(render_text("{% macro f(n) %}{{ f(n + 1) if n < 60 else n }}{% endmacro %}{{ f(0) }}"), "60");
+  // Deep bodies run out of levels before macro calls do, so the stack stays small either way.
+  std::string deep = "{% macro f() %}";
+  for (int i = 0; i < 100; ++i) deep += "{% if true %}";
+  deep += "{{ f() }}";
+  for (int i = 0; i < 100; ++i) deep += "{% endif %}";
+  EXPECT_NE(error_of(deep + "{% endmacro %}{{ f() }}").find("more than 1024 levels deep"), std::string::npos);
+  // What nested calls render is all alive at once, so it counts toward the output limit together.
+  RenderLimits small;
+  small.max_output_bytes = 100;
+  EXPECT_NE(error_of("{% macro f(n) %}{{ 'x' * 30 }}{{ f(n - 1) if n > 0 }}{% endmacro %}{{ f(5) }}", small)
+                .find("grew past 100"),
+            std::string::npos);
 }
 
 }  // namespace
