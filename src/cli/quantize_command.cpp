@@ -45,9 +45,12 @@ const Recipe* architecture_aware_recipe(const QuantSource& source, const std::ve
   const Recipe& plain = *recipes.front();
   const Recipe* aware = find_builtin_recipe(plain.name + "-EA");
   if (aware == nullptr) fail("--architecture-aware: {} has no expert-aware mixture (Q4_K_M and Q3_K_M have)", plain.name);
+  const auto plan = plan_for(source, *aware, settings);
+  if (std::ranges::none_of(plan, is_stacked_expert_tensor)) {
+    fail("--architecture-aware: {} has no stacked expert tensors (it is not a mixture of experts)", source.description());
+  }
   uint64_t budget = 0;
   for (const auto& t : plan_for(source, plain, settings)) budget += t.n_bytes;
-  const auto plan = plan_for(source, *aware, settings);
   uint64_t fixed = 0;
   for (const auto& t : plan) fixed += is_stacked_expert_tensor(t) ? 0 : t.n_bytes;
   if (fixed >= budget) fail("--architecture-aware: {}'s other tensors alone fill {}'s size", aware->name, plain.name);
