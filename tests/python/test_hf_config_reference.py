@@ -77,9 +77,13 @@ def test_hparams_match_transformers(tmp_path, lp_bin, fixtures_dir, name, layout
     if ours["architecture"] == "qwen3moe":
         assert ours["expert_count"] == c.num_experts
         assert ours["expert_used_count"] == c.num_experts_per_tok
+    if ours["architecture"] == "gpt-oss":
+        assert ours["expert_count"] == c.num_local_experts and ours["expert_used_count"] == c.num_experts_per_tok
+        assert ours["sliding_window"] == c.sliding_window and ours["sliding_window_pattern"] == 2
+        assert ours["rope_scaling"]["type"] == "yarn" and ours["rope_scaling"]["factor"] == c.rope_parameters["factor"]
 
 
-@pytest.mark.parametrize("model_type", ["llama", "qwen2", "qwen3", "qwen3_moe", "gemma3_text", "phi3"])
+@pytest.mark.parametrize("model_type", ["llama", "qwen2", "qwen3", "qwen3_moe", "gemma3_text", "phi3", "gpt_oss"])
 def test_defaults_match_transformers(tmp_path, lp_bin, model_type):
     """A config that names only its model_type means the config class's defaults."""
     cfg = transformers.AutoConfig.for_model(model_type)
