@@ -51,19 +51,27 @@ class Weights:
     def norm(self, n):
         return (1.0 + 0.1 * self.rng.standard_normal(n)).astype(np.float32)
 
+    def embeddings(self, vocab):
+        return {"model.embed_tokens.weight": self.normal(vocab, HIDDEN, std=1.0),
+                "lm_head.weight": self.normal(vocab, HIDDEN, std=0.12), "model.norm.weight": self.norm(HIDDEN)}
+
+    def attention(self, p):
+        """A layer's norms and attention projections (both families name them alike)."""
+        fan = HIDDEN ** -0.5
+        return {p + "input_layernorm.weight": self.norm(HIDDEN), p + "post_attention_layernorm.weight": self.norm(HIDDEN),
+                p + "self_attn.q_proj.weight": self.normal(HEADS * HEAD_DIM, HIDDEN, std=fan),
+                p + "self_attn.k_proj.weight": self.normal(KV_HEADS * HEAD_DIM, HIDDEN, std=fan),
+                p + "self_attn.v_proj.weight": self.normal(KV_HEADS * HEAD_DIM, HIDDEN, std=fan),
+                p + "self_attn.o_proj.weight": self.normal(HIDDEN, HEADS * HEAD_DIM, std=(HEADS * HEAD_DIM) ** -0.5)}
+
 
 def qwen3_moe_weights(vocab, seed=7, layers=LAYERS):
     r, fan = Weights(seed), HIDDEN ** -0.5
-    w = {"model.embed_tokens.weight": r.normal(vocab, HIDDEN, std=1.0), "lm_head.weight": r.normal(vocab, HIDDEN, std=0.12),
-         "model.norm.weight": r.norm(HIDDEN)}
+    w = r.embeddings(vocab)
     for layer in range(layers):
         p = f"model.layers.{layer}."
-        w |= {p + "input_layernorm.weight": r.norm(HIDDEN), p + "post_attention_layernorm.weight": r.norm(HIDDEN),
-              p + "self_attn.q_proj.weight": r.normal(HEADS * HEAD_DIM, HIDDEN, std=fan),
-              p + "self_attn.k_proj.weight": r.normal(KV_HEADS * HEAD_DIM, HIDDEN, std=fan),
-              p + "self_attn.v_proj.weight": r.normal(KV_HEADS * HEAD_DIM, HIDDEN, std=fan),
-              p + "self_attn.o_proj.weight": r.normal(HIDDEN, HEADS * HEAD_DIM, std=(HEADS * HEAD_DIM) ** -0.5),
-              p + "self_attn.q_norm.weight": r.norm(HEAD_DIM), p + "self_attn.k_norm.weight": r.norm(HEAD_DIM),
+        w |= r.attention(p)
+        w |= {p + "self_attn.q_norm.weight": r.norm(HEAD_DIM), p + "self_attn.k_norm.weight": r.norm(HEAD_DIM),
               p + "mlp.gate.weight": r.normal(EXPERTS, HIDDEN, std=2 * fan)}
         for e in range(EXPERTS):
             q = f"{p}mlp.experts.{e}."
@@ -76,16 +84,11 @@ def qwen3_moe_weights(vocab, seed=7, layers=LAYERS):
 def gpt_oss_weights(vocab, seed=8, layers=LAYERS):
     """As transformers saves GptOssForCausalLM: experts as [expert][in][out], gate and up alternating."""
     r, fan = Weights(seed), HIDDEN ** -0.5
-    w = {"model.embed_tokens.weight": r.normal(vocab, HIDDEN, std=1.0), "lm_head.weight": r.normal(vocab, HIDDEN, std=0.12),
-         "model.norm.weight": r.norm(HIDDEN)}
+    w = r.embeddings(vocab)
     for layer in range(layers):
         p = f"model.layers.{layer}."
-        w |= {p + "input_layernorm.weight": r.norm(HIDDEN), p + "post_attention_layernorm.weight": r.norm(HIDDEN),
-              p + "self_attn.q_proj.weight": r.normal(HEADS * HEAD_DIM, HIDDEN, std=fan),
-              p + "self_attn.k_proj.weight": r.normal(KV_HEADS * HEAD_DIM, HIDDEN, std=fan),
-              p + "self_attn.v_proj.weight": r.normal(KV_HEADS * HEAD_DIM, HIDDEN, std=fan),
-              p + "self_attn.o_proj.weight": r.normal(HIDDEN, HEADS * HEAD_DIM, std=(HEADS * HEAD_DIM) ** -0.5),
-              p + "self_attn.q_proj.bias": r.normal(HEADS * HEAD_DIM, std=0.1),
+        w |= r.attention(p)
+        w |= {p + "self_attn.q_proj.bias": r.normal(HEADS * HEAD_DIM, std=0.1),
               p + "self_attn.k_proj.bias": r.normal(KV_HEADS * HEAD_DIM, std=0.1),
               p + "self_attn.v_proj.bias": r.normal(KV_HEADS * HEAD_DIM, std=0.1),
               p + "self_attn.o_proj.bias": r.normal(HIDDEN, std=0.1),
