@@ -102,10 +102,17 @@ InferenceSession::InferenceSession(const LoadedModel& model, const SessionOption
     group_fill_.resize(n_expert_);
     group_slot_.resize(b * n_expert_used_);
     expert_in_.resize(b * n_embd_);
-    expert_out_.resize(b * n_embd_);
+    // Decoding one token holds every chosen expert's gate, up and output at once.
+    const auto rows = std::max(b, static_cast<size_t>(n_expert_used_));
+    expert_out_.resize(rows * n_embd_);
+    gate_.resize(rows * n_ff_);
+    up_.resize(rows * n_ff_);
+    expert_gate_up_.reserve(2 * static_cast<size_t>(n_expert_used_));
+    expert_down_.reserve(static_cast<size_t>(n_expert_used_));
+  } else {
+    gate_.resize(b * n_ff_ * (h_.info->fused_qkv ? 2 : 1));
+    up_.resize(b * n_ff_);
   }
-  gate_.resize(b * n_ff_ * (h_.info->fused_qkv ? 2 : 1));
-  up_.resize(b * n_ff_);
   const auto pairs = static_cast<size_t>(head_dim_ / 2);
   cos_global_.resize(b * pairs);
   sin_global_.resize(b * pairs);
@@ -251,8 +258,9 @@ void InferenceSession::feed_forward(const LayerWeights& L, int64_t n) {
 // The router, as transformers computes Qwen3-MoE's: a softmax over all experts' logits (in
 // float), the expert_used_count most probable kept (the lower index first on a tie, as
 // torch.topk), their probabilities renormalized to sum to 1. gpt-oss takes the softmax of the
-// chosen logits alone, which is the same distribution (its router adds a bias first). Then the (token, expert) pairs
-// are grouped by expert, so each expert's matrices are read once for all its tokens.
+// chosen logits alone, which is the same distribution (its router adds a bias first). Then
+// the (token, expert) pairs are grouped by expert, so each expert's matrices are read once
+// for all its tokens.
 void InferenceSession::route_to_experts(const LayerWeights& L, int64_t n) {
   observe(MatrixRole::ffn_gate_inp, xn_.data(), n, n_embd_);
   matmul(L.ffn_gate_inp, xn_.data(), n, router_.data(), pool_, options_.activations);
@@ -283,10 +291,55 @@ void InferenceSession::route_to_experts(const LayerWeights& L, int64_t n) {
   for (int64_t slot = 0; slot < n * n_expert_used_; ++slot) group_slot_[group_fill_[chosen_expert_[slot]]++] = static_cast<int32_t>(slot);
 }
 
+// An expert's gate and up rows as one product gave them: biases added, then the activation.
+void InferenceSession::expert_activation(const LayerWeights& L, int64_t e, float* gate, float* up, int64_t rows) {
+  if (L.ffn_gate_exps_bias) {
+    for (int64_t i = 0; i < rows; ++i) {
+      add_in_place(gate + i * n_ff_exp_, L.ffn_gate_exps_bias + e * n_ff_exp_, n_ff_exp_);
+      add_in_place(up + i * n_ff_exp_, L.ffn_up_exps_bias + e * n_ff_exp_, n_ff_exp_);
+    }
+  }
+  if (h_.info->activation == Activation::swiglu_oai) {
+    swiglu_oai(gate, up, up, rows * n_ff_exp_, static_cast<float>(h_.swiglu_alpha), static_cast<float>(h_.swiglu_limit));
+  } else {
+    silu_mul(gate, up, up, rows * n_ff_exp_);
+  }
+}
+
+// Decoding one token: every chosen expert's gate and up in one pass over the pool (they share
+// the input), then every down projection in another, instead of two passes per expert.
+void InferenceSession::experts_for_one_token(const LayerWeights& L) {
+  expert_gate_up_.clear();
+  expert_down_.clear();
+  for (int64_t k = 0; k < n_expert_used_; ++k) {
+    const int32_t e = chosen_expert_[static_cast<size_t>(k)];
+    observe(MatrixRole::ffn_gate_exps, xn_.data(), 1, n_embd_, e);
+    observe(MatrixRole::ffn_up_exps, xn_.data(), 1, n_embd_, e);
+    expert_gate_up_.push_back({&L.ffn_gate_exps[e], &gate_[k * n_ff_exp_]});
+    expert_gate_up_.push_back({&L.ffn_up_exps[e], &up_[k * n_ff_exp_]});
+  }
+  matmul_same_input(expert_gate_up_, xn_.data(), 1, pool_, options_.activations);
+  for (int64_t k = 0; k < n_expert_used_; ++k) {
+    const int32_t e = chosen_expert_[static_cast<size_t>(k)];
+    expert_activation(L, e, &gate_[k * n_ff_exp_], &up_[k * n_ff_exp_], 1);
+    observe(MatrixRole::ffn_down_exps, &up_[k * n_ff_exp_], 1, n_ff_exp_, e);
+    expert_down_.push_back({&L.ffn_down_exps[e], &up_[k * n_ff_exp_], &expert_out_[k * n_embd_]});
+  }
+  matmul_tasks(expert_down_, 1, pool_, options_.activations);
+  std::fill(proj_.begin(), proj_.begin() + n_embd_, 0.0f);
+  for (int64_t k = 0; k < n_expert_used_; ++k) {
+    const int32_t e = chosen_expert_[static_cast<size_t>(k)];
+    float* out = &expert_out_[k * n_embd_];
+    if (L.ffn_down_exps_bias) add_in_place(out, L.ffn_down_exps_bias + e * n_embd_, n_embd_);
+    axpy_row(chosen_weight_[static_cast<size_t>(k)], out, proj_.data(), n_embd_);
+  }
+}
+
 // Each used expert runs its gated feed-forward on its group of tokens (gathered into one
 // batch), and each token's output is the router-weighted sum of its experts' outputs.
 void InferenceSession::mixture_of_experts(const LayerWeights& L, int64_t n) {
   route_to_experts(L, n);
+  if (n == 1) return experts_for_one_token(L);
   std::fill(proj_.begin(), proj_.begin() + n * n_embd_, 0.0f);
   for (int64_t e = 0; e < n_expert_; ++e) {
     const int32_t begin = group_start_[e], count = group_start_[e + 1] - begin;
@@ -299,18 +352,7 @@ void InferenceSession::mixture_of_experts(const LayerWeights& L, int64_t n) {
     observe(MatrixRole::ffn_up_exps, expert_in_.data(), count, n_embd_, e);
     const MatmulOutput gate_up[] = {{&L.ffn_gate_exps[e], gate_.data()}, {&L.ffn_up_exps[e], up_.data()}};
     matmul_same_input(gate_up, expert_in_.data(), count, pool_, options_.activations);
-    if (L.ffn_gate_exps_bias) {
-      for (int32_t i = 0; i < count; ++i) {
-        add_in_place(&gate_[i * n_ff_exp_], L.ffn_gate_exps_bias + e * n_ff_exp_, n_ff_exp_);
-        add_in_place(&up_[i * n_ff_exp_], L.ffn_up_exps_bias + e * n_ff_exp_, n_ff_exp_);
-      }
-    }
-    if (h_.info->activation == Activation::swiglu_oai) {
-      swiglu_oai(gate_.data(), up_.data(), up_.data(), count * n_ff_exp_, static_cast<float>(h_.swiglu_alpha),
-                 static_cast<float>(h_.swiglu_limit));
-    } else {
-      silu_mul(gate_.data(), up_.data(), up_.data(), count * n_ff_exp_);
-    }
+    expert_activation(L, e, gate_.data(), up_.data(), count);
     observe(MatrixRole::ffn_down_exps, up_.data(), count, n_ff_exp_, e);
     matmul(L.ffn_down_exps[e], up_.data(), count, expert_out_.data(), pool_, options_.activations);
     for (int32_t i = 0; i < count; ++i) {

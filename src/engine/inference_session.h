@@ -52,6 +52,8 @@ class InferenceSession {
   void feed_forward(const LayerWeights& L, int64_t n);
   void route_to_experts(const LayerWeights& L, int64_t n);
   void mixture_of_experts(const LayerWeights& L, int64_t n);
+  void experts_for_one_token(const LayerWeights& L);
+  void expert_activation(const LayerWeights& L, int64_t e, float* gate, float* up, int64_t rows);
   // Shows the observer, if any, `n` input rows of `role` (see activation_observer.h).
   void observe(MatrixRole role, const float* x, int64_t n, int64_t cols, int64_t expert = -1) {
     if (options_.observer) options_.observer->observe(layer_, role, expert, x, n, cols);
@@ -79,6 +81,8 @@ class InferenceSession {
   int64_t n_expert_ = 0, n_expert_used_ = 0, n_ff_exp_ = 0;
   std::vector<float> router_, chosen_weight_, expert_in_, expert_out_;
   std::vector<int32_t> chosen_expert_, group_start_, group_fill_, group_slot_;
+  std::vector<MatmulOutput> expert_gate_up_;  // decoding: the chosen experts' products, one pass each
+  std::vector<MatmulTask> expert_down_;
   AttentionShape attention_shape_;
   CachedAttention attention_;
 };

@@ -26,13 +26,13 @@ const WeightKernels& kernels_for(const WeightMatrix& w) {
   return *kernels;
 }
 
-// Quantized activations, one buffer per activation type a call can need (Q8_0, Q8_1,
-// Q8_K). Kept per calling thread and grown as needed, so decode (hundreds of calls per
-// token) does not allocate after the first token.
-constexpr int kActivationSlots = 3;
-std::vector<uint8_t>& activation_scratch(int slot) {
-  thread_local std::array<std::vector<uint8_t>, kActivationSlots> scratch;
-  return scratch[static_cast<size_t>(slot)];
+// Quantized activations, one buffer per distinct (input, activation type) a call needs
+// (Q8_0, Q8_1, Q8_K of each input). Kept per calling thread and grown as needed, so decode
+// (hundreds of calls per token) does not allocate after the first token.
+std::vector<uint8_t>& activation_scratch(size_t index) {
+  thread_local std::deque<std::vector<uint8_t>> scratch;  // grows in place: buffers do not move
+  while (scratch.size() <= index) scratch.emplace_back();
+  return scratch[index];
 }
 
 int activation_slot(GgmlType activation) {
@@ -140,28 +140,46 @@ void matmul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, T
 
 void matmul_same_input(std::span<const MatmulOutput> outputs, const float* x, int64_t n_tokens, ThreadPool& pool,
                        ActivationPrecision precision) {
-  if (outputs.empty() || n_tokens <= 0) return;
-  const int64_t cols = outputs[0].weight->cols;
+  thread_local std::vector<MatmulTask> tasks;  // reused: a call allocates nothing once warm
+  tasks.clear();
+  for (const MatmulOutput& o : outputs) {
+    if (o.weight->cols != outputs[0].weight->cols) {
+      fail("weights sharing one input have {} and {} columns", outputs[0].weight->cols, o.weight->cols);
+    }
+    tasks.push_back({o.weight, x, o.y});
+  }
+  matmul_tasks(tasks, n_tokens, pool, precision);
+}
+
+void matmul_tasks(std::span<const MatmulTask> tasks, int64_t n_tokens, ThreadPool& pool, ActivationPrecision precision) {
+  if (tasks.empty() || n_tokens <= 0) return;
   const KernelIsa isa = active_kernel_isa();
   const bool small = [&] {
     uint64_t bytes = 0;
-    for (const MatmulOutput& o : outputs) bytes += o.weight->row_bytes * static_cast<uint64_t>(o.weight->rows);
+    for (const MatmulTask& o : tasks) bytes += o.weight->row_bytes * static_cast<uint64_t>(o.weight->rows);
     return bytes * static_cast<uint64_t>(n_tokens) < kSmallWorkBytes;
   }();
   const unsigned threads = small ? 1u : pool.size();
 
-  // Every activation row is quantized once per activation type, not once per weight row.
-  std::array<const uint8_t*, kActivationSlots> quantized{};
+  // Every activation row is quantized once per input and activation type, not once per weight.
+  struct Quantized {
+    const float* x;
+    int slot;
+    const uint8_t* rows;
+  };
+  thread_local std::vector<Quantized> quantized;
+  quantized.clear();
   // The caller's reusable list (a call allocates nothing once warm). A named reference, not
   // the thread_local itself, so the pool's threads read the caller's list.
   thread_local std::vector<Job> caller_jobs;
   std::vector<Job>& jobs = caller_jobs;
   jobs.clear();
   int64_t n_chunks = 0;
-  for (const MatmulOutput& o : outputs) {
+  for (const MatmulTask& o : tasks) {
     const WeightMatrix& w = *o.weight;
     const WeightKernels& kernels = kernels_for(w);
-    if (w.cols != cols) fail("weights sharing one input have {} and {} columns", cols, w.cols);
+    const int64_t cols = w.cols;
+    const float* x = o.x;
     Job job{&w, o.y, dot_tile_for(kernels, isa), reinterpret_cast<const uint8_t*>(x),
             static_cast<uint64_t>(cols) * sizeof(float), 0, n_chunks};
     const QuantizeActivationsFn quantize = quantizer_for(kernels, isa);
@@ -171,8 +189,11 @@ void matmul_same_input(std::span<const MatmulOutput> outputs, const float* x, in
     } else if (quantize != nullptr) {
       const int slot = activation_slot(kernels.activation);
       job.act_stride = activation_row_bytes(kernels, cols);
-      if (quantized[static_cast<size_t>(slot)] == nullptr) {
-        auto& scratch = activation_scratch(slot);
+      const auto known = std::ranges::find_if(quantized, [&](const Quantized& q) { return q.x == x && q.slot == slot; });
+      if (known != quantized.end()) {
+        job.act = known->rows;
+      } else {
+        auto& scratch = activation_scratch(quantized.size());
         const uint64_t bytes = job.act_stride * static_cast<uint64_t>(n_tokens);
         if (scratch.size() < bytes) scratch.resize(bytes);
         uint8_t* out = scratch.data();
@@ -184,9 +205,9 @@ void matmul_same_input(std::span<const MatmulOutput> outputs, const float* x, in
             for (int64_t t = begin; t < end; ++t) quantize(x + t * cols, out + static_cast<uint64_t>(t) * stride, cols);
           });
         }
-        quantized[static_cast<size_t>(slot)] = out;
+        quantized.push_back({x, slot, out});
+        job.act = out;
       }
-      job.act = quantized[static_cast<size_t>(slot)];
     }
     if (w.interleaved() && !job.dequantize) job.interleaved = interleaved_gemm_for(kernels, isa);
     else if (n_tokens >= kPanelMinTokens && !job.dequantize) job.panel = panel_for(kernels, isa);

@@ -51,6 +51,20 @@ struct MatmulOutput {
 void matmul_same_input(std::span<const MatmulOutput> outputs, const float* x, int64_t n_tokens, ThreadPool& pool,
                        ActivationPrecision precision = ActivationPrecision::quantized);
 
+// One product of a batch of products: weight, its input rows, where its result goes.
+struct MatmulTask {
+  const WeightMatrix* weight;
+  const float* x;  // n_tokens * weight->cols values
+  float* y;        // n_tokens * weight->rows values, laid out as matmul's y
+};
+
+// Several products of the same number of tokens, each with its own input (a mixture of
+// experts' down projections while decoding: one per chosen expert), in one pass over the
+// pool; inputs shared by several tasks are quantized once. Each output equals
+// matmul(*weight, x, ...).
+void matmul_tasks(std::span<const MatmulTask> tasks, int64_t n_tokens, ThreadPool& pool,
+                  ActivationPrecision precision = ActivationPrecision::quantized);
+
 // Row r of W as float32 (an embedding lookup).
 void weight_row_to_float(const WeightMatrix& w, int64_t r, float* out);
 

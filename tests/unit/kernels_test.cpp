@@ -423,6 +423,40 @@ TEST(KernelMatmul, SameInputEqualsSeparateCalls) {
   EXPECT_THROW(matmul_same_input(mismatched, x.data(), 1, pool), InputError);
 }
 
+// Products with inputs of their own (a mixture's down projections), some inputs shared, in
+// one pass: each equals its own matmul, for plain and interleaved weights.
+TEST(KernelMatmul, TasksEqualSeparateCalls) {
+  ThreadPool pool(3);
+  const std::vector<std::tuple<GgmlType, int64_t, int64_t>> shapes = {
+      {GgmlType::Q4_K, 256, 40}, {GgmlType::Q8_0, 64, 16}, {GgmlType::Q4_K, 256, 8}, {GgmlType::F32, 96, 3},
+      {GgmlType::MXFP4, 128, 9}};
+  std::vector<std::vector<uint8_t>> bytes, copies;
+  std::vector<WeightMatrix> weights;
+  for (const auto& [type, cols, rows] : shapes) {
+    bytes.push_back(quantized_rows(type, random_values(static_cast<size_t>(cols * rows), 60 + static_cast<uint32_t>(rows), 0.05f), cols));
+    WeightMatrix w{type, cols, rows, *ggml_row_bytes(type, static_cast<uint64_t>(cols)), bytes.back().data()};
+    if (const uint64_t size = interleaved_bytes(w)) w = interleave_rows(w, copies.emplace_back(size).data());
+    weights.push_back(w);
+  }
+  for (const int64_t n_tokens : {int64_t{1}, int64_t{3}, kPanelMinTokens + 2}) {
+    // Tasks 0 and 2 share one input (the same Q8_K rows, quantized once).
+    std::vector<std::vector<float>> inputs;
+    for (size_t i = 0; i < weights.size(); ++i) inputs.push_back(random_values(static_cast<size_t>(weights[i].cols * n_tokens), 70 + static_cast<uint32_t>(i)));
+    inputs[2] = inputs[0];
+    std::vector<std::vector<float>> together(weights.size()), separate(weights.size());
+    std::vector<MatmulTask> tasks;
+    for (size_t i = 0; i < weights.size(); ++i) {
+      together[i].assign(static_cast<size_t>(weights[i].rows * n_tokens), -1.0f);
+      separate[i].assign(together[i].size(), -2.0f);
+      const float* x = i == 2 ? inputs[0].data() : inputs[i].data();
+      tasks.push_back({&weights[i], x, together[i].data()});
+      matmul(weights[i], x, n_tokens, separate[i].data(), pool);
+    }
+    matmul_tasks(tasks, n_tokens, pool);
+    for (size_t i = 0; i < weights.size(); ++i) EXPECT_EQ(together[i], separate[i]) << name_of(weights[i].type) << " " << i;
+  }
+}
+
 // ---- Row-interleaved weights (interleaved_gemm.h) ----
 
 // A type's rows regrouped by its interleaved format, with the plain rows beside them.

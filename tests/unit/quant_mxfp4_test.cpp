@@ -205,7 +205,9 @@ TEST(QuantMxfp4, TilesEqualScalarReference) {
     }
     for (const KernelIsa isa : runnable_isas()) {
       const DotTileFn tile = dot_tile_for(k, isa);
-      if (isa != KernelIsa::Scalar) EXPECT_NE(tile, k.tiles[0]) << "no " << kernel_isa_name(isa) << " kernel";
+      if (isa != KernelIsa::Scalar) {
+        EXPECT_NE(tile, k.tiles[0]) << "no " << kernel_isa_name(isa) << " kernel";
+      }
       for (int tokens = 1; tokens <= kMaxTileTokens; ++tokens) {
         std::vector<float> out(static_cast<size_t>(tokens) * 2, -1.0f);
         tile(cols, weights.data(), acts.data(), stride, tokens, out.data(), 2);
@@ -251,7 +253,9 @@ TEST(QuantMxfp4, MatmulWithQuantizedAndFloatActivations) {
         }
         const float reference = k.vec_dot(cols, w.row(r), act.data());
         const size_t at = static_cast<size_t>(t * rows + r);
-        if (isa == KernelIsa::Scalar) EXPECT_EQ(y_quantized[at], reference);
+        if (isa == KernelIsa::Scalar) {
+          EXPECT_EQ(y_quantized[at], reference);
+        }
         EXPECT_NEAR(y_quantized[at], reference, 2e-6 * magnitude) << kernel_isa_name(isa);
         EXPECT_NEAR(y_float[at], exact, 2e-6 * magnitude) << kernel_isa_name(isa);
         // 8-bit activations: within a few percent of the float product's scale.
