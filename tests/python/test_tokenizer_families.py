@@ -40,10 +40,15 @@ FAMILIES = {
     "mpt": "MPT",
     "refact": "Refact",
     "aquila": "Aquila",
-    # Not shipped as a vocabulary file: Qwen2's, relabelled the way DeepSeek-R1-Distill-Qwen
-    # GGUFs are (tokenizer.ggml.pre = deepseek-r1-qwen), to check that name's split.
+    # Not shipped as vocabulary files: Qwen2's, relabelled the way DeepSeek-R1-Distill-Qwen
+    # GGUFs are (tokenizer.ggml.pre = deepseek-r1-qwen), and Llama 3's relabelled gpt-4o (the
+    # o200k split of gpt-oss and GPT-4o, whose own vocabulary no package ships), to check those
+    # names' splits.
     "deepseek-r1-qwen": "DeepSeek-R1-Distill-Qwen",
+    "gpt-4o": "gpt-oss / GPT-4o (o200k split)",
 }
+# relabelled stem -> the shipped vocabulary it is made from
+RELABELLED = {"deepseek-r1-qwen": "qwen2", "gpt-4o": "llama-bpe"}
 
 
 @pytest.fixture(scope="session")
@@ -55,11 +60,11 @@ def vocabs():
 
 
 def family_gguf(vocabs, tmp_path, stem):
-    if stem != "deepseek-r1-qwen":
+    if stem not in RELABELLED:
         return vocabs / f"ggml-vocab-{stem}.gguf"
-    gguf = tmp_path / "deepseek-r1-qwen.gguf"
-    run([sys.executable, "-m", "gguf.scripts.gguf_new_metadata", str(vocabs / "ggml-vocab-qwen2.gguf"), str(gguf),
-         "--pre-tokenizer", "deepseek-r1-qwen", "--force"])
+    gguf = tmp_path / f"{stem}.gguf"
+    run([sys.executable, "-m", "gguf.scripts.gguf_new_metadata", str(vocabs / f"ggml-vocab-{RELABELLED[stem]}.gguf"),
+         str(gguf), "--pre-tokenizer", stem, "--force"])
     return gguf
 
 
@@ -118,7 +123,7 @@ def test_whitespace_runs_equal_hugging_face(lp_bin, vocabs, whitespace_corpus, t
         assert not (m := differing(expected, ids_of(lp_bin, model, "--file", str(path), "--nul"), texts)), f"{model}: {m}"
 
 
-@pytest.mark.parametrize("stem", [s for s in FAMILIES if s != "deepseek-r1-qwen"])
+@pytest.mark.parametrize("stem", [s for s in FAMILIES if s not in RELABELLED])
 def test_reference_is_the_family_tokenizer(vocabs, tmp_path, stem):
     # The reference must be the family's real tokenizer: llama.cpp keeps, next to each vocabulary,
     # the ids Hugging Face gave its test texts with the model's own tokenizer.json.
