@@ -355,6 +355,9 @@ class HfSource final : public QuantSource {
     const auto& cfg = text_config(checkpoint_.config());
     const std::string source = (dir_ / "config.json").string();
     if (h.expert_count > kMaxExperts) fail("{}: {} experts is more than this converter accepts", source, h.expert_count);
+    if (h.expert_count > 0 && (h.expert_used_count == 0 || h.expert_used_count > h.expert_count)) {
+      fail("{}: {} experts per token of {} is not a mixture of experts", source, h.expert_used_count, h.expert_count);
+    }
     if (h.architecture == "qwen3moe") {
       if (const auto it = cfg.find("mlp_only_layers"); it != cfg.end() && it->is_array() && !it->empty()) {
         fail("{}: mlp_only_layers makes some layers dense, which llama.cpp's qwen3moe cannot hold", source);

@@ -474,6 +474,8 @@ BAD_CHECKPOINTS = {
                                   "an added token has no integer id"),
     "token id past the embedding": ("qwen3", {"config": lambda c: c.update(vocab_size=100)}, "outside the model's vocabulary"),
     "normalizer llama.cpp lacks": ("gemma3", {"tokenizer": lambda t: t.update(normalizer={"type": "NFKC"})}, "NFKC"),
+    "more experts per token than experts": ("gpt_oss", {"config": lambda c: c.update(num_experts_per_tok=5)},
+                                             "5 experts per token of 4"),
     "SwiGLU limit llama.cpp lacks": ("gpt_oss", {"config": lambda c: c.update(swiglu_limit=5.0)}, "swiglu_limit"),
     "gpt-oss with a truncated YaRN ramp": ("gpt_oss", {"config": lambda c: c["rope_parameters"].update(truncate=True)},
                                            "truncated YaRN ramp"),
