@@ -10,6 +10,7 @@
 
 #include "core/units.h"
 #include "decide/svg_chart.h"
+#include "model/model_summary.h"
 
 namespace lp::decide {
 namespace {
@@ -172,7 +173,13 @@ std::string header(const json& r) {
   std::string out = fmt::format("<h1>Decision matrix: {}</h1>\n", esc_or_dash(model));
   std::vector<std::string> facts;
   if (auto s = str(r, {"model", "architecture"}); !s.empty()) facts.push_back(html_escape(s));
-  if (auto p = num(r, {"model", "parameters"})) facts.push_back(fmt::format("{:.2f} B parameters", *p / 1e9));
+  if (auto p = num(r, {"model", "parameters"})) {
+    std::string count = human_count(static_cast<uint64_t>(*p)) + " parameters";
+    // A mixture of experts: what a token computes with, beside what memory holds.
+    if (auto active = num(r, {"model", "active_parameters"}); active && *active < *p)
+      count += " (" + human_count(static_cast<uint64_t>(*active)) + " active per token)";
+    facts.push_back(count);
+  }
   if (!baseline.empty()) {
     std::string b = "baseline <b>" + html_escape(baseline) + "</b>";
     if (auto why = str(r, {"baseline", "why"}); !why.empty()) b += " (" + html_escape(why) + ")";

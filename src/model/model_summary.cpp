@@ -90,14 +90,14 @@ std::string human_bytes(uint64_t bytes) {
   return u == 0 ? fmt::format("{} B", bytes) : fmt::format("{:.2f} {}", v, units[u]);
 }
 
+}  // namespace
+
 std::string human_count(uint64_t n) {
   if (n >= 1'000'000'000) return fmt::format("{:.2f} B", n / 1e9);
   if (n >= 1'000'000) return fmt::format("{:.2f} M", n / 1e6);
   if (n >= 1'000) return fmt::format("{:.2f} K", n / 1e3);
   return fmt::format("{}", n);
 }
-
-}  // namespace
 
 ModelSummary summarize_model(const std::filesystem::path& path) {
   std::error_code ec;

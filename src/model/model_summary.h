@@ -51,6 +51,9 @@ struct ModelSummary {
 // `path` is a GGUF file (any part of a split model) or a Hugging Face directory.
 ModelSummary summarize_model(const std::filesystem::path& path);
 
+// A count for people: "1.54 B", "134.52 M", "12.00 K", "512".
+std::string human_count(uint64_t n);
+
 nlohmann::json summary_to_json(const ModelSummary& s);
 std::string summary_to_text(const ModelSummary& s);
 
