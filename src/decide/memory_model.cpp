@@ -144,10 +144,7 @@ MemoryEstimate estimate_memory(const ModelSummary& model, const MemorySettings& 
 
   // One decoded token reads every matrix once; of the embedding table only its row, unless
   // the output projection is the same table; of a mixture's experts only the ones it uses.
-  const uint64_t unused_experts =
-      moe ? static_cast<uint64_t>(static_cast<double>(experts) * static_cast<double>(h.expert_count - h.expert_used_count) /
-                                  static_cast<double>(h.expert_count))
-          : 0;
+  const auto unused_experts = moe ? static_cast<uint64_t>(static_cast<double>(experts) * unused_expert_share(h)) : uint64_t{0};
   e.decode_bytes_per_token = weights - unused_experts - (tied_output ? 0 : embedding) +
                              (tied_output || embedding == 0 ? 0 : embedding / std::max<uint64_t>(1, h.vocab_size));
   return e;

@@ -156,7 +156,7 @@ class WeightBinder {
       L.ffn_up_exps_bias = vector(p + "ffn_up_exps.bias", n_ff_exp * n_expert);
       L.ffn_down_exps_bias = vector(p + "ffn_down_exps.bias", n_embd * n_expert);
     }
-    const double unused = static_cast<double>(h_.expert_count - h_.expert_used_count) / static_cast<double>(h_.expert_count);
+    const double unused = unused_expert_share(h_);
     m_.inactive_expert_bytes_ += static_cast<uint64_t>(static_cast<double>(m_.weight_bytes_ - before_bytes) * unused);
     m_.inactive_expert_parameters_ += static_cast<uint64_t>(static_cast<double>(m_.parameters_ - before_params) * unused);
   }

@@ -183,6 +183,11 @@ void check_attention_shape(const ModelHParams& h, const std::string& source) {
 
 }  // namespace
 
+double unused_expert_share(const ModelHParams& h) {
+  if (h.expert_count == 0 || h.expert_used_count > h.expert_count) return 0.0;
+  return static_cast<double>(h.expert_count - h.expert_used_count) / static_cast<double>(h.expert_count);
+}
+
 ModelHParams hparams_from_gguf(const GgufModel& model) {
   ModelHParams h;
   const GgufValue* arch = model.find("general.architecture");

@@ -60,6 +60,10 @@ struct ModelHParams {
   std::vector<int64_t> bos_token_ids, eos_token_ids;
 };
 
+// The share of a mixture's stacked expert weights one token leaves unread:
+// (expert_count - expert_used_count) / expert_count; 0 for a dense model.
+double unused_expert_share(const ModelHParams& h);
+
 ModelHParams hparams_from_gguf(const GgufModel& model);
 // `source` names the config file in errors. Unknown model_type is an InputError listing the supported ones.
 ModelHParams hparams_from_hf_config(const nlohmann::json& config, const std::string& source);

@@ -103,10 +103,7 @@ ModelSummary summarize_model(const std::filesystem::path& path) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) fail("{} does not exist", path.string());
   ModelSummary s = std::filesystem::is_directory(path, ec) ? summarize_hf(path) : summarize_gguf(path);
-  const ModelHParams& h = s.hparams;
-  const double unused = h.expert_count > 0 && h.expert_used_count <= h.expert_count
-                            ? static_cast<double>(h.expert_count - h.expert_used_count) / static_cast<double>(h.expert_count)
-                            : 0.0;
+  const double unused = unused_expert_share(s.hparams);
   uint64_t inactive = 0;
   for (const auto& t : s.tensors) {
     s.parameter_count += t.n_elements;
