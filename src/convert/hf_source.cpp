@@ -1,5 +1,7 @@
 #include "convert/hf_source.h"
 
+#include <fmt/ranges.h>
+
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -9,6 +11,7 @@
 #include "convert/hf_tensor_names.h"
 #include "convert/hf_vocab.h"
 #include "core/error.h"
+#include "formats/mlx_quant_config.h"
 #include "model/hf_checkpoint.h"
 #include "quant/dequantize.h"
 #include "quant/quantize.h"
@@ -29,6 +32,11 @@ struct SourceTensor {
   uint32_t part = 0, parts = 1;    // row block of each expert's matrix (fused gate_up)
   bool interleaved = false;        // part p is every parts-th row (transposed) or value from p
   const SafetensorsTensor* mxfp4_scales = nullptr;  // with from[0] the packed values: an MXFP4 tensor
+  // With from[0] the packed levels: an MLX affine tensor (an mlx-lm checkpoint), rows of
+  // scales and biases per group in the checkpoint's float dtype.
+  const SafetensorsTensor* mlx_scales = nullptr;
+  const SafetensorsTensor* mlx_biases = nullptr;
+  MlxAffineSpec mlx_spec = {};
 };
 
 // The language model's section of config.json (multimodal Gemma 3 nests it).
@@ -68,10 +76,16 @@ class HfSource final : public QuantSource {
     }
     if (h.architecture == "phi3" && h.rope_scaling.type == "longrope") add_longrope_factors(h);
 
+    mlx_ = parse_mlx_quant_config(checkpoint_.config(), (dir / "config.json").string());
     std::map<std::string, std::vector<const SafetensorsTensor*>> experts;  // stacked GGUF name -> per expert
     std::map<std::string, std::pair<MappedTensorName, std::array<const SafetensorsTensor*, 2>>> mxfp4;  // blocks, scales
     for (const auto& t : checkpoint_.weights().tensors()) {
+      if (is_mlx_group_parameter(t.name)) continue;  // read with their weight
       for (const auto& mapped : map_hf_tensor_name(h.architecture, t.name, h.tied_embeddings)) {
+        if (t.dtype->name == "U32" && mapped.transform != TensorTransform::mxfp4_blocks) {
+          add_mlx_quantized(mapped, t);
+          continue;
+        }
         if (mapped.transform == TensorTransform::mxfp4_blocks || mapped.transform == TensorTransform::mxfp4_scales) {
           auto& [first, halves] = mxfp4[mapped.gguf_name];
           if (mapped.transform == TensorTransform::mxfp4_blocks) first = mapped;
@@ -137,6 +151,10 @@ class HfSource final : public QuantSource {
       }
       return;
     }
+    if (s.mlx_scales != nullptr) {
+      for (int64_t r = begin; r < end; ++r) mlx_row(s, n, permuted_row(s, r, rows), out + (r - begin) * n, nullptr);
+      return;
+    }
     if (s.transform == TensorTransform::transpose || s.interleaved) return read_strided_rows(s, n, rows, begin, end, out);
     for (int64_t r = begin; r < end; ++r) {
       const int64_t expert = r / rows, j = r % rows;
@@ -170,6 +188,18 @@ class HfSource final : public QuantSource {
     const PlanInput& t = inputs_[index];
     int64_t rows = 1;
     for (size_t d = 1; d < t.shape.size(); ++d) rows *= static_cast<int64_t>(t.shape[d]);
+    if (sources_[index].mlx_scales != nullptr) {  // repacked: no value changes
+      const SourceTensor& s = sources_[index];
+      const auto n = static_cast<int64_t>(t.shape[0]);
+      const uint64_t row_bytes = ggml_row_bytes(t.source_type, static_cast<uint64_t>(n)).value_or(0);
+      raw_.resize(row_bytes * static_cast<uint64_t>(rows));
+      std::vector<float> unused(static_cast<size_t>(n));
+      for (int64_t r = 0; r < rows; ++r) {
+        mlx_row(s, n, permuted_row(s, r, rows), unused.data(), raw_.data() + static_cast<uint64_t>(r) * row_bytes,
+                t.source_type);
+      }
+      return raw_;
+    }
     if (sources_[index].mxfp4_scales != nullptr) {  // the blocks as they are: no value changes
       const auto n = static_cast<int64_t>(t.shape[0]);
       const uint64_t row_bytes = ggml_row_bytes(GgmlType::MXFP4, static_cast<uint64_t>(n)).value_or(0);
@@ -227,6 +257,89 @@ class HfSource final : public QuantSource {
       auto value = [&](int i) { return static_cast<uint8_t>((packed[i / 2] >> (4 * (i & 1))) & 0x0F); };
       for (int i = 0; i < 16; ++i) out[1 + i] = static_cast<uint8_t>(value(i) | (value(i + 16) << 4));
     }
+  }
+
+  // ".scales" / ".biases" of an MLX-quantized module: part of its weight, not tensors of their own.
+  bool is_mlx_group_parameter(const std::string& name) const {
+    if (!mlx_) return false;
+    for (const char* suffix : {".scales", ".biases"}) {
+      if (!name.ends_with(suffix)) continue;
+      const auto* weight = checkpoint_.weights().find(name.substr(0, name.size() - std::strlen(suffix)) + ".weight");
+      return weight != nullptr && weight->dtype->name == "U32";
+    }
+    return false;
+  }
+
+  // Row r of a 2-D tensor with its Q/K permutation (the Hugging Face row it is read from).
+  static int64_t permuted_row(const SourceTensor& s, int64_t r, int64_t rows) {
+    const bool permuted = s.transform == TensorTransform::permute_q || s.transform == TensorTransform::permute_k;
+    return permuted ? source_index(r, rows, s.heads) : r;
+  }
+
+  // Source row `row` of an MLX tensor as float32 values (`values`), or, when `repacked` is
+  // given, as blocks of `type` there.
+  static void mlx_row(const SourceTensor& s, int64_t n, int64_t row, float* values, uint8_t* repacked = nullptr,
+                      GgmlType type = GgmlType::F32) {
+    const int64_t groups = n / s.mlx_spec.group_size;
+    std::vector<float> scales(static_cast<size_t>(groups)), biases(static_cast<size_t>(groups));
+    convert(*s.mlx_scales, row * groups, groups, scales.data());
+    convert(*s.mlx_biases, row * groups, groups, biases.data());
+    const uint8_t* packed = s.from[0]->data.data() + static_cast<uint64_t>(row) * mlx_packed_row_bytes(n, s.mlx_spec.bits);
+    if (repacked != nullptr) {
+      mlx_repack_row(packed, scales.data(), biases.data(), n, s.mlx_spec, type, repacked);
+    } else {
+      mlx_affine_dequantize_row(packed, scales.data(), biases.data(), n, s.mlx_spec, values);
+    }
+  }
+
+  // An mlx-lm checkpoint's quantized module: ".weight" holds the packed levels (uint32 words),
+  // ".scales" and ".biases" one value per group; bits and group size come from config.json.
+  void add_mlx_quantized(const MappedTensorName& mapped, const SafetensorsTensor& t) {
+    const std::string config = (dir_ / "config.json").string();
+    const std::string module = t.name.ends_with(".weight") ? t.name.substr(0, t.name.size() - 7) : t.name;
+    const auto* scales = checkpoint_.weights().find(module + ".scales");
+    const auto* biases = checkpoint_.weights().find(module + ".biases");
+    if (!mlx_) {
+      fail("{}: tensor '{}' is packed uint32 (an MLX quantized checkpoint), but config.json has no \"quantization\" entry",
+           dir_.string(), t.name);
+    }
+    if (scales == nullptr || biases == nullptr) {
+      fail("{}: quantized tensor '{}' has no {}.scales and {}.biases beside it", dir_.string(), t.name, module, module);
+    }
+    if (mapped.expert >= 0 || mapped.parts != 1 || mapped.interleaved ||
+        (mapped.transform != TensorTransform::none && mapped.transform != TensorTransform::permute_q &&
+         mapped.transform != TensorTransform::permute_k)) {
+      fail("{}: '{}' is quantized, but our engine reads quantized MLX tensors only where they map to one GGUF "
+           "matrix (not stacked experts)", dir_.string(), t.name);
+    }
+    const MlxAffineSpec spec = mlx_->spec_for(module);
+    const auto& w = t.shape;
+    if (w.size() != 2 || scales->shape.size() != 2 || biases->shape != scales->shape || scales->shape[0] != w[0] ||
+        !scales->dtype->is_float_convertible || biases->dtype != scales->dtype ||
+        w[1] * 32 / static_cast<uint64_t>(spec.bits) != scales->shape[1] * static_cast<uint64_t>(spec.group_size) ||
+        w[1] * 32 % static_cast<uint64_t>(spec.bits) != 0) {
+      fail("{}: the quantization entry for '{}' ({} bits, group size {}) does not match its tensors (weight {}, "
+           "scales {}): the config and the weights disagree",
+           config, module, spec.bits, spec.group_size, fmt::join(w, "x"), fmt::join(scales->shape, "x"));
+    }
+    const uint64_t n = w[1] * 32 / static_cast<uint64_t>(spec.bits), rows = w[0];
+    SourceTensor s{{&t}, false, {}, mapped.transform,
+                   mapped.transform == TensorTransform::permute_k ? checkpoint_.hparams().head_count_kv
+                                                                   : checkpoint_.hparams().head_count};
+    s.mlx_scales = scales;
+    s.mlx_biases = biases;
+    s.mlx_spec = spec;
+    if ((s.transform == TensorTransform::permute_q || s.transform == TensorTransform::permute_k) &&
+        (s.heads == 0 || rows % (2 * s.heads) != 0)) {
+      fail("{}: tensor '{}' cannot be split into {} heads", dir_.string(), t.name, s.heads);
+    }
+    // One block type for the whole tensor: Q4_1 / Q5_1 only when every group's scale and bias is exact there.
+    const uint64_t groups = rows * (n / static_cast<uint64_t>(spec.group_size));
+    std::vector<float> all_scales(groups), all_biases(groups);
+    convert(*scales, 0, static_cast<int64_t>(groups), all_scales.data());
+    convert(*biases, 0, static_cast<int64_t>(groups), all_biases.data());
+    const GgmlType type = mlx_repack_type(spec, all_scales.data(), all_biases.data(), static_cast<int64_t>(groups));
+    add({mapped.gguf_name, {n, rows}, type}, std::move(s));
   }
 
   // `count` values of `t` from element `first`, as float32.
@@ -447,6 +560,7 @@ class HfSource final : public QuantSource {
   ModelShape shape_;
   std::vector<PlanInput> inputs_;
   std::vector<SourceTensor> sources_;
+  std::optional<MlxQuantConfig> mlx_;
   mutable std::vector<uint8_t> raw_;
 };
 

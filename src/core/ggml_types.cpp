@@ -2,6 +2,7 @@
 
 #include "core/text.h"
 #include "quant/dequantize.h"
+#include "quant/mlx_affine.h"
 #include "quant/quantize.h"
 
 #include <algorithm>
@@ -49,6 +50,17 @@ constexpr std::array kTypes = {
     GgmlTypeTraits{GgmlType::Q1_0, "Q1_0", 128, 18},
 };
 
+// MLX affine groups repacked for the engine: per 32 values float32 scale and bias, then
+// 4 * bits bytes of levels (quant/mlx_affine.h). Read and computed, never written.
+constexpr std::array kEngineOnlyTypes = {
+    GgmlTypeTraits{GgmlType::MLX_A2, "MLX_A2", 32, 16, dequantize_row_mlx_a2},
+    GgmlTypeTraits{GgmlType::MLX_A3, "MLX_A3", 32, 20, dequantize_row_mlx_a3},
+    GgmlTypeTraits{GgmlType::MLX_A4, "MLX_A4", 32, 24, dequantize_row_mlx_a4},
+    GgmlTypeTraits{GgmlType::MLX_A5, "MLX_A5", 32, 28, dequantize_row_mlx_a5},
+    GgmlTypeTraits{GgmlType::MLX_A6, "MLX_A6", 32, 32, dequantize_row_mlx_a6},
+    GgmlTypeTraits{GgmlType::MLX_A8, "MLX_A8", 32, 40, dequantize_row_mlx_a8},
+};
+
 }  // namespace
 
 std::span<const GgmlTypeTraits> all_ggml_types() { return kTypes; }
@@ -58,7 +70,14 @@ const GgmlTypeTraits* find_ggml_type(uint32_t id) {
   return it == kTypes.end() ? nullptr : &*it;
 }
 
-const GgmlTypeTraits& ggml_type_traits(GgmlType type) { return *find_ggml_type(static_cast<uint32_t>(type)); }
+const GgmlTypeTraits& ggml_type_traits(GgmlType type) {
+  if (const GgmlTypeTraits* t = find_ggml_type(static_cast<uint32_t>(type))) return *t;
+  return *std::ranges::find(kEngineOnlyTypes, type, &GgmlTypeTraits::type);
+}
+
+bool is_engine_only_type(GgmlType type) {
+  return std::ranges::find(kEngineOnlyTypes, type, &GgmlTypeTraits::type) != kEngineOnlyTypes.end();
+}
 
 std::optional<GgmlType> ggml_type_from_name(std::string_view name) {
   auto it = std::ranges::find_if(kTypes, [name](const auto& t) { return iequals(t.name, name); });

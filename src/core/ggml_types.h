@@ -15,6 +15,9 @@ enum class GgmlType : uint32_t {
   IQ2_XXS = 16, IQ2_XS = 17, IQ3_XXS = 18, IQ1_S = 19, IQ4_NL = 20, IQ3_S = 21, IQ2_S = 22,
   IQ4_XS = 23, I8 = 24, I16 = 25, I32 = 26, I64 = 27, F64 = 28, IQ1_M = 29, BF16 = 30,
   TQ1_0 = 34, TQ2_0 = 35, MXFP4 = 39, NVFP4 = 40, Q1_0 = 41,
+  // Engine-only block types, never in a GGUF file: MLX affine weights repacked at load
+  // (quant/mlx_affine.h), 1000 + bits.
+  MLX_A2 = 1002, MLX_A3 = 1003, MLX_A4 = 1004, MLX_A5 = 1005, MLX_A6 = 1006, MLX_A8 = 1008,
 };
 
 // One row of float32 values to and from blocks; `n` is a multiple of the block size.
@@ -31,11 +34,14 @@ struct GgmlTypeTraits {
   QuantizeRowFn quantize = nullptr;
 };
 
+// The types GGML defines (what a GGUF file may hold); the engine-only types are not among them.
 std::span<const GgmlTypeTraits> all_ggml_types();
 // nullptr when the id is not a type GGML currently defines (removed ids 4, 5, 31-33, 36-38 included).
 const GgmlTypeTraits* find_ggml_type(uint32_t id);
+// Any type, GGML's or engine-only.
 const GgmlTypeTraits& ggml_type_traits(GgmlType type);
-std::optional<GgmlType> ggml_type_from_name(std::string_view name);  // case-insensitive
+std::optional<GgmlType> ggml_type_from_name(std::string_view name);  // GGML's, case-insensitive
+bool is_engine_only_type(GgmlType type);
 
 // Bytes of a row of `n_values` values, or nullopt when n_values is not a whole number of blocks.
 std::optional<uint64_t> ggml_row_bytes(GgmlType type, uint64_t n_values);
