@@ -5,6 +5,7 @@
 #include <regex>
 
 #include "cli/commands.h"
+#include "cli/quantize_mlx.h"
 #include "convert/hf_source.h"
 #include "core/error.h"
 #include "core/parallel.h"
@@ -34,6 +35,12 @@ struct QuantizeArgs {
   bool dry_run = false;
   bool json = false;
   unsigned threads = default_thread_count();
+  // --format mlx
+  int group_size = 64;
+  bool mixed_precision = false;
+  int embedding_bits = 6;
+  int output_bits = 6;
+  std::string dtype;
 };
 
 // --architecture-aware: method M becomes its expert-aware mixture M-EA (built-in recipe data:
@@ -133,7 +140,13 @@ nlohmann::json plan_to_json(const std::vector<PlannedTensor>& plan) {
 }
 
 void run_quantize(const QuantizeArgs& a) {
-  if (a.format != "gguf") fail("--format {}: only gguf is supported", a.format);
+  if (a.format == "mlx") {
+    MlxQuantizeRequest r{a.source, a.methods, a.recipe_file, a.dtype, a.output,
+                         MlxRecipeSettings{4, a.group_size, a.embedding_bits, a.output_bits},
+                         a.mixed_precision, a.dry_run, a.json, std::max(1u, a.threads)};
+    return run_quantize_mlx(r);
+  }
+  if (a.format != "gguf") fail("--format {}: must be gguf or mlx", a.format);
   std::error_code ec;
   const auto source = std::filesystem::is_directory(a.source, ec) ? open_hf_source(a.source) : open_gguf_source(a.source);
 
@@ -221,9 +234,15 @@ void add_quantize_command(CLI::App& app) {
   auto a = std::make_shared<QuantizeArgs>();
   auto* cmd = app.add_subcommand("quantize", "Quantize a model to one or more GGUF files (llama.cpp-compatible mixtures)");
   cmd->add_option("source", a->source, "GGUF file (F32/F16/BF16 or any readable type) or Hugging Face directory (llama, qwen2, qwen3, qwen3_moe, gemma3, phi3, gpt_oss)")->required();
-  cmd->add_option("--method,-m", a->methods, "File type(s), comma-separated: Q4_K_M,Q5_K_M,... (read once, written each)")
+  cmd->add_option("--method,-m", a->methods, "File type(s), comma-separated: Q4_K_M,Q5_K_M,... (read once, written each); MLX: 4bit, 8bit, ..., mixed_4_6")
       ->required();
-  cmd->add_option("--format", a->format, "Output format")->default_val("gguf");
+  cmd->add_option("--format", a->format, "Output format: gguf, or mlx (an mlx-lm checkpoint directory)")->default_val("gguf");
+  cmd->add_option("--group-size", a->group_size, "MLX: values per scale and bias (32, 64, 128)")->default_val(64);
+  cmd->add_flag("--mixed-precision", a->mixed_precision,
+                "MLX: the body at --method's bits, embeddings and output at --embedding-bits/--output-bits");
+  cmd->add_option("--embedding-bits", a->embedding_bits, "MLX --mixed-precision: bits of the token embeddings")->default_val(6);
+  cmd->add_option("--output-bits", a->output_bits, "MLX --mixed-precision: bits of the output projection (lm_head)")->default_val(6);
+  cmd->add_option("--dtype", a->dtype, "MLX: float16, bfloat16 or float32 for float tensors, scales and biases (default: as the source)");
   cmd->add_option("--output,-o", a->output, "Output .gguf (one method) or directory (named MODEL-METHOD.gguf)");
   cmd->add_option("--recipe", a->recipe_file, "A recipe file (JSON, the format of the built-in ones); use its name as a method");
   cmd->add_option("--imatrix", a->imatrix, "Importance matrix (llama-imatrix's GGUF): weights the error each tensor's quantizer minimizes");

@@ -31,7 +31,6 @@ bool is_attn_v_like(TensorClass c) {
   return c == TensorClass::attn_v || c == TensorClass::attn_qkv || c == TensorClass::attn_kv_b;
 }
 
-bool use_more_bits(uint64_t i, uint64_t n) { return i < n / 8 || i >= 7 * n / 8 || (i - n / 8) % 3 == 2; }
 
 std::optional<uint64_t> layer_of(std::string_view name) {
   if (!name.starts_with("blk.")) return std::nullopt;
@@ -163,6 +162,8 @@ const Recipe* find_builtin_recipe(std::string_view name) {
   }
   return nullptr;
 }
+
+bool use_more_bits(uint64_t i, uint64_t n) { return i < n / 8 || i >= 7 * n / 8 || (i - n / 8) % 3 == 2; }
 
 std::vector<PlannedTensor> plan_quantization(const std::vector<PlanInput>& tensors, const ModelShape& model,
                                              const QuantOptions& options) {

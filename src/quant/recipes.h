@@ -95,6 +95,10 @@ struct PlannedTensor {
 std::vector<PlannedTensor> plan_quantization(const std::vector<PlanInput>& tensors, const ModelShape& model,
                                              const QuantOptions& options);
 
+// llama.cpp's use_more_bits (llama-quant.cpp): layer i of n gets more bits in the first and last
+// eighth and every third layer between. mlx-lm's mixed recipes reuse it.
+bool use_more_bits(uint64_t i, uint64_t n);
+
 bool tensor_is_quantizable(std::string_view name, const std::vector<uint64_t>& shape);
 
 }  // namespace lp
