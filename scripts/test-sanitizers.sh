@@ -30,7 +30,7 @@ LP_FIXTURES="$PWD/tests/fixtures" "$PYTHON" -m pytest -q -p no:cacheprovider \
   tests/python/test_inspect_cli.py tests/python/test_quantize_cli.py tests/python/test_run_cli.py \
   tests/python/test_fit_cli.py "tests/python/test_validate.py::test_perplexity_equals_llama_cpp" \
   tests/python/test_humaneval.py tests/python/test_synth.py tests/python/test_chat_template.py \
-  tests/python/test_tokenizer_reference.py tests/python/test_validate_mc.py \
+  tests/python/test_tokenizer_reference.py tests/python/test_validate_mc.py tests/python/test_mlx.py \
   --deselect tests/python/test_validate_mc.py::test_smollm2_record_and_samples \
   --deselect tests/python/test_validate_mc.py::test_smollm2_above_chance_on_arc_easy \
   -k "not within_ten_percent and not peak_not_below_measured"

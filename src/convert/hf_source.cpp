@@ -1,7 +1,5 @@
 #include "convert/hf_source.h"
 
-#include <fmt/ranges.h>
-
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -80,10 +78,10 @@ class HfSource final : public QuantSource {
     std::map<std::string, std::vector<const SafetensorsTensor*>> experts;  // stacked GGUF name -> per expert
     std::map<std::string, std::pair<MappedTensorName, std::array<const SafetensorsTensor*, 2>>> mxfp4;  // blocks, scales
     for (const auto& t : checkpoint_.weights().tensors()) {
-      if (is_mlx_group_parameter(t.name)) continue;  // read with their weight
+      if (is_mlx_group_parameter(checkpoint_.weights(), t.name)) continue;  // read with their weight
       for (const auto& mapped : map_hf_tensor_name(h.architecture, t.name, h.tied_embeddings)) {
-        if (t.dtype->name == "U32" && mapped.transform != TensorTransform::mxfp4_blocks) {
-          add_mlx_quantized(mapped, t);
+        if (const auto q = mlx_quantized_tensor(checkpoint_.weights(), t, mlx_, dir.string())) {
+          add_mlx_quantized(mapped, *q);
           continue;
         }
         if (mapped.transform == TensorTransform::mxfp4_blocks || mapped.transform == TensorTransform::mxfp4_scales) {
@@ -259,17 +257,6 @@ class HfSource final : public QuantSource {
     }
   }
 
-  // ".scales" / ".biases" of an MLX-quantized module: part of its weight, not tensors of their own.
-  bool is_mlx_group_parameter(const std::string& name) const {
-    if (!mlx_) return false;
-    for (const char* suffix : {".scales", ".biases"}) {
-      if (!name.ends_with(suffix)) continue;
-      const auto* weight = checkpoint_.weights().find(name.substr(0, name.size() - std::strlen(suffix)) + ".weight");
-      return weight != nullptr && weight->dtype->name == "U32";
-    }
-    return false;
-  }
-
   // Row r of a 2-D tensor with its Q/K permutation (the Hugging Face row it is read from).
   static int64_t permuted_row(const SourceTensor& s, int64_t r, int64_t rows) {
     const bool permuted = s.transform == TensorTransform::permute_q || s.transform == TensorTransform::permute_k;
@@ -294,40 +281,21 @@ class HfSource final : public QuantSource {
 
   // An mlx-lm checkpoint's quantized module: ".weight" holds the packed levels (uint32 words),
   // ".scales" and ".biases" one value per group; bits and group size come from config.json.
-  void add_mlx_quantized(const MappedTensorName& mapped, const SafetensorsTensor& t) {
-    const std::string config = (dir_ / "config.json").string();
-    const std::string module = t.name.ends_with(".weight") ? t.name.substr(0, t.name.size() - 7) : t.name;
-    const auto* scales = checkpoint_.weights().find(module + ".scales");
-    const auto* biases = checkpoint_.weights().find(module + ".biases");
-    if (!mlx_) {
-      fail("{}: tensor '{}' is packed uint32 (an MLX quantized checkpoint), but config.json has no \"quantization\" entry",
-           dir_.string(), t.name);
-    }
-    if (scales == nullptr || biases == nullptr) {
-      fail("{}: quantized tensor '{}' has no {}.scales and {}.biases beside it", dir_.string(), t.name, module, module);
-    }
+  void add_mlx_quantized(const MappedTensorName& mapped, const MlxQuantizedTensor& q) {
+    const SafetensorsTensor& t = *q.levels;
     if (mapped.expert >= 0 || mapped.parts != 1 || mapped.interleaved ||
         (mapped.transform != TensorTransform::none && mapped.transform != TensorTransform::permute_q &&
          mapped.transform != TensorTransform::permute_k)) {
       fail("{}: '{}' is quantized, but our engine reads quantized MLX tensors only where they map to one GGUF "
            "matrix (not stacked experts)", dir_.string(), t.name);
     }
-    const MlxAffineSpec spec = mlx_->spec_for(module);
-    const auto& w = t.shape;
-    if (w.size() != 2 || scales->shape.size() != 2 || biases->shape != scales->shape || scales->shape[0] != w[0] ||
-        !scales->dtype->is_float_convertible || biases->dtype != scales->dtype ||
-        w[1] * 32 / static_cast<uint64_t>(spec.bits) != scales->shape[1] * static_cast<uint64_t>(spec.group_size) ||
-        w[1] * 32 % static_cast<uint64_t>(spec.bits) != 0) {
-      fail("{}: the quantization entry for '{}' ({} bits, group size {}) does not match its tensors (weight {}, "
-           "scales {}): the config and the weights disagree",
-           config, module, spec.bits, spec.group_size, fmt::join(w, "x"), fmt::join(scales->shape, "x"));
-    }
-    const uint64_t n = w[1] * 32 / static_cast<uint64_t>(spec.bits), rows = w[0];
+    const MlxAffineSpec spec = q.spec;
+    const uint64_t n = q.columns, rows = q.rows;
     SourceTensor s{{&t}, false, {}, mapped.transform,
                    mapped.transform == TensorTransform::permute_k ? checkpoint_.hparams().head_count_kv
                                                                    : checkpoint_.hparams().head_count};
-    s.mlx_scales = scales;
-    s.mlx_biases = biases;
+    s.mlx_scales = q.scales;
+    s.mlx_biases = q.biases;
     s.mlx_spec = spec;
     if ((s.transform == TensorTransform::permute_q || s.transform == TensorTransform::permute_k) &&
         (s.heads == 0 || rows % (2 * s.heads) != 0)) {
@@ -336,8 +304,8 @@ class HfSource final : public QuantSource {
     // One block type for the whole tensor: Q4_1 / Q5_1 only when every group's scale and bias is exact there.
     const uint64_t groups = rows * (n / static_cast<uint64_t>(spec.group_size));
     std::vector<float> all_scales(groups), all_biases(groups);
-    convert(*scales, 0, static_cast<int64_t>(groups), all_scales.data());
-    convert(*biases, 0, static_cast<int64_t>(groups), all_biases.data());
+    convert(*q.scales, 0, static_cast<int64_t>(groups), all_scales.data());
+    convert(*q.biases, 0, static_cast<int64_t>(groups), all_biases.data());
     const GgmlType type = mlx_repack_type(spec, all_scales.data(), all_biases.data(), static_cast<int64_t>(groups));
     add({mapped.gguf_name, {n, rows}, type}, std::move(s));
   }

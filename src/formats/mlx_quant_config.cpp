@@ -1,6 +1,11 @@
 #include "formats/mlx_quant_config.h"
 
+#include <fmt/ranges.h>
+
+#include <cstring>
+
 #include "core/error.h"
+#include "formats/safetensors.h"
 
 namespace lp {
 namespace {
@@ -57,6 +62,46 @@ std::optional<MlxQuantConfig> parse_mlx_quant_config(const nlohmann::json& confi
     }
   }
   return q;
+}
+
+std::optional<MlxQuantizedTensor> mlx_quantized_tensor(const SafetensorsModel& weights, const SafetensorsTensor& t,
+                                                       const std::optional<MlxQuantConfig>& config,
+                                                       const std::string& dir) {
+  if (t.dtype->name != "U32" || !t.name.ends_with(".weight")) return std::nullopt;
+  MlxQuantizedTensor q;
+  q.levels = &t;
+  q.module = t.name.substr(0, t.name.size() - std::strlen(".weight"));
+  q.scales = weights.find(q.module + ".scales");
+  q.biases = weights.find(q.module + ".biases");
+  const std::string config_path = dir + "/config.json";
+  if (!config) {
+    fail("{}: tensor '{}' is packed uint32 (an MLX quantized checkpoint), but config.json has no \"quantization\" entry",
+         dir, t.name);
+  }
+  if (q.scales == nullptr || q.biases == nullptr) {
+    fail("{}: quantized tensor '{}' has no {}.scales and {}.biases beside it", dir, t.name, q.module, q.module);
+  }
+  q.spec = config->spec_for(q.module);
+  const auto& w = t.shape;
+  const auto& s = q.scales->shape;
+  const auto bits = static_cast<uint64_t>(q.spec.bits), group = static_cast<uint64_t>(q.spec.group_size);
+  if (w.size() != 2 || s.size() != 2 || q.biases->shape != s || s[0] != w[0] || !q.scales->dtype->is_float_convertible ||
+      q.biases->dtype != q.scales->dtype || w[1] * 32 % bits != 0 || w[1] * 32 / bits != s[1] * group) {
+    fail("{}: the quantization entry for '{}' ({} bits, group size {}) does not match its tensors (weight {}, "
+         "scales {})", config_path, q.module, q.spec.bits, q.spec.group_size, fmt::join(w, "x"), fmt::join(s, "x"));
+  }
+  q.rows = w[0];
+  q.columns = w[1] * 32 / bits;
+  return q;
+}
+
+bool is_mlx_group_parameter(const SafetensorsModel& weights, const std::string& name) {
+  for (const char* suffix : {".scales", ".biases"}) {
+    if (!name.ends_with(suffix)) continue;
+    const auto* weight = weights.find(name.substr(0, name.size() - std::strlen(suffix)) + ".weight");
+    return weight != nullptr && weight->dtype->name == "U32";
+  }
+  return false;
 }
 
 }  // namespace lp

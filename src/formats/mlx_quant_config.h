@@ -13,6 +13,9 @@
 
 namespace lp {
 
+class SafetensorsModel;
+struct SafetensorsTensor;
+
 struct MlxQuantConfig {
   MlxAffineSpec global;
   std::string mode = "affine";
@@ -28,5 +31,26 @@ struct MlxQuantConfig {
 // `source`, for an entry we cannot use: another mode than affine, bits or group sizes MLX does
 // not have, or malformed values.
 std::optional<MlxQuantConfig> parse_mlx_quant_config(const nlohmann::json& config, const std::string& source);
+
+// One quantized module of an MLX checkpoint: its packed levels and group parameters, and
+// the logical matrix they hold.
+struct MlxQuantizedTensor {
+  const SafetensorsTensor* levels = nullptr;  // "<module>.weight", uint32 words
+  const SafetensorsTensor* scales = nullptr;
+  const SafetensorsTensor* biases = nullptr;
+  std::string module;
+  MlxAffineSpec spec;
+  uint64_t rows = 0, columns = 0;
+};
+
+// nullopt for a tensor that is not the packed weight of a quantized module (float tensors).
+// InputError naming `dir` when a uint32 weight has no scales and biases, the config has no
+// quantization entry, or the config's bits and group size disagree with the tensors' shapes.
+std::optional<MlxQuantizedTensor> mlx_quantized_tensor(const SafetensorsModel& weights, const SafetensorsTensor& t,
+                                                       const std::optional<MlxQuantConfig>& config,
+                                                       const std::string& dir);
+
+// ".scales" / ".biases" of a quantized module: part of its weight, not a tensor of their own.
+bool is_mlx_group_parameter(const SafetensorsModel& weights, const std::string& name);
 
 }  // namespace lp

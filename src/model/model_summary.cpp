@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "formats/gguf_reader.h"
+#include "formats/mlx_quant_config.h"
 #include "model/architectures.h"
 #include "quant/file_types.h"
 
@@ -73,7 +74,18 @@ ModelSummary summarize_hf(const std::filesystem::path& dir) {
   s.tokenizer = checkpoint.tokenizer();
   s.generation = checkpoint.generation();
   s.metadata = checkpoint.config();
-  for (const auto& t : checkpoint.weights().tensors()) {
+  // An mlx-lm checkpoint: each quantized module is one tensor of its logical shape, its
+  // levels, scales and biases counted together.
+  const auto mlx = parse_mlx_quant_config(checkpoint.config(), (dir / "config.json").string());
+  if (mlx) s.format = "mlx";
+  const auto& weights = checkpoint.weights();
+  for (const auto& t : weights.tensors()) {
+    if (is_mlx_group_parameter(weights, t.name)) continue;
+    if (const auto q = mlx_quantized_tensor(weights, t, mlx, dir.string())) {
+      s.tensors.push_back({t.name, fmt::format("MLX{}g{}", q->spec.bits, q->spec.group_size), {q->rows, q->columns},
+                           q->rows * q->columns, t.data.size() + q->scales->data.size() + q->biases->data.size()});
+      continue;
+    }
     s.tensors.push_back({t.name, std::string(t.dtype->name), t.shape, t.n_elements, t.data.size()});
   }
   return s;
@@ -150,7 +162,9 @@ std::string summary_to_text(const ModelSummary& s) {
   };
   const auto& h = s.hparams;
   line("model", s.name.empty() ? "(unnamed)" : s.name);
-  line("format", s.format == "gguf" ? fmt::format("GGUF v{}", s.gguf_version) : "Hugging Face safetensors");
+  line("format", s.format == "gguf"  ? fmt::format("GGUF v{}", s.gguf_version)
+                 : s.format == "mlx" ? std::string("MLX (mlx-lm safetensors)")
+                                     : std::string("Hugging Face safetensors"));
   line("files", fmt::format("{} ({} file{}, {})", s.path, s.files.size(), s.files.size() == 1 ? "" : "s",
                             human_bytes(s.file_bytes)));
   if (h.architecture.empty()) {
