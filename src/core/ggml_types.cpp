@@ -50,15 +50,10 @@ constexpr std::array kTypes = {
     GgmlTypeTraits{GgmlType::Q1_0, "Q1_0", 128, 18},
 };
 
-// MLX affine groups repacked for the engine: per 32 values float32 scale and bias, then
-// 4 * bits bytes of levels (quant/mlx_affine.h). Read and computed, never written.
+// MLX affine groups repacked for the engine: per 32 values float32 scale and bias, then 32
+// levels as bytes (quant/mlx_affine.h). Read and computed, never written.
 constexpr std::array kEngineOnlyTypes = {
-    GgmlTypeTraits{GgmlType::MLX_A2, "MLX_A2", 32, 16, dequantize_row_mlx_a2},
-    GgmlTypeTraits{GgmlType::MLX_A3, "MLX_A3", 32, 20, dequantize_row_mlx_a3},
-    GgmlTypeTraits{GgmlType::MLX_A4, "MLX_A4", 32, 24, dequantize_row_mlx_a4},
-    GgmlTypeTraits{GgmlType::MLX_A5, "MLX_A5", 32, 28, dequantize_row_mlx_a5},
-    GgmlTypeTraits{GgmlType::MLX_A6, "MLX_A6", 32, 32, dequantize_row_mlx_a6},
-    GgmlTypeTraits{GgmlType::MLX_A8, "MLX_A8", 32, 40, dequantize_row_mlx_a8},
+    GgmlTypeTraits{GgmlType::MLX_U8, "MLX_U8", 32, 40, dequantize_row_mlx_u8, quantize_row_mlx_u8},
 };
 
 }  // namespace

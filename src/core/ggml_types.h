@@ -15,9 +15,9 @@ enum class GgmlType : uint32_t {
   IQ2_XXS = 16, IQ2_XS = 17, IQ3_XXS = 18, IQ1_S = 19, IQ4_NL = 20, IQ3_S = 21, IQ2_S = 22,
   IQ4_XS = 23, I8 = 24, I16 = 25, I32 = 26, I64 = 27, F64 = 28, IQ1_M = 29, BF16 = 30,
   TQ1_0 = 34, TQ2_0 = 35, MXFP4 = 39, NVFP4 = 40, Q1_0 = 41,
-  // Engine-only block types, never in a GGUF file: MLX affine weights repacked at load
-  // (quant/mlx_affine.h), 1000 + bits.
-  MLX_A2 = 1002, MLX_A3 = 1003, MLX_A4 = 1004, MLX_A5 = 1005, MLX_A6 = 1006, MLX_A8 = 1008,
+  // Engine-only block types, never in a GGUF file: MLX affine weights repacked at load as
+  // byte levels (quant/mlx_affine.h).
+  MLX_U8 = 1008,
 };
 
 // One row of float32 values to and from blocks; `n` is a multiple of the block size.

@@ -35,7 +35,7 @@ constexpr WeightKernels row(GgmlType weight, GgmlType activation, QuantizeActiva
 }
 
 // The scalar columns; the SIMD columns are filled in from the SIMD units' own lists.
-constexpr size_t kWeightTypes = 20;
+constexpr size_t kWeightTypes = 15;
 std::array<WeightKernels, kWeightTypes> scalar_table() {
   using T = GgmlType;
   return {
@@ -53,12 +53,7 @@ std::array<WeightKernels, kWeightTypes> scalar_table() {
       row<vec_dot_q4_k_q8_k>(T::Q4_K, T::Q8_K, quantize_activations_q8_k),
       row<vec_dot_q5_k_q8_k>(T::Q5_K, T::Q8_K, quantize_activations_q8_k),
       row<vec_dot_q6_k_q8_k>(T::Q6_K, T::Q8_K, quantize_activations_q8_k),
-      row<vec_dot_mlx_a2_q8_1>(T::MLX_A2, T::Q8_1, quantize_activations_q8_1),
-      row<vec_dot_mlx_a3_q8_1>(T::MLX_A3, T::Q8_1, quantize_activations_q8_1),
-      row<vec_dot_mlx_a4_q8_1>(T::MLX_A4, T::Q8_1, quantize_activations_q8_1),
-      row<vec_dot_mlx_a5_q8_1>(T::MLX_A5, T::Q8_1, quantize_activations_q8_1),
-      row<vec_dot_mlx_a6_q8_1>(T::MLX_A6, T::Q8_1, quantize_activations_q8_1),
-      row<vec_dot_mlx_a8_q8_1>(T::MLX_A8, T::Q8_1, quantize_activations_q8_1),
+      row<vec_dot_mlx_u8_q8_1>(T::MLX_U8, T::Q8_1, quantize_activations_q8_1),
   };
 }
 

@@ -18,13 +18,8 @@ float vec_dot_q5_1_q8_1(int64_t n, const uint8_t* weights, const uint8_t* act);
 float vec_dot_q8_0_q8_0(int64_t n, const uint8_t* weights, const uint8_t* act);
 float vec_dot_mxfp4_q8_0(int64_t n, const uint8_t* weights, const uint8_t* act);
 
-// MLX affine groups repacked at load (quant/mlx_affine.h; no ggml counterpart).
-float vec_dot_mlx_a2_q8_1(int64_t n, const uint8_t* weights, const uint8_t* act);
-float vec_dot_mlx_a3_q8_1(int64_t n, const uint8_t* weights, const uint8_t* act);
-float vec_dot_mlx_a4_q8_1(int64_t n, const uint8_t* weights, const uint8_t* act);
-float vec_dot_mlx_a5_q8_1(int64_t n, const uint8_t* weights, const uint8_t* act);
-float vec_dot_mlx_a6_q8_1(int64_t n, const uint8_t* weights, const uint8_t* act);
-float vec_dot_mlx_a8_q8_1(int64_t n, const uint8_t* weights, const uint8_t* act);
+// MLX affine groups repacked at load as bytes (quant/mlx_affine.h; no ggml counterpart).
+float vec_dot_mlx_u8_q8_1(int64_t n, const uint8_t* weights, const uint8_t* act);
 
 float vec_dot_q2_k_q8_k(int64_t n, const uint8_t* weights, const uint8_t* act);
 float vec_dot_q3_k_q8_k(int64_t n, const uint8_t* weights, const uint8_t* act);

@@ -145,6 +145,39 @@ inline __m256i unpack_q5_1(const BlockQ5_1& b) {
   return _mm256_or_si256(unpack_nibbles_32(b.qs), fifth);
 }
 
+// MLX affine groups as bytes (BlockMlxU8): levels up to 255, so without VNNI a byte pair's
+// products could pass int16: the low seven bits and the top bit are multiplied apart.
+template <int NT>
+void tile_mlx_u8(int64_t n, const uint8_t* weights, const uint8_t* act, uint64_t stride, float* out,
+                 int64_t out_stride) {
+  const auto* w = reinterpret_cast<const BlockMlxU8*>(weights);
+  __m256 acc[kChains<NT>][NT];
+  for (auto& chain : acc)
+    for (auto& a : chain) a = _mm256_setzero_ps();
+  float offsets[NT] = {};
+  const auto step = [&](int64_t b, __m256(&chain)[NT]) {
+    const __m256i q = load256(w[b].q);
+#if !(defined(__AVX512VNNI__) && defined(__AVX512VL__))
+    const __m256i low = _mm256_and_si256(q, _mm256_set1_epi8(0x7F));
+    const __m256i top = _mm256_and_si256(_mm256_srli_epi16(q, 7), _mm256_set1_epi8(1));
+#endif
+    for (int t = 0; t < NT; ++t) {
+      const BlockQ8_1& a = act_block<BlockQ8_1>(act, stride, t, b);
+      const __m256i x = load256(a.qs);
+#if defined(__AVX512VNNI__) && defined(__AVX512VL__)
+      const __m256i dot = _mm256_dpbusd_epi32(_mm256_setzero_si256(), q, x);
+#else
+      const __m256i dot = _mm256_add_epi32(dot_u8_s8(_mm256_setzero_si256(), low, x),
+                                           _mm256_slli_epi32(dot_u8_s8(_mm256_setzero_si256(), top, x), 7));
+#endif
+      chain[t] = _mm256_fmadd_ps(_mm256_set1_ps(w[b].scale * fp16_to_float(a.d)), _mm256_cvtepi32_ps(dot), chain[t]);
+      offsets[t] += w[b].bias * fp16_to_float(a.s);
+    }
+  };
+  for_each_block_pair<NT>(n / kQK, acc, step);
+  store_sums<NT>(acc, offsets, out, out_stride);
+}
+
 // ---- K-quants against Q8_K ----
 // A super-block's integer sum builds up in int32 lanes (two chains for a single token),
 // then enters the float sum scaled by d_w * d_a; offsets (mins, or the bias that makes the
@@ -436,6 +469,7 @@ template <int NT> struct Q5_0Tile { static constexpr auto run = tile_signed_q8_0
 template <int NT> struct Q8_0Tile { static constexpr auto run = tile_signed_q8_0<NT, BlockQ8_0, unpack_q8_0>; };
 template <int NT> struct MXFP4Tile { static constexpr auto run = tile_signed_q8_0<NT, BlockMXFP4, unpack_mxfp4>; };
 template <int NT> struct Q4_1Tile { static constexpr auto run = tile_offset_q8_1<NT, BlockQ4_1, unpack_q4_1>; };
+template <int NT> struct MlxU8Tile { static constexpr auto run = tile_mlx_u8<NT>; };
 template <int NT> struct Q5_1Tile { static constexpr auto run = tile_offset_q8_1<NT, BlockQ5_1, unpack_q5_1>; };
 template <int NT> struct Q2_KTile { static constexpr auto run = tile_q2_k<NT>; };
 template <int NT> struct Q3_KTile { static constexpr auto run = tile_q3_k<NT>; };
@@ -456,7 +490,7 @@ constexpr SimdTile kX86Tiles[] = {
     {GgmlType::BF16, dispatch_tile<BF16Tile, kNarrowTile>}, {GgmlType::Q4_0, dispatch_tile<Q4_0Tile, kNarrowTile>},
     {GgmlType::Q4_1, dispatch_tile<Q4_1Tile, kNarrowTile>}, {GgmlType::Q5_0, dispatch_tile<Q5_0Tile, kNarrowTile>},
     {GgmlType::Q5_1, dispatch_tile<Q5_1Tile, kNarrowTile>}, {GgmlType::Q8_0, dispatch_tile<Q8_0Tile, kNarrowTile>},
-    {GgmlType::MXFP4, dispatch_tile<MXFP4Tile, kNarrowTile>},
+    {GgmlType::MXFP4, dispatch_tile<MXFP4Tile, kNarrowTile>}, {GgmlType::MLX_U8, dispatch_tile<MlxU8Tile, kNarrowTile>},
     {GgmlType::Q2_K, dispatch_tile<Q2_KTile, kWideTile>}, {GgmlType::Q3_K, dispatch_tile<Q3_KTile, kNarrowTile>},
     {GgmlType::Q4_K, dispatch_tile<Q4_KTile, kWideTile>}, {GgmlType::Q5_K, dispatch_tile<Q5_KTile, kNarrowTile>},
     {GgmlType::Q6_K, dispatch_tile<Q6_KTile, kWideTile>},

@@ -18,6 +18,8 @@ struct BlockQ8_0 { uint16_t d; int8_t qs[kQK]; };
 // MXFP4 (OCP microscaling): a shared power-of-two scale as an E8M0 exponent byte, then 32
 // E2M1 values as nibbles (value j low, value j + 16 high, as in Q4_0).
 struct BlockMXFP4 { uint8_t e; uint8_t qs[kQK / 2]; };
+// Not GGML's: MLX affine groups as the engine keeps them (quant/mlx_affine.h), w = scale * q + bias.
+struct BlockMlxU8 { float scale, bias; uint8_t q[kQK]; };
 
 // 16 sub-blocks of 16: 4-bit scale (low nibble) and 4-bit min (high nibble) each.
 struct BlockQ2_K { uint8_t scales[kQK_K / 16]; uint8_t qs[kQK_K / 4]; uint16_t d, dmin; };
@@ -33,6 +35,7 @@ struct BlockQ8_K { float d; int8_t qs[kQK_K]; int16_t bsums[kQK_K / 16]; };
 
 static_assert(sizeof(BlockQ4_0) == 18 && sizeof(BlockQ4_1) == 20 && sizeof(BlockQ5_0) == 22);
 static_assert(sizeof(BlockQ5_1) == 24 && sizeof(BlockQ8_0) == 34 && sizeof(BlockMXFP4) == 17);
+static_assert(sizeof(BlockMlxU8) == 40);
 static_assert(sizeof(BlockQ2_K) == 84 && sizeof(BlockQ3_K) == 110 && sizeof(BlockQ4_K) == 144);
 static_assert(sizeof(BlockQ5_K) == 176 && sizeof(BlockQ6_K) == 210 && sizeof(BlockQ8_K) == 292);
 

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <vector>
 
 #include "core/float_convert.h"
 #include "quant/block_layouts.h"
@@ -84,40 +85,15 @@ namespace {
 
 bool exact_in_f16(float v) { return f16_to_f32(f32_to_f16(v)) == v; }
 
-// MLX_A* block: float32 scale, float32 bias, then the 32 values' slice of the row's bitstream
-// (4 * bits bytes: a slice of 32 values always starts on a byte).
-uint64_t mlx_block_bytes(int bits) { return 8 + 4 * static_cast<uint64_t>(bits); }
-
-template <int bits>
-void dequantize_mlx_blocks(const uint8_t* src, float* dst, int64_t n) {
-  for (int64_t b = 0; b < n / kQK; ++b, src += mlx_block_bytes(bits)) {
-    float scale, bias;
-    std::memcpy(&scale, src, 4);
-    std::memcpy(&bias, src + 4, 4);
-    for (int j = 0; j < kQK; ++j) dst[b * kQK + j] = scale * static_cast<float>(mlx_level(src + 8, bits, j)) + bias;
-  }
-}
-
 }  // namespace
 
-GgmlType mlx_block_type(int bits) {
-  switch (bits) {
-    case 2: return GgmlType::MLX_A2;
-    case 3: return GgmlType::MLX_A3;
-    case 4: return GgmlType::MLX_A4;
-    case 5: return GgmlType::MLX_A5;
-    case 6: return GgmlType::MLX_A6;
-    default: return GgmlType::MLX_A8;
-  }
-}
-
 GgmlType mlx_repack_type(MlxAffineSpec spec, const float* scales, const float* biases, int64_t n_groups) {
-  if (spec.bits == 4 || spec.bits == 5) {
+  if (spec.bits <= 5) {
     bool exact = true;
     for (int64_t i = 0; i < n_groups && exact; ++i) exact = exact_in_f16(scales[i]) && exact_in_f16(biases[i]);
-    if (exact) return spec.bits == 4 ? GgmlType::Q4_1 : GgmlType::Q5_1;
+    if (exact) return spec.bits <= 4 ? GgmlType::Q4_1 : GgmlType::Q5_1;
   }
-  return mlx_block_type(spec.bits);
+  return GgmlType::MLX_U8;
 }
 
 void mlx_repack_row(const uint8_t* packed, const float* scales, const float* biases, int64_t n, MlxAffineSpec spec,
@@ -138,19 +114,27 @@ void mlx_repack_row(const uint8_t* packed, const float* scales, const float* bia
       for (int j = 0; j < kQK / 2; ++j) q.qs[j] = static_cast<uint8_t>((level(j) & 15) | ((level(j + 16) & 15) << 4));
       std::memcpy(out + b * sizeof q, &q, sizeof q);
     } else {
-      uint8_t* block = out + b * mlx_block_bytes(spec.bits);
-      std::memcpy(block, &scale, 4);
-      std::memcpy(block + 4, &bias, 4);
-      std::memcpy(block + 8, packed + b * 4 * spec.bits, 4 * static_cast<size_t>(spec.bits));
+      BlockMlxU8 q{scale, bias, {}};
+      for (int j = 0; j < kQK; ++j) q.q[j] = level(j);
+      std::memcpy(out + b * sizeof q, &q, sizeof q);
     }
   }
 }
 
-void dequantize_row_mlx_a2(const uint8_t* src, float* dst, int64_t n) { dequantize_mlx_blocks<2>(src, dst, n); }
-void dequantize_row_mlx_a3(const uint8_t* src, float* dst, int64_t n) { dequantize_mlx_blocks<3>(src, dst, n); }
-void dequantize_row_mlx_a4(const uint8_t* src, float* dst, int64_t n) { dequantize_mlx_blocks<4>(src, dst, n); }
-void dequantize_row_mlx_a5(const uint8_t* src, float* dst, int64_t n) { dequantize_mlx_blocks<5>(src, dst, n); }
-void dequantize_row_mlx_a6(const uint8_t* src, float* dst, int64_t n) { dequantize_mlx_blocks<6>(src, dst, n); }
-void dequantize_row_mlx_a8(const uint8_t* src, float* dst, int64_t n) { dequantize_mlx_blocks<8>(src, dst, n); }
+void quantize_row_mlx_u8(const float* src, uint8_t* dst, int64_t n, const float* /*importance*/) {
+  const MlxAffineSpec spec{8, kQK};
+  std::vector<uint8_t> packed(mlx_packed_row_bytes(n, 8));
+  std::vector<float> scales(static_cast<size_t>(n / kQK)), biases(scales.size());
+  mlx_affine_quantize_row(src, n, spec, packed.data(), scales.data(), biases.data());
+  mlx_repack_row(packed.data(), scales.data(), biases.data(), n, spec, GgmlType::MLX_U8, dst);
+}
+
+void dequantize_row_mlx_u8(const uint8_t* src, float* dst, int64_t n) {
+  for (int64_t b = 0; b < n / kQK; ++b) {
+    BlockMlxU8 q;
+    std::memcpy(&q, src + b * sizeof q, sizeof q);
+    for (int j = 0; j < kQK; ++j) dst[b * kQK + j] = q.scale * static_cast<float>(q.q[j]) + q.bias;
+  }
+}
 
 }  // namespace lp

@@ -5,11 +5,13 @@
 // one little-endian bitstream per row (value i at bits [bits*i, bits*i + bits)), stored as
 // uint32 words (2/4/8 bits) or bytes (3/5/6 bits): the same bytes either way.
 //
-// The engine computes on these weights repacked into blocks of 32 values (mlx_blocks_*):
-// 4- and 5-bit groups become GGML Q4_1 / Q5_1 blocks when their scales and biases are exact
-// in fp16 (they always are for fp16 checkpoints), so they run on those types' SIMD kernels;
-// everything else becomes one of the engine-only MLX_A* block types (float32 scale and bias,
-// then the group's bitstream slice), whose kernels live beside the legacy types'.
+// The engine computes on these weights repacked at load into blocks of 32 values: groups of
+// up to 4 bits become GGML Q4_1 blocks and 5-bit groups Q5_1 blocks when their scales and
+// biases are exact in fp16 (always, for fp16 checkpoints; nearly always for bf16 ones), so
+// they run on those types' SIMD kernels; every other group (6 and 8 bits, or scales fp16
+// cannot hold) becomes an engine-only MLX_U8 block: float32 scale and bias and one byte per
+// level. Bytes cost 6-bit tensors a third more memory than MLX's packing, for one kernel that
+// reads every width.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -47,22 +49,16 @@ void mlx_affine_dequantize_row(const uint8_t* packed, const float* scales, const
 
 // ---- the engine's blocks --------------------------------------------------------------
 
-// The engine-only block type for `bits` (MLX_A2 ... MLX_A8): per 32 values a float32 scale,
-// a float32 bias and the 4 * bits bytes of their bitstream.
-GgmlType mlx_block_type(int bits);
 // The block type a tensor with these scales and biases (n_groups values each, widened from the
-// checkpoint's dtype) is repacked into: Q4_1 / Q5_1 when exact, else mlx_block_type(bits).
+// checkpoint's dtype) is repacked into: Q4_1 / Q5_1 when exact, else MLX_U8.
 GgmlType mlx_repack_type(MlxAffineSpec spec, const float* scales, const float* biases, int64_t n_groups);
 // One row repacked into `type`'s blocks (ggml_row_bytes(type, n) bytes).
 void mlx_repack_row(const uint8_t* packed, const float* scales, const float* biases, int64_t n, MlxAffineSpec spec,
                     GgmlType type, uint8_t* out);
 
-// Rows of the MLX_A* types as float32 (their GgmlTypeTraits' dequantize).
-void dequantize_row_mlx_a2(const uint8_t* src, float* dst, int64_t n);
-void dequantize_row_mlx_a3(const uint8_t* src, float* dst, int64_t n);
-void dequantize_row_mlx_a4(const uint8_t* src, float* dst, int64_t n);
-void dequantize_row_mlx_a5(const uint8_t* src, float* dst, int64_t n);
-void dequantize_row_mlx_a6(const uint8_t* src, float* dst, int64_t n);
-void dequantize_row_mlx_a8(const uint8_t* src, float* dst, int64_t n);
+// MLX_U8 rows as float32 (its GgmlTypeTraits' dequantize), and float32 rows quantized into it
+// as MLX quantizes at 8 bits with groups of 32 (for tests of its kernels; importance is ignored).
+void dequantize_row_mlx_u8(const uint8_t* src, float* dst, int64_t n);
+void quantize_row_mlx_u8(const float* src, uint8_t* dst, int64_t n, const float* importance);
 
 }  // namespace lp

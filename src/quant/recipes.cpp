@@ -68,7 +68,9 @@ bool is_quantized(GgmlType t) { return ggml_type_traits(t).block_size > 1; }
 
 }  // namespace
 
-bool is_weight_type(GgmlType type) { return ggml_type_traits(type).quantize != nullptr && type != GgmlType::Q8_K; }
+bool is_weight_type(GgmlType type) {
+  return ggml_type_traits(type).quantize != nullptr && type != GgmlType::Q8_K && !is_engine_only_type(type);
+}
 
 TensorClass classify_tensor(std::string_view name) {
   if (name == "output.weight") return TensorClass::output;

@@ -42,7 +42,8 @@ struct Recipe {
   std::vector<RecipeRule> rules;
 };
 
-// Whether weights can be stored in `type` (Q8_K exists only as the activation type of dot products).
+// Whether weights can be stored in `type` in a GGUF file (Q8_K exists only as the activation type of dot
+// products; engine-only types never leave the engine).
 bool is_weight_type(GgmlType type);
 
 std::span<const Recipe> builtin_recipes();

@@ -27,7 +27,7 @@ const std::vector<GgmlType>& kernel_types() {
   static const std::vector<GgmlType> types = {GgmlType::F32,  GgmlType::F16,  GgmlType::BF16, GgmlType::Q4_0,
                                               GgmlType::Q4_1, GgmlType::Q5_0, GgmlType::Q5_1, GgmlType::Q8_0,
                                               GgmlType::Q2_K, GgmlType::Q3_K, GgmlType::Q4_K, GgmlType::Q5_K,
-                                              GgmlType::Q6_K, GgmlType::MXFP4};
+                                              GgmlType::Q6_K, GgmlType::MXFP4, GgmlType::MLX_U8};
   return types;
 }
 
@@ -72,7 +72,7 @@ std::vector<float> dequantized_activations(const WeightKernels& kernels, const s
 }
 
 // What the dot product means, in double: dequantized weights times dequantized activations,
-// plus (Q4_1, Q5_1) the difference between the activation block's stored s and d * sum(q),
+// plus (Q4_1, Q5_1, MLX_U8) the difference between the activation block's stored s and d * sum(q),
 // which ggml uses for the offset term in place of the exact sum. Also returns the sum of
 // the terms' magnitudes, the scale against which rounding is measured.
 struct Reference {
@@ -94,11 +94,20 @@ Reference reference_dot(GgmlType type, const WeightKernels& kernels, const uint8
     const auto* blocks = reinterpret_cast<const BlockQ8_1*>(act.data());
     const uint64_t block_bytes = ggml_type_traits(type).block_bytes;
     for (int64_t b = 0; b < cols / kQK; ++b) {
-      uint16_t m_bits;  // Q4_1 and Q5_1 both keep m right after d
-      std::memcpy(&m_bits, weight_row + b * block_bytes + 2, sizeof m_bits);
+      // The block's offset: Q4_1 and Q5_1 keep m (fp16) right after d; MLX_U8 its float bias after the scale.
+      double m = 0.0;
+      if (type == GgmlType::MLX_U8) {
+        float bias;
+        std::memcpy(&bias, weight_row + b * block_bytes + 4, sizeof bias);
+        m = bias;
+      } else {
+        uint16_t m_bits;
+        std::memcpy(&m_bits, weight_row + b * block_bytes + 2, sizeof m_bits);
+        m = f16_to_f32(m_bits);
+      }
       int sum = 0;
       for (int j = 0; j < kQK; ++j) sum += blocks[b].qs[j];
-      const double m = f16_to_f32(m_bits), d = f16_to_f32(blocks[b].d), s = f16_to_f32(blocks[b].s);
+      const double d = f16_to_f32(blocks[b].d), s = f16_to_f32(blocks[b].s);
       ref.value += m * (s - d * sum);
       ref.magnitude += std::fabs(m * s);
     }

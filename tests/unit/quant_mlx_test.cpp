@@ -103,13 +103,13 @@ TEST(QuantMlx, RepackedBlocksDequantizeAndDotExactly) {
       std::vector<float> expected(n);
       mlx_affine_dequantize_row(q.packed.data(), q.scales.data(), q.biases.data(), n, spec, expected.data());
       const GgmlType chosen = mlx_repack_type(spec, q.scales.data(), q.biases.data(), n / group);
-      EXPECT_EQ(chosen, bits == 4 ? GgmlType::Q4_1 : bits == 5 ? GgmlType::Q5_1 : mlx_block_type(bits));
+      EXPECT_EQ(chosen, bits <= 4 ? GgmlType::Q4_1 : bits == 5 ? GgmlType::Q5_1 : GgmlType::MLX_U8);
       std::vector<float> x = random_row(n, 99);
       std::vector<uint8_t> act(activation_row_bytes(*find_weight_kernels(GgmlType::Q4_1), n));
       quantize_activations_q8_1(x.data(), act.data(), n);
       std::vector<float> xq(n);
       dequantize_activations_q8_1(act.data(), xq.data(), n);
-      for (const GgmlType type : {chosen, mlx_block_type(bits)}) {
+      for (const GgmlType type : {chosen, GgmlType::MLX_U8}) {
         std::vector<uint8_t> blocks(*ggml_row_bytes(type, n));
         mlx_repack_row(q.packed.data(), q.scales.data(), q.biases.data(), n, spec, type, blocks.data());
         std::vector<float> got(n);
@@ -128,14 +128,16 @@ TEST(QuantMlx, RepackedBlocksDequantizeAndDotExactly) {
   }
 }
 
-// A scale fp16 cannot hold (a bf16 checkpoint's tiny groups) keeps the exact MLX_A4 blocks.
+// A scale fp16 cannot hold (a bf16 checkpoint's tiny groups) keeps the exact MLX_U8 blocks.
 TEST(QuantMlx, ScalesFp16CannotHoldStayInMlxBlocks) {
   const float scales[2] = {0.009765625f, 1e-7f}, biases[2] = {0.0f, 0.0f};
-  EXPECT_EQ(mlx_repack_type({4, 64}, scales, biases, 2), GgmlType::MLX_A4);
+  EXPECT_EQ(mlx_repack_type({4, 64}, scales, biases, 2), GgmlType::MLX_U8);
+  EXPECT_EQ(mlx_repack_type({3, 64}, scales, biases, 1), GgmlType::Q4_1);
+  EXPECT_EQ(mlx_repack_type({6, 64}, scales, biases, 1), GgmlType::MLX_U8);
   EXPECT_EQ(mlx_repack_type({4, 64}, scales, biases, 1), GgmlType::Q4_1);
   EXPECT_FALSE(is_engine_only_type(GgmlType::Q4_1));
-  EXPECT_TRUE(is_engine_only_type(GgmlType::MLX_A6));
-  EXPECT_EQ(find_ggml_type(static_cast<uint32_t>(GgmlType::MLX_A4)), nullptr) << "never a GGUF type";
+  EXPECT_TRUE(is_engine_only_type(GgmlType::MLX_U8));
+  EXPECT_EQ(find_ggml_type(static_cast<uint32_t>(GgmlType::MLX_U8)), nullptr) << "never a GGUF type";
 }
 
 }  // namespace
