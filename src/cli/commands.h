@@ -7,6 +7,7 @@
 namespace lp::cli {
 
 void add_bench_command(CLI::App& app);
+void add_compare_command(CLI::App& app);
 void add_fit_command(CLI::App& app);
 void add_humaneval_command(CLI::App& app);
 void add_imatrix_command(CLI::App& app);

@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("llama-pajamas ") + lp::kVersion);
   app.require_subcommand(1);
   lp::cli::add_bench_command(app);
+  lp::cli::add_compare_command(app);
   lp::cli::add_fit_command(app);
   lp::cli::add_humaneval_command(app);
   lp::cli::add_imatrix_command(app);

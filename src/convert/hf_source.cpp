@@ -9,6 +9,7 @@
 #include "convert/hf_tensor_names.h"
 #include "convert/hf_vocab.h"
 #include "core/error.h"
+#include "core/mapped_file.h"
 #include "formats/mlx_quant_config.h"
 #include "model/hf_checkpoint.h"
 #include "quant/dequantize.h"
@@ -196,6 +197,8 @@ class HfSource final : public QuantSource {
         mlx_row(s, n, permuted_row(s, r, rows), unused.data(), raw_.data() + static_cast<uint64_t>(r) * row_bytes,
                 t.source_type);
       }
+      // The repacked copy replaces the mapped tensors: memory holds one of the two.
+      for (const auto* source : {s.from[0], s.mlx_scales, s.mlx_biases}) release_mapped_pages(source->data);
       return raw_;
     }
     if (sources_[index].mxfp4_scales != nullptr) {  // the blocks as they are: no value changes

@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "core/mapped_file.h"
 #include "formats/gguf_reader.h"
+#include "formats/mlx_quant_config.h"
 #include "model/hf_checkpoint.h"
 
 namespace lp {
@@ -251,12 +252,18 @@ std::unique_ptr<LoadedModel> LoadedModel::open(const std::filesystem::path& path
   std::unique_ptr<LoadedModel> m(new LoadedModel);
   m->path_ = path;
   std::unordered_map<std::string, WeightBinder::TensorRef> tensors;
+  std::string mlx_label;
   if (std::filesystem::is_directory(path)) {
     // The converter's view gives GGUF names and conventions. Tensors the files hold as they
     // are (most matrices) are used in place over the mapping; transformed ones (permuted
     // Q/K, Gemma's norms +1, stacked experts) are produced once in their source type.
-    m->hparams_ = HfCheckpoint::open(path).hparams();
+    const HfCheckpoint checkpoint = HfCheckpoint::open(path);
+    m->hparams_ = checkpoint.hparams();
     check_supported(m->hparams_, path);
+    // An MLX checkpoint is named by its own quantization, not by the blocks the engine repacks it into.
+    if (const auto mlx = parse_mlx_quant_config(checkpoint.config(), (path / "config.json").string())) {
+      mlx_label = mlx->label();
+    }
     auto source = open_hf_source(path);
     for (size_t i = 0; i < source->tensors().size(); ++i) {
       const PlanInput& t = source->tensors()[i];
@@ -277,7 +284,7 @@ std::unique_ptr<LoadedModel> LoadedModel::open(const std::filesystem::path& path
   }
   WeightBinder binder(*m, std::move(tensors));
   binder.bind(ctx_size_hint);
-  m->quant_type_ = dominant_type(binder.type_bytes_);
+  m->quant_type_ = mlx_label.empty() ? dominant_type(binder.type_bytes_) : mlx_label;
   return m;
 }
 

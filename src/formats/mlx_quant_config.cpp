@@ -42,6 +42,19 @@ nlohmann::json MlxQuantConfig::to_json() const {
   return j;
 }
 
+std::string MlxQuantConfig::label() const {
+  int low = global.bits, high = global.bits;
+  bool one_group = true;
+  for (const auto& [path, spec] : modules) {
+    if (!spec) continue;
+    low = std::min(low, spec->bits);
+    high = std::max(high, spec->bits);
+    one_group = one_group && spec->group_size == global.group_size;
+  }
+  const std::string bits = low == high ? std::to_string(low) : fmt::format("{}/{}", low, high);
+  return one_group ? fmt::format("MLX {}-bit g{}", bits, global.group_size) : fmt::format("MLX {}-bit", bits);
+}
+
 std::optional<MlxQuantConfig> parse_mlx_quant_config(const nlohmann::json& config, const std::string& source) {
   const auto entry = config.find("quantization");
   if (entry == config.end()) return std::nullopt;

@@ -25,6 +25,8 @@ struct MlxQuantConfig {
   // The parameters module `path` is stored with when its .scales exist.
   MlxAffineSpec spec_for(const std::string& path) const;
   nlohmann::json to_json() const;  // as mlx-lm writes it: global keys, then one object per module
+  // "MLX 4-bit g64", or "MLX 3/6-bit g64" when modules differ in width (names like a GGUF file type).
+  std::string label() const;
 };
 
 // nullopt when the config has no "quantization" entry (a float checkpoint). InputError, naming

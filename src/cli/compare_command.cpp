@@ -1,0 +1,102 @@
+#include <fmt/core.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <unistd.h>
+
+#include "cli/commands.h"
+#include "core/atomic_file.h"
+#include "core/error.h"
+#include "core/text.h"
+#include "decide/model_comparison.h"
+
+namespace lp::cli {
+namespace {
+
+struct CompareArgs {
+  decide::CompareOptions options;
+  std::string a, b, reference, metrics = "speed,memory,quality", text, data_dir, work_dir, out;
+  bool json = false;
+};
+
+// A scratch folder for the children's records when the user names none; removed afterwards.
+struct ScratchDir {
+  std::filesystem::path path;
+  bool remove = false;
+  ~ScratchDir() {
+    std::error_code ignored;
+    if (remove) std::filesystem::remove_all(path, ignored);
+  }
+};
+
+void run_compare(CompareArgs& a) {
+  auto& o = a.options;
+  o.a = a.a;
+  o.b = a.b;
+  o.reference = a.reference;
+  o.text = a.text;
+  o.data_dir = a.data_dir;
+  o.speed = o.memory = o.quality = false;
+  size_t start = 0;
+  while (start <= a.metrics.size()) {
+    const size_t comma = std::min(a.metrics.find(',', start), a.metrics.size());
+    const std::string m = a.metrics.substr(start, comma - start);
+    if (m == "speed") o.speed = true;
+    else if (m == "memory") o.memory = true;
+    else if (m == "quality") o.quality = true;
+    else if (!m.empty()) fail("--metrics {}: each must be speed, memory or quality", m);
+    start = comma + 1;
+  }
+  if (!o.speed && !o.memory && !o.quality) fail("--metrics names nothing to compare (speed, memory, quality)");
+  if (o.questions != "arc_easy" && o.questions != "arc_challenge" && o.questions != "mmlu") {
+    fail("--questions {}: must be arc_easy, arc_challenge or mmlu", o.questions);
+  }
+  ScratchDir scratch;
+  if (a.work_dir.empty()) {
+    std::string pattern = (std::filesystem::temp_directory_path() / "lp-compare-XXXXXX").string();
+    if (mkdtemp(pattern.data()) == nullptr) fail("cannot create a scratch folder in {}", std::filesystem::temp_directory_path().string());
+    scratch = {pattern, true};
+    o.work_dir = pattern;
+  } else {
+    o.work_dir = a.work_dir;
+  }
+  const bool quiet = a.json || !isatty(STDERR_FILENO);
+  const auto c = decide::compare_models(o, [&](const std::string& step) {
+    if (!quiet) fmt::print(stderr, "compare: {}\n", step);
+  });
+  const std::string text = a.json ? decide::comparison_json(c, o).dump(2) + "\n" : decide::comparison_table(c, o);
+  if (!a.out.empty()) {
+    AtomicFile f(a.out);
+    f.write(text);
+    f.commit();
+  }
+  fmt::print("{}", text);
+}
+
+}  // namespace
+
+void add_compare_command(CLI::App& app) {
+  auto a = std::make_shared<CompareArgs>();
+  auto* cmd = app.add_subcommand(
+      "compare", "Two models side by side (GGUF against MLX, or two levels): speed, memory and quality in one table");
+  cmd->add_option("a", a->a, "Model A: GGUF file, Hugging Face or MLX directory")->required();
+  cmd->add_option("b", a->b, "Model B")->required();
+  cmd->add_option("--reference", a->reference, "Common reference for KL-divergence (default: A)");
+  cmd->add_option("--metrics", a->metrics, "Comma-separated: speed, memory, quality")->default_val("speed,memory,quality");
+  cmd->add_option("-p,--n-prompt", a->options.prompt_tokens, "Prompt length for pp and TTFT")->default_val(512);
+  cmd->add_option("-n,--n-gen", a->options.gen_tokens, "Generation length for tg")->default_val(128);
+  cmd->add_option("-r,--repetitions", a->options.repetitions, "Runs per speed test")->default_val(3)->check(CLI::Range(1, 100));
+  cmd->add_option("--chunks", a->options.chunks, "Perplexity/KL windows (0: the whole text)")->default_val(20);
+  cmd->add_option("--questions", a->options.questions, "Question set: arc_easy, arc_challenge or mmlu")->default_val("arc_easy");
+  cmd->add_option("--subset", a->options.subset, "Questions: quick (default), tr125 or full")->default_val("quick");
+  cmd->add_option("-f,--text", a->text, "Perplexity text (default: WikiText-2 test)");
+  cmd->add_option("--data-dir", a->data_dir, "Folder holding mmlu/ and arc/ (default: validate's)");
+  cmd->add_option("--work-dir", a->work_dir, "Keep the records and logs of each step here (default: a scratch folder, removed)");
+  cmd->add_option("-o,--out", a->out, "Also write the table (or JSON) to this file");
+  cmd->add_flag("--json", a->json, "Print JSON: every row as numbers, and the records it came from");
+  cmd->add_option("-t,--threads", a->options.threads, "Threads for every step (default: every core)");
+  cmd->callback([a] { run_compare(*a); });
+}
+
+}  // namespace lp::cli
