@@ -41,6 +41,8 @@ struct QuantizeArgs {
   int embedding_bits = 6;
   int output_bits = 6;
   std::string dtype;
+  // --format gguf,mlx: seed 004's layout, DIR/gguf/model-q4_k_m.gguf beside DIR/mlx/model-4bit/.
+  bool dual_layout = false;
 };
 
 // --architecture-aware: method M becomes its expert-aware mixture M-EA (built-in recipe data:
@@ -139,14 +141,55 @@ nlohmann::json plan_to_json(const std::vector<PlannedTensor>& plan) {
           {"totals", {{"bytes", bytes}, {"parameters", params}, {"bits_per_weight", params ? 8.0 * bytes / params : 0.0}}}};
 }
 
-void run_quantize(const QuantizeArgs& a) {
-  if (a.format == "mlx") {
-    MlxQuantizeRequest r{a.source, a.methods, a.recipe_file, a.dtype, a.output,
-                         MlxRecipeSettings{4, a.group_size, a.embedding_bits, a.output_bits},
-                         a.mixed_precision, a.dry_run, a.json, std::max(1u, a.threads)};
-    return run_quantize_mlx(r);
+MlxQuantizeRequest mlx_request(const QuantizeArgs& a, const std::string& method, const std::string& output) {
+  return {a.source, method, a.recipe_file, a.dtype, output, MlxRecipeSettings{4, a.group_size, a.embedding_bits, a.output_bits},
+          a.mixed_precision, a.dry_run, a.json, std::max(1u, a.threads)};
+}
+
+void run_quantize(const QuantizeArgs& a);
+
+// --format gguf,mlx --method Q4_K_M:4bit[,Q8_0:8bit]: every pair's GGUF file and MLX directory,
+// from the same Hugging Face directory (its mapped files read once per format).
+void run_dual_quantize(const QuantizeArgs& a) {
+  if (a.output.empty() && !a.dry_run) fail("--output is required (the directory that gets gguf/ and mlx/)");
+  std::string gguf_methods;
+  std::vector<std::string> mlx_methods;
+  for (const auto& pair : split_commas(a.methods)) {
+    const auto colon = pair.find(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 == pair.size()) {
+      fail("--method {}: with --format gguf,mlx each method is GGUF:MLX, e.g. Q4_K_M:4bit", pair);
+    }
+    gguf_methods += (gguf_methods.empty() ? "" : ",") + pair.substr(0, colon);
+    mlx_methods.push_back(pair.substr(colon + 1));
   }
-  if (a.format != "gguf") fail("--format {}: must be gguf or mlx", a.format);
+  std::error_code ec;
+  if (!std::filesystem::is_directory(a.source, ec)) {
+    fail("{}: --format gguf,mlx converts a Hugging Face directory (config.json and safetensors), not a GGUF file", a.source);
+  }
+  const std::filesystem::path out(a.output);
+  // The MLX plans first: they check every MLX method before anything is written.
+  for (const auto& m : mlx_methods) {
+    auto dry = mlx_request(a, m, "");
+    dry.dry_run = true;
+    if (!a.dry_run) validate_mlx_request(dry);
+  }
+  for (const auto& m : mlx_methods) {
+    const std::string dir = (out / "mlx" / fmt::format("model-{}{}", m, a.mixed_precision ? "-mixed" : "")).string();
+    if (!a.dry_run) std::filesystem::create_directories(out / "mlx", ec);
+    run_quantize_mlx(mlx_request(a, m, dir));
+  }
+  QuantizeArgs gguf = a;
+  gguf.format = "gguf";
+  gguf.methods = gguf_methods;
+  gguf.output = (out / "gguf").string();
+  gguf.dual_layout = true;
+  run_quantize(gguf);
+}
+
+void run_quantize(const QuantizeArgs& a) {
+  if (a.format == "mlx") return run_quantize_mlx(mlx_request(a, a.methods, a.output));
+  if (a.format == "gguf,mlx" || a.format == "mlx,gguf") return run_dual_quantize(a);
+  if (a.format != "gguf") fail("--format {}: must be gguf, mlx or gguf,mlx", a.format);
   std::error_code ec;
   const auto source = std::filesystem::is_directory(a.source, ec) ? open_hf_source(a.source) : open_gguf_source(a.source);
 
@@ -222,7 +265,11 @@ void run_quantize(const QuantizeArgs& a) {
     if (ec || !std::filesystem::is_directory(out)) fail("cannot use {} as an output directory", out.string());
   }
   for (const Recipe* r : recipes) {
-    targets.push_back({r, single_file ? out : out / fmt::format("{}-{}.gguf", model_stem(a.source), r->name)});
+    std::string lower = r->name;
+    std::ranges::transform(lower, lower.begin(), [](unsigned char c) { return std::tolower(c); });
+    const std::string name = a.dual_layout ? fmt::format("model-{}.gguf", lower)
+                                           : fmt::format("{}-{}.gguf", model_stem(a.source), r->name);
+    targets.push_back({r, single_file ? out : out / name});
   }
   quantize_model(*source, targets, settings);
   for (const auto& t : targets) fmt::print("wrote {} ({})\n", t.output.string(), t.recipe->name);
@@ -236,7 +283,9 @@ void add_quantize_command(CLI::App& app) {
   cmd->add_option("source", a->source, "GGUF file (F32/F16/BF16 or any readable type) or Hugging Face directory (llama, qwen2, qwen3, qwen3_moe, gemma3, phi3, gpt_oss)")->required();
   cmd->add_option("--method,-m", a->methods, "File type(s), comma-separated: Q4_K_M,Q5_K_M,... (read once, written each); MLX: 4bit, 8bit, ..., mixed_4_6")
       ->required();
-  cmd->add_option("--format", a->format, "Output format: gguf, or mlx (an mlx-lm checkpoint directory)")->default_val("gguf");
+  cmd->add_option("--format", a->format,
+                  "Output format: gguf, mlx (an mlx-lm checkpoint directory), or gguf,mlx (both: --method Q4_K_M:4bit, "
+                  "into DIR/gguf/ and DIR/mlx/)")->default_val("gguf");
   cmd->add_option("--group-size", a->group_size, "MLX: values per scale and bias (32, 64, 128)")->default_val(64);
   cmd->add_flag("--mixed-precision", a->mixed_precision,
                 "MLX: the body at --method's bits, embeddings and output at --embedding-bits/--output-bits");

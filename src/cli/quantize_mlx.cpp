@@ -57,9 +57,8 @@ nlohmann::json plan_to_json(const MlxExportPlan& plan, const MlxRecipe& recipe) 
                                                       : 0.0}}}};
 }
 
-}  // namespace
-
-void run_quantize_mlx(const MlxQuantizeRequest& r) {
+// The recipe and settings a request names (options.recipe may point into from_file).
+void prepare(const MlxQuantizeRequest& r, std::optional<MlxRecipe>& from_file, MlxExportOptions& options) {
   std::error_code ec;
   if (!std::filesystem::is_directory(r.source, ec)) {
     fail("{}: --format mlx converts a Hugging Face directory (config.json and safetensors), not a GGUF file", r.source);
@@ -67,9 +66,7 @@ void run_quantize_mlx(const MlxQuantizeRequest& r) {
   if (!r.dtype.empty() && r.dtype != "float16" && r.dtype != "bfloat16" && r.dtype != "float32") {
     fail("--dtype {}: must be float16, bfloat16 or float32", r.dtype);
   }
-  std::optional<MlxRecipe> from_file;
   if (!r.recipe_file.empty()) from_file = load_mlx_recipe_file(r.recipe_file);
-  MlxExportOptions options;
   options.settings = r.settings;
   options.dtype = r.dtype;
   options.threads = r.threads;
@@ -87,6 +84,21 @@ void run_quantize_mlx(const MlxQuantizeRequest& r) {
   if (const auto problem = mlx_spec_problem({options.settings.bits, options.settings.group_size})) {
     fail("--method {}: {}", r.method, *problem);
   }
+}
+
+}  // namespace
+
+void validate_mlx_request(const MlxQuantizeRequest& r) {
+  std::optional<MlxRecipe> from_file;
+  MlxExportOptions options;
+  prepare(r, from_file, options);
+  (void)plan_mlx_export(HfCheckpoint::open(r.source), options);
+}
+
+void run_quantize_mlx(const MlxQuantizeRequest& r) {
+  std::optional<MlxRecipe> from_file;
+  MlxExportOptions options;
+  prepare(r, from_file, options);
   const HfCheckpoint checkpoint = HfCheckpoint::open(r.source);
   const MlxExportPlan plan = plan_mlx_export(checkpoint, options);
   if (r.dry_run) {

@@ -20,5 +20,7 @@ struct MlxQuantizeRequest {
 };
 
 void run_quantize_mlx(const MlxQuantizeRequest& request);
+// The checks run_quantize_mlx makes before writing (method, recipe, dtype, the plan itself): InputError.
+void validate_mlx_request(const MlxQuantizeRequest& request);
 
 }  // namespace lp::cli

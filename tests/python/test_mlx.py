@@ -437,3 +437,19 @@ def test_compare_explains_bad_input(tmp_path, lp_bin, fixtures_dir):
                           ([source, source, "--questions", "trivia"], "--questions trivia")]:
         result = run([lp_bin, "compare", *args], check=False)
         assert result.returncode == 2 and message in result.stderr and result.stderr.count("\n") == 1, result.stderr
+
+
+def test_dual_format_writes_seed_layout_equal_to_each_format_alone(tmp_path, lp_bin, fixtures_dir):
+    source = tiny(fixtures_dir, "qwen3")
+    out = tmp_path / "both"
+    run([lp_bin, "quantize", str(source), "--format", "gguf,mlx", "-m", "Q4_K_M:4bit,Q8_0:mixed_3_6", "--group-size", "32",
+         "-o", str(out)])
+    assert sorted(p.name for p in (out / "gguf").iterdir()) == ["model-q4_k_m.gguf", "model-q8_0.gguf"]
+    assert sorted(p.name for p in (out / "mlx").iterdir()) == ["model-4bit", "model-mixed_3_6"]
+    ours(lp_bin, source, tmp_path / "alone-4bit", "-m", "4bit", "--group-size", "32")
+    assert_same_checkpoint(out / "mlx" / "model-4bit", tmp_path / "alone-4bit")
+    run([lp_bin, "quantize", str(source), "-m", "Q4_K_M", "-o", str(tmp_path / "alone.gguf")])
+    assert (out / "gguf" / "model-q4_k_m.gguf").read_bytes() == (tmp_path / "alone.gguf").read_bytes()
+    bad = run([lp_bin, "quantize", str(source), "--format", "gguf,mlx", "-m", "Q4_K_M", "-o", str(tmp_path / "x")],
+              check=False)
+    assert bad.returncode == 2 and "GGUF:MLX" in bad.stderr and not (tmp_path / "x").exists()
