@@ -18,7 +18,7 @@ TARGETS="${FUZZ_TARGETS:-$ALL_TARGETS}"
 launcher=()
 if command -v ccache >/dev/null; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache); fi
 # The same build holds the test suite under the same sanitizers (scripts/test-sanitizers.sh).
-CC=clang CXX=clang++ cmake -S . -B fuzz-build -G Ninja -DLP_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo "${launcher[@]}" \
+CC=clang CXX=clang++ cmake -S . -B fuzz-build -G Ninja -DLP_FUZZ=ON -DLP_MLX=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo "${launcher[@]}" \
   -DPython3_EXECUTABLE="$PWD/.venv/bin/python" >/dev/null
 cmake --build fuzz-build
 mkdir -p fuzz-build/artifacts

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 LAUNCHER=(); if command -v ccache >/dev/null; then LAUNCHER=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
 
 echo "==> ThreadSanitizer: building in tsan-build/"
-CC=clang CXX=clang++ cmake -S . -B tsan-build -G Ninja -DLP_TSAN=ON -DLP_BUILD_BENCH=OFF \
+CC=clang CXX=clang++ cmake -S . -B tsan-build -G Ninja -DLP_TSAN=ON -DLP_MLX=OFF -DLP_BUILD_BENCH=OFF \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo "${LAUNCHER[@]}" -DPython3_EXECUTABLE="$PWD/.venv/bin/python" >/dev/null
 cmake --build tsan-build --target lp_unit_tests llama-pajamas
 export TSAN_OPTIONS=halt_on_error=1:exitcode=66:second_deadlock_stack=1

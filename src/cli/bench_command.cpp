@@ -52,7 +52,7 @@ struct BenchResult {
 
 // One run of a test: a fresh context, then `n_prompt` tokens in batches, then `n_gen` tokens
 // one at a time. Token ids are random, as llama-bench's are.
-double run_once(InferenceSession& session, int64_t n_prompt, int64_t n_gen, std::mt19937& rng, std::vector<float>& logits) {
+double run_once(SequenceEvaluator& session, int64_t n_prompt, int64_t n_gen, std::mt19937& rng, std::vector<float>& logits) {
   std::uniform_int_distribution<int32_t> token(0, static_cast<int32_t>(session.vocab_size() - 1));
   std::vector<int32_t> prompt(static_cast<size_t>(n_prompt));
   for (auto& t : prompt) t = token(rng);
@@ -141,19 +141,20 @@ void add_bench_command(CLI::App& app) {
     for (int64_t g : *n_gen) longest = std::max(longest, g);
     for (int64_t v : *n_prompt) if (v < 0) fail("--n-prompt must not be negative");
     for (int64_t v : *n_gen) if (v < 0) fail("--n-gen must not be negative");
-    const auto model = LoadedModel::open(*model_path, static_cast<uint64_t>(longest));
+    const bool mlx = flags->backend == "mlx";
+    if (mlx && *bandwidth) fail("--bandwidth measures our engine's reads; it does not apply to --backend mlx");
     EngineFlags engine = *flags;
     if (engine.ctx_size <= 0) engine.ctx_size = longest;
-    const SessionOptions options = session_options(engine, *model, longest);
+    EngineUnderTest e = open_engine(engine, *model_path, longest, static_cast<uint64_t>(longest));
+    const SessionOptions& options = e.options;
     std::vector<BenchResult> results;
     uint64_t kv_bytes = 0;
     {
-      InferenceSession session(*model, options);
-      kv_bytes = session.kv_cache_bytes();
+      SequenceEvaluator& session = *e.session;
       std::vector<float> logits(static_cast<size_t>(session.vocab_size()));
       std::mt19937 rng(1234);
-      const auto regions = decode_weight_regions(*model);
-      auto probe = [&] { return measure_read_bandwidth(session.pool(), regions); };
+      const auto regions = mlx ? std::vector<std::span<const uint8_t>>{} : decode_weight_regions(*e.model);
+      auto probe = [&] { return measure_read_bandwidth(static_cast<InferenceSession&>(session).pool(), regions); };
       auto measure = [&](int64_t p, int64_t g) {
         BenchResult r{p > 0 ? fmt::format("pp{}", p) : fmt::format("tg{}", g), p, g, {}, {}};
         const bool probed = *bandwidth && p == 0;
@@ -167,15 +168,17 @@ void add_bench_command(CLI::App& app) {
       };
       for (int64_t p : *n_prompt) if (p > 0) measure(p, 0);
       for (int64_t g : *n_gen) if (g > 0) measure(0, g);
+      kv_bytes = session.kv_cache_bytes();  // MLX's cache grows with use: its size after the longest run
     }
     const uint64_t peak_rss = peak_resident_bytes();  // the probes read the weights in place: no buffer of their own
     auto ceiling = [&](const BenchResult& r) {
-      return ceiling_of(r, r.probes_bps.empty() ? 0.0 : decode_traffic(*model, 0, r.n_gen, options.kv_f32).total());
+      return ceiling_of(r, r.probes_bps.empty() ? 0.0 : decode_traffic(*e.model, 0, r.n_gen, options.kv_f32).total());
     };
 
-    const uint64_t params = model->parameter_count();
-    const auto size = model->weight_bytes();
-    const std::string desc = fmt::format("{} {} {}", model->hparams().architecture, human_params(params), model->quant_type_name());
+    const uint64_t params = e.parameters;
+    const uint64_t size = e.weight_bytes;
+    const std::string desc = fmt::format("{} {} {}", e.architecture, human_params(params), e.quant_type);
+    const std::string backend = mlx ? "MLX (libmlx)" : "CPU (llama-pajamas)";
     if (*output == "json") {
       nlohmann::json rows = nlohmann::json::array();
       for (const auto& r : results) {
@@ -183,7 +186,7 @@ void add_bench_command(CLI::App& app) {
                         {"n_threads", options.threads}, {"n_batch", options.batch_size}, {"type_k", flags->kv_type},
                         {"n_prompt", r.n_prompt}, {"n_gen", r.n_gen}, {"test", r.test}, {"avg_ts", r.mean_tps()},
                         {"stddev_ts", r.stddev_tps()}, {"samples_s", r.seconds}, {"build", kVersion},
-                        {"peak_rss_bytes", peak_rss}, {"kv_cache_bytes", kv_bytes}});
+                        {"peak_rss_bytes", peak_rss}, {"kv_cache_bytes", kv_bytes}, {"backend", backend}});
         if (const Ceiling c = ceiling(r); c.bytes_per_token > 0) {
           std::vector<double> probes_gbs;
           for (double p : r.probes_bps) probes_gbs.push_back(p / 1e9);
@@ -201,8 +204,8 @@ void add_bench_command(CLI::App& app) {
     fmt::print("| model | size | params | backend | threads | test | t/s |\n");
     fmt::print("| --- | ---: | ---: | --- | ---: | ---: | ---: |\n");
     for (const auto& r : results) {
-      fmt::print("| {} | {:.2f} MiB | {} | CPU (llama-pajamas) | {} | {} | {:.2f} ± {:.2f} |\n", desc,
-                 static_cast<double>(size) / kMiB, human_params(params), options.threads, r.test, r.mean_tps(),
+      fmt::print("| {} | {:.2f} MiB | {} | {} | {} | {} | {:.2f} ± {:.2f} |\n", desc,
+                 static_cast<double>(size) / kMiB, human_params(params), backend, options.threads, r.test, r.mean_tps(),
                  r.stddev_tps());
     }
     fmt::print("\npeak resident memory: {:.1f} MiB (weights {:.1f} MiB, KV cache {:.1f} MiB)\n", static_cast<double>(peak_rss) / kMiB,

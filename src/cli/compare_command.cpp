@@ -83,6 +83,10 @@ void add_compare_command(CLI::App& app) {
   cmd->add_option("a", a->a, "Model A: GGUF file, Hugging Face or MLX directory")->required();
   cmd->add_option("b", a->b, "Model B")->required();
   cmd->add_option("--reference", a->reference, "Common reference for KL-divergence (default: A)");
+  cmd->add_option("--backend1", a->options.backend_a, "Backend A's speed and memory are measured with: cpu or mlx")
+      ->check(CLI::IsMember({"cpu", "mlx"}))
+      ->default_val("cpu");
+  cmd->add_option("--backend2", a->options.backend_b, "Backend for B: cpu or mlx")->check(CLI::IsMember({"cpu", "mlx"}))->default_val("cpu");
   cmd->add_option("--metrics", a->metrics, "Comma-separated: speed, memory, quality")->default_val("speed,memory,quality");
   cmd->add_option("-p,--n-prompt", a->options.prompt_tokens, "Prompt length for pp and TTFT")->default_val(512);
   cmd->add_option("-n,--n-gen", a->options.gen_tokens, "Generation length for tg")->default_val(128);

@@ -4,6 +4,9 @@
 
 #include "core/error.h"
 #include "core/parallel.h"
+#include "formats/mlx_quant_config.h"
+#include "mlx_backend/mlx_backend.h"
+#include "model/model_summary.h"
 
 namespace lp::cli {
 
@@ -19,6 +22,10 @@ std::shared_ptr<EngineFlags> add_engine_flags(CLI::App* cmd, int64_t default_ctx
                   "f32: float32 activations against dequantized weights (the model's exact arithmetic, slower)")
       ->check(CLI::IsMember({"q8", "f32"}))
       ->capture_default_str();
+  cmd->add_option("--backend", f->backend,
+                  "cpu: our engine; mlx: MLX's own library (llama, qwen2, qwen3; a build that found MLX)")
+      ->check(CLI::IsMember({"cpu", "mlx"}))
+      ->capture_default_str();
   return f;
 }
 
@@ -32,6 +39,37 @@ SessionOptions session_options(const EngineFlags& flags, const LoadedModel& mode
   o.kv_f32 = flags.kv_type == "f32";
   o.activations = flags.activations == "f32" ? ActivationPrecision::float32 : ActivationPrecision::quantized;
   return o;
+}
+
+EngineUnderTest open_engine(const EngineFlags& flags, const std::filesystem::path& path, int64_t fallback_ctx,
+                            uint64_t ctx_hint) {
+  EngineUnderTest e;
+  if (flags.backend == "mlx") {
+    std::error_code ec;
+    if (!std::filesystem::is_directory(path, ec)) fail("--backend mlx runs MLX or Hugging Face directories, not {}", path.string());
+    const ModelSummary summary = summarize_model(path);
+    const auto model_ctx = static_cast<int64_t>(summary.hparams.context_length);
+    e.options.threads = flags.threads > 0 ? flags.threads : default_thread_count();
+    e.options.ctx_size = flags.ctx_size > 0 ? flags.ctx_size : (model_ctx > 0 ? std::min(fallback_ctx, model_ctx) : fallback_ctx);
+    e.options.batch_size = flags.batch_size;
+    e.session = open_mlx_session(path, e.options.ctx_size);
+    e.hparams = summary.hparams;
+    e.architecture = summary.hparams.architecture;
+    const auto mlx = parse_mlx_quant_config(summary.metadata, (path / "config.json").string());
+    e.quant_type = mlx ? mlx->label() : "float";
+    e.parameters = summary.parameter_count;
+    e.weight_bytes = summary.tensor_bytes;
+    return e;
+  }
+  e.model = LoadedModel::open(path, ctx_hint);
+  e.options = session_options(flags, *e.model, fallback_ctx);
+  e.session = std::make_unique<InferenceSession>(*e.model, e.options);
+  e.hparams = e.model->hparams();
+  e.architecture = e.model->hparams().architecture;
+  e.quant_type = e.model->quant_type_name();
+  e.parameters = e.model->parameter_count();
+  e.weight_bytes = e.model->weight_bytes();
+  return e;
 }
 
 }  // namespace lp::cli

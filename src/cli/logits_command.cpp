@@ -61,16 +61,16 @@ void add_logits_command(CLI::App& app) {
   cmd->callback([=] {
     if (file_opt->count() == 0 && tokens_opt->count() == 0) fail("logits needs --file or --tokens");
     const auto start = std::chrono::steady_clock::now();
-    const auto model = LoadedModel::open(*model_path, static_cast<uint64_t>(flags->ctx_size > 0 ? flags->ctx_size : 512));
+    EngineUnderTest e = open_engine(*flags, *model_path, 512, static_cast<uint64_t>(flags->ctx_size > 0 ? flags->ctx_size : 512));
     std::vector<int32_t> tokens = tokens_opt->count() ? parse_token_ids(*tokens_file)
                                                       : load_tokenizer(*model_path).encode(read_text_file(*text_file), true);
-    const SessionOptions options = session_options(*flags, *model, 512);
+    const SessionOptions& options = e.options;
     if (static_cast<int64_t>(tokens.size()) > options.ctx_size) {
       fmt::print(stderr, "note: {} tokens, evaluating the first {} (--ctx-size)\n", tokens.size(), options.ctx_size);
       tokens.resize(static_cast<size_t>(options.ctx_size));
     }
     if (tokens.empty()) fail("the text has no tokens");
-    InferenceSession session(*model, options);
+    SequenceEvaluator& session = *e.session;
     const int64_t vocab = session.vocab_size(), n = static_cast<int64_t>(tokens.size());
     const int64_t batched = *decode_from >= 0 ? std::min(*decode_from, n) : n;
     NpyWriter writer(*out, {static_cast<uint64_t>(n), static_cast<uint64_t>(vocab)});

@@ -90,12 +90,11 @@ void add_run_command(CLI::App& app) {
     if (!f->interactive && prompt_opt->count() == 0) fail("run needs -p/--prompt or --interactive");
     if (f->interactive && f->json) fail("--interactive and --json cannot be combined");
     const auto load_start = std::chrono::steady_clock::now();
-    const auto model = LoadedModel::open(f->model, static_cast<uint64_t>(flags->ctx_size > 0 ? flags->ctx_size : 4096));
+    EngineUnderTest e = open_engine(*flags, f->model, 4096, static_cast<uint64_t>(flags->ctx_size > 0 ? flags->ctx_size : 4096));
     const Tokenizer tok = load_tokenizer(f->model);
     std::optional<ChatTemplate> tmpl;
     if (!f->raw) tmpl = load_chat_template(f->model);
-    InferenceSession session(*model, session_options(*flags, *model, 4096));
-    Generator generator(session, tok, end_of_generation_ids(tok, model->hparams().eos_token_ids));
+    Generator generator(*e.session, tok, end_of_generation_ids(tok, e.hparams.eos_token_ids));
     const double load_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count();
     GenerationSettings gen = f->gen;
     gen.sampling.seed = f->seed >= 0 ? static_cast<uint64_t>(f->seed) : std::random_device{}();

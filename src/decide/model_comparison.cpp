@@ -207,7 +207,8 @@ Comparison compare_models(const CompareOptions& o, const std::function<void(cons
       progress(fmt::format("benchmarking {} ({})", i == 0 ? "A" : "B", model.string()));
       const auto j = run_step(i == 0 ? "bench-a" : "bench-b",
                               {"bench", model.string(), "-p", std::to_string(std::max(0, o.prompt_tokens)), "-n",
-                               std::to_string(std::max(0, o.gen_tokens)), "-r", std::to_string(o.repetitions), "-o", "json"},
+                               std::to_string(std::max(0, o.gen_tokens)), "-r", std::to_string(o.repetitions), "-o", "json",
+                               "--backend", i == 0 ? o.backend_a : o.backend_b},
                               o);
       c.records[i == 0 ? "bench_a" : "bench_b"] = j;
       r[i] = read_bench(j, o);
@@ -239,7 +240,9 @@ Comparison compare_models(const CompareOptions& o, const std::function<void(cons
 }
 
 std::string comparison_table(const Comparison& c, const CompareOptions& o) {
-  std::string out = fmt::format("A: {}\nB: {}\n", o.a.string(), o.b.string());
+  std::string out = fmt::format("A: {} (backend {})\nB: {} (backend {})\n", o.a.string(), o.backend_a, o.b.string(),
+                                o.backend_b);
+  if (o.quality && (o.backend_a != "cpu" || o.backend_b != "cpu")) out += "quality: our engine's (the backends set speed and memory)\n";
   if (!o.reference.empty()) out += fmt::format("reference: {}\n", o.reference.string());
   out += "\n| metric | A | B | B against A |\n|---|---:|---:|---|\n";
   for (const auto& r : c.rows) out += fmt::format("| {} | {} | {} | {} |\n", r.metric, r.a_text, r.b_text, r.delta_text);
@@ -253,7 +256,7 @@ nlohmann::json comparison_json(const Comparison& c, const CompareOptions& o) {
           {"b", o.b.string()},
           {"reference", o.reference.empty() ? o.a.string() : o.reference.string()},
           {"settings",
-           {{"prompt_tokens", o.prompt_tokens}, {"gen_tokens", o.gen_tokens}, {"repetitions", o.repetitions},
+           {{"backend_a", o.backend_a}, {"backend_b", o.backend_b}, {"prompt_tokens", o.prompt_tokens}, {"gen_tokens", o.gen_tokens}, {"repetitions", o.repetitions},
             {"chunks", o.chunks}, {"questions", o.questions}, {"subset", o.subset}}},
           {"rows", rows},
           {"records", c.records}};

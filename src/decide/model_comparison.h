@@ -27,6 +27,9 @@ struct CompareOptions {
   std::filesystem::path text;      // empty: validate's default (WikiText-2 test)
   std::filesystem::path data_dir;  // empty: validate's default
   unsigned threads = 0;
+  // The backend each model's speed and memory are measured with (cpu: our engine; mlx: MLX's
+  // library). Quality is always our engine's, which equals mlx-lm's on the same weights.
+  std::string backend_a = "cpu", backend_b = "cpu";
   std::filesystem::path work_dir;  // records and logs of the children
 };
 

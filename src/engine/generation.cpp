@@ -54,7 +54,7 @@ std::vector<int32_t> end_of_generation_ids(const Tokenizer& tokenizer, const std
   return ids;
 }
 
-Generator::Generator(InferenceSession& session, const Tokenizer& tokenizer, std::vector<int32_t> end_ids)
+Generator::Generator(SequenceEvaluator& session, const Tokenizer& tokenizer, std::vector<int32_t> end_ids)
     : session_(session), tokenizer_(tokenizer), end_ids_(std::move(end_ids)),
       logits_(static_cast<size_t>(session.vocab_size())) {}
 

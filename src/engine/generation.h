@@ -41,13 +41,13 @@ std::vector<int32_t> end_of_generation_ids(const Tokenizer& tokenizer, const std
 
 class Generator {
  public:
-  Generator(InferenceSession& session, const Tokenizer& tokenizer, std::vector<int32_t> end_ids);
+  Generator(SequenceEvaluator& session, const Tokenizer& tokenizer, std::vector<int32_t> end_ids);
   // `on_text` receives the text of each new token as soon as it is complete UTF-8.
   GenerationResult generate(const std::vector<int32_t>& prompt, const GenerationSettings& settings,
                             const std::function<void(const std::string&)>& on_text);
 
  private:
-  InferenceSession& session_;
+  SequenceEvaluator& session_;
   const Tokenizer& tokenizer_;
   std::vector<int32_t> end_ids_;
   std::vector<int32_t> history_;  // the tokens the session's cache holds

@@ -12,6 +12,7 @@
 #include "engine/attention.h"
 #include "engine/model_weights.h"
 #include "engine/rope.h"
+#include "engine/sequence_evaluator.h"
 
 namespace lp {
 
@@ -26,24 +27,24 @@ struct SessionOptions {
   ActivationObserver* observer = nullptr;  // sees every matrix product's input (imatrix); not owned
 };
 
-class InferenceSession {
+class InferenceSession final : public SequenceEvaluator {
  public:
   InferenceSession(const LoadedModel& model, const SessionOptions& options);
 
-  int64_t n_past() const { return n_past_; }
-  int64_t ctx_size() const { return options_.ctx_size; }
-  int64_t vocab_size() const { return n_vocab_; }
-  uint64_t kv_cache_bytes() const;  // what the KV cache holds allocated, all layers
+  int64_t n_past() const override { return n_past_; }
+  int64_t ctx_size() const override { return options_.ctx_size; }
+  int64_t vocab_size() const override { return n_vocab_; }
+  uint64_t kv_cache_bytes() const override;  // what the KV cache holds allocated, all layers
   // The session's threads: work between evaluations (a bandwidth probe) runs on them rather
   // than beside them, competing for the cores while they wait for the next job.
   ThreadPool& pool() { return pool_; }
   // Forgets every position from `n` on (a prompt that shares a prefix keeps it).
-  void rewind(int64_t n);
+  void rewind(int64_t n) override;
 
   // Evaluates `tokens` at the next positions. With all_logits, `logits` receives one row of
   // vocab_size() logits per token; otherwise only the last token's row. InputError when the
   // cache would overflow or a token id is outside the vocabulary.
-  void eval(std::span<const int32_t> tokens, std::span<float> logits, bool all_logits);
+  void eval(std::span<const int32_t> tokens, std::span<float> logits, bool all_logits) override;
 
  private:
   void eval_batch(const int32_t* tokens, int64_t n, float* logits, bool all_logits);

@@ -88,7 +88,7 @@ def test_dry_run_writes_nothing(tmp_path, lp_bin, tiny_model):
     (["-m", "Q4_K_M", "--tensor-type", "(=Q4_K"], "not a valid regular expression"),
     (["-m", "Q4_K_M", "--override-kv", "a=int:x"], "not a valid int"),
     (["-m", "Q4_K_M", "--format", "mlx"], "--format mlx converts a Hugging Face directory"),
-    (["-m", "Q4_K_M", "--format", "onnx"], "must be gguf or mlx"),
+    (["-m", "Q4_K_M", "--format", "onnx"], "must be gguf, mlx or gguf,mlx"),
     (["-m", "Q4_K_M"], "--output is required"),
 ])
 def test_bad_arguments_are_explained(tmp_path, lp_bin, tiny_model, args, message):
