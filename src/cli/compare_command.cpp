@@ -62,9 +62,11 @@ void run_compare(CompareArgs& a) {
     o.work_dir = a.work_dir;
   }
   const bool quiet = a.json || !isatty(STDERR_FILENO);
+  scratch.remove = false;  // a failed step's log stays where its error message points
   const auto c = decide::compare_models(o, [&](const std::string& step) {
     if (!quiet) fmt::print(stderr, "compare: {}\n", step);
   });
+  scratch.remove = a.work_dir.empty();
   const std::string text = a.json ? decide::comparison_json(c, o).dump(2) + "\n" : decide::comparison_table(c, o);
   if (!a.out.empty()) {
     AtomicFile f(a.out);

@@ -182,10 +182,16 @@ void add_quality_rows(Comparison& c, const Quality& a, const Quality& b, bool a_
 std::vector<std::string> validate_args(const std::filesystem::path& model, const std::filesystem::path& reference,
                                        const std::string& metrics, const CompareOptions& o) {
   std::vector<std::string> args = {"validate", model.string(), "--reference", reference.string(), "--metrics", metrics,
-                                   "--subset", o.subset, "--json"};
-  if (o.chunks > 0) args.insert(args.end(), {"--chunks", std::to_string(o.chunks)});
-  if (!o.text.empty()) args.insert(args.end(), {"-f", o.text.string()});
-  if (!o.data_dir.empty()) args.insert(args.end(), {"--data-dir", o.data_dir.string()});
+                                   "--json"};
+  // validate refuses settings for metrics it was not asked for.
+  if (metrics.find(o.questions) != std::string::npos) {
+    args.insert(args.end(), {"--subset", o.subset});
+    if (!o.data_dir.empty()) args.insert(args.end(), {"--data-dir", o.data_dir.string()});
+  }
+  if (metrics.find("kld") != std::string::npos) {
+    if (o.chunks > 0) args.insert(args.end(), {"--chunks", std::to_string(o.chunks)});
+    if (!o.text.empty()) args.insert(args.end(), {"-f", o.text.string()});
+  }
   return args;
 }
 

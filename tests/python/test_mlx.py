@@ -510,3 +510,17 @@ def test_mlx_backend_bench_and_refusals(tmp_path, lp_bin, fixtures_dir):
                            "runs MLX or Hugging Face directories")]:
         result = run([lp_bin, *args, "--backend", "mlx"], check=False)
         assert result.returncode == 2 and message in result.stderr and result.stderr.count("\n") == 1, result.stderr
+
+
+def test_compare_against_a_common_reference(tmp_path, lp_bin, fixtures_dir):
+    """A and B each against a third model: both get a KL-divergence, and the paired accuracy row."""
+    source = tiny(fixtures_dir, "qwen3")
+    for method in ("8bit", "4bit"):
+        ours(lp_bin, source, tmp_path / method, "-m", method, "--group-size", "32")
+    out = json.loads(run([lp_bin, "compare", str(tmp_path / "8bit"), str(tmp_path / "4bit"), "--reference", str(source),
+                          "--metrics", "quality", "--chunks", "2", "--json"]).stdout)
+    rows = {r["metric"]: r for r in out["rows"]}
+    kld = rows["KL-divergence vs reference"]
+    assert 0 < kld["a"] < kld["b"]  # 8 bits stay nearer the float model than 4
+    assert kld["a"] == out["records"]["validate_a"]["metrics"]["kld"]["kl_divergence"]["mean"]["value"]
+    assert any(m.startswith("arc_easy accuracy") for m in rows)
