@@ -151,7 +151,11 @@ class HfSource final : public QuantSource {
       return;
     }
     if (s.mlx_scales != nullptr) {
-      for (int64_t r = begin; r < end; ++r) mlx_row(s, n, permuted_row(s, r, rows), out + (r - begin) * n, nullptr);
+      std::vector<float> scales, biases;
+      for (int64_t r = begin; r < end; ++r) {
+        const uint8_t* levels = mlx_row(s, n, permuted_row(s, r, rows), scales, biases);
+        mlx_affine_dequantize_row(levels, scales.data(), biases.data(), n, s.mlx_spec, out + (r - begin) * n);
+      }
       return;
     }
     if (s.transform == TensorTransform::transpose || s.interleaved) return read_strided_rows(s, n, rows, begin, end, out);
@@ -192,10 +196,11 @@ class HfSource final : public QuantSource {
       const auto n = static_cast<int64_t>(t.shape[0]);
       const uint64_t row_bytes = ggml_row_bytes(t.source_type, static_cast<uint64_t>(n)).value_or(0);
       raw_.resize(row_bytes * static_cast<uint64_t>(rows));
-      std::vector<float> unused(static_cast<size_t>(n));
+      std::vector<float> scales, biases;
       for (int64_t r = 0; r < rows; ++r) {
-        mlx_row(s, n, permuted_row(s, r, rows), unused.data(), raw_.data() + static_cast<uint64_t>(r) * row_bytes,
-                t.source_type);
+        const uint8_t* levels = mlx_row(s, n, permuted_row(s, r, rows), scales, biases);
+        mlx_repack_row(levels, scales.data(), biases.data(), n, s.mlx_spec, t.source_type,
+                       raw_.data() + static_cast<uint64_t>(r) * row_bytes);
       }
       // The repacked copy replaces the mapped tensors: memory holds one of the two.
       for (const auto* source : {s.from[0], s.mlx_scales, s.mlx_biases}) release_mapped_pages(source->data);
@@ -266,20 +271,15 @@ class HfSource final : public QuantSource {
     return permuted ? source_index(r, rows, s.heads) : r;
   }
 
-  // Source row `row` of an MLX tensor as float32 values (`values`), or, when `repacked` is
-  // given, as blocks of `type` there.
-  static void mlx_row(const SourceTensor& s, int64_t n, int64_t row, float* values, uint8_t* repacked = nullptr,
-                      GgmlType type = GgmlType::F32) {
+  // Source row `row` of an MLX tensor: its packed levels, and its groups' scales and biases as float32.
+  static const uint8_t* mlx_row(const SourceTensor& s, int64_t n, int64_t row, std::vector<float>& scales,
+                                std::vector<float>& biases) {
     const int64_t groups = n / s.mlx_spec.group_size;
-    std::vector<float> scales(static_cast<size_t>(groups)), biases(static_cast<size_t>(groups));
+    scales.resize(static_cast<size_t>(groups));
+    biases.resize(static_cast<size_t>(groups));
     convert(*s.mlx_scales, row * groups, groups, scales.data());
     convert(*s.mlx_biases, row * groups, groups, biases.data());
-    const uint8_t* packed = s.from[0]->data.data() + static_cast<uint64_t>(row) * mlx_packed_row_bytes(n, s.mlx_spec.bits);
-    if (repacked != nullptr) {
-      mlx_repack_row(packed, scales.data(), biases.data(), n, s.mlx_spec, type, repacked);
-    } else {
-      mlx_affine_dequantize_row(packed, scales.data(), biases.data(), n, s.mlx_spec, values);
-    }
+    return s.from[0]->data.data() + static_cast<uint64_t>(row) * mlx_packed_row_bytes(n, s.mlx_spec.bits);
   }
 
   // An mlx-lm checkpoint's quantized module: ".weight" holds the packed levels (uint32 words),

@@ -83,7 +83,7 @@ CompareRow ratio_row(const std::string& metric, double a, double b, const std::s
                      bool higher_is_better) {
   const double ratio = a != 0 ? b / a : NAN;
   return {metric, a, b, a_text, b_text,
-          std::isfinite(ratio) ? fmt::format("x{:.2f}{}", ratio, ratio == 1.0 ? "" : (ratio > 1) == higher_is_better ? " (B better)" : " (A better)") : "",
+          std::isfinite(ratio) ? fmt::format("x{:.3g}{}", ratio, ratio == 1.0 ? "" : (ratio > 1) == higher_is_better ? " (B better)" : " (A better)") : "",
           {{"ratio", std::isfinite(ratio) ? nlohmann::json(ratio) : nlohmann::json(nullptr)}}};
 }
 
