@@ -114,22 +114,23 @@ inline __m256i unpack_mxfp4(const BlockMXFP4& b) {
   return _mm256_shuffle_epi8(levels, unpack_nibbles_32(b.qs));
 }
 
-// Unsigned weights with an offset (Q4_1, Q5_1): the offset term m * sum(x) is the
-// activation block's s, added in float per block.
-template <int NT, class Block, __m256i (*unpack)(const Block&)>
+// Unsigned weights with an offset (Q4_1, Q5_1, MLX_U8): the offset term m * sum(x) is the
+// activation block's s, added in float per block. `Weights` says how a block's levels are
+// read (levels), multiplied with 32 activation bytes (dot), scaled (scale) and offset (offset).
+template <int NT, class Weights>
 void tile_offset_q8_1(int64_t n, const uint8_t* weights, const uint8_t* act, uint64_t stride, float* out,
                       int64_t out_stride) {
-  const auto* w = reinterpret_cast<const Block*>(weights);
+  const auto* w = reinterpret_cast<const typename Weights::Block*>(weights);
   __m256 acc[kChains<NT>][NT];
   for (auto& chain : acc)
     for (auto& a : chain) a = _mm256_setzero_ps();
   float offsets[NT] = {};
   const auto step = [&](int64_t b, __m256(&chain)[NT]) {
-    const __m256i q = unpack(w[b]);
-    const float dw = fp16_to_float(w[b].d), m = fp16_to_float(w[b].m);
+    const auto q = Weights::levels(w[b]);
+    const float dw = Weights::scale(w[b]), m = Weights::offset(w[b]);
     for (int t = 0; t < NT; ++t) {
       const BlockQ8_1& a = act_block<BlockQ8_1>(act, stride, t, b);
-      const __m256i dot = dot_u8_s8(_mm256_setzero_si256(), q, load256(a.qs));
+      const __m256i dot = Weights::dot(q, load256(a.qs));
       chain[t] = _mm256_fmadd_ps(_mm256_set1_ps(dw * fp16_to_float(a.d)), _mm256_cvtepi32_ps(dot), chain[t]);
       offsets[t] += m * fp16_to_float(a.s);
     }
@@ -138,6 +139,16 @@ void tile_offset_q8_1(int64_t n, const uint8_t* weights, const uint8_t* act, uin
   store_sums<NT>(acc, offsets, out, out_stride);
 }
 
+// GGML's offset types: fp16 d and m, levels of at most 5 bits (a byte pair's products fit int16).
+template <class B, __m256i (*unpack)(const B&)>
+struct Fp16OffsetWeights {
+  using Block = B;
+  static __m256i levels(const B& b) { return unpack(b); }
+  static __m256i dot(__m256i q, __m256i x) { return dot_u8_s8(_mm256_setzero_si256(), q, x); }
+  static float scale(const B& b) { return fp16_to_float(b.d); }
+  static float offset(const B& b) { return fp16_to_float(b.m); }
+};
+
 inline __m256i unpack_q4_1(const BlockQ4_1& b) { return unpack_nibbles_32(b.qs); }
 
 inline __m256i unpack_q5_1(const BlockQ5_1& b) {
@@ -145,38 +156,29 @@ inline __m256i unpack_q5_1(const BlockQ5_1& b) {
   return _mm256_or_si256(unpack_nibbles_32(b.qs), fifth);
 }
 
-// MLX affine groups as bytes (BlockMlxU8): levels up to 255, so without VNNI a byte pair's
-// products could pass int16: the low seven bits and the top bit are multiplied apart.
-template <int NT>
-void tile_mlx_u8(int64_t n, const uint8_t* weights, const uint8_t* act, uint64_t stride, float* out,
-                 int64_t out_stride) {
-  const auto* w = reinterpret_cast<const BlockMlxU8*>(weights);
-  __m256 acc[kChains<NT>][NT];
-  for (auto& chain : acc)
-    for (auto& a : chain) a = _mm256_setzero_ps();
-  float offsets[NT] = {};
-  const auto step = [&](int64_t b, __m256(&chain)[NT]) {
-    const __m256i q = load256(w[b].q);
-#if !(defined(__AVX512VNNI__) && defined(__AVX512VL__))
-    const __m256i low = _mm256_and_si256(q, _mm256_set1_epi8(0x7F));
-    const __m256i top = _mm256_and_si256(_mm256_srli_epi16(q, 7), _mm256_set1_epi8(1));
-#endif
-    for (int t = 0; t < NT; ++t) {
-      const BlockQ8_1& a = act_block<BlockQ8_1>(act, stride, t, b);
-      const __m256i x = load256(a.qs);
-#if defined(__AVX512VNNI__) && defined(__AVX512VL__)
-      const __m256i dot = _mm256_dpbusd_epi32(_mm256_setzero_si256(), q, x);
-#else
-      const __m256i dot = _mm256_add_epi32(dot_u8_s8(_mm256_setzero_si256(), low, x),
-                                           _mm256_slli_epi32(dot_u8_s8(_mm256_setzero_si256(), top, x), 7));
-#endif
-      chain[t] = _mm256_fmadd_ps(_mm256_set1_ps(w[b].scale * fp16_to_float(a.d)), _mm256_cvtepi32_ps(dot), chain[t]);
-      offsets[t] += w[b].bias * fp16_to_float(a.s);
-    }
+// MLX affine groups as bytes (BlockMlxU8): float scale and bias, levels up to 255. Without VNNI
+// a byte pair's products could pass int16, so the low seven bits and the top bit are
+// multiplied apart.
+struct MlxU8Weights {
+  using Block = BlockMlxU8;
+  struct Levels {
+    __m256i all, low, top;
   };
-  for_each_block_pair<NT>(n / kQK, acc, step);
-  store_sums<NT>(acc, offsets, out, out_stride);
-}
+  static Levels levels(const Block& b) {
+    const __m256i q = load256(b.q);
+    return {q, _mm256_and_si256(q, _mm256_set1_epi8(0x7F)), _mm256_and_si256(_mm256_srli_epi16(q, 7), _mm256_set1_epi8(1))};
+  }
+  static __m256i dot(const Levels& q, __m256i x) {
+#if defined(__AVX512VNNI__) && defined(__AVX512VL__)
+    return _mm256_dpbusd_epi32(_mm256_setzero_si256(), q.all, x);
+#else
+    return _mm256_add_epi32(dot_u8_s8(_mm256_setzero_si256(), q.low, x),
+                            _mm256_slli_epi32(dot_u8_s8(_mm256_setzero_si256(), q.top, x), 7));
+#endif
+  }
+  static float scale(const Block& b) { return b.scale; }
+  static float offset(const Block& b) { return b.bias; }
+};
 
 // ---- K-quants against Q8_K ----
 // A super-block's integer sum builds up in int32 lanes (two chains for a single token),
@@ -468,9 +470,9 @@ template <int NT> struct Q4_0Tile { static constexpr auto run = tile_signed_q8_0
 template <int NT> struct Q5_0Tile { static constexpr auto run = tile_signed_q8_0<NT, BlockQ5_0, unpack_q5_0>; };
 template <int NT> struct Q8_0Tile { static constexpr auto run = tile_signed_q8_0<NT, BlockQ8_0, unpack_q8_0>; };
 template <int NT> struct MXFP4Tile { static constexpr auto run = tile_signed_q8_0<NT, BlockMXFP4, unpack_mxfp4>; };
-template <int NT> struct Q4_1Tile { static constexpr auto run = tile_offset_q8_1<NT, BlockQ4_1, unpack_q4_1>; };
-template <int NT> struct MlxU8Tile { static constexpr auto run = tile_mlx_u8<NT>; };
-template <int NT> struct Q5_1Tile { static constexpr auto run = tile_offset_q8_1<NT, BlockQ5_1, unpack_q5_1>; };
+template <int NT> struct Q4_1Tile { static constexpr auto run = tile_offset_q8_1<NT, Fp16OffsetWeights<BlockQ4_1, unpack_q4_1>>; };
+template <int NT> struct MlxU8Tile { static constexpr auto run = tile_offset_q8_1<NT, MlxU8Weights>; };
+template <int NT> struct Q5_1Tile { static constexpr auto run = tile_offset_q8_1<NT, Fp16OffsetWeights<BlockQ5_1, unpack_q5_1>>; };
 template <int NT> struct Q2_KTile { static constexpr auto run = tile_q2_k<NT>; };
 template <int NT> struct Q3_KTile { static constexpr auto run = tile_q3_k<NT>; };
 template <int NT> struct Q4_KTile { static constexpr auto run = tile_q4_q5_k<NT, BlockQ4_K, false>; };

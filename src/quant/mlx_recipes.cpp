@@ -9,30 +9,25 @@
 namespace lp {
 namespace {
 
-// mlx-lm's recipes (mlx_lm/convert.py mixed_quant_predicate_builder): v_proj-like and
-// down_proj modules in use_more_bits layers and the lm_head at the high width, the rest low.
+// Seed 004's recipe and the rule set of mlx-lm's named recipes (mlx_lm/convert.py
+// mixed_quant_predicate_builder): v_proj-like and down_proj modules in use_more_bits layers and
+// the lm_head at the high width, the rest low.
 const char* const kBuiltinMlxRecipesJson = R"json([
   {"name": "uniform", "rules": []},
   {"name": "mixed", "rules": [
     {"module": "embed_tokens", "bits": "embedding"},
-    {"module": "lm_head", "bits": "output"}]},
-  {"name": "mixed_2_6", "low": 2, "high": 6, "every_module_in_config": true, "rules": [
-    {"module": "v_proj|v_a_proj|v_b_proj", "layers": "more_bits", "bits": "high"},
-    {"module": "down_proj", "layers": "more_bits", "bits": "high"},
-    {"module": "lm_head", "bits": "high"}]},
-  {"name": "mixed_3_4", "low": 3, "high": 4, "every_module_in_config": true, "rules": [
-    {"module": "v_proj|v_a_proj|v_b_proj", "layers": "more_bits", "bits": "high"},
-    {"module": "down_proj", "layers": "more_bits", "bits": "high"},
-    {"module": "lm_head", "bits": "high"}]},
-  {"name": "mixed_3_6", "low": 3, "high": 6, "every_module_in_config": true, "rules": [
-    {"module": "v_proj|v_a_proj|v_b_proj", "layers": "more_bits", "bits": "high"},
-    {"module": "down_proj", "layers": "more_bits", "bits": "high"},
-    {"module": "lm_head", "bits": "high"}]},
-  {"name": "mixed_4_6", "low": 4, "high": 6, "every_module_in_config": true, "rules": [
-    {"module": "v_proj|v_a_proj|v_b_proj", "layers": "more_bits", "bits": "high"},
-    {"module": "down_proj", "layers": "more_bits", "bits": "high"},
-    {"module": "lm_head", "bits": "high"}]}
+    {"module": "lm_head", "bits": "output"}]}
 ])json";
+const char* const kMlxLmMixedRulesJson = R"json([
+  {"module": "v_proj|v_a_proj|v_b_proj", "layers": "more_bits", "bits": "high"},
+  {"module": "down_proj", "layers": "more_bits", "bits": "high"},
+  {"module": "lm_head", "bits": "high"}
+])json";
+struct NamedWidths {
+  const char* name;
+  int low, high;
+};
+constexpr NamedWidths kMlxLmMixed[] = {{"mixed_2_6", 2, 6}, {"mixed_3_4", 3, 4}, {"mixed_3_6", 3, 6}, {"mixed_4_6", 4, 6}};
 
 std::optional<int> optional_int(const nlohmann::json& j, const char* key, const std::string& where) {
   const auto it = j.find(key);
@@ -115,6 +110,11 @@ const std::vector<MlxRecipe>& builtin_mlx_recipes() {
   static const std::vector<MlxRecipe> recipes = [] {
     std::vector<MlxRecipe> out;
     for (const auto& j : nlohmann::json::parse(kBuiltinMlxRecipesJson)) out.push_back(parse_mlx_recipe(j, "built-in"));
+    for (const auto& m : kMlxLmMixed) {
+      const nlohmann::json j = {{"name", m.name}, {"low", m.low}, {"high", m.high}, {"every_module_in_config", true},
+                                {"rules", nlohmann::json::parse(kMlxLmMixedRulesJson)}};
+      out.push_back(parse_mlx_recipe(j, "built-in"));
+    }
     return out;
   }();
   return recipes;
