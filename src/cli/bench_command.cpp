@@ -134,7 +134,7 @@ void add_bench_command(CLI::App& app) {
   cmd->add_flag("--bandwidth", *bandwidth,
                  "Also probe the memory read bandwidth (reading the model's weights with the same threads, before and after "
                  "every generation run) and report decode as a share of the ceiling it sets");
-  auto flags = add_engine_flags(cmd, 0);
+  auto flags = add_engine_flags(cmd, 0, true);
   cmd->callback([=] {
     int64_t longest = 1;
     for (int64_t p : *n_prompt) longest = std::max(longest, p);

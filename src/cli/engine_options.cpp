@@ -10,7 +10,7 @@
 
 namespace lp::cli {
 
-std::shared_ptr<EngineFlags> add_engine_flags(CLI::App* cmd, int64_t default_ctx_note) {
+std::shared_ptr<EngineFlags> add_engine_flags(CLI::App* cmd, int64_t default_ctx_note, bool with_backend) {
   auto f = std::make_shared<EngineFlags>();
   cmd->add_option("-t,--threads", f->threads, "Threads (default: every core)");
   cmd->add_option("-c,--ctx-size", f->ctx_size,
@@ -22,6 +22,7 @@ std::shared_ptr<EngineFlags> add_engine_flags(CLI::App* cmd, int64_t default_ctx
                   "f32: float32 activations against dequantized weights (the model's exact arithmetic, slower)")
       ->check(CLI::IsMember({"q8", "f32"}))
       ->capture_default_str();
+  if (!with_backend) return f;
   cmd->add_option("--backend", f->backend,
                   "cpu: our engine; mlx: MLX's own library (llama, qwen2, qwen3; a build that found MLX)")
       ->check(CLI::IsMember({"cpu", "mlx"}))

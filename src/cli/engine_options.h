@@ -19,7 +19,8 @@ struct EngineFlags {
   std::string backend = "cpu";  // cpu: our engine; mlx: MLX's library (a build with MLX)
 };
 
-std::shared_ptr<EngineFlags> add_engine_flags(CLI::App* cmd, int64_t default_ctx_note);
+// `with_backend`: the command also takes --backend (it runs through open_engine).
+std::shared_ptr<EngineFlags> add_engine_flags(CLI::App* cmd, int64_t default_ctx_note, bool with_backend = false);
 
 // Session options for `model`: ctx_size 0 becomes `fallback_ctx` capped at the model's context length.
 SessionOptions session_options(const EngineFlags& flags, const LoadedModel& model, int64_t fallback_ctx);

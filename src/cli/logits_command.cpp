@@ -57,7 +57,7 @@ void add_logits_command(CLI::App& app) {
   cmd->add_option("--decode-from", *decode_from,
                   "Positions from this one on are evaluated one token at a time through the KV cache, as in generation");
   cmd->add_option("-o,--out", *out, "Output .npy: float32 [positions, vocabulary]; row i predicts token i+1")->required();
-  auto flags = add_engine_flags(cmd, 512);
+  auto flags = add_engine_flags(cmd, 512, true);
   cmd->callback([=] {
     if (file_opt->count() == 0 && tokens_opt->count() == 0) fail("logits needs --file or --tokens");
     const auto start = std::chrono::steady_clock::now();

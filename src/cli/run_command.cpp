@@ -85,7 +85,7 @@ void add_run_command(CLI::App& app) {
   cmd->add_flag("--ignore-eos", f->gen.ignore_eos, "Keep generating past end-of-generation tokens");
   cmd->add_flag("--json", f->json, "Print one JSON object (prompt tokens, tokens, text, timings) instead of streaming");
   cmd->add_flag("--verbose", f->verbose, "Print the prompt's token count and the timings after each answer");
-  auto flags = add_engine_flags(cmd, 4096);
+  auto flags = add_engine_flags(cmd, 4096, true);
   cmd->callback([=] {
     if (!f->interactive && prompt_opt->count() == 0) fail("run needs -p/--prompt or --interactive");
     if (f->interactive && f->json) fail("--interactive and --json cannot be combined");
