@@ -26,6 +26,9 @@ model=tests/fixtures/tiny_models/llama
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 "$bin" quantize "$model" -m F16,Q4_K_M,Q8_0 -o "$work" -t 4 >/dev/null
+# An MLX checkpoint: written row by row across threads, then repacked at load and run.
+"$bin" quantize "$model" --format mlx -m mixed_3_6 --group-size 32 -o "$work/mlx" -t 4 >/dev/null
+"$bin" run -m "$work/mlx" -p "Hello" -n 16 -t 4 >/dev/null 2>&1
 for file in "$work"/*.gguf; do
   "$bin" run -m "$file" -p "Hello" -n 16 -t 4 >/dev/null 2>&1
   "$bin" bench -m "$file" -p 64 -n 16 -t 4 >/dev/null
