@@ -171,6 +171,31 @@ void tile_32(int64_t n, const uint8_t* weights, const uint8_t* act, uint64_t str
   for (int t = 0; t < NT; ++t) out[t * out_stride] = sum[t];
 }
 
+// MLX affine groups as bytes (BlockMlxU8) against Q8_1: levels 0-255 do not fit int8, so the
+// low seven bits and the top bit are multiplied apart (q = low + 128 * top); the bias meets the
+// activation block's s as Q4_1's offset does.
+template <int NT>
+void tile_mlx_u8(int64_t n, const uint8_t* weights, const uint8_t* act, uint64_t stride, float* out, int64_t out_stride) {
+  const auto* w = reinterpret_cast<const BlockMlxU8*>(weights);
+  const BlockQ8_1* a[NT];
+  for (int t = 0; t < NT; ++t) a[t] = reinterpret_cast<const BlockQ8_1*>(act + static_cast<uint64_t>(t) * stride);
+  float sum[NT] = {};
+  for (int64_t b = 0; b < n / kQK; ++b) {
+    const uint8x16_t q0 = vld1q_u8(w[b].q), q1 = vld1q_u8(w[b].q + 16);
+    const uint8x16_t seven = vdupq_n_u8(0x7F);
+    const int8x16_t low0 = vreinterpretq_s8_u8(vandq_u8(q0, seven)), low1 = vreinterpretq_s8_u8(vandq_u8(q1, seven));
+    const int8x16_t top0 = vreinterpretq_s8_u8(vshrq_n_u8(q0, 7)), top1 = vreinterpretq_s8_u8(vshrq_n_u8(q1, 7));
+    for (int t = 0; t < NT; ++t) {
+      const BlockQ8_1& x = a[t][b];
+      const int8x16_t x0 = vld1q_s8(x.qs), x1 = vld1q_s8(x.qs + 16);
+      const int32_t low = vaddvq_s32(dot16(dot16(vdupq_n_s32(0), low0, x0), low1, x1));
+      const int32_t top = vaddvq_s32(dot16(dot16(vdupq_n_s32(0), top0, x0), top1, x1));
+      sum[t] += w[b].scale * f16_to_f32(x.d) * static_cast<float>(low + 128 * top) + w[b].bias * f16_to_f32(x.s);
+    }
+  }
+  for (int t = 0; t < NT; ++t) out[t * out_stride] = sum[t];
+}
+
 // ---- The K-quants against Q8_K ----
 
 // One super-block as the dot product sees it: value e = d * scale[e / 16] * q[e]
@@ -343,6 +368,7 @@ void dispatch_tile(int64_t n, const uint8_t* weights, const uint8_t* act, uint64
 
 template <class Weights> struct FloatTile { template <int NT> struct K { static constexpr auto run = tile_float<NT, Weights>; }; };
 template <class Block> struct Block32Tile { template <int NT> struct K { static constexpr auto run = tile_32<NT, Block>; }; };
+template <int NT> struct MlxU8Tile { static constexpr auto run = tile_mlx_u8<NT>; };
 template <class Block> struct KQuantTile { template <int NT> struct K { static constexpr auto run = tile_kquant<NT, Block>; }; };
 
 constexpr SimdTile kArmTiles[] = {
@@ -350,7 +376,7 @@ constexpr SimdTile kArmTiles[] = {
     {GgmlType::BF16, dispatch_tile<FloatTile<BF16Weights>::K>}, {GgmlType::Q4_0, dispatch_tile<Block32Tile<BlockQ4_0>::K>},
     {GgmlType::Q4_1, dispatch_tile<Block32Tile<BlockQ4_1>::K>}, {GgmlType::Q5_0, dispatch_tile<Block32Tile<BlockQ5_0>::K>},
     {GgmlType::Q5_1, dispatch_tile<Block32Tile<BlockQ5_1>::K>}, {GgmlType::Q8_0, dispatch_tile<Block32Tile<BlockQ8_0>::K>},
-    {GgmlType::MXFP4, dispatch_tile<Block32Tile<BlockMXFP4>::K>},
+    {GgmlType::MXFP4, dispatch_tile<Block32Tile<BlockMXFP4>::K>}, {GgmlType::MLX_U8, dispatch_tile<MlxU8Tile>},
     {GgmlType::Q2_K, dispatch_tile<KQuantTile<BlockQ2_K>::K>},  {GgmlType::Q3_K, dispatch_tile<KQuantTile<BlockQ3_K>::K>},
     {GgmlType::Q4_K, dispatch_tile<KQuantTile<BlockQ4_K>::K>},  {GgmlType::Q5_K, dispatch_tile<KQuantTile<BlockQ5_K>::K>},
     {GgmlType::Q6_K, dispatch_tile<KQuantTile<BlockQ6_K>::K>},
