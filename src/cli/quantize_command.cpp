@@ -193,8 +193,13 @@ void run_quantize(const QuantizeArgs& a) {
   std::error_code ec;
   const auto source = std::filesystem::is_directory(a.source, ec) ? open_hf_source(a.source) : open_gguf_source(a.source);
 
+  // The recipe file is read only when a method is not built in (with --format gguf,mlx it may be
+  // the MLX side's).
   std::vector<Recipe> user_recipes;
-  if (!a.recipe_file.empty()) user_recipes.push_back(load_recipe_file(a.recipe_file));
+  const bool names_file = std::ranges::any_of(split_commas(a.methods), [](const std::string& m) {
+    return find_builtin_recipe(m) == nullptr;
+  });
+  if (!a.recipe_file.empty() && (names_file || !a.dual_layout)) user_recipes.push_back(load_recipe_file(a.recipe_file));
   std::vector<const Recipe*> recipes;
   for (const auto& m : split_commas(a.methods)) {
     if (!user_recipes.empty() && iequals(m, user_recipes[0].name)) {
@@ -279,7 +284,7 @@ void run_quantize(const QuantizeArgs& a) {
 
 void add_quantize_command(CLI::App& app) {
   auto a = std::make_shared<QuantizeArgs>();
-  auto* cmd = app.add_subcommand("quantize", "Quantize a model to one or more GGUF files (llama.cpp-compatible mixtures)");
+  auto* cmd = app.add_subcommand("quantize", "Quantize a model to GGUF files (llama.cpp-compatible mixtures) and MLX checkpoints (mlx-lm's)");
   cmd->add_option("source", a->source, "GGUF file (F32/F16/BF16 or any readable type) or Hugging Face directory (llama, qwen2, qwen3, qwen3_moe, gemma3, phi3, gpt_oss)")->required();
   cmd->add_option("--method,-m", a->methods, "File type(s), comma-separated: Q4_K_M,Q5_K_M,... (read once, written each); MLX: 4bit, 8bit, ..., mixed_4_6")
       ->required();

@@ -66,7 +66,8 @@ void prepare(const MlxQuantizeRequest& r, std::optional<MlxRecipe>& from_file, M
   if (!r.dtype.empty() && r.dtype != "float16" && r.dtype != "bfloat16" && r.dtype != "float32") {
     fail("--dtype {}: must be float16, bfloat16 or float32", r.dtype);
   }
-  if (!r.recipe_file.empty()) from_file = load_mlx_recipe_file(r.recipe_file);
+  const bool built_in = uniform_bits(r.method) || (r.method.starts_with("mixed_") && find_builtin_mlx_recipe(r.method));
+  if (!r.recipe_file.empty() && !built_in) from_file = load_mlx_recipe_file(r.recipe_file);
   options.settings = r.settings;
   options.dtype = r.dtype;
   options.threads = r.threads;

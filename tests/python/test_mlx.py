@@ -450,6 +450,12 @@ def test_dual_format_writes_seed_layout_equal_to_each_format_alone(tmp_path, lp_
     assert_same_checkpoint(out / "mlx" / "model-4bit", tmp_path / "alone-4bit")
     run([lp_bin, "quantize", str(source), "-m", "Q4_K_M", "-o", str(tmp_path / "alone.gguf")])
     assert (out / "gguf" / "model-q4_k_m.gguf").read_bytes() == (tmp_path / "alone.gguf").read_bytes()
+    # A recipe file belongs to the side whose method names it (here the GGUF one).
+    (tmp_path / "mine.json").write_text(json.dumps({"name": "mine", "base": "Q8_0", "rules": []}))
+    run([lp_bin, "quantize", str(source), "--format", "gguf,mlx", "-m", "mine:8bit", "--recipe", str(tmp_path / "mine.json"),
+         "-o", str(tmp_path / "with-recipe")])
+    assert (tmp_path / "with-recipe" / "gguf" / "model-mine.gguf").exists()
+    assert (tmp_path / "with-recipe" / "mlx" / "model-8bit" / "config.json").exists()
     bad = run([lp_bin, "quantize", str(source), "--format", "gguf,mlx", "-m", "Q4_K_M", "-o", str(tmp_path / "x")],
               check=False)
     assert bad.returncode == 2 and "GGUF:MLX" in bad.stderr and not (tmp_path / "x").exists()
