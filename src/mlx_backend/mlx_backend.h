@@ -12,9 +12,6 @@
 
 namespace lp {
 
-// Whether this build has the MLX backend (CMake found MLX).
-bool mlx_backend_available();
-
 // InputError for a build without MLX, an architecture the backend does not run, or a
 // directory MLX cannot load.
 std::unique_ptr<SequenceEvaluator> open_mlx_session(const std::filesystem::path& dir, int64_t ctx_size);

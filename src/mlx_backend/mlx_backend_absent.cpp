@@ -4,8 +4,6 @@
 
 namespace lp {
 
-bool mlx_backend_available() { return false; }
-
 std::unique_ptr<SequenceEvaluator> open_mlx_session(const std::filesystem::path& /*dir*/, int64_t /*ctx_size*/) {
   fail("--backend mlx: this build has no MLX backend (CMake found no MLX: `pip install mlx` into .venv, then rebuild)");
 }

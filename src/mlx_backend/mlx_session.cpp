@@ -156,7 +156,7 @@ class MlxSession final : public SequenceEvaluator {
     return mx::fast::rope(x, head_dim_, false, static_cast<float>(h_.rope_freq_base), rope_scale_, static_cast<int>(n_past_));
   }
 
-  // [1, n, heads * head_dim] -> [1, heads, n, head_dim]
+  // [1, n, heads * head_dim] -> [1, n, heads, head_dim]
   mx::array split_heads(const mx::array& x, int n, int heads) const {
     return mx::reshape(x, {1, n, heads, head_dim_});
   }
@@ -210,8 +210,6 @@ class MlxSession final : public SequenceEvaluator {
 };
 
 }  // namespace
-
-bool mlx_backend_available() { return true; }
 
 std::unique_ptr<SequenceEvaluator> open_mlx_session(const std::filesystem::path& dir, int64_t ctx_size) {
   try {
