@@ -48,9 +48,13 @@ EngineUnderTest open_engine(const EngineFlags& flags, const std::filesystem::pat
   if (flags.backend == "mlx") {
     std::error_code ec;
     if (!std::filesystem::is_directory(path, ec)) fail("--backend mlx runs MLX or Hugging Face directories, not {}", path.string());
+    // MLX computes in the checkpoint's dtype with its own threads: our engine's settings do not reach it.
+    if (flags.kv_type != "f16" || flags.activations != "q8" || flags.threads > 0) {
+      fail("--kv-type, --activations and --threads set our engine; MLX computes in the checkpoint's dtype on its own threads");
+    }
     const ModelSummary summary = summarize_model(path);
     const auto model_ctx = static_cast<int64_t>(summary.hparams.context_length);
-    e.options.threads = flags.threads > 0 ? flags.threads : default_thread_count();
+    e.options.threads = 1;  // reported as such: MLX's CPU backend runs these models' operations one at a time
     e.options.ctx_size = flags.ctx_size > 0 ? flags.ctx_size : (model_ctx > 0 ? std::min(fallback_ctx, model_ctx) : fallback_ctx);
     e.options.batch_size = flags.batch_size;
     e.session = open_mlx_session(path, e.options.ctx_size);

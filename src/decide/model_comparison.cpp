@@ -14,11 +14,12 @@ namespace lp::decide {
 namespace {
 
 // Runs one of our subcommands with its JSON on stdout into `out`, and reads it back.
-nlohmann::json run_step(const std::string& name, std::vector<std::string> args, const CompareOptions& o) {
+nlohmann::json run_step(const std::string& name, std::vector<std::string> args, const CompareOptions& o,
+                        bool our_engine = true) {
   const std::filesystem::path out = o.work_dir / (name + ".json");
   const std::filesystem::path log = o.work_dir / (name + ".log");
   args.insert(args.begin(), self_executable().string());
-  if (o.threads > 0) args.insert(args.end(), {"-t", std::to_string(o.threads)});
+  if (o.threads > 0 && our_engine) args.insert(args.end(), {"-t", std::to_string(o.threads)});
   const ChildResult r = run_child(args, out, log);
   if (r.exit_code != 0) fail("compare: step '{}' failed (exit {}); its log is {}", name, r.exit_code, log.string());
   std::ifstream in(out);
@@ -215,7 +216,7 @@ Comparison compare_models(const CompareOptions& o, const std::function<void(cons
                               {"bench", model.string(), "-p", std::to_string(std::max(0, o.prompt_tokens)), "-n",
                                std::to_string(std::max(0, o.gen_tokens)), "-r", std::to_string(o.repetitions), "-o", "json",
                                "--backend", i == 0 ? o.backend_a : o.backend_b},
-                              o);
+                              o, (i == 0 ? o.backend_a : o.backend_b) == "cpu");
       c.records[i == 0 ? "bench_a" : "bench_b"] = j;
       r[i] = read_bench(j, o);
     }

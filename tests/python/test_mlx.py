@@ -512,6 +512,7 @@ def test_mlx_backend_bench_and_refusals(tmp_path, lp_bin, fixtures_dir):
     assert both["settings"]["backend_b"] == "mlx" and len(both["rows"]) == 3
     for args, message in [(["run", str(tiny(fixtures_dir, "gemma3")), "-p", "hi"], "runs llama, qwen2 and qwen3"),
                           (["bench", str(directory), "--bandwidth"], "does not apply to --backend mlx"),
+                          (["bench", str(directory), "-t", "2"], "MLX computes in the checkpoint's dtype"),
                           (["logits", str(tmp_path / "x.gguf"), "--tokens", "1", "-o", str(tmp_path / "o.npy")],
                            "runs MLX or Hugging Face directories")]:
         result = run([lp_bin, *args, "--backend", "mlx"], check=False)
