@@ -1,6 +1,5 @@
 #include <fmt/core.h>
 
-#include <cstdlib>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <unistd.h>
@@ -38,15 +37,11 @@ void run_compare(CompareArgs& a) {
   o.text = a.text;
   o.data_dir = a.data_dir;
   o.speed = o.memory = o.quality = false;
-  size_t start = 0;
-  while (start <= a.metrics.size()) {
-    const size_t comma = std::min(a.metrics.find(',', start), a.metrics.size());
-    const std::string m = a.metrics.substr(start, comma - start);
+  for (const auto& m : split_commas(a.metrics)) {
     if (m == "speed") o.speed = true;
     else if (m == "memory") o.memory = true;
     else if (m == "quality") o.quality = true;
-    else if (!m.empty()) fail("--metrics {}: each must be speed, memory or quality", m);
-    start = comma + 1;
+    else fail("--metrics {}: each must be speed, memory or quality", m);
   }
   if (!o.speed && !o.memory && !o.quality) fail("--metrics names nothing to compare (speed, memory, quality)");
   if (o.questions != "arc_easy" && o.questions != "arc_challenge" && o.questions != "mmlu") {
@@ -54,10 +49,8 @@ void run_compare(CompareArgs& a) {
   }
   ScratchDir scratch;
   if (a.work_dir.empty()) {
-    std::string pattern = (std::filesystem::temp_directory_path() / "lp-compare-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) fail("cannot create a scratch folder in {}", std::filesystem::temp_directory_path().string());
-    scratch = {pattern, true};
-    o.work_dir = pattern;
+    scratch = {make_temporary_directory("lp-compare", "compare's records"), true};
+    o.work_dir = scratch.path;
   } else {
     o.work_dir = a.work_dir;
   }
@@ -69,9 +62,7 @@ void run_compare(CompareArgs& a) {
   scratch.remove = a.work_dir.empty();
   const std::string text = a.json ? decide::comparison_json(c, o).dump(2) + "\n" : decide::comparison_table(c, o);
   if (!a.out.empty()) {
-    AtomicFile f(a.out);
-    f.write(text);
-    f.commit();
+    write_file_atomically(a.out, text);
   }
   fmt::print("{}", text);
 }

@@ -49,12 +49,6 @@ void print_progress(const decide::StepEvent& e, bool terminal) {
   }
 }
 
-void write_text(const std::filesystem::path& path, const std::string& text) {
-  AtomicFile f(path);
-  f.write(text);
-  f.commit();
-}
-
 }  // namespace
 
 void add_matrix_command(CLI::App& app) {
@@ -144,10 +138,10 @@ void add_matrix_command(CLI::App& app) {
       std::filesystem::create_directories(out);
     }
     const nlohmann::json report = decide::build_matrix_report(in);
-    write_text(out / "report.json", report.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
-    write_text(out / "report.md", decide::matrix_report_markdown(report));
-    write_text(out / "report.csv", decide::matrix_report_csv(report));
-    write_text(out / "report.html", decide::matrix_report_html(report));
+    write_file_atomically(out / "report.json", report.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+    write_file_atomically(out / "report.md", decide::matrix_report_markdown(report));
+    write_file_atomically(out / "report.csv", decide::matrix_report_csv(report));
+    write_file_atomically(out / "report.html", decide::matrix_report_html(report));
     if (o->json) print_json(report);
     else fmt::print("report: {}\n", (out / "report.html").string());
   });

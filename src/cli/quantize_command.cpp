@@ -89,17 +89,6 @@ GgmlType parse_target_type(const std::string& name, const char* flag) {
   return *t;
 }
 
-std::vector<std::string> split_commas(const std::string& s) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= s.size()) {
-    const size_t comma = std::min(s.find(',', start), s.size());
-    if (comma > start) out.push_back(s.substr(start, comma - start));
-    start = comma + 1;
-  }
-  return out;
-}
-
 std::string model_stem(const std::string& source) {
   std::filesystem::path p(source);
   std::string stem = std::filesystem::is_directory(p) ? std::filesystem::absolute(p).lexically_normal().filename().string()

@@ -66,18 +66,18 @@ void prepare(const MlxQuantizeRequest& r, std::optional<MlxRecipe>& from_file, M
   if (!r.dtype.empty() && r.dtype != "float16" && r.dtype != "bfloat16" && r.dtype != "float32") {
     fail("--dtype {}: must be float16, bfloat16 or float32", r.dtype);
   }
-  const bool built_in = uniform_bits(r.method) || (r.method.starts_with("mixed_") && find_builtin_mlx_recipe(r.method));
-  if (!r.recipe_file.empty() && !built_in) from_file = load_mlx_recipe_file(r.recipe_file);
   options.settings = r.settings;
   options.dtype = r.dtype;
   options.threads = r.threads;
-  if (from_file && r.method == from_file->name) {
-    options.recipe = &*from_file;
-  } else if (const auto bits = uniform_bits(r.method)) {
+  // A built-in method first; the recipe file is read only for a method it must name (with
+  // --format gguf,mlx the file may be the GGUF side's).
+  if (const auto bits = uniform_bits(r.method)) {
     options.settings.bits = *bits;
     options.recipe = find_builtin_mlx_recipe(r.mixed_precision ? "mixed" : "uniform");
-  } else if (const MlxRecipe* builtin = find_builtin_mlx_recipe(r.method); builtin != nullptr && r.method.starts_with("mixed_")) {
-    options.recipe = builtin;
+  } else if (r.method.starts_with("mixed_") && find_builtin_mlx_recipe(r.method) != nullptr) {
+    options.recipe = find_builtin_mlx_recipe(r.method);
+  } else if (!r.recipe_file.empty() && (from_file = load_mlx_recipe_file(r.recipe_file))->name == r.method) {
+    options.recipe = &*from_file;
   } else {
     fail("--method {}: not an MLX method (2bit, 3bit, 4bit, 5bit, 6bit, 8bit, mixed_2_6, mixed_3_4, mixed_3_6, "
          "mixed_4_6, or the name of --recipe FILE)", r.method);

@@ -301,9 +301,7 @@ void run_validate(const ValidateArgs& a, const EngineFlags& flags) {
   record["elapsed_seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
   if (!a.out.empty()) {
-    AtomicFile f(a.out);
-    f.write(record.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
-    f.commit();
+    write_file_atomically(a.out, record.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
   }
   if (a.json) {
     print_json(record);

@@ -135,12 +135,6 @@ nlohmann::json mlx_config(const HfCheckpoint& checkpoint, const MlxExportPlan& p
   return config;
 }
 
-void write_text(const std::filesystem::path& path, const std::string& text) {
-  AtomicFile f(path);
-  f.write(text);
-  f.commit();
-}
-
 // The tokenizer, chat template and generation files mlx-lm's loader reads, as the source has them.
 void copy_side_files(const std::filesystem::path& from, const std::filesystem::path& to) {
   for (const char* name : {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "tokenizer.model",
@@ -279,10 +273,10 @@ void write_mlx_export(const HfCheckpoint& checkpoint, const MlxExportPlan& plan,
 
   nlohmann::json index = {{"metadata", {{"total_size", plan.total_bytes}, {"total_parameters", plan.total_parameters}}},
                           {"weight_map", weight_map}};
-  write_text(staging / "model.safetensors.index.json", index.dump(4) + "\n");
-  write_text(staging / "config.json", mlx_config(checkpoint, plan).dump(4) + "\n");
+  write_file_atomically(staging / "model.safetensors.index.json", index.dump(4) + "\n");
+  write_file_atomically(staging / "config.json", mlx_config(checkpoint, plan).dump(4) + "\n");
   copy_side_files(checkpoint.dir(), staging);
-  write_text(staging / "README.md",
+  write_file_atomically(staging / "README.md",
              fmt::format("---\nlibrary_name: mlx\npipeline_tag: text-generation\ntags:\n- mlx\n---\n\n"
                          "Written by llama-pajamas from {} (recipe {}, {} bits, group size {}).\n",
                          std::filesystem::absolute(checkpoint.dir()).lexically_normal().filename().string(),

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include "core/error.h"
@@ -173,6 +174,19 @@ void AtomicFile::commit() {
     ::close(dir_fd);
     if (rc != 0 && err != EINVAL) fail("wrote {} but could not make its name durable: {}", destination_.string(), std::strerror(err));
   }
+}
+
+void write_file_atomically(const std::filesystem::path& destination, std::string_view text) {
+  AtomicFile f(destination);
+  f.write(text);
+  f.commit();
+}
+
+std::filesystem::path make_temporary_directory(std::string_view prefix, std::string_view what) {
+  const std::filesystem::path base = std::filesystem::temp_directory_path();
+  std::string name = (base / (std::string(prefix) + "-XXXXXX")).string();
+  if (::mkdtemp(name.data()) == nullptr) fail("cannot create a temporary directory for {} in {}", what, base.string());
+  return name;
 }
 
 }  // namespace lp

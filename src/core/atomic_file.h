@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace lp {
@@ -44,6 +45,13 @@ class AtomicFile {
   std::vector<uint8_t> buffer_;
   uint64_t written_ = 0;
 };
+
+// `text` as the whole of `destination`, written atomically (one AtomicFile, committed).
+void write_file_atomically(const std::filesystem::path& destination, std::string_view text);
+
+// A new, empty, private directory under the system's temporary folder, named PREFIX-XXXXXX
+// (mkdtemp's template). InputError naming `what` it is for when it cannot be made.
+std::filesystem::path make_temporary_directory(std::string_view prefix, std::string_view what);
 
 // ".NAME.tmp-" for a destination NAME: what every temporary of it starts with.
 std::string atomic_temporary_prefix(const std::filesystem::path& destination);

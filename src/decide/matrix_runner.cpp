@@ -316,9 +316,7 @@ class Sweep {
       if (taken[p.family]++ >= suite_.gen_prompts_per_family) continue;
       lines += json{{"id", p.id}, {"family", validate::family_info(p.family).name}, {"prompt", p.prompt}}.dump() + "\n";
     }
-    AtomicFile f(path);
-    f.write(lines);
-    f.commit();
+    write_file_atomically(path, lines);
     return path;
   }
 

@@ -8,6 +8,8 @@
 #include "core/child_process.h"
 #include "core/error.h"
 #include "core/units.h"
+#include "decide/json_path.h"
+#include "model/model_summary.h"
 #include "stats/intervals.h"
 
 namespace lp::decide {
@@ -28,17 +30,8 @@ nlohmann::json run_step(const std::string& name, std::vector<std::string> args, 
   return j;
 }
 
-const nlohmann::json* record_at(const nlohmann::json& j, std::initializer_list<const char*> path) {
-  const nlohmann::json* p = &j;
-  for (const char* key : path) {
-    if (!p->is_object() || !p->contains(key)) return nullptr;
-    p = &(*p)[key];
-  }
-  return p;
-}
-
 double number_at(const nlohmann::json& j, std::initializer_list<const char*> path) {
-  const auto* p = record_at(j, path);
+  const auto* p = json_at(j, path);
   if (p == nullptr || !p->is_number()) fail("compare: a record lacks {}", fmt::format("{}", fmt::join(path, ".")));
   return p->get<double>();
 }
@@ -104,20 +97,11 @@ void add_speed_rows(Comparison& c, const BenchResult& a, const BenchResult& b, c
   }
 }
 
-// What the model takes on disk: the GGUF file, or a directory's safetensors shards.
-double disk_bytes(const std::filesystem::path& model) {
-  std::error_code ec;
-  if (!std::filesystem::is_directory(model, ec)) return static_cast<double>(std::filesystem::file_size(model, ec));
-  double total = 0;
-  for (const auto& e : std::filesystem::directory_iterator(model, ec)) {
-    if (e.path().extension() == ".safetensors") total += static_cast<double>(e.file_size(ec));
-  }
-  return total;
-}
-
 void add_memory_rows(Comparison& c, const BenchResult& a, const BenchResult& b, const CompareOptions& o) {
   const auto mib = [](double bytes) { return fmt::format("{:.1f} MiB", bytes / kMiB); };
-  const double disk_a = disk_bytes(o.a), disk_b = disk_bytes(o.b);
+  // On disk: the GGUF file (all its parts) or the directory's safetensors files.
+  const double disk_a = static_cast<double>(summarize_model(o.a).file_bytes);
+  const double disk_b = static_cast<double>(summarize_model(o.b).file_bytes);
   c.rows.push_back(ratio_row("size on disk", disk_a, disk_b, mib(disk_a), mib(disk_b), false));
   const double bpw_a = a.params > 0 ? 8 * disk_a / a.params : 0, bpw_b = b.params > 0 ? 8 * disk_b / b.params : 0;
   c.rows.push_back(ratio_row("bits per weight (on disk)", bpw_a, bpw_b, fixed(bpw_a, 3), fixed(bpw_b, 3), false));
@@ -136,7 +120,7 @@ Quality quality_of(const nlohmann::json& record, bool of_reference) {
   q.ppl_se = number_at(record, {"metrics", "kld", "perplexity", of_reference ? "ppl_base" : "ppl_q", "se"});
   if (!of_reference) {
     q.kld = number_at(record, {"metrics", "kld", "kl_divergence", "mean", "value"});
-    const auto* ci = record_at(record, {"metrics", "kld", "kl_divergence", "mean", "ci95"});
+    const auto* ci = json_at(record, {"metrics", "kld", "kl_divergence", "mean", "ci95"});
     if (ci != nullptr && ci->is_array() && ci->size() == 2) {
       q.kld_low = (*ci)[0].get<double>();
       q.kld_high = (*ci)[1].get<double>();
@@ -158,7 +142,7 @@ void add_quality_rows(Comparison& c, const Quality& a, const Quality& b, bool a_
   c.rows.push_back(std::move(kld));
 
   // The question set, scored for both in one pass: B is the model, A the reference.
-  const auto* cmp = record_at(paired, {"metrics", o.questions.c_str(), "comparison", "acc"});
+  const auto* cmp = json_at(paired, {"metrics", o.questions.c_str(), "comparison", "acc"});
   if (cmp == nullptr) fail("compare: the paired record has no {} comparison", o.questions);
   const double n = number_at(*cmp, {"items"});
   const double acc_a = number_at(*cmp, {"reference", "value"}), acc_b = number_at(*cmp, {"model", "value"});

@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "core/units.h"
+#include "decide/json_path.h"
 #include "decide/svg_chart.h"
 #include "model/model_summary.h"
 
@@ -19,28 +20,17 @@ using nlohmann::json;
 
 constexpr const char* kDash = "—";  // what a missing value shows
 
-// ---- Reading the report defensively: a missing key, a null or a wrong type all read as absent.
-
-const json* at(const json& j, std::initializer_list<const char*> path) {
-  const json* p = &j;
-  for (const char* key : path) {
-    if (!p->is_object()) return nullptr;
-    const auto it = p->find(key);
-    if (it == p->end()) return nullptr;
-    p = &*it;
-  }
-  return p->is_null() ? nullptr : p;
-}
+// ---- Reading the report defensively (json_at): a missing key, a null or a wrong type all read as absent.
 
 std::optional<double> num(const json& j, std::initializer_list<const char*> path) {
-  const json* p = at(j, path);
+  const json* p = json_at(j, path);
   if (p && p->is_number()) return p->get<double>();
   return std::nullopt;
 }
 
 // Any scalar as text (a version may come as a number); "" when absent.
 std::string str(const json& j, std::initializer_list<const char*> path) {
-  const json* p = at(j, path);
+  const json* p = json_at(j, path);
   if (!p) return {};
   if (p->is_string()) return p->get<std::string>();
   if (p->is_boolean()) return p->get<bool>() ? "true" : "false";
@@ -50,13 +40,13 @@ std::string str(const json& j, std::initializer_list<const char*> path) {
 }
 
 bool flag(const json& j, std::initializer_list<const char*> path) {
-  const json* p = at(j, path);
+  const json* p = json_at(j, path);
   return p && p->is_boolean() && p->get<bool>();
 }
 
 const json& array_at(const json& j, std::initializer_list<const char*> path) {
   static const json empty = json::array();
-  const json* p = at(j, path);
+  const json* p = json_at(j, path);
   return p && p->is_array() ? *p : empty;
 }
 
@@ -75,10 +65,10 @@ std::string signed_fixed(double v, int decimals) {
 
 // {"value", "ci95": [lo, hi]} as the value with its interval underneath.
 std::string with_ci(const json* v, int decimals, bool signed_value, const char* unit = "") {
-  if (!v || !at(*v, {"value"}) || !at(*v, {"value"})->is_number()) return kDash;
+  if (!v || !json_at(*v, {"value"}) || !json_at(*v, {"value"})->is_number()) return kDash;
   const double value = (*v)["value"].get<double>();
   std::string out = (signed_value ? signed_fixed(value, decimals) : fmt::format("{:.{}f}", value, decimals)) + unit;
-  const json* ci = at(*v, {"ci95"});
+  const json* ci = json_at(*v, {"ci95"});
   if (ci && ci->is_array() && ci->size() == 2 && (*ci)[0].is_number() && (*ci)[1].is_number()) {
     const double lo = (*ci)[0].get<double>(), hi = (*ci)[1].get<double>();
     out += signed_value ? fmt::format("<span class=\"ci\">[{}, {}]</span>", signed_fixed(lo, decimals),
@@ -277,7 +267,7 @@ std::string code_cell(const json& level) {
   // How many problems: a sweep may score a subset (--problems), and 0% of 8 is not 0% of 164.
   const auto problems = num(level, {"code", "problems"});
   const std::string detail = problems ? fmt::format("<span class=\"ci\">of {:.0f} problems</span>", *problems) : "";
-  const json* w = at(level, {"code", "wilson95"});
+  const json* w = json_at(level, {"code", "wilson95"});
   if (!w || !w->is_array() || w->size() != 2 || !(*w)[0].is_number() || !(*w)[1].is_number()) {
     return fmt::format("{:.1f}%", *pass * 100) + detail;
   }
@@ -312,11 +302,11 @@ std::string tier_table(const json& r) {
                        same_model.empty() ? "" : "<br><span class=\"same-model\">same tensors as " + html_escape(same_model) + "</span>");
     out += "<td>" + fixed(num(l, {"file", "bytes"}), 1, 1 / kMiB) + "</td>";
     out += "<td>" + fixed(num(l, {"bits_per_weight"}), 2) + "</td>";
-    out += "<td>" + with_ci(at(l, {"perplexity"}), 2, false) + "</td>";
+    out += "<td>" + with_ci(json_at(l, {"perplexity"}), 2, false) + "</td>";
     out += "<td>" + fixed(num(l, {"kld_mean"}), 4) + "</td>";
     out += "<td>" + accuracy_cell(l) + "</td>";
-    out += "<td>" + with_ci(at(l, {"benchmark_delta_pp"}), 1, true) + "</td>";
-    out += "<td>" + with_ci(at(l, {"generation", "delta_pct"}), 1, true) + "</td>";
+    out += "<td>" + with_ci(json_at(l, {"benchmark_delta_pp"}), 1, true) + "</td>";
+    out += "<td>" + with_ci(json_at(l, {"generation", "delta_pct"}), 1, true) + "</td>";
     out += "<td class=\"text\">" + tier_html(l) + "</td>";
     out += "<td>" + fixed(num(l, {"speed", "pp_tps"}), 0) + "</td>";
     out += "<td>" + fixed(num(l, {"speed", "tg_tps"}), 1) + "</td>";
@@ -324,7 +314,7 @@ std::string tier_table(const json& r) {
     out += "<td>" + fixed(num(l, {"speed", "peak_rss_bytes"}), 0, 1 / kMiB) + "</td>";
     out += "<td>" + (cost ? fmt::format("${:.3f}", *cost) : std::string(kDash)) + "</td>";
     out += "<td>" + fixed(num(l, {"score", "total"}), 1) + "</td>";
-    if (any_code) out += "<td>" + code_cell(l) + "</td><td>" + with_ci(at(l, {"code", "delta_pp"}), 1, true) + "</td>";
+    if (any_code) out += "<td>" + code_cell(l) + "</td><td>" + with_ci(json_at(l, {"code", "delta_pp"}), 1, true) + "</td>";
     out += "</tr>\n";
   }
   out += "</tbody></table></div>\n<p class=\"legend\">";
@@ -368,7 +358,7 @@ std::string charts(const json& r) {
 
 std::string cliff(const json& r) {
   std::string out = "<h2>Accuracy cliff</h2>\n<p class=\"cliff\" id=\"accuracy-cliff\">";
-  const json* c = at(r, {"accuracy_cliff"});
+  const json* c = json_at(r, {"accuracy_cliff"});
   const std::string level = c ? str(*c, {"level"}) : "";
   if (level.empty()) return out + "No cliff: accuracy holds at every level measured.</p>\n";
   out += fmt::format("Accuracy falls off a cliff at <b>{}</b>", html_escape(level));

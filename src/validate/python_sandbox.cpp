@@ -28,6 +28,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/atomic_file.h"
 #include "core/error.h"
 
 namespace lp::validate {
@@ -444,9 +445,7 @@ SandboxOutcome PythonSandbox::run_in_mode(const std::string& program, Mode mode,
   *setup_failed = false;
 
   // Everything the children need, prepared now: after fork() they may not allocate.
-  std::string workdir_template = (std::filesystem::temp_directory_path() / "lp-sandbox-XXXXXX").string();
-  if (!::mkdtemp(workdir_template.data())) fail("cannot create a temporary directory for the code sandbox");
-  const std::string workdir = workdir_template;
+  const std::string workdir = make_temporary_directory("lp-sandbox", "the code sandbox").string();
   const bool root = ::geteuid() == 0;
   if (root && ::chown(workdir.c_str(), kNobody, kNobody) != 0) {
     remove_workdir(workdir);
