@@ -19,16 +19,6 @@ struct CompareArgs {
   bool json = false;
 };
 
-// A scratch folder for the children's records when the user names none; removed afterwards.
-struct ScratchDir {
-  std::filesystem::path path;
-  bool remove = false;
-  ~ScratchDir() {
-    std::error_code ignored;
-    if (remove) std::filesystem::remove_all(path, ignored);
-  }
-};
-
 void run_compare(CompareArgs& a) {
   auto& o = a.options;
   o.a = a.a;
@@ -47,23 +37,19 @@ void run_compare(CompareArgs& a) {
   if (o.questions != "arc_easy" && o.questions != "arc_challenge" && o.questions != "mmlu") {
     fail("--questions {}: must be arc_easy, arc_challenge or mmlu", o.questions);
   }
-  ScratchDir scratch;
-  if (a.work_dir.empty()) {
-    scratch = {make_temporary_directory("lp-compare", "compare's records"), true};
-    o.work_dir = scratch.path;
-  } else {
-    o.work_dir = a.work_dir;
-  }
+  // The children's records go to --work-dir, or to a scratch folder removed once they are read
+  // (kept when a step fails: the error names a log in it).
+  o.work_dir = a.work_dir.empty() ? make_temporary_directory("lp-compare", "compare's records") : std::filesystem::path(a.work_dir);
   const bool quiet = a.json || !isatty(STDERR_FILENO);
-  scratch.remove = false;  // a failed step's log stays where its error message points
   const auto c = decide::compare_models(o, [&](const std::string& step) {
     if (!quiet) fmt::print(stderr, "compare: {}\n", step);
   });
-  scratch.remove = a.work_dir.empty();
-  const std::string text = a.json ? decide::comparison_json(c, o).dump(2) + "\n" : decide::comparison_table(c, o);
-  if (!a.out.empty()) {
-    write_file_atomically(a.out, text);
+  if (a.work_dir.empty()) {
+    std::error_code ignored;
+    std::filesystem::remove_all(o.work_dir, ignored);
   }
+  const std::string text = a.json ? decide::comparison_json(c, o).dump(2) + "\n" : decide::comparison_table(c, o);
+  if (!a.out.empty()) write_file_atomically(a.out, text);
   fmt::print("{}", text);
 }
 
