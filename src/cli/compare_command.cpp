@@ -41,13 +41,17 @@ void run_compare(CompareArgs& a) {
   // (kept when a step fails: the error names a log in it).
   o.work_dir = a.work_dir.empty() ? make_temporary_directory("lp-compare", "compare's records") : std::filesystem::path(a.work_dir);
   const bool quiet = a.json || !isatty(STDERR_FILENO);
-  const auto c = decide::compare_models(o, [&](const std::string& step) {
-    if (!quiet) fmt::print(stderr, "compare: {}\n", step);
-  });
-  if (a.work_dir.empty()) {
-    std::error_code ignored;
-    std::filesystem::remove_all(o.work_dir, ignored);
+  std::error_code ignored;
+  decide::Comparison c;
+  try {
+    c = decide::compare_models(o, [&](const std::string& step) {
+      if (!quiet) fmt::print(stderr, "compare: {}\n", step);
+    });
+  } catch (...) {
+    if (a.work_dir.empty() && std::filesystem::is_empty(o.work_dir, ignored)) std::filesystem::remove(o.work_dir, ignored);
+    throw;
   }
+  if (a.work_dir.empty()) std::filesystem::remove_all(o.work_dir, ignored);
   const std::string text = a.json ? decide::comparison_json(c, o).dump(2) + "\n" : decide::comparison_table(c, o);
   if (!a.out.empty()) write_file_atomically(a.out, text);
   fmt::print("{}", text);

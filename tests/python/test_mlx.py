@@ -3,8 +3,10 @@
 an MLX directory against mlx-lm's forward pass on the same directory."""
 import json
 import math
+import os
 import pathlib
 import shutil
+import subprocess
 import sys
 
 import mlx.core as mx
@@ -432,11 +434,15 @@ def test_compare_gguf_against_mlx(tmp_path, lp_bin, smollm2_gguf, smollm2_hf):
 
 def test_compare_explains_bad_input(tmp_path, lp_bin, fixtures_dir):
     source = str(tiny(fixtures_dir, "llama"))
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
     for args, message in [([source, str(tmp_path / "missing.gguf")], "does not exist"),
                           ([source, source, "--metrics", "speed,taste"], "--metrics taste"),
                           ([source, source, "--questions", "trivia"], "--questions trivia")]:
-        result = run([lp_bin, "compare", *args], check=False)
+        result = subprocess.run([lp_bin, "compare", *args], capture_output=True, text=True,
+                                env=dict(os.environ, TMPDIR=str(scratch)))
         assert result.returncode == 2 and message in result.stderr and result.stderr.count("\n") == 1, result.stderr
+    assert list(scratch.iterdir()) == [], "bad input leaves no scratch folder behind"
 
 
 def test_dual_format_writes_seed_layout_equal_to_each_format_alone(tmp_path, lp_bin, fixtures_dir):
