@@ -6,6 +6,9 @@
 #   2. `compare` Q4_K_M GGUF against MLX 4-bit, both on our engine (speed, memory, quality);
 #   3. `compare` the same MLX 4-bit directory on our engine against MLX's own library (--backend mlx).
 #
+#   4. with LLAMA_BENCH=path/to/llama-bench: llama.cpp on the same Q4_K_M file, interleaved with
+#      our engine on that file and on the MLX directory (2 threads, 2 rounds).
+#
 #   bash bench/mlx_vs_gguf.sh [OUT_DIR]      (about 10 minutes on 2 cores, most of it MLX's CPU backend)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -40,3 +43,12 @@ echo "== 2. Q4_K_M GGUF against MLX 4-bit, our engine"
 echo "== 3. the same MLX 4-bit directory: our engine against MLX's library (its CPU backend on Linux)"
 "$LP" compare "$OUT/both/mlx/model-4bit" "$OUT/both/mlx/model-4bit" --backend2 mlx --metrics speed,memory \
   -p 32 -n 8 -r 2 --work-dir "$OUT/compare-backends"
+
+if [ -n "${LLAMA_BENCH:-}" ]; then
+  echo "== 4. llama.cpp on the Q4_K_M file, interleaved with our engine on it and on the MLX directory"
+  for i in 1 2; do
+    "$LLAMA_BENCH" -m "$OUT/both/gguf/model-q4_k_m.gguf" -p 512 -n 128 -t 2 -r 3 -o md 2>/dev/null | grep -E "pp512|tg128"
+    "$LP" bench "$OUT/both/gguf/model-q4_k_m.gguf" -p 512 -n 128 -t 2 -r 3 | grep -E "pp512|tg128"
+    "$LP" bench "$OUT/both/mlx/model-4bit" -p 512 -n 128 -t 2 -r 3 | grep -E "pp512|tg128"
+  done
+fi
