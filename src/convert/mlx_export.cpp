@@ -49,13 +49,14 @@ void round_to_dtype(float* v, int64_t n, const std::string& dtype) {
 }
 
 void store_as(const float* v, int64_t n, const std::string& dtype, uint8_t* out) {
+  if (dtype == "F32") {
+    std::memcpy(out, v, static_cast<size_t>(n) * sizeof(float));
+    return;
+  }
+  uint16_t (*const half)(float) = dtype == "F16" ? f32_to_f16 : f32_to_bf16;
   for (int64_t i = 0; i < n; ++i) {
-    if (dtype == "F32") {
-      std::memcpy(out + 4 * i, &v[i], 4);
-    } else {
-      const uint16_t h = dtype == "F16" ? f32_to_f16(v[i]) : f32_to_bf16(v[i]);
-      std::memcpy(out + 2 * i, &h, 2);
-    }
+    const uint16_t h = half(v[i]);
+    std::memcpy(out + 2 * i, &h, 2);
   }
 }
 
