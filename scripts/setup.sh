@@ -19,6 +19,8 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 DEBIAN_PACKAGES=(
   build-essential cmake ninja-build pkg-config
   libcli11-dev nlohmann-json3-dev libfmt-dev libpcre2-dev libicu-dev zlib1g-dev
+  libcpp-httplib-dev                # serve: HTTP/1.1 server (keep-alive, chunked streaming, timeouts)
+  libcurl4-openssl-dev              # hub download: HTTPS, redirects, Range resumes, proxies
   python3 python3-venv              # .venv/ holds the default model's package (scripts/test_models.py)
 )
 if [ "$MODE" = all ]; then
