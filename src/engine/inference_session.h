@@ -45,6 +45,7 @@ class InferenceSession final : public SequenceEvaluator {
   int64_t n_past() const override { return n_past_[0]; }
   int64_t n_past(int64_t sequence) const { return n_past_.at(static_cast<size_t>(sequence)); }
   int64_t sequences() const { return options_.sequences; }
+  int64_t batch_size() const { return options_.batch_size; }
   int64_t ctx_size() const override { return options_.ctx_size; }
   int64_t vocab_size() const override { return n_vocab_; }
   uint64_t kv_cache_bytes() const override;  // what the KV cache holds allocated, all layers
