@@ -138,6 +138,7 @@ void read_sampling(const Body& from, ApiRequest& r, bool ollama) {
   if (!ollama) max_tokens = integer_in(from, "max_completion_tokens", 0, int64_t{1} << 40, max_tokens);
   r.generation.max_new_tokens = max_tokens < 0 ? -1 : max_tokens;
   r.generation.ignore_eos = boolean(from, "ignore_eos", false);
+  r.cache_prompt = boolean(from, "cache_prompt", true);
 }
 
 void read_openai(const Body& body, ApiRequest& r) {

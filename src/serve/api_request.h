@@ -37,6 +37,7 @@ struct ApiRequest {
   std::optional<std::string> prompt;
   GenerationSettings generation;
   bool seed_given = false;
+  bool cache_prompt = true;  // llama-server's field: a slot's cached prefix may be reused
   bool logprobs = false;
 };
 

@@ -110,11 +110,12 @@ void BatchScheduler::admit_waiting_jobs() {
   while (!waiting_.empty()) {
     size_t best = slots_.size(), best_shared = 0;
     const auto& prompt = waiting_.front()->prompt_;
+    const bool reuse = waiting_.front()->reuse_prefix_;
     for (size_t i = 0; i < slots_.size(); ++i) {
       if (slots_[i].job) continue;
       const auto& cached = slots_[i].cached;
       size_t shared = 0;
-      while (shared < cached.size() && shared + 1 < prompt.size() && cached[shared] == prompt[shared]) ++shared;
+      while (reuse && shared < cached.size() && shared + 1 < prompt.size() && cached[shared] == prompt[shared]) ++shared;
       if (best == slots_.size() || shared > best_shared) {
         best = i;
         best_shared = shared;

@@ -44,8 +44,11 @@ struct JobOutcome {
 // becomes final; the HTTP thread takes it (streaming) or waits for the end.
 class Job {
  public:
-  Job(std::vector<int32_t> prompt, GenerationSettings settings)
-      : prompt_(std::move(prompt)), settings_(std::move(settings)), arrived_(Clock::now()) {}
+  // reuse_prefix: a slot's cache may serve the start of the prompt (llama-server's
+  // cache_prompt). The answer is the same in exact arithmetic; with 8-bit activations a prompt
+  // read in different chunks rounds differently, so a greedy answer can change.
+  Job(std::vector<int32_t> prompt, GenerationSettings settings, bool reuse_prefix = true)
+      : prompt_(std::move(prompt)), settings_(std::move(settings)), reuse_prefix_(reuse_prefix), arrived_(Clock::now()) {}
 
   // Waits until there is new text or the job is done (or `timeout` passes); moves the new
   // text into `text`. Returns true once the job is done and all its text was taken.
@@ -63,6 +66,7 @@ class Job {
 
   std::vector<int32_t> prompt_;
   GenerationSettings settings_;
+  bool reuse_prefix_;
   Clock::time_point arrived_;
   std::atomic<bool> cancelled_{false};
   std::mutex mutex_;

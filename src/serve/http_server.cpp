@@ -199,7 +199,7 @@ void HttpServer::generate(Api api, const httplib::Request& req, httplib::Respons
                                       model_.ctx_size));
     }
     if (!request.seed_given) request.generation.sampling.seed = std::random_device{}();
-    job = std::make_shared<Job>(std::move(prompt), request.generation);
+    job = std::make_shared<Job>(std::move(prompt), request.generation, request.cache_prompt);
     if (!scheduler_.submit(job)) {
       res.set_header("Retry-After", "1");
       throw ApiError(503, "the server is busy: every slot is generating and the queue is full; retry shortly");
