@@ -130,6 +130,7 @@ def load_test(url, lp_bin, model, n_requests, clients, malformed_share):
     latencies = [r["seconds"] for r in valid]
     return {
         "requests": n_requests, "clients": clients, "malformed": len(results) - len(valid),
+        "malformed_tokens_asked": sum(1 + i % 8 for i, r in enumerate(results) if r["kind"] == "malformed"),
         "failed": [r["why"] for r in results if not r["ok"]],
         "wall_seconds": wall, "requests_per_second": n_requests / wall,
         "latency_p50_seconds": statistics.median(latencies), "latency_p99_seconds": percentile(latencies, 99),
