@@ -13,6 +13,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -128,6 +129,8 @@ class BatchScheduler {
   std::vector<SequenceRun> runs_;
   std::vector<int32_t> batch_tokens_;
   std::vector<size_t> run_slot_;
+  std::vector<std::optional<int32_t>> sampled_;  // per run: the token its slot drew, if any
+  std::vector<uint8_t> wants_token_;             // per run: its slot's prompt is read, a token is due
 
   std::mutex mutex_;  // guards waiting_ and stopping_
   std::condition_variable wake_;
