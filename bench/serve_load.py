@@ -21,6 +21,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 import requests
@@ -56,12 +57,22 @@ def token_counts(lp_bin, model, prompts):
     return [len(x["ids"]) for x in json.loads(out)]
 
 
+_local = threading.local()
+
+
+def session():
+    """One keep-alive connection per client thread, as real clients hold them."""
+    if not hasattr(_local, "session"):
+        _local.session = requests.Session()
+    return _local.session
+
+
 def one_request(url, i, prompt, prompt_tokens, malformed_share):
     rng = random.Random(10_000 + i)
     start = time.monotonic()
     if rng.random() < malformed_share:
         path, body = MALFORMED[i % len(MALFORMED)]
-        r = requests.post(url + path, data=body, headers={"Content-Type": "application/json"}, timeout=120)
+        r = session().post(url + path, data=body, headers={"Content-Type": "application/json"}, timeout=120)
         error = r.json().get("error") if r.headers.get("Content-Type", "").startswith("application/json") else None
         ok = r.status_code == 400 and error
         return {"kind": "malformed", "ok": bool(ok), "why": "" if ok else f"{path} {body!r} -> {r.status_code} {r.text[:200]}",
@@ -75,7 +86,7 @@ def one_request(url, i, prompt, prompt_tokens, malformed_share):
         body = {"prompt": prompt, "max_tokens": want, "ignore_eos": True, "stream": stream, **common}
         if stream:
             body["stream_options"] = {"include_usage": True}
-        r = requests.post(url + "/v1/completions", json=body, stream=stream, timeout=120)
+        r = session().post(url + "/v1/completions", json=body, stream=stream, timeout=120)
         if r.status_code != 200:
             return {"kind": kind, "ok": False, "why": f"status {r.status_code}: {r.text[:200]}", "seconds": time.monotonic() - start}
         if stream:
@@ -90,7 +101,7 @@ def one_request(url, i, prompt, prompt_tokens, malformed_share):
     elif kind.startswith("ollama"):
         stream = kind.endswith("stream")
         body = {"prompt": prompt, "raw": True, "stream": stream, "options": {"num_predict": want, "ignore_eos": True, **common}}
-        r = requests.post(url + "/api/generate", json=body, stream=stream, timeout=120)
+        r = session().post(url + "/api/generate", json=body, stream=stream, timeout=120)
         if r.status_code != 200:
             return {"kind": kind, "ok": False, "why": f"status {r.status_code}: {r.text[:200]}", "seconds": time.monotonic() - start}
         events = [json.loads(line) for line in r.iter_lines() if line] if stream else [r.json()]
@@ -103,7 +114,7 @@ def one_request(url, i, prompt, prompt_tokens, malformed_share):
             why = "not exactly one final event"
     else:
         body = {"messages": [{"role": "user", "content": prompt}], "max_tokens": want, "ignore_eos": True, **common}
-        r = requests.post(url + "/v1/chat/completions", json=body, timeout=120)
+        r = session().post(url + "/v1/chat/completions", json=body, timeout=120)
         if r.status_code != 200:
             return {"kind": kind, "ok": False, "why": f"status {r.status_code}: {r.text[:200]}", "seconds": time.monotonic() - start}
         usage = r.json()["usage"]

@@ -23,10 +23,13 @@ def served(lp_bin, model, *flags, env=None):
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
             try:
-                proc.wait(timeout=30)
+                code = proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 proc.kill()
                 raise AssertionError("serve did not stop within 30 s of SIGTERM")
+            # A clean stop exits 0 (a sanitizer's report at exit would not).
+            if code != 0:
+                raise AssertionError(f"serve exited {code} after SIGTERM: {proc.stderr.read()[-4000:]}")
 
 
 def prometheus_values(text):
