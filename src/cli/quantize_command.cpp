@@ -5,6 +5,7 @@
 #include <regex>
 
 #include "cli/commands.h"
+#include "cli/model_argument.h"
 #include "cli/quantize_mlx.h"
 #include "convert/hf_source.h"
 #include "core/error.h"
@@ -274,7 +275,7 @@ void run_quantize(const QuantizeArgs& a) {
 void add_quantize_command(CLI::App& app) {
   auto a = std::make_shared<QuantizeArgs>();
   auto* cmd = app.add_subcommand("quantize", "Quantize a model to GGUF files (llama.cpp-compatible mixtures) and MLX checkpoints (mlx-lm's)");
-  cmd->add_option("source", a->source, "GGUF file (F32/F16/BF16 or any readable type) or Hugging Face directory (llama, qwen2, qwen3, qwen3_moe, gemma3, phi3, gpt_oss)")->required();
+  add_model_option(cmd, "source", a->source, "GGUF file (F32/F16/BF16 or any readable type) or Hugging Face directory (llama, qwen2, qwen3, qwen3_moe, gemma3, phi3, gpt_oss)")->required();
   cmd->add_option("--method,-m", a->methods, "File type(s), comma-separated: Q4_K_M,Q5_K_M,... (read once, written each); MLX: 4bit, 8bit, ..., mixed_4_6")
       ->required();
   cmd->add_option("--format", a->format,
