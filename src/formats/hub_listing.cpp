@@ -26,38 +26,38 @@ bool hub_name_ends_with(std::string_view text, std::string_view suffix) {
 bool is_gguf(std::string_view name) { return hub_name_ends_with(name, ".gguf"); }
 
 // "<prefix>-00002-of-00005.gguf": a part of a split GGUF (llama.cpp's gguf-split naming).
-struct SplitName {
+struct GgufSplitName {
   std::string prefix;
   int part = 0, count = 0;
 };
 
-std::optional<SplitName> split_name(const std::string& name) {
+std::optional<GgufSplitName> gguf_split_name(const std::string& name) {
   static const std::regex pattern(R"(^(.*)-(\d{5})-of-(\d{5})\.gguf$)");
   std::smatch m;
   if (!std::regex_match(name, m, pattern)) return std::nullopt;
-  SplitName s{m[1].str(), std::stoi(m[2].str()), std::stoi(m[3].str())};
+  GgufSplitName s{m[1].str(), std::stoi(m[2].str()), std::stoi(m[3].str())};
   if (s.part < 1 || s.count < 1 || s.part > s.count) return std::nullopt;
   return s;
 }
 
-std::string split_part_name(const SplitName& s, int part) {
+std::string gguf_split_part_name(const GgufSplitName& s, int part) {
   return fmt::format("{}-{:05d}-of-{:05d}.gguf", s.prefix, part, s.count);
 }
 
 // A model's name in a listing of choices: a split model by its first part.
 std::string gguf_model_name(const std::string& name) {
-  if (auto s = split_name(name)) return split_part_name(*s, 1);
+  if (auto s = gguf_split_name(name)) return gguf_split_part_name(*s, 1);
   return name;
 }
 
 // The files of the GGUF model `name` belongs to (every part of a split), checked present.
 std::vector<std::string> gguf_model_files(const std::string& name, const std::vector<std::string>& available,
                                           const HubId& id) {
-  auto s = split_name(name);
+  auto s = gguf_split_name(name);
   if (!s) return {name};
   std::vector<std::string> parts;
   for (int part = 1; part <= s->count; ++part) {
-    std::string part_file = split_part_name(*s, part);
+    std::string part_file = gguf_split_part_name(*s, part);
     if (std::find(available.begin(), available.end(), part_file) == available.end()) {
       fail("{} at revision {} has {} but not {}, the split's part {} of {}", id.repo, id.revision, name, part_file, part,
            s->count);
