@@ -6,6 +6,7 @@
 
 #include "cli/commands.h"
 #include "cli/model_argument.h"
+#include "formats/hub_cache.h"
 #include "cli/quantize_mlx.h"
 #include "convert/hf_source.h"
 #include "core/error.h"
@@ -92,8 +93,7 @@ GgmlType parse_target_type(const std::string& name, const char* flag) {
 
 std::string model_stem(const std::string& source) {
   std::filesystem::path p(source);
-  std::string stem = std::filesystem::is_directory(p) ? std::filesystem::absolute(p).lexically_normal().filename().string()
-                                                      : p.stem().string();
+  std::string stem = std::filesystem::is_directory(p) ? model_folder_name(p) : p.stem().string();
   static const std::regex split_suffix(R"(-\d{5}-of-\d{5}$)");
   return std::regex_replace(stem, split_suffix, "");
 }

@@ -28,6 +28,18 @@ std::string hub_repo_folder_name(const std::string& repo) {
   return name;
 }
 
+std::string model_folder_name(const fs::path& dir) {
+  fs::path normal = fs::absolute(dir).lexically_normal();
+  if (normal.filename().empty()) normal = normal.parent_path();  // "dir/" names dir
+  const fs::path snapshots = normal.parent_path();
+  const std::string repo_folder = snapshots.parent_path().filename().string();
+  if (snapshots.filename() == "snapshots" && repo_folder.rfind("models--", 0) == 0) {
+    const size_t last = repo_folder.rfind("--");
+    if (last >= 6 && last + 2 < repo_folder.size()) return repo_folder.substr(last + 2);
+  }
+  return normal.filename().string();
+}
+
 std::string normalize_etag(std::string etag) {
   if (etag.rfind("W/", 0) == 0) etag = etag.substr(2);
   if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"') etag = etag.substr(1, etag.size() - 2);

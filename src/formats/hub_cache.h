@@ -46,6 +46,9 @@ class HubCache {
 
 // "models--org--name" for "org/name", as huggingface_hub names a model repo's folder.
 std::string hub_repo_folder_name(const std::string& repo);
+// The name a model folder goes by in file names and records: a hub snapshot
+// (.../models--org--name/snapshots/<commit>) by its repository's name, any other folder by its own.
+std::string model_folder_name(const std::filesystem::path& dir);
 // An ETag header as a blob name: W/ and quotes removed (huggingface_hub's _normalize_etag).
 std::string normalize_etag(std::string etag);
 

@@ -151,6 +151,14 @@ def test_gguf_repo_file_include_and_a_choice_to_make(lp_bin, hub, tmp_path):
     assert "has no file tiny-Q5_K.gguf" in line
 
 
+def test_quantize_names_its_output_after_the_repository(lp_bin, hub, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    result = lp(lp_bin, hub_env(hub, tmp_path / "home"), "quantize", "tiny/llama", "--method", "Q8_0,Q4_0", "-o", out)
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["llama-Q4_0.gguf", "llama-Q8_0.gguf"]
+
+
 def test_a_killed_download_resumes_with_a_range_request(lp_bin, hub, tmp_path):
     env = hub_env(hub, tmp_path)
     repo = hub.repos["tiny/llama"]

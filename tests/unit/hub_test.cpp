@@ -83,6 +83,15 @@ TEST(HubCache, LayoutMatchesHuggingFaceHub) {
   EXPECT_EQ(cache.ref_file("refs/pr/1"), fs::path("/c/hub/models--org--name/refs/refs/pr/1"));
 }
 
+TEST(HubCache, ASnapshotGoesByItsRepositorysName) {
+  EXPECT_EQ(model_folder_name("/c/hub/models--Qwen--Qwen2.5-1.5B-Instruct/snapshots/" + kCommit),
+            "Qwen2.5-1.5B-Instruct");
+  EXPECT_EQ(model_folder_name("/c/hub/models--Qwen--Qwen2.5-1.5B-Instruct/snapshots/" + kCommit + "/"),
+            "Qwen2.5-1.5B-Instruct");
+  EXPECT_EQ(model_folder_name("/models/llama-3/"), "llama-3");
+  EXPECT_EQ(model_folder_name("/x/snapshots/abc"), "abc");
+}
+
 TEST(HubCache, RefsAndRelativeSnapshotLinks) {
   testing::TempDir tmp;
   const HubCache cache(tmp.path(), "org/name");
