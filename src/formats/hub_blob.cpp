@@ -97,7 +97,7 @@ void fetch_hub_blob(HubClient& client, const HubCache& cache, const HubBlobReque
   for (int attempt = 1; !(r.size && offset == *r.size && *r.size > 0); ++attempt) {
     HubResponse response;
     try {
-      response = client.download(r.url, offset, fd.get(), on_restart, on_bytes);
+      response = client.download(r.url, offset, r.size.value_or(UINT64_MAX - 1), fd.get(), on_restart, on_bytes);
     } catch (const HubNetworkError& e) {
       offset = hub_file_length(fd.get());
       if (!e.resumable() || attempt >= kHubResumeAttempts) {

@@ -42,6 +42,8 @@ struct TransferState {
   CURL* curl = nullptr;
   int fd = -1;
   uint64_t offset = 0;
+  uint64_t length = 0;      // of the file so far
+  uint64_t max_length = 0;  // a file longer than this is not the one we asked for
   bool restarted = false;
   int write_errno = 0;
   const std::function<void()>* on_restart = nullptr;
@@ -83,7 +85,13 @@ size_t hub_body_callback(char* data, size_t size, size_t count, void* user) {
       state->write_errno = errno;
       return 0;
     }
+    state->length = 0;
     (*state->on_restart)();
+  }
+  // One byte past the expected length is enough to know the file is wrong; more is not written.
+  if (state->length + n > state->max_length + 1) {
+    state->body_too_long = true;
+    return 0;
   }
   size_t done = 0;
   while (done < n) {
@@ -95,6 +103,7 @@ size_t hub_body_callback(char* data, size_t size, size_t count, void* user) {
     }
     done += static_cast<size_t>(w);
   }
+  state->length += n;
   (*state->on_bytes)(n);
   return n;
 }
@@ -206,14 +215,16 @@ HubResponse HubClient::fetch(const std::string& method, const std::string& url, 
   fail("the hub redirected {} more than {} times", url, kMaxHubRedirects);
 }
 
-HubResponse HubClient::download(const std::string& url, uint64_t offset, int fd, const std::function<void()>& on_restart,
-                                const std::function<void(uint64_t)>& on_bytes) {
+HubResponse HubClient::download(const std::string& url, uint64_t offset, uint64_t max_length, int fd,
+                                const std::function<void()>& on_restart, const std::function<void(uint64_t)>& on_bytes) {
   HubResponse response;
   TransferState state;
   state.response = &response;
   state.max_body = kMaxErrorBody;
   state.fd = fd;
   state.offset = offset;
+  state.length = offset;
+  state.max_length = max_length;
   state.on_restart = &on_restart;
   state.on_bytes = &on_bytes;
   // curl drops the Authorization header when a redirect leaves the host it was set for.
@@ -233,7 +244,8 @@ HubResponse HubClient::download(const std::string& url, uint64_t offset, int fd,
   if (state.write_errno != 0) {
     fail("cannot write the download of {}: {}", url, std::error_code(state.write_errno, std::generic_category()).message());
   }
-  if (code != CURLE_OK && !(state.body_too_long && response.status >= 300)) {
+  // A body cut off for its length is the caller's to judge (an error page, or a file too long).
+  if (code != CURLE_OK && !state.body_too_long) {
     throw HubNetworkError(fmt::format("{} ({})", curl_easy_strerror(code), url), is_resumable(code));
   }
   return response;

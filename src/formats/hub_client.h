@@ -45,8 +45,10 @@ class HubClient {
 
   // GET `url` (following every redirect), asking for the bytes from `offset` on when it is not 0
   // and appending what arrives to `fd`. If the server ignores the range (200), `on_restart` is
-  // called and the file is truncated to start over. `on_bytes` counts bytes written.
-  HubResponse download(const std::string& url, uint64_t offset, int fd, const std::function<void()>& on_restart,
+  // called and the file is truncated to start over. `on_bytes` counts bytes written. A body that
+  // would make the file longer than `max_length` is cut off there (the caller finds it too long).
+  HubResponse download(const std::string& url, uint64_t offset, uint64_t max_length, int fd,
+                       const std::function<void()>& on_restart,
                        const std::function<void(uint64_t)>& on_bytes);
 
   // The hub's base URL (no trailing '/').

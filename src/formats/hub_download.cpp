@@ -142,7 +142,7 @@ fs::path download_hub_model(const HubId& id, const HubOptions& options, const Hu
   if (!missing.empty()) {
     const uint64_t total = std::accumulate(missing.begin(), missing.end(), uint64_t{0},
                                            [](uint64_t sum, const HubRepoFile* f) { return sum + f->size.value_or(0); });
-    Progress progress(fmt::format("{} ", id.repo), missing.size(), total, "files");
+    Progress progress(id.repo, missing.size(), total, "files");
     try {
       for (const HubRepoFile* file : missing) {
         const HubBlobRequest request = locate_file(client, id, listing.commit, *file);
