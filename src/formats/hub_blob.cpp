@@ -4,9 +4,12 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <filesystem>
+#include <span>
 #include <system_error>
+#include <vector>
 
 #include "core/error.h"
 #include "core/sha256.h"
@@ -55,6 +58,21 @@ void hub_fsync_directory(const fs::path& dir) {
   }
 }
 
+// The first `length` bytes of a partial download, into `hasher`.
+void hub_hash_prefix(const fs::path& path, uint64_t length, Sha256& hasher) {
+  HubFileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) fail("cannot read {}: {}", path.string(), hub_errno_text());
+  std::vector<uint8_t> buffer(1 << 20);
+  uint64_t done = 0;
+  while (done < length) {
+    const ssize_t n = ::read(fd.get(), buffer.data(), std::min<uint64_t>(buffer.size(), length - done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) fail("cannot read {}: {}", path.string(), n < 0 ? hub_errno_text() : std::string("it is shorter than before"));
+    hasher.update(std::span<const uint8_t>(buffer.data(), static_cast<size_t>(n)));
+    done += static_cast<uint64_t>(n);
+  }
+}
+
 [[noreturn]] void fail_http(const HubBlobRequest& r, long status) {
   if (status == 401 || status == 403) {
     fail("the hub refused {} of {} (HTTP {}): the repository is gated or private; set HF_TOKEN to a token with access",
@@ -92,12 +110,19 @@ void fetch_hub_blob(HubClient& client, const HubCache& cache, const HubBlobReque
     offset = 0;
   }
   progress.advance(0, offset);
-  const auto on_restart = [&] { progress.advance(0, 0); };
-  const auto on_bytes = [&](uint64_t n) { progress.advance(0, n); };
+  // The hash is taken as the bytes arrive, so checking an LFS file costs no second pass over it
+  // (a resumed file's earlier part is read back once).
+  Sha256 hasher;
+  if (r.sha256 && offset > 0) hub_hash_prefix(partial, offset, hasher);
+  const auto on_restart = [&] { hasher = Sha256(); };
+  const auto on_data = [&](std::string_view bytes) {
+    if (r.sha256) hasher.update(bytes);
+    progress.advance(0, bytes.size());
+  };
   for (int attempt = 1; !(r.size && offset == *r.size && *r.size > 0); ++attempt) {
     HubResponse response;
     try {
-      response = client.download(r.url, offset, r.size.value_or(UINT64_MAX - 1), fd.get(), on_restart, on_bytes);
+      response = client.download(r.url, offset, r.size.value_or(UINT64_MAX - 1), fd.get(), on_restart, on_data);
     } catch (const HubNetworkError& e) {
       offset = hub_file_length(fd.get());
       if (!e.resumable() || attempt >= kHubResumeAttempts) {
@@ -127,7 +152,7 @@ void fetch_hub_blob(HubClient& client, const HubCache& cache, const HubBlobReque
          r.file, r.repo, length, *r.size);
   }
   if (r.sha256) {
-    const std::string actual = sha256_file(partial);
+    const std::string actual = hasher.finish_hex();
     if (actual != *r.sha256) {
       fs::remove(partial, ec);
       fail("the download of {} from {} is corrupt (sha256 {} instead of {}); it was deleted, run the command again",

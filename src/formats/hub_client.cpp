@@ -47,7 +47,7 @@ struct TransferState {
   bool restarted = false;
   int write_errno = 0;
   const std::function<void()>* on_restart = nullptr;
-  const std::function<void(uint64_t)>* on_bytes = nullptr;
+  const std::function<void(std::string_view)>* on_data = nullptr;
 };
 
 size_t hub_header_callback(char* data, size_t size, size_t count, void* user) {
@@ -104,7 +104,7 @@ size_t hub_body_callback(char* data, size_t size, size_t count, void* user) {
     done += static_cast<size_t>(w);
   }
   state->length += n;
-  (*state->on_bytes)(n);
+  (*state->on_data)(std::string_view(data, n));
   return n;
 }
 
@@ -216,7 +216,8 @@ HubResponse HubClient::fetch(const std::string& method, const std::string& url, 
 }
 
 HubResponse HubClient::download(const std::string& url, uint64_t offset, uint64_t max_length, int fd,
-                                const std::function<void()>& on_restart, const std::function<void(uint64_t)>& on_bytes) {
+                                const std::function<void()>& on_restart,
+                                const std::function<void(std::string_view)>& on_data) {
   HubResponse response;
   TransferState state;
   state.response = &response;
@@ -226,7 +227,7 @@ HubResponse HubClient::download(const std::string& url, uint64_t offset, uint64_
   state.length = offset;
   state.max_length = max_length;
   state.on_restart = &on_restart;
-  state.on_bytes = &on_bytes;
+  state.on_data = &on_data;
   // curl drops the Authorization header when a redirect leaves the host it was set for.
   auto* curl = static_cast<CURL*>(prepare(url, is_hub_url(url)));
   state.curl = curl;

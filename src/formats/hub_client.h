@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <string_view>
 
 #include "core/error.h"
 #include "formats/hub_settings.h"
@@ -45,11 +46,12 @@ class HubClient {
 
   // GET `url` (following every redirect), asking for the bytes from `offset` on when it is not 0
   // and appending what arrives to `fd`. If the server ignores the range (200), `on_restart` is
-  // called and the file is truncated to start over. `on_bytes` counts bytes written. A body that
-  // would make the file longer than `max_length` is cut off there (the caller finds it too long).
+  // called and the file is truncated to start over. `on_data` sees each piece once it is written.
+  // A body that would make the file longer than `max_length` is cut off there (the caller finds
+  // it too long).
   HubResponse download(const std::string& url, uint64_t offset, uint64_t max_length, int fd,
                        const std::function<void()>& on_restart,
-                       const std::function<void(uint64_t)>& on_bytes);
+                       const std::function<void(std::string_view)>& on_data);
 
   // The hub's base URL (no trailing '/').
   const std::string& endpoint() const { return settings_.endpoint; }

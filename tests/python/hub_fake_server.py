@@ -36,6 +36,9 @@ class Repo:
         self.files = dict(files)  # path -> bytes
         self.lfs = {p for p in self.files if p.endswith(tuple(lfs_suffixes))}
         self.token = token
+        # Hashed once: a listing or a HEAD must not cost the server a pass over a large file.
+        self._sha256 = {p: hashlib.sha256(d).hexdigest() for p, d in self.files.items()}
+        self._sha1 = {p: git_blob_sha1(d) for p, d in self.files.items()}
         # One commit per revision name; a commit hash also works as a revision.
         self.commits = {rev: hashlib.sha1(f"{repo_id}@{rev}".encode()).hexdigest() for rev in revisions}
 
@@ -47,7 +50,10 @@ class Repo:
         return None
 
     def sha256(self, path):
-        return hashlib.sha256(self.files[path]).hexdigest()
+        return self._sha256[path]
+
+    def blob_id(self, path):
+        return self._sha1[path]
 
     def siblings(self, blobs):
         out = []
@@ -56,7 +62,7 @@ class Repo:
             if blobs:
                 data = self.files[path]
                 entry["size"] = len(data)
-                entry["blobId"] = git_blob_sha1(data)
+                entry["blobId"] = self.blob_id(path)
                 if path in self.lfs:
                     entry["lfs"] = {"sha256": self.sha256(path), "size": len(data), "pointerSize": 134}
             out.append(entry)
@@ -66,7 +72,7 @@ class Repo:
         out = []
         for path in sorted(self.files):
             data = self.files[path]
-            entry = {"type": "file", "path": path, "size": len(data), "oid": git_blob_sha1(data)}
+            entry = {"type": "file", "path": path, "size": len(data), "oid": self.blob_id(path)}
             if path in self.lfs:
                 entry["lfs"] = {"oid": self.sha256(path), "size": len(data), "pointerSize": 134}
             out.append(entry)
@@ -180,11 +186,11 @@ class FakeHub:
             h.send_header("X-Repo-Commit", commit)
             h.send_header("X-Linked-Etag", f'"{sha}"')
             h.send_header("X-Linked-Size", str(len(data)))
-            h.send_header("ETag", f'"{git_blob_sha1(data)}"')
+            h.send_header("ETag", f'"{repo.blob_id(path)}"')
             h.send_header("Content-Length", "0")
             h.end_headers()
             return
-        self._send_bytes(h, data, git_blob_sha1(data), head, extra={"X-Repo-Commit": commit})
+        self._send_bytes(h, data, repo.blob_id(path), head, extra={"X-Repo-Commit": commit})
 
     def _api(self, h, parts, query, head):
         repo, rest = self._find_repo(parts)
