@@ -14,8 +14,8 @@ API and file endpoints answer huggingface_hub and our tool.
 Errors carry X-Error-Code as the hub's do (RepoNotFound, RevisionNotFound, EntryNotFound,
 GatedRepo). A gated repository answers 401 without `Authorization: Bearer <its token>`.
 
-Faults for tests: `pause_after[sha256] = n` sends n bytes of that blob and then waits (until
-`release` is set) so a test can kill the client mid-file; `cut_after[sha256] = n` closes the
+Faults for tests: `pause_after[sha256] = n` sends n bytes of that blob and then waits until
+`release` is set before the rest, so a test can kill the client mid-file; `cut_after[sha256] = n` closes the
 connection after n bytes, once; `corrupt` (a set of sha256) flips a byte of what is sent.
 Every request is logged in `requests` as (method, path, headers).
 """
@@ -246,16 +246,18 @@ class FakeHub:
             return
         pause = self.pause_after.get(etag)
         cut = self.cut_after.pop(etag, None)
-        if pause is not None and start < pause:
-            h.wfile.write(body[:pause - start])
-            h.wfile.flush()
-            self.release.wait(30)
+        try:
+            if pause is not None and start < pause:
+                h.wfile.write(body[:pause - start])
+                h.wfile.flush()
+                self.release.wait(30)
+                body = body[pause - start:]
+            if cut is not None:
+                h.wfile.write(body[:cut])
+                h.wfile.flush()
+                h.close_connection = True
+                return
+            for i in range(0, len(body), 1 << 20):
+                h.wfile.write(body[i:i + (1 << 20)])
+        except (BrokenPipeError, ConnectionResetError):  # the client was killed
             h.close_connection = True
-            return
-        if cut is not None:
-            h.wfile.write(body[:cut])
-            h.wfile.flush()
-            h.close_connection = True
-            return
-        for i in range(0, len(body), 1 << 20):
-            h.wfile.write(body[i:i + (1 << 20)])

@@ -187,6 +187,24 @@ def test_a_killed_download_resumes_with_a_range_request(lp_bin, hub, tmp_path):
     assert not partial.exists()
 
 
+def test_two_runs_fetching_one_blob_download_it_once(lp_bin, hub, tmp_path):
+    env = hub_env(hub, tmp_path)
+    sha = hub.repos["tiny/llama"].sha256("model.safetensors")
+    hub.pause_after[sha] = 100_000
+    partial = repo_dir(tmp_path, "tiny/llama") / "blobs" / f"{sha}.incomplete"
+    first = subprocess.Popen([lp_bin, "inspect", "tiny/llama"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.time() + 20
+    while time.time() < deadline and not (partial.exists() and partial.stat().st_size >= 100_000):
+        time.sleep(0.01)
+    second = subprocess.Popen([lp_bin, "inspect", "tiny/llama"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    time.sleep(0.5)
+    assert second.poll() is None  # waiting for the lock the first run holds (.locks/, as huggingface_hub's)
+    hub.release.set()
+    assert first.wait(30) == 0 and second.wait(30) == 0, (first.stderr.read(), second.stderr.read())
+    assert len(hub.requests_for(f"/lfs/{sha}", "GET")) == 1
+    assert sha256((partial.parent / sha).read_bytes()) == sha
+
+
 def test_a_connection_cut_mid_file_is_resumed_in_the_same_run(lp_bin, hub, tmp_path):
     env = hub_env(hub, tmp_path)
     sha = hub.repos["tiny/llama"].sha256("model.safetensors")
@@ -284,12 +302,27 @@ def test_a_gated_repo_needs_hf_token(lp_bin, hub, tmp_path):
 
 
 def test_no_network_is_one_sentence(lp_bin, tmp_path):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]  # closed once the block ends: nothing listens there
-    env = hub_env(None, tmp_path, HF_ENDPOINT=f"http://127.0.0.1:{port}")
+    env = hub_env(None, tmp_path, HF_ENDPOINT=f"http://127.0.0.1:{closed_port()}")
     line = one_error_line(lp(lp_bin, env, "inspect", "tiny/llama"))
     assert "cannot be reached" in line and "tiny/llama" in line
+
+
+def closed_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]  # closed once the block ends: nothing listens there
+
+
+def test_without_network_the_cache_still_serves(lp_bin, hub, tmp_path):
+    cache = tmp_path / "elsewhere"
+    env = hub_env(hub, tmp_path / "home", HF_HUB_CACHE=str(cache))
+    assert lp(lp_bin, env, "inspect", "tiny/gguf:tiny-Q8_0.gguf").returncode == 0
+    assert (cache / "models--tiny--gguf" / "refs" / "main").exists()  # HF_HUB_CACHE, not $HF_HOME/hub
+    env["HF_ENDPOINT"] = f"http://127.0.0.1:{closed_port()}"
+    result = lp(lp_bin, env, "inspect", "--json", "tiny/gguf:tiny-Q8_0.gguf")
+    assert result.returncode == 0, result.stderr
+    line = one_error_line(lp(lp_bin, env, "inspect", "tiny/gguf:tiny-Q4_0.gguf"))
+    assert "cannot be reached" in line and "tiny-Q4_0.gguf" in line
 
 
 def test_unknown_repo_and_local_paths(lp_bin, hub, tmp_path):
