@@ -172,7 +172,9 @@ fs::path resolve_model_argument(const std::string& arg, const HubOptions& option
   std::error_code ec;
   if (fs::exists(arg, ec)) return arg;
   const auto id = parse_hub_id(arg);
-  if (!id) return arg;  // the command says the file is missing, as it always has
+  // Not an id, or a path into a folder that is here ("models/x" with models/ present): the
+  // command says the file is missing, as it always has.
+  if (!id || fs::is_directory(id->repo.substr(0, id->repo.find('/')), ec)) return arg;
   return fetch_hub_model(*id, options, hub_settings_from_environment());
 }
 

@@ -32,6 +32,18 @@ bool has_only_plain_parts(std::string_view path) {
   }
 }
 
+// "dir/model.gguf" is a missing local file far more often than a repository named so: a name
+// ending in a model or data file's extension is not taken as a repository.
+bool has_file_extension(std::string_view name) {
+  const size_t dot = name.rfind('.');
+  if (dot == std::string_view::npos) return false;
+  std::string ext(name.substr(dot + 1));
+  for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (const char* known : {"gguf", "safetensors", "json", "jsonl", "bin", "npy", "txt", "md", "jinja", "model"})
+    if (ext == known) return true;
+  return false;
+}
+
 }  // namespace
 
 bool is_safe_repo_file(std::string_view path) {
@@ -82,6 +94,7 @@ std::optional<HubId> parse_hub_id(std::string_view text) {
   const size_t slash = text.find('/');
   if (slash == std::string_view::npos) return std::nullopt;
   if (!is_hub_name(text.substr(0, slash)) || !is_hub_name(text.substr(slash + 1))) return std::nullopt;
+  if (has_file_extension(text.substr(slash + 1))) return std::nullopt;
   id.repo = std::string(text);
   return id;
 }

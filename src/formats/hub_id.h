@@ -15,7 +15,8 @@ struct HubId {
 };
 
 // nullopt when `text` does not have the shape of a hub id (so it is taken as a local path);
-// a value only when every part is a name the hub allows and that is safe as a path.
+// a value only when every part is a name the hub allows and that is safe as a path, and the
+// repository's name does not end like a file (.gguf, .safetensors, .json, ...).
 std::optional<HubId> parse_hub_id(std::string_view text);
 
 // A repository file name the hub reported: relative, '/'-separated, no "." or ".." parts, no

@@ -41,6 +41,8 @@ TEST(HubId, ParsesRepoRevisionAndFile) {
   EXPECT_EQ(id->revision, "refs/pr/1");
   EXPECT_EQ(id->file, "sub/dir/model.gguf");
 
+  EXPECT_TRUE(parse_hub_id("org/Qwen2.5-1.5B-Instruct-GGUF"));  // dots and -GGUF are fine
+
   id = parse_hub_id("org/repo@" + kCommit);
   ASSERT_TRUE(id);
   EXPECT_TRUE(is_commit_hash(id->revision));
@@ -50,7 +52,8 @@ TEST(HubId, LocalLookingArgumentsAreNotHubIds) {
   for (const char* text : {"model.gguf", "./org/repo", "/abs/org", "a/b/c", "org/", "/repo", "org/repo/", "../x",
                            "org/..", "org/.hidden", "org/re po", "org/repo@", "org/repo:", "org/repo@..:x",
                            "org/repo:../../etc/passwd", "org/repo:/etc/passwd", "org/repo:a//b", "org--x/repo",
-                           "org/repo@a/../b", "C:\\models\\x", "org/repo:a\\b"}) {
+                           "org/repo@a/../b", "C:\\models\\x", "org/repo:a\\b", "models/llama.gguf",
+                           "out/model.safetensors", "dir/config.JSON"}) {
     EXPECT_FALSE(parse_hub_id(text)) << text;
   }
 }
