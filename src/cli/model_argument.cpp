@@ -30,8 +30,10 @@ CLI::Option* add_model_option(CLI::App* cmd, const std::string& name, std::strin
     if (argument.command == cmd) hub = argument.hub;
   if (!hub) {
     hub = std::make_shared<HubOptions>();
+    // One glob per flag, so `--include '*Q4_K_M*' org/repo` leaves the model argument alone.
     cmd->add_option("--include", hub->include,
-                    "Hub repositories: fetch only the files matching this glob (repeatable), e.g. '*Q4_K_M*'");
+                    "Hub repositories: fetch only the files matching this glob (repeat the flag for more), e.g. '*Q4_K_M*'")
+        ->allow_extra_args(false);
   }
   CLI::Option* option = cmd->add_option(name, target, description + " (or a hub id: org/repo[@revision][:file])");
   model_arguments().push_back({cmd, option, &target, hub});
