@@ -132,6 +132,15 @@ void fetch_hub_blob(HubClient& client, const HubCache& cache, const HubBlobReque
       continue;
     }
     if (response.status == 416 && r.size && hub_file_length(fd.get()) == *r.size) break;  // it was all there
+    if (response.status == 416 && offset > 0 && attempt < kHubResumeAttempts) {
+      // The server has no such range: the partial file is not a prefix it knows. Start over.
+      if (::ftruncate(fd.get(), 0) != 0 || ::lseek(fd.get(), 0, SEEK_SET) != 0) {
+        fail("cannot write {}: {}", partial.string(), hub_errno_text());
+      }
+      hasher = Sha256();
+      offset = 0;
+      continue;
+    }
     if (response.status != 200 && response.status != 206) fail_http(r, response.status);
     offset = hub_file_length(fd.get());
     if (!r.size || offset >= *r.size) break;
