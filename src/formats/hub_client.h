@@ -53,6 +53,7 @@ class HubClient {
                        const std::function<void()>& on_restart,
                        const std::function<void(std::string_view)>& on_data);
 
+  bool has_token() const { return settings_.token.has_value(); }
   // The hub's base URL (no trailing '/').
   const std::string& endpoint() const { return settings_.endpoint; }
 

@@ -79,6 +79,10 @@ HubBlobRequest locate_file(HubClient& client, const HubId& id, const std::string
       fmt::format("{}/{}/resolve/{}/{}", client.endpoint(), id.repo, commit, url_encode_path(file.path, true));
   const HubResponse head = client.fetch("HEAD", url, 0);
   if (head.status >= 400) {
+    if ((head.status == 401 || head.status == 403) && client.has_token()) {
+      fail("the hub refused {} of {} with the token in HF_TOKEN (HTTP {}): accept the repository's terms on its page, "
+           "or use a token with access", file.path, id.repo, head.status);
+    }
     if (head.status == 401 || head.status == 403) {
       fail("the hub refused {} of {} (HTTP {}): the repository is gated or private; set HF_TOKEN to a token with access",
            file.path, id.repo, head.status);

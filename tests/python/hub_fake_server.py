@@ -12,7 +12,8 @@ API and file endpoints answer huggingface_hub and our tool.
 - GET  /lfs/{sha256}                          the bytes, with Range requests (206)
 
 Errors carry X-Error-Code as the hub's do (RepoNotFound, RevisionNotFound, EntryNotFound,
-GatedRepo). A gated repository answers 401 without `Authorization: Bearer <its token>`.
+GatedRepo). A gated repository's files answer 401 without `Authorization: Bearer <its token>`;
+a private repository answers 401 RepoNotFound to everything without it, as the hub does.
 
 Faults for tests: `pause_after[sha256] = n` sends n bytes of that blob and then waits until
 `release` is set before the rest, so a test can kill the client mid-file; `cut_after[sha256] = n` closes the
@@ -31,8 +32,12 @@ def git_blob_sha1(data):
 
 
 class Repo:
-    def __init__(self, repo_id, files, revisions=("main",), lfs_suffixes=(".safetensors", ".gguf", ".bin"), token=None):
+    def __init__(self, repo_id, files, revisions=("main",), lfs_suffixes=(".safetensors", ".gguf", ".bin"), token=None,
+                 private=False):
         self.repo_id = repo_id
+        # A gated repository (token set) is described to anyone but serves files only with the
+        # token, as on the hub; a private one (private=True) answers nothing without it.
+        self.private = private
         self.files = dict(files)  # path -> bytes
         self.lfs = {p for p in self.files if p.endswith(tuple(lfs_suffixes))}
         self.token = token
@@ -194,10 +199,8 @@ class FakeHub:
 
     def _api(self, h, parts, query, head):
         repo, rest = self._find_repo(parts)
-        if repo is None:
-            return self._error(h, 404, "RepoNotFound", "Repository not found", head)
-        if not self._authorized(h, repo):
-            return self._error(h, 401, "GatedRepo", f"Access to model {repo.repo_id} is restricted", head)
+        if repo is None or (repo.private and not self._authorized(h, repo)):
+            return self._error(h, 401 if repo else 404, "RepoNotFound", "Repository not found", head)
         if len(rest) < 2 or rest[0] not in ("revision", "tree"):
             return self._error(h, 404, "EntryNotFound", "Not found", head)
         commit = repo.commit_for(rest[1])

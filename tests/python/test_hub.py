@@ -57,6 +57,7 @@ def hub(gguf_files):
         server.add(Repo("tiny/llama", tiny_files(), revisions=("main", "v1")))
         server.add(Repo("tiny/gguf", {**gguf_files, "README.md": b"# gguf\n"}))
         server.add(Repo("tiny/gated", {n: (TINY / n).read_bytes() for n in CHECKPOINT_FILES}, token="secret-token"))
+        server.add(Repo("tiny/private", {"config.json": b"{}"}, token="secret-token", private=True))
         yield server
 
 
@@ -292,12 +293,17 @@ def test_a_gated_repo_needs_hf_token(lp_bin, hub, tmp_path):
     line = one_error_line(lp(lp_bin, hub_env(hub, tmp_path), "inspect", "tiny/gated"))
     assert "HF_TOKEN" in line and "tiny/gated" in line
     line = one_error_line(lp(lp_bin, hub_env(hub, tmp_path, HF_TOKEN="wrong"), "inspect", "tiny/gated"))
-    assert "HF_TOKEN" in line
+    assert "with the token in HF_TOKEN" in line
+    # A private repository looks like no repository at all without the token.
+    line = one_error_line(lp(lp_bin, hub_env(hub, tmp_path), "inspect", "tiny/private"))
+    assert "neither a local path nor a model repository" in line and "HF_TOKEN" in line
+    before = len(hub.requests)
     result = lp(lp_bin, hub_env(hub, tmp_path, HF_TOKEN="secret-token"), "inspect", "tiny/gated")
     assert result.returncode == 0, result.stderr
-    assert all(r[2].get("Authorization") == "Bearer secret-token" for r in hub.requests_for("/tiny/gated/resolve/"))
+    requests = hub.requests[before:]
+    assert all(r[2].get("Authorization") == "Bearer secret-token" for r in requests if "/tiny/gated/" in r[1])
     # The token stays with the hub: the redirect to the file host goes without it.
-    lfs = hub.requests_for("/lfs/", "GET")
+    lfs = [r for r in requests if r[1].startswith("/lfs/")]
     assert lfs and all("Authorization" not in r[2] for r in lfs)
 
 
