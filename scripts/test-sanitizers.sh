@@ -34,4 +34,7 @@ LP_FIXTURES="$PWD/tests/fixtures" "$PYTHON" -m pytest -q -p no:cacheprovider \
   --deselect tests/python/test_validate_mc.py::test_smollm2_record_and_samples \
   --deselect tests/python/test_validate_mc.py::test_smollm2_above_chance_on_arc_easy \
   -k "not within_ten_percent and not peak_not_below_measured and not mlx_backend and not smollm2 and not compare_gguf"
+echo "==> ASan + UBSan: serve under load (the tiny Llama; malformed requests, streams, batching)"
+"$PYTHON" bench/serve_load.py --lp-bin "$PWD/fuzz-build/src/llama-pajamas" --model tests/fixtures/tiny_models/llama \
+  --requests 150 --clients 8 --parallel 4 >/dev/null
 echo "==> ASan + UBSan found nothing"

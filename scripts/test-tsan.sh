@@ -47,4 +47,8 @@ with gzip.open(sys.argv[1], "rt") as f, open(sys.argv[2], "w") as out:
         out.write(json.dumps({"task_id": p["task_id"], "completion": p["canonical_solution"]}) + "\n")
 PY
 "$bin" humaneval "$work/samples.jsonl" --problems "$problems" --ignore-incomplete --json >/dev/null
+# The server: HTTP threads, the batch scheduler's loop and the engine's pool together, with
+# streams, malformed requests and more clients than slots.
+.venv/bin/python bench/serve_load.py --lp-bin "$bin" --model "$model" --requests 150 --clients 8 --parallel 4 \
+  --threads 4 >/dev/null
 echo "==> ThreadSanitizer found nothing"

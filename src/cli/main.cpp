@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
   lp::cli::add_matrix_command(app);
   lp::cli::add_quantize_command(app);
   lp::cli::add_run_command(app);
+  lp::cli::add_serve_command(app);
   lp::cli::add_synth_command(app);
   lp::cli::add_template_command(app);
   lp::cli::add_tokenize_command(app);

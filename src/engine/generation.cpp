@@ -15,28 +15,6 @@ double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::
 constexpr std::string_view kTurnEndTokens[] = {"<|im_end|>", "<end_of_turn>", "<|eot_id|>", "<|eom_id|>",
                                                "<|end|>",    "<|endoftext|>", "</s>",       "<eos>"};
 
-size_t find_stop(const std::string& text, const std::vector<std::string>& stops) {
-  size_t first = std::string::npos;
-  for (const auto& stop : stops) {
-    if (!stop.empty()) first = std::min(first, text.find(stop));
-  }
-  return first;
-}
-
-// Length of the longest tail of `text` that begins some stop string.
-size_t pending_stop_prefix(const std::string& text, const std::vector<std::string>& stops) {
-  size_t longest = 0;
-  for (const auto& stop : stops) {
-    for (size_t n = std::min(stop.size() - (stop.empty() ? 0 : 1), text.size()); n > longest; --n) {
-      if (text.compare(text.size() - n, n, stop, 0, n) == 0) {
-        longest = n;
-        break;
-      }
-    }
-  }
-  return longest;
-}
-
 }  // namespace
 
 std::vector<int32_t> end_of_generation_ids(const Tokenizer& tokenizer, const std::vector<int64_t>& eos_ids) {
@@ -78,41 +56,24 @@ GenerationResult Generator::generate(const std::vector<int32_t>& prompt, const G
   result.timings.prompt_tokens = static_cast<int64_t>(fresh.size());
   result.timings.prompt_seconds = since(start);
 
-  Sampler sampler(settings.sampling);
-  StreamDecoder decoder(tokenizer_, true);
-  result.stop_reason = "length";
-  size_t emitted = 0;  // bytes of result.text handed to on_text
-  while (settings.max_new_tokens != 0) {
-    const int32_t token = sampler.sample(logits_, history_);
-    if (result.tokens.empty()) result.timings.first_token_seconds = since(start);
-    if (!settings.ignore_eos && std::binary_search(end_ids_.begin(), end_ids_.end(), token)) {
-      result.stop_reason = "eos";
-      break;
+  TokenStream stream(tokenizer_, end_ids_, settings, history_);
+  while (true) {
+    const std::optional<int32_t> token = stream.next(logits_, session_.n_past(), session_.ctx_size());
+    if (result.timings.first_token_seconds == 0.0) result.timings.first_token_seconds = since(start);
+    if (on_text) {
+      if (std::string piece = stream.take_text(); !piece.empty()) on_text(piece);
     }
-    result.tokens.push_back(token);
-    result.text += decoder.step(token);
-    if (const size_t at = find_stop(result.text, settings.stop_strings); at != std::string::npos) {
-      result.text.resize(at);
-      result.stop_reason = "stop_string";
-      break;
-    }
-    // Hold back a tail that may be the start of a stop string, so nothing printed is taken back.
-    const size_t safe = result.text.size() - pending_stop_prefix(result.text, settings.stop_strings);
-    if (on_text && safe > emitted) on_text(result.text.substr(emitted, safe - emitted));
-    emitted = std::max(emitted, safe);
-    if (settings.max_new_tokens >= 0 && static_cast<int64_t>(result.tokens.size()) >= settings.max_new_tokens) break;
-    if (session_.n_past() + 1 >= session_.ctx_size()) {
-      result.stop_reason = "context";
-      break;
-    }
+    if (!token) break;
     const auto t0 = Clock::now();
-    session_.eval(std::span(&token, 1), logits_, false);
+    session_.eval(std::span(&*token, 1), logits_, false);
     result.timings.decode_seconds += since(t0);
     ++result.timings.decoded_tokens;
-    history_.push_back(token);
+    history_.push_back(*token);
   }
-  if (result.stop_reason != "stop_string") result.text += decoder.finish();
-  if (on_text && result.text.size() > emitted) on_text(result.text.substr(emitted));
+  result.tokens = stream.tokens();
+  result.logprobs = stream.logprobs();
+  result.text = stream.text();
+  result.stop_reason = stream.stop_reason();
   result.timings.generated_tokens = static_cast<int64_t>(result.tokens.size());
   return result;
 }

@@ -8,17 +8,10 @@
 #include <vector>
 
 #include "engine/inference_session.h"
-#include "engine/sampler.h"
+#include "engine/token_stream.h"
 #include "tokenizer/tokenizer.h"
 
 namespace lp {
-
-struct GenerationSettings {
-  SamplingSettings sampling;
-  int64_t max_new_tokens = 256;  // < 0: until the context is full
-  bool ignore_eos = false;
-  std::vector<std::string> stop_strings;
-};
 
 struct GenerationTimings {
   int64_t prompt_tokens = 0;     // evaluated this turn (a shared prefix is not counted)
@@ -31,6 +24,7 @@ struct GenerationTimings {
 
 struct GenerationResult {
   std::vector<int32_t> tokens;
+  std::vector<TokenLogprob> logprobs;  // with settings.top_logprobs >= 0
   std::string text;
   std::string stop_reason;  // "eos", "stop_string", "length", "context"
   GenerationTimings timings;

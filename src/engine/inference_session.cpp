@@ -69,9 +69,13 @@ InferenceSession::InferenceSession(const LoadedModel& model, const SessionOption
                        static_cast<float>(h_.attn_logit_softcapping.value_or(0.0)), 0},
       attention_(attention_shape_, pool_.size()) {
   if (options_.ctx_size <= 0 || options_.ctx_size > (int64_t{1} << 24)) fail("context size {} is out of range", options_.ctx_size);
+  if (options_.sequences < 1 || options_.sequences > 1024) fail("{} sequences is out of range (1 to 1024)", options_.sequences);
   options_.batch_size = std::clamp<int64_t>(options_.batch_size, 1, options_.ctx_size);
+  n_past_.assign(static_cast<size_t>(options_.sequences), 0);
+  row_position_.resize(static_cast<size_t>(options_.batch_size));
   const size_t layers = model.weights().layers.size();
-  const auto kv_values = static_cast<size_t>(options_.ctx_size * n_head_kv_ * std::max(head_dim_, head_dim_v_));
+  const auto kv_values =
+      static_cast<size_t>(options_.sequences * options_.ctx_size * n_head_kv_ * std::max(head_dim_, head_dim_v_));
   for (size_t l = 0; l < layers; ++l) {
     if (options_.kv_f32) {
       k_float_.emplace_back(kv_values);
@@ -129,32 +133,68 @@ uint64_t InferenceSession::kv_cache_bytes() const {
   return bytes;
 }
 
-void InferenceSession::rewind(int64_t n) { n_past_ = std::clamp<int64_t>(n, 0, n_past_); }
+void InferenceSession::rewind(int64_t sequence, int64_t n) {
+  int64_t& past = n_past_.at(static_cast<size_t>(sequence));
+  past = std::clamp<int64_t>(n, 0, past);
+}
+
+void InferenceSession::check_tokens(std::span<const int32_t> tokens) const {
+  for (int32_t t : tokens) {
+    if (t < 0 || t >= n_vocab_) fail("token id {} is outside the vocabulary of {}", t, n_vocab_);
+  }
+}
 
 void InferenceSession::eval(std::span<const int32_t> tokens, std::span<float> logits, bool all_logits) {
   const auto n = static_cast<int64_t>(tokens.size());
   if (n == 0) return;
-  if (n_past_ + n > options_.ctx_size) {
-    fail("{} more tokens do not fit the context of {} ({} used); raise --ctx-size", n, options_.ctx_size, n_past_);
+  if (n_past_[0] + n > options_.ctx_size) {
+    fail("{} more tokens do not fit the context of {} ({} used); raise --ctx-size", n, options_.ctx_size, n_past_[0]);
   }
   const auto need = static_cast<size_t>((all_logits ? n : 1) * n_vocab_);
   if (logits.size() < need) fail("internal: logits buffer of {} values, {} needed", logits.size(), need);
-  for (int32_t t : tokens) {
-    if (t < 0 || t >= n_vocab_) fail("token id {} is outside the vocabulary of {}", t, n_vocab_);
-  }
+  check_tokens(tokens);
   for (int64_t begin = 0; begin < n; begin += options_.batch_size) {
     const int64_t count = std::min(options_.batch_size, n - begin);
     const bool last_batch = begin + count == n;
     float* out = all_logits ? logits.data() + begin * n_vocab_ : (last_batch ? logits.data() : nullptr);
-    eval_batch(tokens.data() + begin, count, out, all_logits);
+    const SequenceRun run{0, count};
+    eval_batch(tokens.data() + begin, std::span(&run, 1), out, all_logits);
   }
 }
 
-void InferenceSession::eval_batch(const int32_t* tokens, int64_t n, float* logits, bool all_logits) {
+void InferenceSession::eval_sequences(std::span<const SequenceRun> runs, std::span<const int32_t> tokens,
+                                      std::span<float> logits) {
+  if (runs.empty()) return;
+  int64_t total = 0;
+  std::vector<bool> seen(static_cast<size_t>(options_.sequences), false);
+  for (const SequenceRun& r : runs) {
+    if (r.sequence < 0 || r.sequence >= options_.sequences) fail("internal: sequence {} of {}", r.sequence, options_.sequences);
+    if (seen[static_cast<size_t>(r.sequence)]) fail("internal: sequence {} appears twice in one batch", r.sequence);
+    seen[static_cast<size_t>(r.sequence)] = true;
+    if (r.count < 1) fail("internal: a run of {} tokens", r.count);
+    const int64_t past = n_past_[static_cast<size_t>(r.sequence)];
+    if (past + r.count > options_.ctx_size) {
+      fail("{} more tokens do not fit the context of {} ({} used)", r.count, options_.ctx_size, past);
+    }
+    total += r.count;
+  }
+  if (total != static_cast<int64_t>(tokens.size()) || total > options_.batch_size) {
+    fail("internal: {} tokens for runs of {} in a batch of at most {}", tokens.size(), total, options_.batch_size);
+  }
+  if (logits.size() < runs.size() * static_cast<size_t>(n_vocab_)) fail("internal: logits buffer too small");
+  check_tokens(tokens);
+  eval_batch(tokens.data(), runs, logits.data(), false);
+}
+
+void InferenceSession::eval_batch(const int32_t* tokens, std::span<const SequenceRun> runs, float* logits, bool all_logits) {
   const ModelWeights& w = model_.weights();
   const auto eps = static_cast<float>(h_.norm_eps);
   const ArchitectureInfo& arch = *h_.info;
   const int64_t pairs = head_dim_ / 2;
+  int64_t n = 0;
+  for (const SequenceRun& r : runs) {
+    for (int64_t i = 0; i < r.count; ++i) row_position_[static_cast<size_t>(n++)] = n_past_[static_cast<size_t>(r.sequence)] + i;
+  }
 
   for (int64_t t = 0; t < n; ++t) {
     weight_row_to_float(w.token_embd, tokens[t], x_.data() + t * n_embd_);
@@ -162,8 +202,9 @@ void InferenceSession::eval_batch(const int32_t* tokens, int64_t n, float* logit
       const float scale = std::sqrt(static_cast<float>(n_embd_));
       for (int64_t i = 0; i < n_embd_; ++i) x_[t * n_embd_ + i] *= scale;
     }
-    rope_global_.angles(n_past_ + t, cos_global_.data() + t * pairs, sin_global_.data() + t * pairs);
-    rope_local_.angles(n_past_ + t, cos_local_.data() + t * pairs, sin_local_.data() + t * pairs);
+    const int64_t pos = row_position_[static_cast<size_t>(t)];
+    rope_global_.angles(pos, cos_global_.data() + t * pairs, sin_global_.data() + t * pairs);
+    rope_local_.angles(pos, cos_local_.data() + t * pairs, sin_local_.data() + t * pairs);
   }
 
   const int64_t n_q = n_head_ * head_dim_, n_k = n_head_kv_ * head_dim_, n_v = n_head_kv_ * head_dim_v_;
@@ -207,8 +248,8 @@ void InferenceSession::eval_batch(const int32_t* tokens, int64_t n, float* logit
       rope.apply(q, n_head_, head_dim_, c, s);
       rope.apply(k, n_head_kv_, head_dim_, c, s);
     }
-    store_kv(il, n);
-    attention(il, n);
+    store_kv(il, runs);
+    attention(il, runs);
     observe(MatrixRole::attn_output, attn_.data(), n, n_head_ * head_dim_v_);
     matmul(L.attn_output, attn_.data(), n, proj_.data(), pool_, options_.activations);
     for (int64_t t = 0; t < n; ++t) {
@@ -223,11 +264,21 @@ void InferenceSession::eval_batch(const int32_t* tokens, int64_t n, float* logit
       add_in_place(&x_[t * n_embd_], &proj_[t * n_embd_], n_embd_);
     }
   }
-  n_past_ += n;
+  for (const SequenceRun& r : runs) n_past_[static_cast<size_t>(r.sequence)] += r.count;
 
   if (!logits) return;
-  const int64_t first = all_logits ? 0 : n - 1, rows = n - first;
-  for (int64_t t = first; t < n; ++t) rms_norm(&x_[t * n_embd_], w.output_norm, &xn_[(t - first) * n_embd_], n_embd_, eps);
+  // The rows whose logits are wanted: every row, or each run's last.
+  int64_t rows = 0;
+  if (all_logits) {
+    for (int64_t t = 0; t < n; ++t) rms_norm(&x_[t * n_embd_], w.output_norm, &xn_[t * n_embd_], n_embd_, eps);
+    rows = n;
+  } else {
+    int64_t end = 0;
+    for (const SequenceRun& r : runs) {
+      end += r.count;
+      rms_norm(&x_[(end - 1) * n_embd_], w.output_norm, &xn_[rows++ * n_embd_], n_embd_, eps);
+    }
+  }
   matmul(w.output, xn_.data(), rows, logits, pool_, options_.activations);
   if (h_.final_logit_softcapping && *h_.final_logit_softcapping > 0) {
     softcap_in_place(logits, rows * n_vocab_, static_cast<float>(*h_.final_logit_softcapping));
@@ -363,46 +414,59 @@ void InferenceSession::mixture_of_experts(const LayerWeights& L, int64_t n) {
   }
 }
 
-// The cache keeps each KV head's positions together (head h, position p at
-// (h * ctx_size + p) * head_dim), so attention reads a tile of one head as one run.
-void InferenceSession::store_kv(size_t layer, int64_t n) {
+// The cache keeps each KV head's positions together (sequence s, KV head h, position p at
+// ((s * n_head_kv + h) * ctx_size + p) * head_dim), so attention reads a tile of one head as one run.
+void InferenceSession::store_kv(size_t layer, std::span<const SequenceRun> runs) {
   const int64_t n_k = n_head_kv_ * head_dim_, n_v = n_head_kv_ * head_dim_v_, ctx = options_.ctx_size;
-  for (int64_t t = 0; t < n; ++t) {
-    const int64_t pos = n_past_ + t;
-    for (int64_t h = 0; h < n_head_kv_; ++h) {
-      const float* k = &k_[t * n_k + h * head_dim_];
-      const float* v = &v_[t * n_v + h * head_dim_v_];
-      const auto k_at = static_cast<size_t>((h * ctx + pos) * head_dim_), v_at = static_cast<size_t>((h * ctx + pos) * head_dim_v_);
-      if (options_.kv_f32) {
-        std::memcpy(&k_float_[layer][k_at], k, head_dim_ * sizeof(float));
-        std::memcpy(&v_float_[layer][v_at], v, head_dim_v_ * sizeof(float));
-      } else {
-        f32_to_f16_row(k, &k_half_[layer][k_at], head_dim_);
-        f32_to_f16_row(v, &v_half_[layer][v_at], head_dim_v_);
+  int64_t t = 0;
+  for (const SequenceRun& r : runs) {
+    for (int64_t i = 0; i < r.count; ++i, ++t) {
+      const int64_t pos = row_position_[static_cast<size_t>(t)];
+      for (int64_t h = 0; h < n_head_kv_; ++h) {
+        const float* k = &k_[t * n_k + h * head_dim_];
+        const float* v = &v_[t * n_v + h * head_dim_v_];
+        const int64_t slot = (r.sequence * n_head_kv_ + h) * ctx + pos;
+        const auto k_at = static_cast<size_t>(slot * head_dim_), v_at = static_cast<size_t>(slot * head_dim_v_);
+        if (options_.kv_f32) {
+          std::memcpy(&k_float_[layer][k_at], k, head_dim_ * sizeof(float));
+          std::memcpy(&v_float_[layer][v_at], v, head_dim_v_ * sizeof(float));
+        } else {
+          f32_to_f16_row(k, &k_half_[layer][k_at], head_dim_);
+          f32_to_f16_row(v, &v_half_[layer][v_at], head_dim_v_);
+        }
       }
     }
   }
 }
 
-// Causal attention of the batch's queries over the cache (see CachedAttention); a
+// Causal attention of each run's queries over its sequence's cache (see CachedAttention); a
 // sliding-window layer sees only the last `sliding_window` positions.
-void InferenceSession::attention(size_t layer, int64_t n) {
+void InferenceSession::attention(size_t layer, std::span<const SequenceRun> runs) {
   AttentionShape shape = attention_shape_;
   shape.window = model_.weights().layers[layer].sliding_window ? static_cast<int64_t>(h_.sliding_window) : 0;
   shape.sinks = model_.weights().layers[layer].attn_sinks;
-  KvLayerView kv;
-  kv.k_stride = head_dim_;
-  kv.v_stride = head_dim_v_;
-  kv.k_head_stride = options_.ctx_size * head_dim_;
-  kv.v_head_stride = options_.ctx_size * head_dim_v_;
-  if (options_.kv_f32) {
-    kv.k_float = k_float_[layer].data();
-    kv.v_float = v_float_[layer].data();
-  } else {
-    kv.k_half = k_half_[layer].data();
-    kv.v_half = v_half_[layer].data();
+  const int64_t ctx = options_.ctx_size;
+  int64_t row = 0;
+  for (const SequenceRun& r : runs) {
+    KvLayerView kv;
+    kv.k_stride = head_dim_;
+    kv.v_stride = head_dim_v_;
+    kv.k_head_stride = ctx * head_dim_;
+    kv.v_head_stride = ctx * head_dim_v_;
+    const auto k_first = static_cast<size_t>(r.sequence * n_head_kv_ * ctx * head_dim_);
+    const auto v_first = static_cast<size_t>(r.sequence * n_head_kv_ * ctx * head_dim_v_);
+    if (options_.kv_f32) {
+      kv.k_float = k_float_[layer].data() + k_first;
+      kv.v_float = v_float_[layer].data() + v_first;
+    } else {
+      kv.k_half = k_half_[layer].data() + k_first;
+      kv.v_half = v_half_[layer].data() + v_first;
+    }
+    // The rows' positions were taken before n_past_ moved on: the run's first row's is its start.
+    attention_.run(shape, q_.data() + row * n_head_ * head_dim_, r.count, row_position_[static_cast<size_t>(row)], kv,
+                   attn_.data() + row * n_head_ * head_dim_v_, pool_);
+    row += r.count;
   }
-  attention_.run(shape, q_.data(), n, n_past_, kv, attn_.data(), pool_);
 }
 
 }  // namespace lp

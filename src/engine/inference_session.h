@@ -24,14 +24,28 @@ struct SessionOptions {
   // reference measurements) instead of 8-bit ones (the fast path, as llama.cpp computes).
   ActivationPrecision activations = ActivationPrecision::quantized;
   unsigned threads = 1;
+  // Independent sequences with a KV cache of ctx_size positions each (a server's slots):
+  // eval_sequences() advances several of them in one forward pass.
+  int64_t sequences = 1;
   ActivationObserver* observer = nullptr;  // sees every matrix product's input (imatrix); not owned
 };
 
+// Rows of one forward pass that belong to one sequence: its next `count` tokens.
+struct SequenceRun {
+  int64_t sequence = 0;
+  int64_t count = 0;
+};
+
+// The SequenceEvaluator methods act on sequence 0; a session made with several sequences
+// also evaluates them together (eval_sequences).
 class InferenceSession final : public SequenceEvaluator {
  public:
   InferenceSession(const LoadedModel& model, const SessionOptions& options);
 
-  int64_t n_past() const override { return n_past_; }
+  int64_t n_past() const override { return n_past_[0]; }
+  int64_t n_past(int64_t sequence) const { return n_past_.at(static_cast<size_t>(sequence)); }
+  int64_t sequences() const { return options_.sequences; }
+  int64_t batch_size() const { return options_.batch_size; }
   int64_t ctx_size() const override { return options_.ctx_size; }
   int64_t vocab_size() const override { return n_vocab_; }
   uint64_t kv_cache_bytes() const override;  // what the KV cache holds allocated, all layers
@@ -39,17 +53,27 @@ class InferenceSession final : public SequenceEvaluator {
   // than beside them, competing for the cores while they wait for the next job.
   ThreadPool& pool() { return pool_; }
   // Forgets every position from `n` on (a prompt that shares a prefix keeps it).
-  void rewind(int64_t n) override;
+  void rewind(int64_t n) override { rewind(0, n); }
+  void rewind(int64_t sequence, int64_t n);
 
   // Evaluates `tokens` at the next positions. With all_logits, `logits` receives one row of
   // vocab_size() logits per token; otherwise only the last token's row. InputError when the
   // cache would overflow or a token id is outside the vocabulary.
   void eval(std::span<const int32_t> tokens, std::span<float> logits, bool all_logits) override;
 
+  // Several sequences' next tokens in one forward pass (continuous batching): `tokens` holds
+  // the runs' tokens one run after another, every weight is one matrix product over all of
+  // them, and `logits` receives one row per run, its last token's. At most batch_size tokens
+  // in all; each sequence at most once.
+  void eval_sequences(std::span<const SequenceRun> runs, std::span<const int32_t> tokens, std::span<float> logits);
+
  private:
-  void eval_batch(const int32_t* tokens, int64_t n, float* logits, bool all_logits);
-  void attention(size_t layer, int64_t n);
-  void store_kv(size_t layer, int64_t n);
+  void check_tokens(std::span<const int32_t> tokens) const;
+  // The forward pass over `runs` (their rows together in `tokens`); all_logits: a single
+  // run's every row, else each run's last row.
+  void eval_batch(const int32_t* tokens, std::span<const SequenceRun> runs, float* logits, bool all_logits);
+  void attention(size_t layer, std::span<const SequenceRun> runs);
+  void store_kv(size_t layer, std::span<const SequenceRun> runs);
   void feed_forward(const LayerWeights& L, int64_t n);
   void route_to_experts(const LayerWeights& L, int64_t n);
   void mixture_of_experts(const LayerWeights& L, int64_t n);
@@ -67,10 +91,11 @@ class InferenceSession final : public SequenceEvaluator {
   int64_t n_embd_, n_head_, n_head_kv_, head_dim_, head_dim_v_, n_ff_, n_vocab_;
   float attn_scale_;
   Rope rope_global_, rope_local_;
-  int64_t n_past_ = 0;
+  std::vector<int64_t> n_past_;  // per sequence
+  std::vector<int64_t> row_position_;  // the batch's rows' positions
   int64_t layer_ = 0;  // the layer being evaluated (for the observer)
 
-  // KV cache, per layer: per KV head, ctx_size positions of head_dim values (float16 or float32).
+  // KV cache, per layer: per sequence, per KV head, ctx_size positions of head_dim values (float16 or float32).
   std::vector<std::vector<uint16_t>> k_half_, v_half_;
   std::vector<std::vector<float>> k_float_, v_float_;
 

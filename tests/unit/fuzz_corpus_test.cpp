@@ -20,6 +20,7 @@
 #include "formats/hub_id.h"
 #include "formats/hub_listing.h"
 #include "formats/json_guard.h"
+#include "serve/api_request.h"
 #include "formats/safetensors.h"
 #include "fuzz_input.h"
 #include "model/hparams.h"
@@ -105,6 +106,14 @@ const std::map<std::string, Parse>& targets() {
        }},
       {"humaneval_problems", [](const auto& path, std::string_view b, const auto&) {
          validate::parse_humaneval_problems(maybe_gunzip(b, path.string(), 1 << 20), path.string());
+       }},
+      {"api_request", [](const auto&, std::string_view b, const auto&) {
+         if (b.empty()) return;
+         try {
+           serve::parse_api_request(static_cast<serve::Api>(static_cast<unsigned char>(b[0]) % 4), b.substr(1));
+         } catch (const serve::ApiError& e) {
+           throw InputError(e.what());  // the server's 400: a clean refusal
+         }
        }},
       {"matrix_records", [](const auto&, std::string_view b, const testing::TempDir& tmp) {
          const auto dir = tmp / "records";
