@@ -117,6 +117,30 @@ def test_inspect_downloads_a_safetensors_repo_into_the_hf_cache_layout(lp_bin, h
     assert len(hub.requests_for("/lfs/", "GET")) == 1  # the second run downloaded nothing
 
 
+@pytest.mark.parametrize("args", [
+    ["tokenize", "tiny/llama", "--text", "hello"],
+    ["fit", "tiny/llama"],
+    ["bench", "-m", "tiny/llama", "-p", "8", "-n", "4"],
+    ["logits", "tiny/llama", "--tokens", "{tokens}", "-o", "{out}"],
+], ids=lambda a: a[0])
+def test_commands_that_take_a_model_take_a_hub_id(lp_bin, hub, tmp_path, args):
+    """One choke point (cli/model_argument.h) serves every command; a few quick ones prove it."""
+    tokens = tmp_path / "tokens.txt"
+    tokens.write_text("1 2 3 4")
+    args = [a.format(tokens=tokens, out=tmp_path / "out.npy") for a in args]
+    result = lp(lp_bin, hub_env(hub, tmp_path / "home"), *args)
+    assert result.returncode == 0, result.stderr
+    assert hub.requests_for("/api/models/tiny/llama/revision/main")
+
+
+def test_a_bad_command_line_downloads_nothing(lp_bin, hub, tmp_path):
+    # Missing options and --help are answered before any download.
+    result = lp(lp_bin, hub_env(hub, tmp_path), "logits", "tiny/llama")
+    assert result.returncode == 2 and "required" in result.stderr
+    assert lp(lp_bin, hub_env(hub, tmp_path), "run", "tiny/llama", "--help").returncode == 0
+    assert hub.requests == []
+
+
 def test_revisions_branch_and_commit(lp_bin, hub, tmp_path):
     env = hub_env(hub, tmp_path)
     repo = hub.repos["tiny/llama"]
