@@ -119,6 +119,17 @@ HubBlobRequest locate_file(HubClient& client, const HubId& id, const std::string
   return request;
 }
 
+// A download that cannot fit is refused before it starts, not after filling the disk. (Bytes
+// already in .incomplete files count as needed again: a small overestimate.)
+void check_free_space(const fs::path& repo_dir, uint64_t needed, const std::string& what) {
+  fs::create_directories(repo_dir);
+  std::error_code ec;
+  const fs::space_info space = fs::space(repo_dir, ec);
+  if (ec || space.available >= needed) return;
+  fail("{} needs {:.2f} GB in {} but only {:.2f} GB are free; make room or point HF_HUB_CACHE elsewhere", what,
+       static_cast<double>(needed) / 1e9, repo_dir.parent_path().string(), static_cast<double>(space.available) / 1e9);
+}
+
 fs::path download_hub_model(const HubId& id, const HubOptions& options, const HubSettings& settings) {
   HubClient client(settings);
   const std::string listing_url = fmt::format("{}/api/models/{}/revision/{}?blobs=true", settings.endpoint, id.repo,
@@ -146,6 +157,7 @@ fs::path download_hub_model(const HubId& id, const HubOptions& options, const Hu
   if (!missing.empty()) {
     const uint64_t total = std::accumulate(missing.begin(), missing.end(), uint64_t{0},
                                            [](uint64_t sum, const HubRepoFile* f) { return sum + f->size.value_or(0); });
+    check_free_space(cache.repo_dir(), total, hub_id_text(id));
     Progress progress(id.repo, missing.size(), total, "files");
     try {
       for (const HubRepoFile* file : missing) {

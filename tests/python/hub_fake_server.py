@@ -38,6 +38,7 @@ class Repo:
         # A gated repository (token set) is described to anyone but serves files only with the
         # token, as on the hub; a private one (private=True) answers nothing without it.
         self.private = private
+        self.listed_size = {}  # path -> the size the API claims instead of the real one
         self.files = dict(files)  # path -> bytes
         self.lfs = {p for p in self.files if p.endswith(tuple(lfs_suffixes))}
         self.token = token
@@ -66,10 +67,11 @@ class Repo:
             entry = {"rfilename": path}
             if blobs:
                 data = self.files[path]
-                entry["size"] = len(data)
+                size = self.listed_size.get(path, len(data))
+                entry["size"] = size
                 entry["blobId"] = self.blob_id(path)
                 if path in self.lfs:
-                    entry["lfs"] = {"sha256": self.sha256(path), "size": len(data), "pointerSize": 134}
+                    entry["lfs"] = {"sha256": self.sha256(path), "size": size, "pointerSize": 134}
             out.append(entry)
         return out
 

@@ -355,6 +355,13 @@ def test_without_network_the_cache_still_serves(lp_bin, hub, tmp_path):
     assert "cannot be reached" in line and "tiny-Q4_0.gguf" in line
 
 
+def test_a_download_that_cannot_fit_is_refused_before_it_starts(lp_bin, hub, tmp_path):
+    hub.repos["tiny/llama"].listed_size["model.safetensors"] = 10**18
+    line = one_error_line(lp(lp_bin, hub_env(hub, tmp_path), "inspect", "tiny/llama"))
+    assert "GB are free" in line and "HF_HUB_CACHE" in line
+    assert not hub.requests_for("/resolve/")
+
+
 def test_unknown_repo_and_local_paths(lp_bin, hub, tmp_path):
     env = hub_env(hub, tmp_path)
     line = one_error_line(lp(lp_bin, env, "inspect", "nobody/nothing"))
