@@ -6,9 +6,12 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <span>
 #include <system_error>
+#include <thread>
 #include <vector>
 
 #include "core/error.h"
@@ -71,6 +74,19 @@ void hub_hash_prefix(const fs::path& path, uint64_t length, Sha256& hasher) {
     hasher.update(std::span<const uint8_t>(buffer.data(), static_cast<size_t>(n)));
     done += static_cast<uint64_t>(n);
   }
+}
+
+bool hub_status_is_transient(long status) {
+  return status == 429 || status == 500 || status == 502 || status == 503 || status == 504;
+}
+
+// Retry-After in seconds where the server sends it (at most 30), else 1, 2, 4, ... seconds.
+std::chrono::milliseconds hub_retry_delay(const HubResponse& response, int attempt) {
+  if (const std::string* after = response.header("retry-after")) {
+    const long seconds = std::strtol(after->c_str(), nullptr, 10);
+    if (seconds >= 0) return std::chrono::seconds(std::min(seconds, 30L));
+  }
+  return std::chrono::seconds(1L << std::min(attempt - 1, 4));
 }
 
 [[noreturn]] void fail_http(const HubBlobRequest& r, long status) {
@@ -139,6 +155,13 @@ void fetch_hub_blob(HubClient& client, const HubCache& cache, const HubBlobReque
       }
       hasher = Sha256();
       offset = 0;
+      continue;
+    }
+    if (hub_status_is_transient(response.status) && attempt < kHubResumeAttempts) {
+      // Busy or briefly down (a CDN's 503, a rate limit's 429): wait as asked, a little longer
+      // each time, then continue from where the file stands.
+      std::this_thread::sleep_for(hub_retry_delay(response, attempt));
+      offset = hub_file_length(fd.get());
       continue;
     }
     if (response.status != 200 && response.status != 206) fail_http(r, response.status);

@@ -17,7 +17,8 @@ a private repository answers 401 RepoNotFound to everything without it, as the h
 
 Faults for tests: `pause_after[sha256] = n` sends n bytes of that blob and then waits until
 `release` is set before the rest, so a test can kill the client mid-file; `cut_after[sha256] = n` closes the
-connection after n bytes, once; `corrupt` (a set of sha256) flips a byte of what is sent.
+connection after n bytes, once; `corrupt` (a set of sha256) flips a byte of what is sent;
+`busy_once` (a set of sha256) answers the first GET with 503.
 Every request is logged in `requests` as (method, path, headers).
 """
 import hashlib
@@ -93,6 +94,7 @@ class FakeHub:
         self.pause_after = {}
         self.cut_after = {}
         self.corrupt = set()
+        self.busy_once = set()  # sha256 of blobs answered once with 503 (Retry-After: 0)
         self.release = threading.Event()
         self.lock = threading.Lock()
         hub = self
@@ -216,6 +218,13 @@ class FakeHub:
                               "disabled": False, "tags": [], "siblings": repo.siblings(blobs)}, head)
 
     def _lfs(self, h, sha, head):
+        if sha in self.busy_once and not head:
+            self.busy_once.discard(sha)
+            h.send_response(503)
+            h.send_header("Retry-After", "0")
+            h.send_header("Content-Length", "0")
+            h.end_headers()
+            return
         for repo in self.repos.values():
             for path in repo.lfs:
                 if repo.sha256(path) == sha:

@@ -242,6 +242,14 @@ def test_a_connection_cut_mid_file_is_resumed_in_the_same_run(lp_bin, hub, tmp_p
     assert sha256(blob.read_bytes()) == sha
 
 
+def test_a_busy_file_host_is_asked_again(lp_bin, hub, tmp_path):
+    sha = hub.repos["tiny/llama"].sha256("model.safetensors")
+    hub.busy_once.add(sha)
+    result = lp(lp_bin, hub_env(hub, tmp_path), "inspect", "tiny/llama")
+    assert result.returncode == 0, result.stderr
+    assert len(hub.requests_for(f"/lfs/{sha}", "GET")) == 2
+
+
 def test_a_corrupt_download_is_caught_and_deleted(lp_bin, hub, tmp_path):
     env = hub_env(hub, tmp_path)
     repo = hub.repos["tiny/llama"]
