@@ -35,8 +35,8 @@ fs::path cached_hub_model(const HubId& id, const HubOptions& options, const HubS
   const HubCache cache(settings.cache, id.repo);
   const auto commit = cache.commit_for(id.revision);
   if (!commit || !fs::is_directory(cache.snapshot_dir(*commit))) {
-    fail("{} and the cache {} has no {} at revision {}; run once with the hub reachable to download it", why,
-         settings.cache.string(), id.repo, id.revision);
+    fail("{}, and {} (revision {}) is neither a local path nor in the cache {}; run once with the hub reachable to "
+         "download it", why, id.repo, id.revision, settings.cache.string());
   }
   HubSelection selection;
   try {
@@ -188,9 +188,10 @@ fs::path resolve_model_argument(const std::string& arg, const HubOptions& option
   std::error_code ec;
   if (fs::exists(arg, ec)) return arg;
   const auto id = parse_hub_id(arg);
-  // Not an id, or a path into a folder that is here ("models/x" with models/ present): the
-  // command says the file is missing, as it always has.
-  if (!id || fs::is_directory(id->repo.substr(0, id->repo.find('/')), ec)) return arg;
+  // Not an id: the command says the file is missing, as it always has. (An id whose org is a
+  // folder here is still an id: a hub org named like a local folder must not silently stop
+  // downloading, and a mistyped local path gets "neither a local path nor ..." from the hub.)
+  if (!id) return arg;
   return fetch_hub_model(*id, options, hub_settings_from_environment());
 }
 

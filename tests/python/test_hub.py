@@ -374,11 +374,10 @@ def test_unknown_repo_and_local_paths(lp_bin, hub, tmp_path):
     env = hub_env(hub, tmp_path)
     line = one_error_line(lp(lp_bin, env, "inspect", "nobody/nothing"))
     assert "neither a local path nor a model repository" in line
-    # Paths that are not hub ids: more than one folder, a file's extension, a folder that is
-    # here. The command's own message, and no request.
+    # Paths that are not hub ids: more than one folder, a file's extension. The command's own
+    # message, and no request.
     before = len(hub.requests)
-    (tmp_path / "models").mkdir()
-    for path in ("no/such/model.gguf", "nosuch/model.gguf", "models/llama"):
+    for path in ("no/such/model.gguf", "nosuch/model.gguf", "./tiny/llama"):
         result = subprocess.run([lp_bin, "inspect", path], capture_output=True, text=True, env=env, cwd=tmp_path)
         line = one_error_line(result)
         assert "hub" not in line, line
