@@ -179,8 +179,14 @@ void* HubClient::prepare(const std::string& url, bool with_token) {
   // A transfer that stalls (under 1 byte/s) for the timeout is given up, and resumed if it can be.
   curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
   curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, std::max(settings_.timeout_s, 10L));
+  // Only HTTP(S), redirects included: a hostile redirect to file:// or another scheme is refused.
+#if LIBCURL_VERSION_NUM >= 0x075500  // 7.85 named the protocols; older releases take a bit mask
   curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+#else
+  curl_easy_setopt(curl, CURLOPT_PROTOCOLS, static_cast<long>(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+  curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS, static_cast<long>(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
   curl_easy_setopt(curl, CURLOPT_BUFFERSIZE, 512L * 1024);
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, hub_header_callback);
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, hub_body_callback);
