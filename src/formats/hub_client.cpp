@@ -1,6 +1,5 @@
 #include "formats/hub_client.h"
 
-#include <curl/curl.h>
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -8,9 +7,9 @@
 #include <cctype>
 #include <cerrno>
 #include <cstring>
-#include <mutex>
 #include <system_error>
 
+#include "formats/hub_curl.h"
 #include "version.h"
 
 namespace lp {
@@ -69,7 +68,7 @@ size_t hub_body_callback(char* data, size_t size, size_t count, void* user) {
   auto* state = static_cast<TransferState*>(user);
   const size_t n = size * count;
   long status = 0;
-  if (state->fd >= 0) curl_easy_getinfo(state->curl, CURLINFO_RESPONSE_CODE, &status);
+  if (state->fd >= 0) curl_api().easy_getinfo(state->curl, CURLINFO_RESPONSE_CODE, &status);
   if (state->fd < 0 || status < 200 || status >= 300) {
     if (state->response->body.size() + n > state->max_body) {
       state->body_too_long = true;
@@ -108,11 +107,6 @@ size_t hub_body_callback(char* data, size_t size, size_t count, void* user) {
   return n;
 }
 
-void hub_curl_global_init() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-
 // Failures while the body was flowing: the bytes so far are good and the rest can be asked for.
 bool is_resumable(CURLcode code) {
   return code == CURLE_PARTIAL_FILE || code == CURLE_RECV_ERROR || code == CURLE_OPERATION_TIMEDOUT ||
@@ -147,49 +141,48 @@ std::string resolve_url(const std::string& base, const std::string& location) {
 }
 
 HubClient::HubClient(const HubSettings& settings) : settings_(settings) {
-  hub_curl_global_init();
-  curl_ = curl_easy_init();
+  curl_ = curl_api().easy_init();
   if (curl_ == nullptr) fail("cannot start an HTTP client (libcurl failed to initialise)");
 }
 
 HubClient::~HubClient() {
-  if (header_list_ != nullptr) curl_slist_free_all(static_cast<curl_slist*>(header_list_));
-  curl_easy_cleanup(static_cast<CURL*>(curl_));
+  if (header_list_ != nullptr) curl_api().slist_free_all(static_cast<curl_slist*>(header_list_));
+  curl_api().easy_cleanup(static_cast<CURL*>(curl_));
 }
 
 bool HubClient::is_hub_url(const std::string& url) const { return url_origin(url) == url_origin(settings_.endpoint); }
 
 void* HubClient::prepare(const std::string& url, bool with_token) {
   auto* curl = static_cast<CURL*>(curl_);
-  curl_easy_reset(curl);
+  curl_api().easy_reset(curl);
   if (header_list_ != nullptr) {
-    curl_slist_free_all(static_cast<curl_slist*>(header_list_));
+    curl_api().slist_free_all(static_cast<curl_slist*>(header_list_));
     header_list_ = nullptr;
   }
   curl_slist* headers = nullptr;
   // The size in the headers must be the file's, not a compressed transfer's.
-  headers = curl_slist_append(headers, "Accept-Encoding: identity");
-  if (with_token && settings_.token) headers = curl_slist_append(headers, ("Authorization: Bearer " + *settings_.token).c_str());
+  headers = curl_api().slist_append(headers, "Accept-Encoding: identity");
+  if (with_token && settings_.token) headers = curl_api().slist_append(headers, ("Authorization: Bearer " + *settings_.token).c_str());
   header_list_ = headers;
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt(curl, CURLOPT_USERAGENT, (std::string("llama-pajamas/") + kVersion).c_str());
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, settings_.timeout_s);
+  curl_api().easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_api().easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  curl_api().easy_setopt(curl, CURLOPT_USERAGENT, (std::string("llama-pajamas/") + kVersion).c_str());
+  curl_api().easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_api().easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, settings_.timeout_s);
   // A transfer that stalls (under 1 byte/s) for the timeout is given up, and resumed if it can be.
-  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
-  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, std::max(settings_.timeout_s, 10L));
+  curl_api().easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  curl_api().easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, std::max(settings_.timeout_s, 10L));
   // Only HTTP(S), redirects included: a hostile redirect to file:// or another scheme is refused.
 #if LIBCURL_VERSION_NUM >= 0x075500  // 7.85 named the protocols; older releases take a bit mask
-  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  curl_api().easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_api().easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 #else
-  curl_easy_setopt(curl, CURLOPT_PROTOCOLS, static_cast<long>(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-  curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS, static_cast<long>(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+  curl_api().easy_setopt(curl, CURLOPT_PROTOCOLS, static_cast<long>(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+  curl_api().easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS, static_cast<long>(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
-  curl_easy_setopt(curl, CURLOPT_BUFFERSIZE, 512L * 1024);
-  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, hub_header_callback);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, hub_body_callback);
+  curl_api().easy_setopt(curl, CURLOPT_BUFFERSIZE, 512L * 1024);
+  curl_api().easy_setopt(curl, CURLOPT_HEADERFUNCTION, hub_header_callback);
+  curl_api().easy_setopt(curl, CURLOPT_WRITEFUNCTION, hub_body_callback);
   return curl;
 }
 
@@ -201,15 +194,15 @@ HubResponse HubClient::fetch(const std::string& method, const std::string& url, 
     state.response = &response;
     state.max_body = max_body;
     auto* curl = static_cast<CURL*>(prepare(current, is_hub_url(current)));
-    curl_easy_setopt(curl, CURLOPT_HEADERDATA, &state);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &state);
-    if (method == "HEAD") curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+    curl_api().easy_setopt(curl, CURLOPT_HEADERDATA, &state);
+    curl_api().easy_setopt(curl, CURLOPT_WRITEDATA, &state);
+    if (method == "HEAD") curl_api().easy_setopt(curl, CURLOPT_NOBODY, 1L);
     // The whole answer may take as long as a stall is allowed to, a few times over.
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT, settings_.timeout_s * 6);
-    const CURLcode code = curl_easy_perform(curl);
+    curl_api().easy_setopt(curl, CURLOPT_TIMEOUT, settings_.timeout_s * 6);
+    const CURLcode code = curl_api().easy_perform(curl);
     if (state.body_too_long) fail("the hub's answer to {} is longer than {} bytes, more than a model's description", current, max_body);
-    if (code != CURLE_OK) throw HubNetworkError(fmt::format("{} ({})", curl_easy_strerror(code), current), false);
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
+    if (code != CURLE_OK) throw HubNetworkError(fmt::format("{} ({})", curl_api().easy_strerror(code), current), false);
+    curl_api().easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
     response.url = current;
     const std::string* location = response.header("location");
     if (response.status < 300 || response.status >= 400 || location == nullptr) return response;
@@ -237,23 +230,23 @@ HubResponse HubClient::download(const std::string& url, uint64_t offset, uint64_
   // curl drops the Authorization header when a redirect leaves the host it was set for.
   auto* curl = static_cast<CURL*>(prepare(url, is_hub_url(url)));
   state.curl = curl;
-  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &state);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &state);
-  curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
-  curl_easy_setopt(curl, CURLOPT_MAXREDIRS, static_cast<long>(kMaxHubRedirects));
+  curl_api().easy_setopt(curl, CURLOPT_HEADERDATA, &state);
+  curl_api().easy_setopt(curl, CURLOPT_WRITEDATA, &state);
+  curl_api().easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
+  curl_api().easy_setopt(curl, CURLOPT_MAXREDIRS, static_cast<long>(kMaxHubRedirects));
   const std::string range = fmt::format("{}-", offset);
-  if (offset > 0) curl_easy_setopt(curl, CURLOPT_RANGE, range.c_str());
-  const CURLcode code = curl_easy_perform(curl);
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
+  if (offset > 0) curl_api().easy_setopt(curl, CURLOPT_RANGE, range.c_str());
+  const CURLcode code = curl_api().easy_perform(curl);
+  curl_api().easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
   char* effective = nullptr;
-  curl_easy_getinfo(curl, CURLINFO_EFFECTIVE_URL, &effective);
+  curl_api().easy_getinfo(curl, CURLINFO_EFFECTIVE_URL, &effective);
   response.url = effective != nullptr ? effective : url;
   if (state.write_errno != 0) {
     fail("cannot write the download of {}: {}", url, std::error_code(state.write_errno, std::generic_category()).message());
   }
   // A body cut off for its length is the caller's to judge (an error page, or a file too long).
   if (code != CURLE_OK && !state.body_too_long) {
-    throw HubNetworkError(fmt::format("{} ({})", curl_easy_strerror(code), url), is_resumable(code));
+    throw HubNetworkError(fmt::format("{} ({})", curl_api().easy_strerror(code), url), is_resumable(code));
   }
   return response;
 }

@@ -141,6 +141,15 @@ def test_a_bad_command_line_downloads_nothing(lp_bin, hub, tmp_path):
     assert hub.requests == []
 
 
+def test_libcurl_is_loaded_only_to_download(lp_bin, hub, tmp_path):
+    # Its libraries cost every run ~4.5 MB of resident memory (formats/hub_curl.h).
+    env = hub_env(hub, tmp_path, LD_DEBUG="libs")
+    local = lp(lp_bin, env, "inspect", TINY)
+    assert local.returncode == 0 and "libcurl" not in local.stderr
+    remote = lp(lp_bin, env, "inspect", "tiny/llama")
+    assert remote.returncode == 0 and "libcurl" in remote.stderr
+
+
 def test_revisions_branch_and_commit(lp_bin, hub, tmp_path):
     env = hub_env(hub, tmp_path)
     repo = hub.repos["tiny/llama"]
