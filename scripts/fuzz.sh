@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_EACH="${FUZZ_SECONDS:-25}"
 SEED="${FUZZ_SEED:-1}"
-ALL_TARGETS="gguf safetensors tokenizer_json chat_template hf_config recipe imatrix reference_logits gguf_tokenizer device_catalog matrix_records humaneval_problems api_request"
+ALL_TARGETS="gguf safetensors tokenizer_json chat_template hf_config recipe imatrix reference_logits gguf_tokenizer device_catalog matrix_records humaneval_problems api_request hub_listing"
 TARGETS="${FUZZ_TARGETS:-$ALL_TARGETS}"
 
 launcher=()

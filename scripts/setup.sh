@@ -36,7 +36,7 @@ if [ "$MODE" = all ]; then
   if [ "$(dpkg --print-architecture)" = amd64 ]; then
     DEBIAN_PACKAGES+=(g++-aarch64-linux-gnu qemu-user
                       libfmt-dev:arm64 libpcre2-dev:arm64 libicu-dev:arm64 zlib1g-dev:arm64 libgtest-dev:arm64
-                      libcpp-httplib-dev:arm64)
+                      libcpp-httplib-dev:arm64 libcurl4-openssl-dev:arm64)
     if ! dpkg --print-foreign-architectures | grep -qx arm64; then
       echo "==> dpkg --add-architecture arm64"
       $SUDO dpkg --add-architecture arm64

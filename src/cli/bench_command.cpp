@@ -20,6 +20,7 @@
 #include <sys/resource.h>
 
 #include "cli/commands.h"
+#include "cli/model_argument.h"
 #include "cli/engine_options.h"
 #include "core/error.h"
 #include "core/memory_bandwidth.h"
@@ -126,7 +127,7 @@ void add_bench_command(CLI::App& app) {
   auto reps = std::make_shared<int>(5);
   auto output = std::make_shared<std::string>("md");
   auto bandwidth = std::make_shared<bool>(false);
-  cmd->add_option("model,-m,--model", *model_path, "GGUF file or Hugging Face directory")->required();
+  add_model_option(cmd, "model,-m,--model", *model_path, "GGUF file or Hugging Face directory")->required();
   cmd->add_option("-p,--n-prompt", *n_prompt, "Prompt lengths to test (0: none)")->delimiter(',')->capture_default_str();
   cmd->add_option("-n,--n-gen", *n_gen, "Generation lengths to test (0: none)")->delimiter(',')->capture_default_str();
   cmd->add_option("-r,--repetitions", *reps, "Runs per test (after one warm-up run)")->check(CLI::Range(1, 1000))->capture_default_str();

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "cli/model_argument.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/text.h"
@@ -63,9 +64,9 @@ void add_compare_command(CLI::App& app) {
   auto a = std::make_shared<CompareArgs>();
   auto* cmd = app.add_subcommand(
       "compare", "Two models side by side (GGUF against MLX, or two levels): speed, memory and quality in one table");
-  cmd->add_option("a", a->a, "Model A: GGUF file, Hugging Face or MLX directory")->required();
-  cmd->add_option("b", a->b, "Model B")->required();
-  cmd->add_option("--reference", a->reference, "Common reference for KL-divergence (default: A)");
+  add_model_option(cmd, "a", a->a, "Model A: GGUF file, Hugging Face or MLX directory")->required();
+  add_model_option(cmd, "b", a->b, "Model B")->required();
+  add_model_option(cmd, "--reference", a->reference, "Common reference for KL-divergence (default: A)");
   cmd->add_option("--backend1", a->options.backend_a, "Backend A's speed and memory are measured with: cpu or mlx")
       ->check(CLI::IsMember({"cpu", "mlx"}))
       ->default_val("cpu");

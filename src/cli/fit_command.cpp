@@ -9,6 +9,7 @@
 #include <random>
 
 #include "cli/commands.h"
+#include "cli/model_argument.h"
 #include "core/error.h"
 #include "core/memory_bandwidth.h"
 #include "core/parallel.h"
@@ -77,7 +78,7 @@ void add_fit_command(CLI::App& app) {
     bool json = false, explain = false, calibrate = false;
   };
   auto o = std::make_shared<Options>();
-  cmd->add_option("model", o->model, "GGUF file or Hugging Face model directory")->required();
+  add_model_option(cmd, "model", o->model, "GGUF file or Hugging Face model directory")->required();
   cmd->add_option("--device", o->device, "Device names, comma-separated, or all (this: the machine you are on)")->capture_default_str();
   cmd->add_option("--devices", o->devices_file, "A JSON catalog of your own devices (added to the built-in ones; same names replace them)");
   cmd->add_option("--preset", o->preset, "Context and answer length: safe (512/128), guard (384/96), full (1024/256), chat (4096/512), long (32768/1024)")

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/model_argument.h"
 #include "cli/engine_options.h"
 #include "core/error.h"
 #include "core/progress.h"
@@ -81,7 +82,7 @@ void add_imatrix_command(CLI::App& app) {
   auto a = std::make_shared<ImatrixArgs>();
   auto* cmd = app.add_subcommand("imatrix",
                                  "Compute an importance matrix over a calibration text (llama.cpp's GGUF imatrix format)");
-  cmd->add_option("model,-m,--model", a->model, "GGUF file or Hugging Face directory")->required();
+  add_model_option(cmd, "model,-m,--model", a->model, "GGUF file or Hugging Face directory")->required();
   cmd->add_option("-f,--file", a->file, "Calibration text (at least two windows of --ctx-size tokens)")->required();
   cmd->add_option("-o,--output", a->output, "Output imatrix .gguf")->default_val("imatrix.gguf");
   cmd->add_option("--chunks", a->chunks, "Windows to use (default: every whole window of the text)");

@@ -7,6 +7,7 @@
 #include <iterator>
 
 #include "cli/commands.h"
+#include "cli/model_argument.h"
 #include "cli/engine_options.h"
 #include "core/error.h"
 #include "core/text_file.h"
@@ -50,7 +51,7 @@ void add_logits_command(CLI::App& app) {
   auto tokens_file = std::make_shared<std::string>();
   auto out = std::make_shared<std::string>();
   auto decode_from = std::make_shared<int64_t>(-1);
-  cmd->add_option("model,-m,--model", *model_path, "GGUF file or Hugging Face directory")->required();
+  add_model_option(cmd, "model,-m,--model", *model_path, "GGUF file or Hugging Face directory")->required();
   auto* file_opt = cmd->add_option("-f,--file", *text_file, "Text file, tokenized by the model's tokenizer (BOS as it adds it)");
   auto* tokens_opt = cmd->add_option("--tokens", *tokens_file, "File of token ids (whitespace or comma separated) instead of text");
   file_opt->excludes(tokens_opt);

@@ -7,6 +7,7 @@
 #include <new>
 
 #include "cli/commands.h"
+#include "cli/model_argument.h"
 #include "core/error.h"
 #include "version.h"
 
@@ -37,6 +38,8 @@ int main(int argc, char** argv) {
   lp::cli::add_template_command(app);
   lp::cli::add_tokenize_command(app);
   lp::cli::add_validate_command(app);
+  // Hub ids become local paths once the command line is known to be complete and valid.
+  app.parse_complete_callback(lp::cli::resolve_model_arguments);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

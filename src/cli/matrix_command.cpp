@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/model_argument.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "decide/device_catalog.h"
@@ -64,7 +65,7 @@ void add_matrix_command(CLI::App& app) {
     bool json = false;
   };
   auto o = std::make_shared<Options>();
-  cmd->add_option("source", o->source, "GGUF file or Hugging Face model directory");
+  add_model_option(cmd, "source", o->source, "GGUF file or Hugging Face model directory");
   cmd->add_option("--levels", o->levels, "Comma-separated levels (default: TR125's F16,Q8_0,Q6_K,Q5_K_M,Q4_K_M,Q3_K_S,Q2_K)");
   cmd->add_option("--baseline", o->baseline, "Level the others are compared with (default: the most precise; Q8_0 when F16 does not fit here)");
   cmd->add_option("--suite", o->suite, "quick (minutes), tr125 (TR125's 285 MMLU + 200 ARC + five generation families) or full")

@@ -5,6 +5,8 @@
 #include <regex>
 
 #include "cli/commands.h"
+#include "cli/model_argument.h"
+#include "formats/hub_cache.h"
 #include "cli/quantize_mlx.h"
 #include "convert/hf_source.h"
 #include "core/error.h"
@@ -91,8 +93,7 @@ GgmlType parse_target_type(const std::string& name, const char* flag) {
 
 std::string model_stem(const std::string& source) {
   std::filesystem::path p(source);
-  std::string stem = std::filesystem::is_directory(p) ? std::filesystem::absolute(p).lexically_normal().filename().string()
-                                                      : p.stem().string();
+  std::string stem = std::filesystem::is_directory(p) ? model_folder_name(p) : p.stem().string();
   static const std::regex split_suffix(R"(-\d{5}-of-\d{5}$)");
   return std::regex_replace(stem, split_suffix, "");
 }
@@ -274,7 +275,7 @@ void run_quantize(const QuantizeArgs& a) {
 void add_quantize_command(CLI::App& app) {
   auto a = std::make_shared<QuantizeArgs>();
   auto* cmd = app.add_subcommand("quantize", "Quantize a model to GGUF files (llama.cpp-compatible mixtures) and MLX checkpoints (mlx-lm's)");
-  cmd->add_option("source", a->source, "GGUF file (F32/F16/BF16 or any readable type) or Hugging Face directory (llama, qwen2, qwen3, qwen3_moe, gemma3, phi3, gpt_oss)")->required();
+  add_model_option(cmd, "source", a->source, "GGUF file (F32/F16/BF16 or any readable type) or Hugging Face directory (llama, qwen2, qwen3, qwen3_moe, gemma3, phi3, gpt_oss)")->required();
   cmd->add_option("--method,-m", a->methods, "File type(s), comma-separated: Q4_K_M,Q5_K_M,... (read once, written each); MLX: 4bit, 8bit, ..., mixed_4_6")
       ->required();
   cmd->add_option("--format", a->format,

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/model_argument.h"
 #include "cli/engine_options.h"
 #include "core/error.h"
 #include "engine/generation.h"
@@ -67,7 +68,7 @@ void add_run_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("run", "Generate text from a model (chat template applied), streaming tokens as they come");
   auto f = std::make_shared<RunFlags>();
   auto& s = f->gen.sampling;
-  cmd->add_option("model,-m,--model", f->model, "GGUF file or Hugging Face directory")->required();
+  add_model_option(cmd, "model,-m,--model", f->model, "GGUF file or Hugging Face directory")->required();
   auto* prompt_opt = cmd->add_option("-p,--prompt", f->prompt, "The prompt (the user's message unless --raw)");
   cmd->add_option("--system", f->system, "A system message put before the prompt");
   cmd->add_flag("--raw", f->raw, "Plain completion: no chat template");

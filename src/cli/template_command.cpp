@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/model_argument.h"
 #include "tokenizer/chat_template.h"
 
 namespace lp::cli {
@@ -13,7 +14,7 @@ void add_template_command(CLI::App& app) {
   auto messages = std::make_shared<std::string>();
   auto template_file = std::make_shared<std::string>();
   auto no_generation_prompt = std::make_shared<bool>(false);
-  cmd->add_option("model", *model, "GGUF file or Hugging Face model directory")->required();
+  add_model_option(cmd, "model", *model, "GGUF file or Hugging Face model directory")->required();
   cmd->add_option("--messages", *messages,
                   "JSON file: a list of messages, or {\"messages\": [...], \"tools\": [...], other template variables}")
       ->required();

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/model_argument.h"
 #include "core/error.h"
 #include "core/text_file.h"
 #include "tokenizer/tokenizer_load.h"
@@ -48,7 +49,7 @@ void add_tokenize_command(CLI::App& app) {
   auto json = std::make_shared<bool>(false);
   auto no_special = std::make_shared<bool>(false);
   auto nul = std::make_shared<bool>(false);
-  cmd->add_option("model", *model, "GGUF file, tokenizer.json, or Hugging Face directory")->required();
+  add_model_option(cmd, "model", *model, "GGUF file, tokenizer.json, or Hugging Face directory")->required();
   auto* text_opt = cmd->add_option("--text", *text, "Text to tokenize (one input, newlines included)");
   auto* file_opt = cmd->add_option("--file", *file, "File whose lines are tokenized one by one");
   text_opt->excludes(file_opt);

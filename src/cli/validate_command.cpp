@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "cli/commands.h"
+#include "cli/model_argument.h"
 #include "cli/engine_options.h"
 #include "cli/validate_sections.h"
 #include "core/atomic_file.h"
@@ -319,7 +320,7 @@ void add_validate_command(CLI::App& app) {
       "by log-likelihood or generate-and-rescore, generation fidelity against a reference model, HumanEval pass@k "
       "with the code run in a sandbox");
   auto a = std::make_shared<ValidateArgs>();
-  cmd->add_option("model,-m,--model", a->model, "GGUF file or Hugging Face directory")->required();
+  add_model_option(cmd, "model,-m,--model", a->model, "GGUF file or Hugging Face directory")->required();
   cmd->add_option("--metrics", a->metrics,
                   "Comma-separated: perplexity, kld, mmlu, arc (arc_challenge + arc_easy), arc_challenge, arc_easy, gen, "
                   "humaneval "
@@ -335,7 +336,7 @@ void add_validate_command(CLI::App& app) {
   cmd->add_option("--samples", a->samples, "Write one JSON line per mmlu/arc question, gen prompt and humaneval problem to this file (atomically)");
   cmd->add_option("--data-dir", a->data_dir,
                   "Folder holding mmlu/ and arc/ (default: $LP_SHARED_DATA, else the build's shared data folder)");
-  cmd->add_option("--reference", a->reference,
+  add_model_option(cmd, "--reference", a->reference,
                   "Reference model: kld against it (same tokenizer, same pass), gen against its outputs, mmlu/arc "
                   "scored for it too and compared question by question (McNemar, paired t)");
   cmd->add_option("--prompts", a->prompts,

@@ -7,8 +7,9 @@
 
 namespace lp {
 
-Progress::Progress(std::string label, uint64_t total_items, uint64_t total_bytes)
+Progress::Progress(std::string label, uint64_t total_items, uint64_t total_bytes, std::string unit)
     : label_(std::move(label)),
+      unit_(std::move(unit)),
       total_items_(total_items),
       total_bytes_(total_bytes),
       enabled_(::isatty(STDERR_FILENO) == 1),
@@ -40,8 +41,8 @@ void Progress::draw(bool final) {
   const double left = rate > 0 ? static_cast<double>(total_bytes_ - std::min(bytes_, total_bytes_)) / rate : 0.0;
   constexpr int kWidth = 24;
   const int filled = total_bytes_ > 0 ? static_cast<int>(kWidth * static_cast<double>(bytes_) / total_bytes_) : kWidth;
-  fmt::print(stderr, "\r{} [{:<{}}] {}/{} tensors  {:.1f} MB/s  ETA {}:{:02d} ", label_, std::string(filled, '#'),
-             kWidth, items_, total_items_, rate / 1e6, static_cast<int>(left) / 60, static_cast<int>(left) % 60);
+  fmt::print(stderr, "\r{} [{:<{}}] {}/{} {}  {:.1f} MB/s  ETA {}:{:02d} ", label_, std::string(filled, '#'),
+             kWidth, items_, total_items_, unit_, rate / 1e6, static_cast<int>(left) / 60, static_cast<int>(left) % 60);
   if (final) fmt::print(stderr, "\n");
   std::fflush(stderr);
 }

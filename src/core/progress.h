@@ -9,7 +9,8 @@ namespace lp {
 
 class Progress {
  public:
-  Progress(std::string label, uint64_t total_items, uint64_t total_bytes);
+  // `unit` names the items in the line ("3/7 tensors", "2/5 files").
+  Progress(std::string label, uint64_t total_items, uint64_t total_bytes, std::string unit = "tensors");
   ~Progress();
   void advance(uint64_t items, uint64_t bytes);
   void finish();
@@ -18,6 +19,7 @@ class Progress {
   void draw(bool final);
 
   std::string label_;
+  std::string unit_;
   uint64_t total_items_, total_bytes_;
   uint64_t items_ = 0, bytes_ = 0;
   bool enabled_;

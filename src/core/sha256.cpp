@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/sha256_x86.h"
 
 namespace lp {
 namespace {
@@ -51,16 +52,27 @@ void Sha256::block(const uint8_t* p) {
   h_[0] += a, h_[1] += b, h_[2] += c, h_[3] += d, h_[4] += e, h_[5] += f, h_[6] += g, h_[7] += h;
 }
 
+void Sha256::blocks(const uint8_t* p, size_t count) {
+  static const bool x86_sha = sha256_x86_available();
+  if (x86_sha) {
+    sha256_x86_blocks(h_.data(), p, count);
+    return;
+  }
+  for (size_t i = 0; i < count; ++i) block(p + 64 * i);
+}
+
 void Sha256::update(std::span<const uint8_t> bytes) {
   total_ += bytes.size();
   size_t i = 0;
   if (buffered_ > 0) {
     while (buffered_ < 64 && i < bytes.size()) buffer_[buffered_++] = bytes[i++];
     if (buffered_ < 64) return;
-    block(buffer_.data());
+    blocks(buffer_.data(), 1);
     buffered_ = 0;
   }
-  for (; i + 64 <= bytes.size(); i += 64) block(bytes.data() + i);
+  const size_t whole = (bytes.size() - i) / 64;
+  blocks(bytes.data() + i, whole);
+  i += 64 * whole;
   while (i < bytes.size()) buffer_[buffered_++] = bytes[i++];
 }
 

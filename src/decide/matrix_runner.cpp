@@ -17,6 +17,7 @@
 #include "decide/matrix_records.h"
 #include "decide/matrix_suite.h"
 #include "formats/gguf_same_model.h"
+#include "formats/hub_cache.h"
 #include "formats/json_guard.h"
 #include "model/model_summary.h"
 #include "validate/fidelity_prompts.h"
@@ -149,7 +150,7 @@ class Sweep {
   }
 
   fs::path level_file(const std::string& level) const {
-    const std::string stem = fs::is_directory(o_.source) ? o_.source.filename().string() : o_.source.stem().string();
+    const std::string stem = fs::is_directory(o_.source) ? model_folder_name(o_.source) : o_.source.stem().string();
     return o_.out_dir / "models" / fmt::format("{}-{}.gguf", stem, level);
   }
 

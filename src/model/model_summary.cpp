@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "formats/gguf_reader.h"
+#include "formats/hub_cache.h"
 #include "formats/mlx_quant_config.h"
 #include "model/architectures.h"
 #include "quant/file_types.h"
@@ -68,8 +69,7 @@ ModelSummary summarize_hf(const std::filesystem::path& dir) {
   s.format = "huggingface";
   for (const auto& f : checkpoint.weights().files()) s.files.push_back(f.string());
   s.file_bytes = checkpoint.weights().file_bytes();
-  s.name = std::filesystem::absolute(dir).lexically_normal().filename().string();
-  if (s.name.empty()) s.name = std::filesystem::absolute(dir).lexically_normal().parent_path().filename().string();
+  s.name = model_folder_name(dir);
   s.hparams = checkpoint.hparams();
   s.tokenizer = checkpoint.tokenizer();
   s.generation = checkpoint.generation();

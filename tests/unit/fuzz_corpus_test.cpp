@@ -17,6 +17,8 @@
 #include "decide/device_catalog.h"
 #include "decide/matrix_report.h"
 #include "formats/gguf_reader.h"
+#include "formats/hub_id.h"
+#include "formats/hub_listing.h"
 #include "formats/json_guard.h"
 #include "serve/api_request.h"
 #include "formats/safetensors.h"
@@ -90,6 +92,17 @@ const std::map<std::string, Parse>& targets() {
          decide::DeviceCatalog catalog = decide::builtin_device_catalog();
          decide::add_devices_file(catalog, path);
          decide::select_devices(catalog, "all");
+       }},
+      {"hub_listing", [](const auto& path, std::string_view b, const auto&) {
+         const auto parts = fuzz::split_all_at_nul(b, 3);
+         const HubListing listing = parse_hub_listing(parts[0], path.string());
+         std::vector<std::string> names;
+         for (const auto& file : listing.files) names.push_back(file.path);
+         const auto id = parse_hub_id(parts.size() > 1 ? parts[1] : "org/repo");
+         if (!id) throw InputError(path.string() + ": not a hub id");
+         std::vector<std::string> include;
+         if (parts.size() > 2 && !parts[2].empty()) include.emplace_back(parts[2]);
+         select_hub_files(names, *id, include);
        }},
       {"humaneval_problems", [](const auto& path, std::string_view b, const auto&) {
          validate::parse_humaneval_problems(maybe_gunzip(b, path.string(), 1 << 20), path.string());
