@@ -13,7 +13,7 @@ echo "==> ThreadSanitizer: building in tsan-build/"
 CC=clang CXX=clang++ cmake -S . -B tsan-build -G Ninja -DLP_TSAN=ON -DLP_MLX=OFF -DLP_BUILD_BENCH=OFF \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo "${LAUNCHER[@]}" -DPython3_EXECUTABLE="$PWD/.venv/bin/python" >/dev/null
 cmake --build tsan-build --target lp_unit_tests llama-pajamas
-export TSAN_OPTIONS=halt_on_error=1:exitcode=66:second_deadlock_stack=1
+export TSAN_OPTIONS="halt_on_error=1:exitcode=66:second_deadlock_stack=1:suppressions=$PWD/scripts/tsan-suppressions.txt"
 
 echo "==> ThreadSanitizer: GoogleTest suite"
 # All of it (about 11 s under TSan): the thread pool's own tests, parallel_for, the threaded
