@@ -12,10 +12,13 @@
 
 #include "cli/commands.h"
 #include "cli/engine_options.h"
+#include "cli/model_argument.h"
 #include "core/error.h"
 #include "engine/generation.h"
+#include "formats/hub_cache.h"
 #include "serve/batch_scheduler.h"
-#include "serve/http_server.h"
+#include "serve/http_module.h"
+#include "serve/serve_router.h"
 #include "tokenizer/chat_template.h"
 #include "tokenizer/tokenizer_load.h"
 
@@ -23,8 +26,8 @@ namespace lp::cli {
 namespace {
 
 struct ServeFlags {
-  std::string model, alias;
-  serve::ServeOptions http;
+  std::string model, alias, api_key;
+  serve::HttpListenerOptions http;
   int64_t parallel = 4;
   size_t queue = 64;
   bool json = false;
@@ -45,7 +48,7 @@ int64_t modified_time(const std::filesystem::path& path) {
 // and stops the listener; the engine loop then finishes.
 class StopOnSignal {
  public:
-  explicit StopOnSignal(serve::HttpServer& server) {
+  explicit StopOnSignal(serve::HttpListener& server) {
     sigemptyset(&signals_);
     sigaddset(&signals_, SIGINT);
     sigaddset(&signals_, SIGTERM);
@@ -81,7 +84,7 @@ class StopOnSignal {
 void add_serve_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("serve", "Serve a model over HTTP with OpenAI- and Ollama-compatible APIs");
   auto f = std::make_shared<ServeFlags>();
-  cmd->add_option("model,-m,--model", f->model, "GGUF file or Hugging Face directory")->required();
+  add_model_option(cmd, "model,-m,--model", f->model, "GGUF file, Hugging Face directory or hub id (org/repo[:file.gguf])")->required();
   cmd->add_option("--host", f->http.host, "Address to listen on (default: this machine only)")->capture_default_str();
   cmd->add_option("--port", f->http.port, "Port (0: any free port, printed at start)")->capture_default_str()->check(CLI::Range(0, 65535));
   cmd->add_option("--parallel,--np", f->parallel, "Requests generated at once (slots), batched into one forward pass")
@@ -90,7 +93,7 @@ void add_serve_command(CLI::App& app) {
   cmd->add_option("--queue", f->queue, "Requests that may wait for a slot; beyond that the answer is 503")
       ->capture_default_str()
       ->check(CLI::Range(0, 100000));
-  cmd->add_option("--api-key", f->http.api_key, "Require 'Authorization: Bearer KEY' (or set LLAMA_PAJAMAS_API_KEY)")
+  cmd->add_option("--api-key", f->api_key, "Require 'Authorization: Bearer KEY' (or set LLAMA_PAJAMAS_API_KEY)")
       ->envname("LLAMA_PAJAMAS_API_KEY");
   cmd->add_option("--alias", f->alias, "The model's name in the APIs (default: the file's name)");
   cmd->add_option("--max-body", f->http.max_body_bytes, "Largest request body in bytes")->capture_default_str();
@@ -111,7 +114,10 @@ void add_serve_command(CLI::App& app) {
 
     serve::ServedModel served;
     const std::filesystem::path path(f->model);
-    served.name = !f->alias.empty() ? f->alias : (path.has_stem() ? path.stem().string() : path.parent_path().filename().string());
+    // A file by its name without .gguf; a folder (a hub snapshot too) by its model's name.
+    served.name = !f->alias.empty()                 ? f->alias
+                  : std::filesystem::is_directory(path) ? model_folder_name(path)
+                                                        : path.stem().string();
     served.family = model->hparams().architecture;
     served.quantization = model->quant_type_name();
     served.parameter_size = parameter_size(model->parameter_count());
@@ -122,9 +128,12 @@ void add_serve_command(CLI::App& app) {
     StopOnSignal::block();
     InferenceSession session(*model, options);
     serve::BatchScheduler scheduler(session, tokenizer, end_of_generation_ids(tokenizer, model->hparams().eos_token_ids), f->queue);
-    f->http.http_threads = static_cast<size_t>(f->parallel) + f->queue + 8;
-    serve::HttpServer server(f->http, served, tokenizer, chat_template, scheduler);
+    f->http.threads = static_cast<size_t>(f->parallel) + f->queue + 8;
+    serve::ServeRouter router(served, f->api_key, tokenizer, chat_template, scheduler);
+    const std::unique_ptr<serve::HttpListener> listener = serve::make_http_listener(f->http, router);
+    serve::HttpListener& server = *listener;
     const int port = server.bind();
+    if (port < 0) fail("cannot listen on {}:{} (in use, or not an address of this machine)", f->http.host, f->http.port);
     const std::string url = fmt::format("http://{}:{}", f->http.host, port);
     fmt::print(stderr, "serving {} ({}, {} slots x {} tokens, KV cache {:.0f} MiB) on {}: OpenAI API at /v1, Ollama API at /api\n",
                served.name, served.quantization, f->parallel, options.ctx_size,
