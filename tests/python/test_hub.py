@@ -391,3 +391,15 @@ def test_unknown_repo_and_local_paths(lp_bin, hub, tmp_path):
         line = one_error_line(result)
         assert "hub" not in line, line
     assert len(hub.requests) == before
+
+
+@pytest.mark.parametrize("model,name", [("tiny/llama", "llama"), ("tiny/gguf:tiny-Q8_0.gguf", "tiny-Q8_0")])
+def test_serve_takes_a_hub_id(lp_bin, hub, tmp_path, model, name):
+    """`serve` resolves through the same choke point; the API names the model after the
+    repository (or the file), not after the snapshot's commit."""
+    import requests
+    from serve_process import served
+    with served(lp_bin, model, "-c", "128", "--parallel", "1", env=hub_env(hub, tmp_path)) as (url, _):
+        assert requests.get(url + "/v1/models").json()["data"][0]["id"] == name
+        reply = requests.post(url + "/v1/completions", json={"prompt": "hello", "max_tokens": 3, "ignore_eos": True}).json()
+        assert reply["usage"]["completion_tokens"] == 3
