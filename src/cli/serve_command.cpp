@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include <cstdio>
+#include <functional>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -45,18 +46,18 @@ int64_t modified_time(const std::filesystem::path& path) {
 }
 
 // SIGINT/SIGTERM end the server cleanly: a thread waits for them (blocked everywhere else)
-// and stops the listener; the engine loop then finishes.
+// and runs `stop`.
 class StopOnSignal {
  public:
-  explicit StopOnSignal(serve::HttpListener& server) {
+  explicit StopOnSignal(std::function<void()> stop) {
     sigemptyset(&signals_);
     sigaddset(&signals_, SIGINT);
     sigaddset(&signals_, SIGTERM);
-    watcher_ = std::thread([this, &server] {
+    watcher_ = std::thread([this, stop = std::move(stop)] {
       int received = 0;
       sigwait(&signals_, &received);
       if (!leaving_) fmt::print(stderr, "stopping (signal {})\n", received);
-      server.stop();
+      stop();
     });
   }
   ~StopOnSignal() {
@@ -150,7 +151,12 @@ void add_serve_command(CLI::App& app) {
       std::fflush(stdout);
     }
     {
-      StopOnSignal stop_on_signal(server);
+      // The engine loop stops first: every request still running or waiting ends (streams get
+      // an error event), so no HTTP thread is left waiting for tokens when the listener stops.
+      StopOnSignal stop_on_signal([&] {
+        scheduler.stop();
+        server.stop();
+      });
       server.listen();
     }
     scheduler.stop();

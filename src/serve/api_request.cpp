@@ -127,6 +127,7 @@ void read_sampling(const Body& from, ApiRequest& r, bool ollama) {
   if (number_in(from, "frequency_penalty", -2.0, 2.0, 0.0) != 0.0) bad("'frequency_penalty' is not supported; use presence_penalty");
   s.repeat_penalty = number_in(from, "repeat_penalty", 0.0, 10.0, s.repeat_penalty);
   s.repeat_last_n = integer_in(from, "repeat_last_n", -1, 1 << 20, s.repeat_last_n);
+  if (s.repeat_last_n < 0) s.repeat_last_n = INT64_MAX;  // -1: the whole history, as llama.cpp and Ollama mean it
   if (field(from, "seed")) {
     s.seed = static_cast<uint64_t>(integer_in(from, "seed", INT64_MIN / 2, INT64_MAX / 2, 0));
     r.seed_given = true;

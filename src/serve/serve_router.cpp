@@ -91,6 +91,17 @@ HttpResponse ServeRouter::library_error(int status, const HttpRequest& request) 
 }
 
 HttpResponse ServeRouter::handle(const HttpRequest& request) {
+  try {
+    return route(request);
+  } catch (const std::exception& e) {
+    // Nothing a request holds should get here; if something does, the client still gets an
+    // answer in its API's shape and the server goes on.
+    metrics_.count_request(endpoint_label(request.path), 500);
+    return error_response(500, e.what(), ollama_path(request.path));
+  }
+}
+
+HttpResponse ServeRouter::route(const HttpRequest& request) {
   const bool ollama = ollama_path(request.path);
   // The API key, checked before any route; /health stays open for load balancers.
   if (!api_key_.empty() && request.path != "/health" && request.authorization != "Bearer " + api_key_) {

@@ -34,6 +34,7 @@ class ServeRouter final : public HttpHandler {
   HttpResponse library_error(int status, const HttpRequest& request) override;
 
  private:
+  HttpResponse route(const HttpRequest& request);
   HttpResponse generate(Api api, const HttpRequest& request);
   HttpResponse model_lists(const HttpRequest& request);
   std::vector<int32_t> prompt_tokens(const ApiRequest& request);
