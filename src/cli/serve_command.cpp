@@ -85,7 +85,7 @@ class StopOnSignal {
 void add_serve_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("serve", "Serve a model over HTTP with OpenAI- and Ollama-compatible APIs");
   auto f = std::make_shared<ServeFlags>();
-  add_model_option(cmd, "model,-m,--model", f->model, "GGUF file, Hugging Face directory or hub id (org/repo[:file.gguf])")->required();
+  add_model_option(cmd, "model,-m,--model", f->model, "GGUF file or Hugging Face directory")->required();
   cmd->add_option("--host", f->http.host, "Address to listen on (default: this machine only)")->capture_default_str();
   cmd->add_option("--port", f->http.port, "Port (0: any free port, printed at start)")->capture_default_str()->check(CLI::Range(0, 65535));
   cmd->add_option("--parallel,--np", f->parallel, "Requests generated at once (slots), batched into one forward pass")
