@@ -277,3 +277,19 @@ def test_bad_command_lines(lp_bin, smollm2_gguf, tmp_path):
     r = run([lp_bin, "serve", smollm2_gguf, "--port", str(busy.getsockname()[1]), "-c", "256"], check=False)
     busy.close()
     assert r.returncode == 2 and "cannot listen" in r.stderr
+
+
+def test_sigterm_with_a_stream_running_stops_cleanly(lp_bin, smollm2_gguf):
+    import signal
+    with served(lp_bin, smollm2_gguf, "-t", "2", "-c", "2048", "--parallel", "1") as (url, proc):
+        body = {"prompt": "Count:", "max_tokens": 2000, "temperature": 0, "ignore_eos": True, "stream": True}
+        with requests.post(url + "/v1/completions", json=body, stream=True) as streaming:
+            lines = streaming.iter_lines()
+            next(line for line in lines if line.startswith(b"data: "))
+            start = time.monotonic()
+            proc.send_signal(signal.SIGTERM)
+            rest = [line for line in lines if line]
+            assert proc.wait(timeout=30) == 0
+            assert time.monotonic() - start < 10  # not after the 2000 tokens
+        # The stream ended with an error event, not a finish reason.
+        assert b"shutting down" in rest[-1]
