@@ -72,6 +72,7 @@ InferenceSession::InferenceSession(const LoadedModel& model, const SessionOption
   if (options_.sequences < 1 || options_.sequences > 1024) fail("{} sequences is out of range (1 to 1024)", options_.sequences);
   options_.batch_size = std::clamp<int64_t>(options_.batch_size, 1, options_.ctx_size);
   n_past_.assign(static_cast<size_t>(options_.sequences), 0);
+  sequence_seen_.assign(static_cast<size_t>(options_.sequences), 0);
   row_position_.resize(static_cast<size_t>(options_.batch_size));
   const size_t layers = model.weights().layers.size();
   const auto kv_values =
@@ -166,11 +167,11 @@ void InferenceSession::eval_sequences(std::span<const SequenceRun> runs, std::sp
                                       std::span<float> logits) {
   if (runs.empty()) return;
   int64_t total = 0;
-  std::vector<bool> seen(static_cast<size_t>(options_.sequences), false);
+  std::fill(sequence_seen_.begin(), sequence_seen_.end(), uint8_t{0});
   for (const SequenceRun& r : runs) {
     if (r.sequence < 0 || r.sequence >= options_.sequences) fail("internal: sequence {} of {}", r.sequence, options_.sequences);
-    if (seen[static_cast<size_t>(r.sequence)]) fail("internal: sequence {} appears twice in one batch", r.sequence);
-    seen[static_cast<size_t>(r.sequence)] = true;
+    if (sequence_seen_[static_cast<size_t>(r.sequence)]) fail("internal: sequence {} appears twice in one batch", r.sequence);
+    sequence_seen_[static_cast<size_t>(r.sequence)] = 1;
     if (r.count < 1) fail("internal: a run of {} tokens", r.count);
     const int64_t past = n_past_[static_cast<size_t>(r.sequence)];
     if (past + r.count > options_.ctx_size) {

@@ -93,6 +93,7 @@ class InferenceSession final : public SequenceEvaluator {
   Rope rope_global_, rope_local_;
   std::vector<int64_t> n_past_;  // per sequence
   std::vector<int64_t> row_position_;  // the batch's rows' positions
+  std::vector<uint8_t> sequence_seen_;  // eval_sequences' check that no sequence comes twice
   int64_t layer_ = 0;  // the layer being evaluated (for the observer)
 
   // KV cache, per layer: per sequence, per KV head, ctx_size positions of head_dim values (float16 or float32).
