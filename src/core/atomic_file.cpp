@@ -167,13 +167,17 @@ void AtomicFile::commit() {
   }
   // Make the rename itself durable. Some file systems cannot fsync a directory (EINVAL): the
   // rename is then as durable as they make it.
-  const int dir_fd = ::open(parent_dir(destination_).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir_fd >= 0) {
-    const int rc = ::fsync(dir_fd);
-    const int err = errno;
-    ::close(dir_fd);
-    if (rc != 0 && err != EINVAL) fail("wrote {} but could not make its name durable: {}", destination_.string(), std::strerror(err));
+  if (const int err = fsync_directory(parent_dir(destination_)); err != 0 && err != EINVAL) {
+    fail("wrote {} but could not make its name durable: {}", destination_.string(), std::strerror(err));
   }
+}
+
+int fsync_directory(const std::filesystem::path& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  const int err = ::fsync(fd) == 0 ? 0 : errno;
+  ::close(fd);
+  return err;
 }
 
 void write_file_atomically(const std::filesystem::path& destination, std::string_view text) {

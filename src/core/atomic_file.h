@@ -49,6 +49,10 @@ class AtomicFile {
 // `text` as the whole of `destination`, written atomically (one AtomicFile, committed).
 void write_file_atomically(const std::filesystem::path& destination, std::string_view text);
 
+// Makes a rename into `dir` durable. Returns the errno of a failed fsync; 0 when done, or when
+// the directory cannot be opened (the rename is then as durable as the file system makes it).
+int fsync_directory(const std::filesystem::path& dir);
+
 // A new, empty, private directory under the system's temporary folder, named PREFIX-XXXXXX
 // (mkdtemp's template). InputError naming `what` it is for when it cannot be made.
 std::filesystem::path make_temporary_directory(std::string_view prefix, std::string_view what);

@@ -14,6 +14,12 @@ inline bool iequals(std::string_view a, std::string_view b) {
   });
 }
 
+// ASCII letters lowercased (HTTP header names, environment flags, file extensions).
+inline std::string ascii_lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
 // "a,b,,c" -> {"a", "b", "c"}: a comma-separated option's items, empty ones dropped.
 inline std::vector<std::string> split_commas(std::string_view s) {
   std::vector<std::string> out;

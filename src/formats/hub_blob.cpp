@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/sha256.h"
 
@@ -51,14 +52,6 @@ std::string hub_errno_text() { return std::error_code(errno, std::generic_catego
 uint64_t hub_file_length(int fd) {
   const off_t end = ::lseek(fd, 0, SEEK_END);
   return end < 0 ? 0 : static_cast<uint64_t>(end);
-}
-
-void hub_fsync_directory(const fs::path& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd >= 0) {
-    ::fsync(fd);
-    ::close(fd);
-  }
 }
 
 // The first `length` bytes of a partial download, into `hasher`.
@@ -192,7 +185,7 @@ void fetch_hub_blob(HubClient& client, const HubCache& cache, const HubBlobReque
     }
   }
   fs::rename(partial, blob);
-  hub_fsync_directory(blob.parent_path());
+  fsync_directory(blob.parent_path());  // best effort: the blob is whole and checked either way
 }
 
 }  // namespace lp

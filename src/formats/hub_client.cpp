@@ -9,6 +9,7 @@
 #include <cstring>
 #include <system_error>
 
+#include "core/text.h"
 #include "formats/hub_curl.h"
 #include "version.h"
 
@@ -20,17 +21,12 @@ constexpr int kMaxHubRedirects = 10;
 // An error page or a redirect's body: anything longer is not what we asked for.
 constexpr size_t kMaxErrorBody = 64 * 1024;
 
-std::string hub_lowercase(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
-  return text;
-}
-
 // "scheme://host:port" of a URL, lowercased: redirects within it keep the token.
 std::string url_origin(const std::string& url) {
   const size_t scheme_end = url.find("://");
   if (scheme_end == std::string::npos) return {};
   const size_t host_end = url.find_first_of("/?#", scheme_end + 3);
-  return hub_lowercase(url.substr(0, host_end));
+  return ascii_lower(url.substr(0, host_end));
 }
 
 struct TransferState {
@@ -59,7 +55,7 @@ size_t hub_header_callback(char* data, size_t size, size_t count, void* user) {
     std::string value = line.substr(colon + 1);
     const size_t start = value.find_first_not_of(" \t");
     value = start == std::string::npos ? std::string() : value.substr(start);
-    state->response->headers[hub_lowercase(line.substr(0, colon))] = value;
+    state->response->headers[ascii_lower(line.substr(0, colon))] = value;
   }
   return size * count;
 }

@@ -2,6 +2,8 @@
 
 #include <cctype>
 
+#include "core/text.h"
+
 namespace lp {
 
 namespace {
@@ -37,8 +39,7 @@ bool has_only_plain_parts(std::string_view path) {
 bool has_file_extension(std::string_view name) {
   const size_t dot = name.rfind('.');
   if (dot == std::string_view::npos) return false;
-  std::string ext(name.substr(dot + 1));
-  for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string ext = ascii_lower(std::string(name.substr(dot + 1)));
   for (const char* known : {"gguf", "safetensors", "json", "jsonl", "bin", "npy", "txt", "md", "jinja", "model"})
     if (ext == known) return true;
   return false;

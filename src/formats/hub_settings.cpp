@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "core/text.h"
+
 namespace lp {
 
 namespace {
@@ -26,8 +28,7 @@ std::filesystem::path expand_home(const std::string& path) {
 bool hub_env_true(const char* name) {
   auto value = hub_env(name);
   if (!value) return false;
-  std::string v = *value;
-  std::transform(v.begin(), v.end(), v.begin(), [](unsigned char c) { return std::tolower(c); });
+  const std::string v = ascii_lower(*value);
   return v == "1" || v == "on" || v == "yes" || v == "true";
 }
 
