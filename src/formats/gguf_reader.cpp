@@ -2,11 +2,11 @@
 
 #include <algorithm>
 #include <optional>
-#include <regex>
 #include <unordered_set>
 
 #include "core/byte_cursor.h"
 #include "core/error.h"
+#include "formats/gguf_split_name.h"
 
 namespace lp {
 namespace {
@@ -218,25 +218,6 @@ class Parser {
   uint64_t metadata_values_ = 0;
 };
 
-// "model-00002-of-00003.gguf" -> ("model", 2, 3)
-struct SplitName {
-  std::string prefix;
-  uint32_t index;
-  uint32_t count;
-};
-std::optional<SplitName> parse_split_name(const std::filesystem::path& path) {
-  static const std::regex pattern(R"(^(.*)-(\d{5})-of-(\d{5})\.gguf$)");
-  std::smatch m;
-  const std::string s = path.string();
-  if (!std::regex_match(s, m, pattern)) return std::nullopt;
-  return SplitName{m[1].str(), static_cast<uint32_t>(std::stoul(m[2].str())),
-                   static_cast<uint32_t>(std::stoul(m[3].str()))};
-}
-
-std::filesystem::path split_path(const SplitName& name, uint32_t index) {
-  return fmt::format("{}-{:05d}-of-{:05d}.gguf", name.prefix, index, name.count);
-}
-
 std::optional<uint64_t> find_uint(const std::vector<GgufKeyValue>& metadata, std::string_view key) {
   for (const auto& kv : metadata) {
     if (kv.key == key) return kv.value.as_uint();
@@ -252,13 +233,13 @@ GgufContents parse_gguf(std::span<const uint8_t> bytes, const std::string& sourc
 
 GgufModel GgufModel::open(const std::filesystem::path& path) {
   GgufModel model;
-  const auto split = parse_split_name(path);
+  const auto split = parse_gguf_split_name(path.string());
   if (split && split->count > 1) {
-    if (split->index == 0 || split->index > split->count) {
-      fail("{} is named as part {} of {}, which is not a valid part number", path.string(), split->index,
+    if (split->part == 0 || split->part > split->count) {
+      fail("{} is named as part {} of {}, which is not a valid part number", path.string(), split->part,
            split->count);
     }
-    for (uint32_t i = 1; i <= split->count; ++i) model.files_.push_back(split_path(*split, i));
+    for (uint32_t i = 1; i <= split->count; ++i) model.files_.push_back(gguf_split_part_name(*split, i));
   } else {
     model.files_.push_back(path);
   }

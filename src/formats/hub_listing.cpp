@@ -6,9 +6,9 @@
 
 #include <algorithm>
 #include <map>
-#include <regex>
 
 #include "core/error.h"
+#include "formats/gguf_split_name.h"
 #include "formats/json_guard.h"
 
 namespace lp {
@@ -25,23 +25,11 @@ bool hub_name_ends_with(std::string_view text, std::string_view suffix) {
 
 bool is_gguf(std::string_view name) { return hub_name_ends_with(name, ".gguf"); }
 
-// "<prefix>-00002-of-00005.gguf": a part of a split GGUF (llama.cpp's gguf-split naming).
-struct GgufSplitName {
-  std::string prefix;
-  int part = 0, count = 0;
-};
-
+// A part of a split GGUF whose numbers make sense.
 std::optional<GgufSplitName> gguf_split_name(const std::string& name) {
-  static const std::regex pattern(R"(^(.*)-(\d{5})-of-(\d{5})\.gguf$)");
-  std::smatch m;
-  if (!std::regex_match(name, m, pattern)) return std::nullopt;
-  GgufSplitName s{m[1].str(), std::stoi(m[2].str()), std::stoi(m[3].str())};
-  if (s.part < 1 || s.count < 1 || s.part > s.count) return std::nullopt;
+  auto s = parse_gguf_split_name(name);
+  if (!s || s->part < 1 || s->count < 1 || s->part > s->count) return std::nullopt;
   return s;
-}
-
-std::string gguf_split_part_name(const GgufSplitName& s, int part) {
-  return fmt::format("{}-{:05d}-of-{:05d}.gguf", s.prefix, part, s.count);
 }
 
 // A model's name in a listing of choices: a split model by its first part.
@@ -56,7 +44,7 @@ std::vector<std::string> gguf_model_files(const std::string& name, const std::ve
   auto s = gguf_split_name(name);
   if (!s) return {name};
   std::vector<std::string> parts;
-  for (int part = 1; part <= s->count; ++part) {
+  for (uint32_t part = 1; part <= s->count; ++part) {
     std::string part_file = gguf_split_part_name(*s, part);
     if (std::find(available.begin(), available.end(), part_file) == available.end()) {
       fail("{} at revision {} has {} but not {}, the split's part {} of {}", id.repo, id.revision, name, part_file, part,
