@@ -7,6 +7,7 @@
 #include "formats/mlx_quant_config.h"
 #include "mlx_backend/mlx_backend.h"
 #include "model/model_summary.h"
+#include "kernels/kv_rows.h"
 
 namespace lp::cli {
 
@@ -16,7 +17,9 @@ std::shared_ptr<EngineFlags> add_engine_flags(CLI::App* cmd, int64_t default_ctx
   cmd->add_option("-c,--ctx-size", f->ctx_size,
                   "Context size in tokens (default " + std::to_string(default_ctx_note) + ", at most the model's)");
   cmd->add_option("-b,--batch-size", f->batch_size, "Tokens per forward pass while reading a prompt")->capture_default_str();
-  cmd->add_option("--kv-type", f->kv_type, "KV cache type: f16 or f32")->check(CLI::IsMember({"f16", "f32"}))->capture_default_str();
+  cmd->add_option("--kv-type", f->kv_type, "KV cache type: f16, f32, q8_0 or q4_0 (llama.cpp's --cache-type-k/-v)")
+      ->check(CLI::IsMember(kv_cache_type_names()))
+      ->capture_default_str();
   cmd->add_option("--activations", f->activations,
                   "q8: activations rounded to 8 bits for integer dot products with quantized weights (fast, as llama.cpp); "
                   "f32: float32 activations against dequantized weights (the model's exact arithmetic, slower)")
@@ -37,7 +40,7 @@ SessionOptions session_options(const EngineFlags& flags, const LoadedModel& mode
   o.ctx_size = flags.ctx_size > 0 ? flags.ctx_size : (model_ctx > 0 ? std::min(fallback_ctx, model_ctx) : fallback_ctx);
   if (flags.batch_size <= 0) fail("--batch-size must be positive");
   o.batch_size = flags.batch_size;
-  o.kv_f32 = flags.kv_type == "f32";
+  o.kv_type = *kv_cache_type_from_name(flags.kv_type);
   o.activations = flags.activations == "f32" ? ActivationPrecision::float32 : ActivationPrecision::quantized;
   return o;
 }

@@ -17,6 +17,7 @@
 #include "decide/fit_report.h"
 #include "engine/decode_traffic.h"
 #include "engine/inference_session.h"
+#include "kernels/kv_rows.h"
 
 namespace lp::cli {
 namespace {
@@ -59,7 +60,7 @@ decide::DecodeMeasurement measure_decode(const std::string& path, unsigned threa
   const double after = measure_read_bandwidth(session.pool(), regions);
   decide::DecodeMeasurement m;
   m.decode_tps = static_cast<double>(kTokens) / seconds;
-  m.bytes_per_token = decode_traffic(*model, 0, kTokens, false).total();
+  m.bytes_per_token = decode_traffic(*model, 0, kTokens, options.kv_type).total();
   m.bandwidth_gbs = 0.5 * (before + after) / 1e9;
   m.what = fmt::format("tg{} on an empty context, {} threads", kTokens, threads);
   return m;
@@ -86,7 +87,7 @@ void add_fit_command(CLI::App& app) {
   cmd->add_option("-c,--ctx-size", o->ctx, "Context size (overrides the preset's)");
   cmd->add_option("-n,--max-new", o->max_new, "Tokens per answer (overrides the preset's)");
   cmd->add_option("-b,--batch-size", o->batch, "Tokens per forward pass while reading a prompt")->capture_default_str();
-  cmd->add_option("--kv-type", o->kv_type, "KV cache type: f16 or f32")->check(CLI::IsMember({"f16", "f32"}))->capture_default_str();
+  cmd->add_option("--kv-type", o->kv_type, "KV cache type: f16, f32, q8_0 or q4_0")->check(CLI::IsMember(kv_cache_type_names()))->capture_default_str();
   cmd->add_option("-t,--threads", o->threads, "Threads for this machine's measurements (default: every core)");
   cmd->add_option("--policy", o->policy, "Admission: predicted (the memory model's peak) or seed000 (size x 1.6 + 600 MB)")
       ->check(CLI::IsMember({"predicted", "seed000"}))
@@ -112,7 +113,7 @@ void add_fit_command(CLI::App& app) {
     if (o->ctx < 0) fail("--ctx-size must be positive");
     s.max_new = o->max_new > 0 ? o->max_new : preset.max_new;
     s.memory.batch_size = o->batch;
-    s.memory.kv_f32 = o->kv_type == "f32";
+    s.memory.kv_type = *kv_cache_type_from_name(o->kv_type);
     const unsigned threads = o->threads > 0 ? o->threads : default_thread_count();
     s.memory.threads = threads;
     s.policy = decide::admission_policy(o->policy);

@@ -11,6 +11,7 @@
 #include "core/text_file.h"
 #include "validate/perplexity_runner.h"
 #include "validate/validate_record.h"
+#include "kernels/kv_rows.h"
 
 namespace lp::cli {
 
@@ -99,7 +100,7 @@ SectionResult run_text_section(const ValidateArgs& a, const EngineFlags& flags, 
       {"chunks_requested", a.chunks > 0 ? nlohmann::json(a.chunks) : nlohmann::json(nullptr)},
       {"threads", out.threads},
       {"batch_size", std::min(run.options.batch_size, plan.n_ctx)},
-      {"kv_type", run.options.kv_f32 ? "f32" : "f16"},
+      {"kv_type", kv_cache_type_name(run.options.kv_type)},
       {"text", text_path ? validate::describe_file(*text_path) : nlohmann::json(nullptr)},
       {"text_tokens", tokens.size()},
       {"bos_substituted", plan.bos.has_value()},

@@ -8,6 +8,7 @@
 #include "core/units.h"
 #include "decide/distribution_cost.h"
 #include "decide/token_cost.h"
+#include "kernels/kv_rows.h"
 
 namespace lp::decide {
 namespace {
@@ -95,7 +96,7 @@ nlohmann::json fit_report_json(const FitReport& r) {
   return {{"model", {{"path", r.model_path}, {"name", r.model_name}, {"file_type", r.file_type}, {"file_bytes", r.file_bytes},
                      {"parameters", r.parameters}, {"active_parameters", r.active_parameters}}},
           {"settings", {{"ctx_size", r.settings.memory.ctx_size}, {"batch_size", r.settings.memory.batch_size},
-                        {"max_new", r.settings.max_new}, {"kv_type", r.settings.memory.kv_f32 ? "f32" : "f16"},
+                        {"max_new", r.settings.max_new}, {"kv_type", kv_cache_type_name(r.settings.memory.kv_type)},
                         {"policy", admission_policy_name(r.settings.policy)}, {"marginal_fraction", kMarginalFraction},
                         {"users", r.settings.users}, {"updates_per_month", r.settings.updates_per_month}}},
           {"memory", memory_estimate_json(r.memory)},
@@ -121,7 +122,7 @@ std::string fit_report_text(const FitReport& r, bool explain) {
                        active >= 1e9 ? fmt::format("{:.2f} B", active / 1e9) : fmt::format("{:.1f} M", active / 1e6));
   }
   out += fmt::format("context {} positions, batch {}, {} new tokens per answer, KV cache {}; admission: {}\n", s.memory.ctx_size,
-                     std::min(s.memory.batch_size, s.memory.ctx_size), s.max_new, s.memory.kv_f32 ? "f32" : "f16",
+                     std::min(s.memory.batch_size, s.memory.ctx_size), s.max_new, kv_cache_type_name(s.memory.kv_type),
                      s.policy == AdmissionPolicy::seed000 ? "seed 000's size x 1.6 + 600 MB" : "predicted peak memory");
   out += fmt::format("predicted peak memory on our engine: {:.1f} MiB =", static_cast<double>(r.memory.total()) / kMiB);
   for (size_t i = 0; i < r.memory.terms.size(); ++i)

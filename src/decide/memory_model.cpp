@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "core/ggml_types.h"
 #include "core/units.h"
+#include "kernels/kv_rows.h"
 
 namespace lp::decide {
 namespace {
@@ -89,16 +90,18 @@ MemoryEstimate estimate_memory(const ModelSummary& model, const MemorySettings& 
                                                mib(transformed))
                                  : fmt::format("float32 copies of norm/bias vectors ({})", mib(vectors))});
 
-  // KV cache: per layer, K and V for every KV head (grouped-query attention: head_count_kv,
-  // not head_count), each position padded to the larger head size, as the session allocates.
-  const uint64_t kv_bytes_per_value = s.kv_f32 ? 4 : 2;
-  const uint64_t head = std::max(h.key_length, h.value_length ? h.value_length : h.key_length);
+  // KV cache: per layer, a K row and a V row per position for every KV head (grouped-query
+  // attention: head_count_kv, not head_count) in the cache's type, as the session allocates.
+  const uint64_t key_dim = h.key_length, value_dim = h.value_length ? h.value_length : h.key_length;
+  check_kv_cache_fits(s.kv_type, static_cast<int64_t>(key_dim), static_cast<int64_t>(value_dim));
+  const std::optional<uint64_t> key_row = ggml_row_bytes(s.kv_type, key_dim), value_row = ggml_row_bytes(s.kv_type, value_dim);
   const uint64_t ctx = static_cast<uint64_t>(s.ctx_size);
-  const uint64_t per_layer_position = 2 * h.head_count_kv * head * kv_bytes_per_value;
+  const uint64_t per_layer_position = h.head_count_kv * (*key_row + *value_row);
   const uint64_t kv = h.block_count * ctx * per_layer_position;
   e.terms.push_back({"kv_cache", kv,
-                     fmt::format("2 (K,V) x {} layers x {} KV heads x {} head dim x {} positions x {} bytes", h.block_count,
-                                 h.head_count_kv, head, ctx, kv_bytes_per_value)});
+                     fmt::format("{} layers x {} KV heads x {} positions x ({} + {} bytes: K and V rows of {} and {} values in {})",
+                                 h.block_count, h.head_count_kv, ctx, *key_row, *value_row, key_dim, value_dim,
+                                 kv_cache_type_name(s.kv_type))});
   uint64_t windowed = kv;
   if (h.sliding_window > 0 && h.sliding_window_pattern > 0) {
     const uint64_t local_layers = h.block_count - h.block_count / h.sliding_window_pattern;

@@ -10,6 +10,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "core/ggml_types.h"
 #include "model/model_summary.h"
 
 namespace lp::decide {
@@ -17,7 +18,7 @@ namespace lp::decide {
 struct MemorySettings {
   int64_t ctx_size = 4096;   // positions the KV cache holds
   int64_t batch_size = 512;  // tokens per forward pass while prefilling (capped at ctx_size)
-  bool kv_f32 = false;       // KV cache in float32 instead of float16
+  GgmlType kv_type = GgmlType::F16;  // the KV cache's rows: F16, F32, Q8_0 or Q4_0 (kernels/kv_rows.h)
   bool all_logits = false;   // a row of logits per token of a batch (validate, logits) instead of one
   unsigned threads = 1;
 };

@@ -8,7 +8,7 @@
 
 #include "core/thread_pool.h"
 #include "engine/ops.h"
-#include "kernels/half_vectors.h"
+#include "kernels/kv_rows.h"
 
 namespace lp {
 namespace {
@@ -20,19 +20,19 @@ constexpr int64_t kMinBlock = 32;
 
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 
-// Positions [j0, j0 + n) of one KV head (its values start `head_offset` into each position's
-// row) as float rows of `width`: in place for an F32 cache; converted from float16 into
-// `scratch` for an F16 one, in one call when the head's positions are contiguous.
-// Returns the rows and their stride.
-std::pair<const float*, int64_t> head_rows_as_float(const float* f32, const uint16_t* f16, int64_t stride,
-                                                    int64_t head_offset, int64_t j0, int64_t n, int64_t width,
-                                                    float* scratch) {
-  if (f32) return {f32 + j0 * stride + head_offset, stride};
-  const uint16_t* rows = f16 + j0 * stride + head_offset;
-  if (stride == width) {
-    f16_to_f32_row(rows, scratch, n * width);
+// Positions [j0, j0 + n) of one KV head (its row starts `head_offset` bytes into each
+// position's) as float rows of `width`: in place for an F32 cache; converted into `scratch`
+// otherwise, in one call when the head's positions are contiguous. Returns the rows and their
+// stride in floats.
+std::pair<const float*, int64_t> head_rows_as_float(GgmlType type, const uint8_t* cache, int64_t stride, int64_t head_offset,
+                                                    int64_t j0, int64_t n, int64_t width, float* scratch) {
+  const uint8_t* rows = cache + j0 * stride + head_offset;
+  if (type == GgmlType::F32) return {reinterpret_cast<const float*>(rows), stride / static_cast<int64_t>(sizeof(float))};
+  const auto row_bytes = static_cast<int64_t>(*ggml_row_bytes(type, static_cast<uint64_t>(width)));
+  if (stride == row_bytes) {
+    kv_row_to_f32(type, rows, scratch, n * width);
   } else {
-    for (int64_t j = 0; j < n; ++j) f16_to_f32_row(rows + j * stride, scratch + j * width, width);
+    for (int64_t j = 0; j < n; ++j) kv_row_to_f32(type, rows + j * stride, scratch + j * width, width);
   }
   return {scratch, width};
 }
@@ -83,12 +83,12 @@ void CachedAttention::run_unit(const AttentionShape& s, const float* q, int64_t 
     const int64_t jn = std::min(kTile, end - j0);
     // Keys of the tile as float rows, then transposed: keys_t[d * kTile + jj].
     const auto [keys, key_stride] =
-        head_rows_as_float(kv.k_float, kv.k_half, kv.k_stride, kvh * kv.k_head_stride, j0, jn, dk, scratch.keys.data());
+        head_rows_as_float(kv.type, kv.k, kv.k_stride, kvh * kv.k_head_stride, j0, jn, dk, scratch.keys.data());
     for (int64_t jj = 0; jj < jn; ++jj) {
       for (int64_t d = 0; d < dk; ++d) keys_t[d * kTile + jj] = keys[jj * key_stride + d];
     }
-    const auto [values, v_stride] = head_rows_as_float(kv.v_float, kv.v_half, kv.v_stride, kvh * kv.v_head_stride, j0,
-                                                       jn, dv, scratch.values.data());
+    const auto [values, v_stride] =
+        head_rows_as_float(kv.type, kv.v, kv.v_stride, kvh * kv.v_head_stride, j0, jn, dv, scratch.values.data());
     // Scores of every row (rows padded to a multiple of 4 repeat the last query).
     float* scores = scratch.scores.data();
     for (int64_t r = 0; r < rows; r += 4) {

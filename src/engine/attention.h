@@ -12,6 +12,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/ggml_types.h"
+
 namespace lp {
 
 class ThreadPool;
@@ -26,17 +28,16 @@ struct AttentionShape {
   const float* sinks = nullptr;
 };
 
-// One layer's cache: the key of position j for KV head h (head_dim values) at
-// k + j * k_stride + h * k_head_stride, values likewise; float16 (k_half/v_half) or float32
-// (k_float/v_float). With k_stride == head_dim (one head's positions stored together) a tile
-// of keys is one contiguous run, converted from float16 in one call.
+// One layer's cache: the key of position j for KV head h (a row of head_dim values) at byte
+// k + j * k_stride + h * k_head_stride, values likewise, all rows of `type` (F32, F16, Q8_0 or
+// Q4_0: kernels/kv_rows.h). When one head's positions are stored together (k_stride is one row's
+// bytes) a tile of keys is one contiguous run, converted to float in one call.
 struct KvLayerView {
-  const uint16_t* k_half = nullptr;
-  const uint16_t* v_half = nullptr;
-  const float* k_float = nullptr;
-  const float* v_float = nullptr;
-  int64_t k_stride = 0, v_stride = 0;
-  int64_t k_head_stride = 0, v_head_stride = 0;
+  GgmlType type = GgmlType::F16;
+  const uint8_t* k = nullptr;
+  const uint8_t* v = nullptr;
+  int64_t k_stride = 0, v_stride = 0;  // bytes
+  int64_t k_head_stride = 0, v_head_stride = 0;  // bytes
 };
 
 class CachedAttention {

@@ -6,7 +6,7 @@
 
 namespace lp {
 
-DecodeTraffic decode_traffic(const LoadedModel& model, int64_t n_past, int64_t n_gen, bool kv_f32) {
+DecodeTraffic decode_traffic(const LoadedModel& model, int64_t n_past, int64_t n_gen, GgmlType kv_type) {
   const ModelWeights& w = model.weights();
   const ModelHParams& h = model.hparams();
   DecodeTraffic traffic;
@@ -15,10 +15,11 @@ DecodeTraffic decode_traffic(const LoadedModel& model, int64_t n_past, int64_t n
     traffic.weight_bytes -= static_cast<uint64_t>(w.token_embd.rows - 1) * w.token_embd.row_bytes;
   }
   if (n_gen <= 0) return traffic;
-  // Each layer reads n_head_kv * (key_length + value_length) values per cached position; the
-  // token at position p sees p + 1 positions (at most the window on a sliding-window layer).
-  const double row_values = static_cast<double>(h.head_count_kv) * static_cast<double>(h.key_length + h.value_length);
-  const double value_bytes = kv_f32 ? 4.0 : 2.0;
+  // Each layer reads a K and a V row per KV head and cached position; the token at position p
+  // sees p + 1 positions (at most the window on a sliding-window layer).
+  const double row_bytes = static_cast<double>(h.head_count_kv) *
+                           static_cast<double>(ggml_row_bytes(kv_type, h.key_length).value_or(0) +
+                                               ggml_row_bytes(kv_type, h.value_length).value_or(0));
   double positions = 0.0;
   for (const LayerWeights& L : w.layers) {
     const auto window = L.sliding_window ? static_cast<int64_t>(h.sliding_window) : int64_t{0};
@@ -26,7 +27,7 @@ DecodeTraffic decode_traffic(const LoadedModel& model, int64_t n_past, int64_t n
       positions += static_cast<double>(window > 0 ? std::min(p + 1, window) : p + 1);
     }
   }
-  traffic.kv_bytes = positions * row_values * value_bytes / static_cast<double>(n_gen);
+  traffic.kv_bytes = positions * row_bytes / static_cast<double>(n_gen);
   return traffic;
 }
 

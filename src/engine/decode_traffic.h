@@ -5,6 +5,8 @@
 #include <span>
 #include <vector>
 
+#include "core/ggml_types.h"
+
 namespace lp {
 
 class LoadedModel;
@@ -16,10 +18,10 @@ struct DecodeTraffic {
 };
 
 // Per token of a run that decodes `n_gen` tokens one at a time after `n_past` cached positions,
-// with the KV cache in float16 (or float32 with kv_f32). The weights are all of the model's
+// with the KV cache's rows of `kv_type`. The weights are all of the model's
 // bytes but the token embedding table, of which a token reads one row, unless the output
 // projection is tied to it (then the whole table is read as the output matrix).
-DecodeTraffic decode_traffic(const LoadedModel& model, int64_t n_past, int64_t n_gen, bool kv_f32);
+DecodeTraffic decode_traffic(const LoadedModel& model, int64_t n_past, int64_t n_gen, GgmlType kv_type);
 
 // The weight bytes decoding one token reads in full: every layer's matrices and the output
 // matrix (the embedding table's one row left out), as the engine holds them (interleaved

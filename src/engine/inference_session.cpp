@@ -7,7 +7,7 @@
 
 #include "core/error.h"
 #include "engine/ops.h"
-#include "kernels/half_vectors.h"
+#include "kernels/kv_rows.h"
 
 namespace lp {
 namespace {
@@ -75,16 +75,13 @@ InferenceSession::InferenceSession(const LoadedModel& model, const SessionOption
   sequence_seen_.assign(static_cast<size_t>(options_.sequences), 0);
   row_position_.resize(static_cast<size_t>(options_.batch_size));
   const size_t layers = model.weights().layers.size();
-  const auto kv_values =
-      static_cast<size_t>(options_.sequences * options_.ctx_size * n_head_kv_ * std::max(head_dim_, head_dim_v_));
+  check_kv_cache_fits(options_.kv_type, head_dim_, head_dim_v_);
+  k_row_bytes_ = static_cast<int64_t>(*ggml_row_bytes(options_.kv_type, static_cast<uint64_t>(head_dim_)));
+  v_row_bytes_ = static_cast<int64_t>(*ggml_row_bytes(options_.kv_type, static_cast<uint64_t>(head_dim_v_)));
+  const auto rows = static_cast<size_t>(options_.sequences * options_.ctx_size * n_head_kv_);
   for (size_t l = 0; l < layers; ++l) {
-    if (options_.kv_f32) {
-      k_float_.emplace_back(kv_values);
-      v_float_.emplace_back(kv_values);
-    } else {
-      k_half_.emplace_back(kv_values);
-      v_half_.emplace_back(kv_values);
-    }
+    k_cache_.emplace_back(rows * static_cast<size_t>(k_row_bytes_));
+    v_cache_.emplace_back(rows * static_cast<size_t>(v_row_bytes_));
   }
   const auto b = static_cast<size_t>(options_.batch_size);
   x_.resize(b * n_embd_);
@@ -127,10 +124,8 @@ InferenceSession::InferenceSession(const LoadedModel& model, const SessionOption
 
 uint64_t InferenceSession::kv_cache_bytes() const {
   uint64_t bytes = 0;
-  for (const auto& c : k_half_) bytes += c.size() * sizeof(uint16_t);
-  for (const auto& c : v_half_) bytes += c.size() * sizeof(uint16_t);
-  for (const auto& c : k_float_) bytes += c.size() * sizeof(float);
-  for (const auto& c : v_float_) bytes += c.size() * sizeof(float);
+  for (const auto& c : k_cache_) bytes += c.size();
+  for (const auto& c : v_cache_) bytes += c.size();
   return bytes;
 }
 
@@ -427,14 +422,8 @@ void InferenceSession::store_kv(size_t layer, std::span<const SequenceRun> runs)
         const float* k = &k_[t * n_k + h * head_dim_];
         const float* v = &v_[t * n_v + h * head_dim_v_];
         const int64_t slot = (r.sequence * n_head_kv_ + h) * ctx + pos;
-        const auto k_at = static_cast<size_t>(slot * head_dim_), v_at = static_cast<size_t>(slot * head_dim_v_);
-        if (options_.kv_f32) {
-          std::memcpy(&k_float_[layer][k_at], k, head_dim_ * sizeof(float));
-          std::memcpy(&v_float_[layer][v_at], v, head_dim_v_ * sizeof(float));
-        } else {
-          f32_to_f16_row(k, &k_half_[layer][k_at], head_dim_);
-          f32_to_f16_row(v, &v_half_[layer][v_at], head_dim_v_);
-        }
+        kv_row_from_f32(options_.kv_type, k, &k_cache_[layer][static_cast<size_t>(slot * k_row_bytes_)], head_dim_);
+        kv_row_from_f32(options_.kv_type, v, &v_cache_[layer][static_cast<size_t>(slot * v_row_bytes_)], head_dim_v_);
       }
     }
   }
@@ -449,20 +438,15 @@ void InferenceSession::attention(size_t layer, std::span<const SequenceRun> runs
   const int64_t ctx = options_.ctx_size;
   int64_t row = 0;
   for (const SequenceRun& r : runs) {
-    KvLayerView kv;
-    kv.k_stride = head_dim_;
-    kv.v_stride = head_dim_v_;
-    kv.k_head_stride = ctx * head_dim_;
-    kv.v_head_stride = ctx * head_dim_v_;
-    const auto k_first = static_cast<size_t>(r.sequence * n_head_kv_ * ctx * head_dim_);
-    const auto v_first = static_cast<size_t>(r.sequence * n_head_kv_ * ctx * head_dim_v_);
-    if (options_.kv_f32) {
-      kv.k_float = k_float_[layer].data() + k_first;
-      kv.v_float = v_float_[layer].data() + v_first;
-    } else {
-      kv.k_half = k_half_[layer].data() + k_first;
-      kv.v_half = v_half_[layer].data() + v_first;
-    }
+    // The sequence's region: its KV heads' rows, each head's ctx_size positions together.
+    const int64_t first_row = r.sequence * n_head_kv_ * ctx;
+    KvLayerView kv{.type = options_.kv_type,
+                   .k = k_cache_[layer].data() + first_row * k_row_bytes_,
+                   .v = v_cache_[layer].data() + first_row * v_row_bytes_,
+                   .k_stride = k_row_bytes_,
+                   .v_stride = v_row_bytes_,
+                   .k_head_stride = ctx * k_row_bytes_,
+                   .v_head_stride = ctx * v_row_bytes_};
     // The rows' positions were taken before n_past_ moved on: the run's first row's is its start.
     attention_.run(shape, q_.data() + row * n_head_ * head_dim_, r.count, row_position_[static_cast<size_t>(row)], kv,
                    attn_.data() + row * n_head_ * head_dim_v_, pool_);

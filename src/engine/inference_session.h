@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/thread_pool.h"
+#include "core/ggml_types.h"
 #include "engine/activation_observer.h"
 #include "engine/attention.h"
 #include "engine/model_weights.h"
@@ -19,7 +20,9 @@ namespace lp {
 struct SessionOptions {
   int64_t ctx_size = 4096;    // positions the KV cache holds
   int64_t batch_size = 512;   // tokens per forward pass while prefilling
-  bool kv_f32 = false;        // KV cache in float32 instead of float16
+  // What the KV cache stores each head's keys and values as: F16, F32, Q8_0 or Q4_0
+  // (kernels/kv_rows.h; the quantized types need head sizes that are whole blocks of 32).
+  GgmlType kv_type = GgmlType::F16;
   // float32: quantized weights meet float32 activations (the model's exact arithmetic, for
   // reference measurements) instead of 8-bit ones (the fast path, as llama.cpp computes).
   ActivationPrecision activations = ActivationPrecision::quantized;
@@ -96,9 +99,9 @@ class InferenceSession final : public SequenceEvaluator {
   std::vector<uint8_t> sequence_seen_;  // eval_sequences' check that no sequence comes twice
   int64_t layer_ = 0;  // the layer being evaluated (for the observer)
 
-  // KV cache, per layer: per sequence, per KV head, ctx_size positions of head_dim values (float16 or float32).
-  std::vector<std::vector<uint16_t>> k_half_, v_half_;
-  std::vector<std::vector<float>> k_float_, v_float_;
+  // KV cache, per layer: per sequence, per KV head, ctx_size rows of kv_type (head_dim values).
+  std::vector<std::vector<uint8_t>> k_cache_, v_cache_;
+  int64_t k_row_bytes_ = 0, v_row_bytes_ = 0;
 
   // Scratch, sized for batch_size tokens.
   std::vector<float> x_, xn_, q_, k_, v_, qkv_, attn_, proj_, gate_, up_, ffn_in_;

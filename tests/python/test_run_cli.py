@@ -124,6 +124,23 @@ def test_bench_reports_llama_bench_style_rows(lp_bin, tiny):
     assert "| pp8 |" in md and "tg" not in md.split("build:")[0].split("| test")[1]
 
 
+def test_bench_at_depth_is_llama_benchs_d(lp_bin, tiny):
+    # `benchmark --context-lengths` is seed 004's name for `bench -d`: each test runs after that
+    # many tokens already in the cache; the cache holds the deepest depth plus the longest test.
+    rows = json.loads(run([lp_bin, "benchmark", str(tiny), "-p", "8", "-n", "4", "--context-lengths", "0,24", "-r", "1",
+                           "-t", "2", "-o", "json", "--bandwidth"]).stdout)
+    assert [(r["test"], r["n_depth"]) for r in rows] == [("pp8", 0), ("tg4", 0), ("pp8 @ d24", 24), ("tg4 @ d24", 24)]
+    config = json.loads((tiny / "config.json").read_text())
+    layers, kv_heads, head_dim = config["num_hidden_layers"], config["num_key_value_heads"], config["head_dim"]
+    assert rows[0]["kv_cache_bytes"] == 2 * layers * (24 + 8) * kv_heads * head_dim * 2
+    # Decoding at depth 24 reads positions 25..28 (one more per token) where depth 0 reads 1..4.
+    per_position = layers * kv_heads * 2 * head_dim * 2
+    extra = (sum(range(25, 29)) - sum(range(1, 5))) / 4 * per_position
+    assert rows[3]["decode_bytes_per_token"] - rows[1]["decode_bytes_per_token"] == pytest.approx(extra, rel=1e-12)
+    md = run([lp_bin, "bench", str(tiny), "-p", "8", "-n", "0", "-d", "16", "-r", "1"])
+    assert "| pp8 @ d16 |" in md.stdout and "depth 16" in md.stderr
+
+
 def test_bench_reports_memory_and_the_bandwidth_ceiling(lp_bin, tiny):
     rows = json.loads(run([lp_bin, "bench", str(tiny), "-p", "16", "-n", "4", "-r", "3", "-t", "2", "-o", "json",
                            "--bandwidth"]).stdout)

@@ -146,7 +146,7 @@ TEST(DecideFit, KvCacheCountsKeyValueHeadsNotTheHiddenSize) {
   EXPECT_EQ(e.term("kv_cache"), 2ull * 28 * 2 * 128 * 512 * 2);
   EXPECT_EQ(e.term("kv_cache"), 14'680'064u);
   EXPECT_EQ(seed / e.term("kv_cache"), 6u);
-  EXPECT_EQ(estimate_memory(qwen, {.ctx_size = 512, .kv_f32 = true}).term("kv_cache"), 2 * 14'680'064u);
+  EXPECT_EQ(estimate_memory(qwen, {.ctx_size = 512, .kv_type = GgmlType::F32}).term("kv_cache"), 2 * 14'680'064u);
 }
 
 TEST(DecideFit, SlidingWindowLayersCappedInTheWindowedFigure) {

@@ -13,6 +13,7 @@
 #include "engine/attention.h"
 #include "engine/ops.h"
 #include "kernels/half_vectors.h"
+#include "kernels/kv_rows.h"
 #include "kernels/kernel_table.h"
 #include "engine/rope.h"
 #include "engine/sampler.h"
@@ -371,12 +372,16 @@ TEST(EngineAttention, FusedAttentionEqualsPlainSoftmaxAttention) {
     CachedAttention attention(s, pool.size());
     std::vector<float> out(static_cast<size_t>(c.n * c.n_head * 16));
     const std::vector<float> expected_f32 = naive_attention(s, q, c.n, c.n_past, k, v);
-    attention.run(s, q.data(), c.n, c.n_past, KvLayerView{.k_float = k.data(), .v_float = v.data(), .k_stride = row, .v_stride = row, .k_head_stride = 16, .v_head_stride = 16},
-                  out.data(), pool);
+    // Position-major rows (all heads of a position together): strides in bytes.
+    auto position_major = [&](GgmlType type, const void* kd, const void* vd, int64_t value_bytes) {
+      return KvLayerView{.type = type, .k = static_cast<const uint8_t*>(kd), .v = static_cast<const uint8_t*>(vd),
+                         .k_stride = row * value_bytes, .v_stride = row * value_bytes,
+                         .k_head_stride = 16 * value_bytes, .v_head_stride = 16 * value_bytes};
+    };
+    attention.run(s, q.data(), c.n, c.n_past, position_major(GgmlType::F32, k.data(), v.data(), 4), out.data(), pool);
     for (size_t i = 0; i < out.size(); ++i) ASSERT_NEAR(out[i], expected_f32[i], 2e-5) << "f32 case n_past " << c.n_past << " at " << i;
     const std::vector<float> expected_f16 = naive_attention(s, q, c.n, c.n_past, k_back, v_back);
-    attention.run(s, q.data(), c.n, c.n_past, KvLayerView{.k_half = k_half.data(), .v_half = v_half.data(), .k_stride = row, .v_stride = row, .k_head_stride = 16, .v_head_stride = 16},
-                  out.data(), pool);
+    attention.run(s, q.data(), c.n, c.n_past, position_major(GgmlType::F16, k_half.data(), v_half.data(), 2), out.data(), pool);
     for (size_t i = 0; i < out.size(); ++i) ASSERT_NEAR(out[i], expected_f16[i], 2e-5) << "f16 case n_past " << c.n_past << " at " << i;
     // The session's layout: each head's positions together (one conversion per tile).
     std::vector<uint16_t> k_heads(k_half.size()), v_heads(v_half.size());
@@ -389,10 +394,51 @@ TEST(EngineAttention, FusedAttentionEqualsPlainSoftmaxAttention) {
       }
     }
     attention.run(s, q.data(), c.n, c.n_past,
-                  KvLayerView{.k_half = k_heads.data(), .v_half = v_heads.data(), .k_stride = 16, .v_stride = 16,
-                              .k_head_stride = positions * 16, .v_head_stride = positions * 16},
+                  KvLayerView{.type = GgmlType::F16, .k = reinterpret_cast<const uint8_t*>(k_heads.data()),
+                              .v = reinterpret_cast<const uint8_t*>(v_heads.data()), .k_stride = 32, .v_stride = 32,
+                              .k_head_stride = positions * 32, .v_head_stride = positions * 32},
                   out.data(), pool);
     for (size_t i = 0; i < out.size(); ++i) ASSERT_NEAR(out[i], expected_f16[i], 2e-5) << "head-major case n_past " << c.n_past << " at " << i;
+  }
+}
+
+// A quantized cache (llama.cpp's q8_0 / q4_0): attention over the rows as stored equals plain
+// attention over their dequantized values, in the session's head-major layout, for a batch
+// across tiles and a decoded token split into position blocks.
+TEST(EngineAttention, QuantizedCacheEqualsAttentionOverItsDequantizedValues) {
+  constexpr int64_t kDim = 64, kHeadsKv = 2, kHeads = 6;
+  for (GgmlType type : {GgmlType::Q8_0, GgmlType::Q4_0}) {
+    for (auto [n, n_past] : {std::pair<int64_t, int64_t>{5, 90}, {1, 300}}) {
+      const AttentionShape s{kHeads, kHeadsKv, kDim, kDim, 0.125f, 0.0f, 0};
+      const int64_t positions = n_past + n, row_bytes = static_cast<int64_t>(*ggml_row_bytes(type, kDim));
+      std::mt19937 rng(11);
+      std::normal_distribution<float> g(0.0f, 1.0f);
+      std::vector<float> q(static_cast<size_t>(n * kHeads * kDim)), k(static_cast<size_t>(positions * kHeadsKv * kDim)), v(k.size());
+      for (auto* vec : {&q, &k, &v}) for (auto& x : *vec) x = g(rng);
+      // Stored head-major; the expected result reads the same rows dequantized, position-major.
+      std::vector<uint8_t> k_rows(static_cast<size_t>(positions * kHeadsKv * row_bytes)), v_rows(k_rows.size());
+      std::vector<float> k_back(k.size()), v_back(v.size());
+      for (int64_t j = 0; j < positions; ++j) {
+        for (int64_t h = 0; h < kHeadsKv; ++h) {
+          const size_t from = static_cast<size_t>((j * kHeadsKv + h) * kDim), to = static_cast<size_t>((h * positions + j) * row_bytes);
+          kv_row_from_f32(type, &k[from], &k_rows[to], kDim);
+          kv_row_from_f32(type, &v[from], &v_rows[to], kDim);
+          ggml_type_traits(type).dequantize(&k_rows[to], &k_back[from], kDim);
+          ggml_type_traits(type).dequantize(&v_rows[to], &v_back[from], kDim);
+        }
+      }
+      ThreadPool pool(2);
+      CachedAttention attention(s, pool.size());
+      std::vector<float> out(static_cast<size_t>(n * kHeads * kDim));
+      attention.run(s, q.data(), n, n_past,
+                    KvLayerView{.type = type, .k = k_rows.data(), .v = v_rows.data(), .k_stride = row_bytes, .v_stride = row_bytes,
+                                .k_head_stride = positions * row_bytes, .v_head_stride = positions * row_bytes},
+                    out.data(), pool);
+      const std::vector<float> expected = naive_attention(s, q, n, n_past, k_back, v_back);
+      for (size_t i = 0; i < out.size(); ++i) {
+        ASSERT_NEAR(out[i], expected[i], 2e-5) << ggml_type_traits(type).name << " n_past " << n_past << " at " << i;
+      }
+    }
   }
 }
 
