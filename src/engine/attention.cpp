@@ -8,6 +8,7 @@
 
 #include "core/thread_pool.h"
 #include "engine/ops.h"
+#include "kernels/key_transpose.h"
 #include "kernels/kv_rows.h"
 
 namespace lp {
@@ -62,7 +63,7 @@ CachedAttention::CachedAttention(const AttentionShape& shape, unsigned threads)
 void CachedAttention::run_unit(const AttentionShape& s, const float* q, int64_t n_past, int64_t t0, int64_t t1, int64_t kvh,
                                int64_t begin, int64_t end, const KvLayerView& kv, Scratch& scratch, float* out, float* m_out,
                                float* l_out) const {
-  static_assert(kTile == 64, "attention_scores_4x64 computes tiles of 64 positions");
+  static_assert(kTile == 64 && kKeyTile == kTile, "attention_scores_4x64 computes tiles of 64 positions");
   const int64_t dk = s.head_dim, dv = s.head_dim_v, rows = (t1 - t0) * group_, padded = (rows + 3) / 4 * 4;
   float* m = scratch.m.data();
   float* l = scratch.l.data();
@@ -81,11 +82,15 @@ void CachedAttention::run_unit(const AttentionShape& s, const float* q, int64_t 
 
   for (int64_t j0 = begin; j0 < end; j0 += kTile) {
     const int64_t jn = std::min(kTile, end - j0);
-    // Keys of the tile as float rows, then transposed: keys_t[d * kTile + jj].
-    const auto [keys, key_stride] =
-        head_rows_as_float(kv.type, kv.k, kv.k_stride, kvh * kv.k_head_stride, j0, jn, dk, scratch.keys.data());
-    for (int64_t jj = 0; jj < jn; ++jj) {
-      for (int64_t d = 0; d < dk; ++d) keys_t[d * kTile + jj] = keys[jj * key_stride + d];
+    // Keys of the tile transposed: keys_t[d * kTile + jj]; F16 converted on the way, quantized
+    // rows dequantized first.
+    if (kv.type == GgmlType::F16) {
+      const uint8_t* rows = kv.k + j0 * kv.k_stride + kvh * kv.k_head_stride;
+      transpose_keys_f16(reinterpret_cast<const uint16_t*>(rows), kv.k_stride / 2, jn, dk, keys_t);
+    } else {
+      const auto [keys, key_stride] =
+          head_rows_as_float(kv.type, kv.k, kv.k_stride, kvh * kv.k_head_stride, j0, jn, dk, scratch.keys.data());
+      transpose_keys_f32(keys, key_stride, jn, dk, keys_t);
     }
     const auto [values, v_stride] =
         head_rows_as_float(kv.type, kv.v, kv.v_stride, kvh * kv.v_head_stride, j0, jn, dv, scratch.values.data());
@@ -105,23 +110,19 @@ void CachedAttention::run_unit(const AttentionShape& s, const float* q, int64_t 
         std::fill(sc, sc + jn, 0.0f);
         continue;
       }
-      for (int64_t jj = lo; jj < hi; ++jj) {
-        sc[jj] *= s.scale;
-        if (s.softcap > 0) sc[jj] = s.softcap * std::tanh(sc[jj] / s.softcap);
+      float tile_max = scale_max_row(sc + lo, s.scale, hi - lo);
+      if (s.softcap > 0) {
+        for (int64_t jj = lo; jj < hi; ++jj) sc[jj] = s.softcap * std::tanh(sc[jj] / s.softcap);
+        tile_max = *std::max_element(sc + lo, sc + hi);
       }
       // Online softmax: raise the row's maximum to the tile's, rescaling what was summed.
-      const float tile_max = *std::max_element(sc + lo, sc + hi);
       if (tile_max > m[r]) {
         const float c = std::exp(m[r] - tile_max);  // 0 on the row's first tile (m = -inf)
         l[r] *= c;
         scale_row(out_row(r), c, dv);
         m[r] = tile_max;
       }
-      for (int64_t jj = lo; jj < hi; ++jj) sc[jj] -= m[r];
-      exp_row(sc + lo, sc + lo, hi - lo);
-      float sum = 0.0f;
-      for (int64_t jj = lo; jj < hi; ++jj) sum += sc[jj];
-      l[r] += sum;
+      l[r] += exp_shifted_sum_row(sc + lo, m[r], hi - lo);
       std::fill(sc, sc + lo, 0.0f);
       std::fill(sc + hi, sc + jn, 0.0f);
     }

@@ -127,6 +127,42 @@ LP_ROW_CLONES void scale_row(float* x, float a, int64_t n) {
   for (int64_t i = 0; i < n; ++i) x[i] *= a;
 }
 
+// Sixteen partial maxima and sums (one vector's lanes), so the loops vectorize without
+// reassociating a single chain.
+LP_ROW_CLONES float scale_max_row(float* x, float a, int64_t n) {
+  float lanes[16];
+  for (float& l : lanes) l = x[0] * a;
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    for (int k = 0; k < 16; ++k) {
+      x[i + k] *= a;
+      lanes[k] = lanes[k] < x[i + k] ? x[i + k] : lanes[k];
+    }
+  }
+  float max = lanes[0];
+  for (; i < n; ++i) {
+    x[i] *= a;
+    max = std::max(max, x[i]);
+  }
+  for (float l : lanes) max = std::max(max, l);
+  return max;
+}
+
+LP_ROW_CLONES float exp_shifted_sum_row(float* x, float shift, int64_t n) {
+  float lanes[16] = {};
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    for (int k = 0; k < 16; ++k) {
+      x[i + k] = exp_poly(x[i + k] - shift);
+      lanes[k] += x[i + k];
+    }
+  }
+  float sum = 0.0f;
+  for (; i < n; ++i) sum += (x[i] = exp_poly(x[i] - shift));
+  for (float l : lanes) sum += l;
+  return sum;
+}
+
 namespace {
 // GCC/Clang vector of 16 floats: one AVX-512 register, two AVX2 or four SSE registers.
 typedef float F32x16 __attribute__((vector_size(64)));

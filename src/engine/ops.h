@@ -37,6 +37,10 @@ void swiglu_oai(const float* gate, const float* up, float* out, int64_t n, float
 float dot_row(const float* a, const float* b, int64_t n);
 void axpy_row(float a, const float* x, float* y, int64_t n);
 void scale_row(float* x, float a, int64_t n);
+// The online softmax's steps over a row of scores, vectorized: x *= a, returning the largest
+// (n > 0); and x = e^(x - shift), returning the sum.
+float scale_max_row(float* x, float a, int64_t n);
+float exp_shifted_sum_row(float* x, float shift, int64_t n);
 
 // The two products of attention over a tile of 64 cached positions, four query rows at a
 // time, register-blocked (sixteen 16-float accumulators) so they run at multiply-add speed.
