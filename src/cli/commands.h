@@ -14,6 +14,7 @@ void add_imatrix_command(CLI::App& app);
 void add_inspect_command(CLI::App& app);
 void add_logits_command(CLI::App& app);
 void add_matrix_command(CLI::App& app);
+void add_matrix_step_command(CLI::App& app);
 void add_quantize_command(CLI::App& app);
 void add_run_command(CLI::App& app);
 void add_serve_command(CLI::App& app);

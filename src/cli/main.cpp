@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   lp::cli::add_inspect_command(app);
   lp::cli::add_logits_command(app);
   lp::cli::add_matrix_command(app);
+  lp::cli::add_matrix_step_command(app);
   lp::cli::add_quantize_command(app);
   lp::cli::add_run_command(app);
   lp::cli::add_serve_command(app);
