@@ -6,7 +6,8 @@
 #   scripts/setup.sh model     the default model alone (into .venv/; needs python3-venv)
 #   scripts/setup.sh           everything: the above, plus what the tests need (GoogleTest,
 #                              Google Benchmark, the fuzzers' and sanitizers' clang, Chromium for
-#                              report.html, the ARM cross toolchain, and the Python reference packages)
+#                              report.html, Slurm for the cluster sweep's test, the ARM cross
+#                              toolchain, and the Python reference packages)
 # Python packages go into .venv/ inside the checkout, never system-wide.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,6 +30,7 @@ if [ "$MODE" = all ]; then
     libgtest-dev libgmock-dev libbenchmark-dev
     util-linux                        # fincore, used by the inspect benchmark
     chromium                          # headless, renders report.html in tests/python/test_report_html.py
+    slurm-wlm                         # slurmctld + slurmd: test_matrix_slurm.py starts a one-node cluster
   )
   # On x86-64, the ARM kernels are cross-compiled and run under qemu-user (scripts/test-arm.sh):
   # a cross compiler and the arm64 builds of the libraries we link (multiarch). An ARM machine

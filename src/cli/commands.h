@@ -14,6 +14,7 @@ void add_imatrix_command(CLI::App& app);
 void add_inspect_command(CLI::App& app);
 void add_logits_command(CLI::App& app);
 void add_matrix_command(CLI::App& app);
+void add_matrix_step_command(CLI::App& app);
 void add_quantize_command(CLI::App& app);
 void add_run_command(CLI::App& app);
 void add_serve_command(CLI::App& app);
@@ -21,6 +22,7 @@ void add_synth_command(CLI::App& app);
 void add_template_command(CLI::App& app);
 void add_tokenize_command(CLI::App& app);
 void add_validate_command(CLI::App& app);
+void add_validate_merge_command(CLI::App& app);
 
 // Prints JSON the way every command does: indented, invalid UTF-8 from a damaged file replaced.
 void print_json(const nlohmann::json& j);

@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   lp::cli::add_inspect_command(app);
   lp::cli::add_logits_command(app);
   lp::cli::add_matrix_command(app);
+  lp::cli::add_matrix_step_command(app);
   lp::cli::add_quantize_command(app);
   lp::cli::add_run_command(app);
   lp::cli::add_serve_command(app);
@@ -38,6 +39,7 @@ int main(int argc, char** argv) {
   lp::cli::add_template_command(app);
   lp::cli::add_tokenize_command(app);
   lp::cli::add_validate_command(app);
+  lp::cli::add_validate_merge_command(app);
   // Hub ids become local paths once the command line is known to be complete and valid.
   app.parse_complete_callback(lp::cli::resolve_model_arguments);
   try {

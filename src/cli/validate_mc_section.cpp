@@ -54,6 +54,12 @@ SectionResult run_mc_section(const ValidateArgs& a, const EngineFlags& flags, co
       j["reference"] = validate::mc_task_json(t.questions, theirs->outcomes);
       j["comparison"] = validate::mc_comparison_json(t.questions, mine.outcomes, theirs->outcomes);
     }
+    if (!a.shard.empty()) {
+      // mc_task_json keeps only the mean; the merge needs the total.
+      uint64_t generated = 0;
+      for (const auto& g : mine.outcomes.generation) generated += static_cast<uint64_t>(g.tokens);
+      out.shard["mc"][t.name] = {{"generated_tokens", generated}};
+    }
     j["shots"] = t.name == "mmlu" ? a.shots : 0;
     j["subset"] = subset.name;
     j["data"] = t.data;

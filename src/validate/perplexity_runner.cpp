@@ -60,7 +60,8 @@ ScoreAccumulator run_perplexity(const PerplexityRun& run) {
   std::vector<uint16_t> saved_rows;
   if (run.save) saved_rows.resize(static_cast<size_t>(scored * row_words(n_vocab)));
 
-  for (int64_t c = 0; c < plan.n_chunks; ++c) {
+  const int64_t end = run.chunk_end < 0 ? plan.n_chunks : run.chunk_end;
+  for (int64_t c = run.chunk_begin; c < end; ++c) {
     const std::vector<int32_t> window = chunk_input(run.tokens, plan, c);
     // Targets are the text's own tokens: position first + j predicts token first + j + 1.
     const int32_t* targets = run.tokens.data() + c * plan.n_ctx + plan.first + 1;
@@ -87,8 +88,9 @@ ScoreAccumulator run_perplexity(const PerplexityRun& run) {
     });
     // Added in text order, so the sums do not depend on the thread count.
     for (const TokenScore& s : scores) acc.add(s);
+    if (run.scores_out) run.scores_out->insert(run.scores_out->end(), scores.begin(), scores.end());
     if (run.save) run.save->add_chunk(saved_rows);
-    if (run.on_chunk) run.on_chunk(c + 1, acc);
+    if (run.on_chunk) run.on_chunk(c + 1 - run.chunk_begin, acc);
   }
   return acc;
 }

@@ -23,6 +23,10 @@ struct PerplexityRun {
   SessionOptions options;                 // ctx_size is raised to the window when smaller
   std::span<const int32_t> tokens;
   ChunkPlan plan;
+  // A shard: windows [chunk_begin, chunk_end) of the plan (chunk_end < 0: to the last).
+  int64_t chunk_begin = 0, chunk_end = -1;
+  // Receives every scored token's score in text order: what merges shards exactly (shard_merge.h).
+  std::vector<TokenScore>* scores_out = nullptr;
   // Called after each window with its 1-based number and the statistics so far.
   std::function<void(int64_t chunk, const ScoreAccumulator&)> on_chunk;
 };
