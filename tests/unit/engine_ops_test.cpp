@@ -279,6 +279,35 @@ TEST(EngineOps, RowDotAxpyAndScaleOnLengthsAroundTheVectorWidth) {
   }
 }
 
+// The online softmax's row steps against plain loops: the scaled row and its maximum exactly,
+// the exponentials as exp_row gives them and their sum.
+TEST(EngineOps, SoftmaxRowStepsEqualPlainLoops) {
+  std::mt19937 rng(4);
+  std::uniform_real_distribution<float> u(-30.0f, 30.0f);
+  for (int64_t n : {1, 15, 16, 17, 64, 100}) {
+    std::vector<float> x(static_cast<size_t>(n));
+    for (auto& v : x) v = u(rng);
+    std::vector<float> y = x;
+    const float max = scale_max_row(y.data(), 0.125f, n);
+    float expected_max = -INFINITY;
+    for (int64_t i = 0; i < n; ++i) {
+      ASSERT_EQ(y[i], x[i] * 0.125f);
+      expected_max = std::max(expected_max, y[i]);
+    }
+    EXPECT_EQ(max, expected_max) << n;
+    std::vector<float> shifted(y.size()), e(y.size());
+    for (int64_t i = 0; i < n; ++i) shifted[i] = y[i] - max;
+    exp_row(shifted.data(), e.data(), n);
+    const float sum = exp_shifted_sum_row(y.data(), max, n);
+    double expected_sum = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      ASSERT_EQ(y[i], e[i]) << n << " at " << i;
+      expected_sum += e[i];
+    }
+    EXPECT_NEAR(sum, expected_sum, 1e-6 * expected_sum) << n;
+  }
+}
+
 TEST(EngineOps, AttentionTileKernelsEqualPlainSums) {
   std::mt19937 rng(5);
   std::uniform_real_distribution<float> u(-1.0f, 1.0f);
