@@ -154,10 +154,9 @@ class Sweep {
   // asked to run, an error naming what is missing).
   std::optional<Step> build(const ModelSummary& source, const SweepStep& step) {
     const auto need = [&](bool have, const std::string& what) { return this->need(step, have, what); };
-    const std::string whole = split_shard_step(step.step).step;
     if (step.step == "model") return model_step(source, step.level);
     if (!need(shas_.count(step.level) > 0, "model:" + step.level)) return std::nullopt;
-    if (whole == "mc") return merged_or_shard(mc_step(step), step);
+    if (split_shard_step(step.step).step == "mc") return merged_or_shard(mc_step(step), step);
     if (step.step == "code") return code_step(step.level);
     if (step.step == "bench") return bench_step(step.level);
     if (!need(shas_.count(baseline_) > 0, "model:" + baseline_)) return std::nullopt;
@@ -404,8 +403,8 @@ class Sweep {
     fs::path path = record_path(o_.out_dir / "records", s.step, s.level, key);
     auto record = standing_record(path);
     // A shard whose whole step's record stands (an unsharded sweep's, say) is not needed.
-    const bool covered = !record && !s.covered_by.empty() && (record = standing_record(s.covered_by));
-    if (covered) path = s.covered_by;
+    bool covered = false;
+    if (!record && !s.covered_by.empty() && (record = standing_record(s.covered_by))) covered = true, path = s.covered_by;
     // Two levels can be one model (a narrow model's Q3_K_S and Q2_K fall back to the same
     // tensors): it is measured once and the second level's records copy the first's.
     const std::string model_key =

@@ -23,7 +23,7 @@ std::string joined_samples(const std::vector<ShardRecord>& shards, const json& t
   for (const auto& [file, record] : shards) {
     const std::string path = record.at("result").at("settings").at("multiple_choice").at("samples").get<std::string>();
     std::ifstream in(path);
-    if (!in) fail("{} names samples {}, which are missing: run that shard again", file.string(), path);
+    if (!in) fail("{} names samples {}, which are missing: delete that record to run its shard again", file.string(), path);
     std::string line;
     while (std::getline(in, line)) {
       if (line.empty()) continue;
