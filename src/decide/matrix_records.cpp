@@ -13,9 +13,15 @@ namespace lp::decide {
 
 std::string record_key(const nlohmann::json& inputs) { return sha256_hex(inputs.dump()); }
 
+std::string step_file_stem(const std::string& step, const std::string& level) {
+  std::string stem = step;
+  if (const auto slash = stem.find('/'); slash != std::string::npos) stem.replace(slash, 1, "of");
+  return stem + "-" + level;
+}
+
 std::filesystem::path record_path(const std::filesystem::path& records_dir, const std::string& step,
                                   const std::string& level, const std::string& key) {
-  return records_dir / fmt::format("{}-{}-{}.json", step, level, key.substr(0, 16));
+  return records_dir / fmt::format("{}-{}.json", step_file_stem(step, level), key.substr(0, 16));
 }
 
 std::optional<nlohmann::json> read_record(const std::filesystem::path& path) {

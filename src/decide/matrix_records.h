@@ -5,8 +5,9 @@
 // record exists is done; records are written atomically, so a killed sweep leaves none half
 // written. Several folders (from several machines) can be read together.
 //
-// File: {"schema": "llama-pajamas/matrix-step/1", "step": "model"|"reference"|"text"|"mc"|"gen"|"bench",
-//        "level", "key", "inputs": {...}, "finished_utc", "seconds", "result": {...}}
+// File: {"schema": "llama-pajamas/matrix-step/1", "step": "model"|"reference"|"text"|"mc"|"gen"|"bench"
+//        (or a shard, "mc#2/3"), "level", "key", "inputs": {...}, "finished_utc", "seconds", "result": {...}}
+// A merge of shards adds "merged_from" (matrix_shards.h); a copy from a level with the same tensors "same_model_as".
 // result: model {"file": FILE}; reference/text/mc/gen: the validate record; bench {"bench": [llama-bench rows],
 // "run": run --json output}.
 #include <filesystem>
@@ -21,6 +22,8 @@ namespace lp::decide {
 inline constexpr const char* kMatrixStepSchema = "llama-pajamas/matrix-step/1";
 
 std::string record_key(const nlohmann::json& inputs);  // hex SHA-256 of the inputs' canonical dump
+// "mc-Q4_K_M"; a shard's "mc#2of3-Q4_K_M" (no slash: it names files).
+std::string step_file_stem(const std::string& step, const std::string& level);
 std::filesystem::path record_path(const std::filesystem::path& records_dir, const std::string& step,
                                   const std::string& level, const std::string& key);
 

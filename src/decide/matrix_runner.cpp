@@ -16,6 +16,7 @@
 #include "core/parallel.h"
 #include "core/sha256.h"
 #include "decide/matrix_records.h"
+#include "decide/matrix_shards.h"
 #include "decide/matrix_suite.h"
 #include "formats/gguf_same_model.h"
 #include "formats/hub_cache.h"
@@ -45,6 +46,16 @@ std::vector<json> jsonl(const fs::path& path) {
   return out;
 }
 
+// Each question's rescored outcome from an mc step's samples: it travels in the record, so the
+// report pairs levels on the same questions from records alone (merged from other machines,
+// samples not needed).
+json rescored_per_question(const fs::path& samples) {
+  json per_question = json::array();
+  for (const json& q : jsonl(samples))
+    if (q.contains("rescored_correct")) per_question.push_back({q["task"], q["id"], q["rescored_correct"].get<bool>() ? 1 : 0});
+  return per_question;
+}
+
 double seconds_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
@@ -54,6 +65,8 @@ struct Step {
   std::string step, level;
   json inputs;
   std::function<json()> run;  // produces the record's "result"
+  fs::path covered_by = {};   // a shard: the whole step's record, which stands for every shard while it stands
+  json extra = json::object();  // written into the record beside the result (a merge: merged_from)
 };
 
 enum class SweepMode { all, one, probe };  // every step here; one step (a job); none (which are done)
@@ -69,7 +82,7 @@ class Sweep {
     for (const char* sub : {"records", "models", "reference", "samples", "tmp", "logs"}) fs::create_directories(o.out_dir / sub);
     if (mode_ == SweepMode::one) {
       // Jobs run side by side: each has its own temporaries and log, and leaves the others' alone.
-      const std::string name = selected_.step + "-" + selected_.level;
+      const std::string name = step_file_stem(selected_.step, selected_.level);
       tmp_dir_ = o.out_dir / "tmp" / name;
       log_ = o.out_dir / "logs" / (name + ".log");
       fs::create_directories(tmp_dir_);
@@ -131,16 +144,19 @@ class Sweep {
     return mode_ == SweepMode::all || (mode_ == SweepMode::one && step.id() == selected_.id());
   }
 
+  // Whether a record `step` depends on is there; for the step a job was asked to run, an error naming it when not.
+  bool need(const SweepStep& step, bool have, const std::string& what) const {
+    if (!have && is_selected(step)) fail("step {} needs the record of {}, which is not there yet", step.id(), what);
+    return have;
+  }
+
   // The step, once the records it depends on exist; else nothing (and, for the step a job was
   // asked to run, an error naming what is missing).
   std::optional<Step> build(const ModelSummary& source, const SweepStep& step) {
-    const auto need = [&](bool have, const std::string& what) {
-      if (!have && is_selected(step)) fail("step {} needs the record of {}, which is not there yet", step.id(), what);
-      return have;
-    };
+    const auto need = [&](bool have, const std::string& what) { return this->need(step, have, what); };
     if (step.step == "model") return model_step(source, step.level);
     if (!need(shas_.count(step.level) > 0, "model:" + step.level)) return std::nullopt;
-    if (step.step == "mc") return mc_step(step.level);
+    if (split_shard_step(step.step).step == "mc") return merged_or_shard(mc_step(step), step);
     if (step.step == "code") return code_step(step.level);
     if (step.step == "bench") return bench_step(step.level);
     if (!need(shas_.count(baseline_) > 0, "model:" + baseline_)) return std::nullopt;
@@ -151,7 +167,69 @@ class Sweep {
     if (step.step == "reference") return reference_step(baseline_, base_file, base_sha, logits);
     if (step.step == "gen") return gen_step(step.level, base_file, base_sha);
     if (!need(reference_.has_value(), "reference:" + baseline_)) return std::nullopt;
-    return text_step(step.level, logits, (*reference_)["key"].get<std::string>());
+    return merged_or_shard(text_step(step, logits, (*reference_)["key"].get<std::string>()), step);
+  }
+
+  // A text or mc step (quality_step): a shard as it is; with --shards N > 1, the whole step is the
+  // merge of its N shards' records, which it needs only while its own record does not stand.
+  std::optional<Step> merged_or_shard(Step s, const SweepStep& step) {
+    if (o_.shards <= 1 || split_shard_step(s.step).count > 0) return s;
+    if (standing_record(record_path(o_.out_dir / "records", s.step, s.level, record_key(s.inputs)))) return s;  // reused
+    std::vector<ShardRecord> shards;
+    for (int i = 1; i <= o_.shards; ++i) {
+      const std::string id = SweepStep{shard_step(s.step, i, o_.shards), s.level}.id();
+      const auto it = shard_records_.find(id);
+      if (!need(step, it != shard_records_.end(), id)) return std::nullopt;
+      shards.push_back(it->second);
+    }
+    s.extra = {{"merged_from", merged_from(shards)}};
+    s.run = [shards, samples = samples_file(s), mc = s.step == "mc"] {
+      json result = merge_shard_results(shards, samples);
+      if (mc) result["per_question"] = rescored_per_question(samples);
+      return result;
+    };
+    return s;
+  }
+
+  // A text or mc step's common part: its inputs, and for a shard ("mc#2/3") the shard beside
+  // them (the whole step's key stays what an unsharded sweep's is) and the whole step's record.
+  Step quality_step(const SweepStep& step, const json& inputs) const {
+    const ShardOf shard = split_shard_step(step.step);
+    Step s{shard.step, step.level, base_inputs(shard.step, step.level), {}};
+    s.inputs.update(inputs);
+    if (shard.count == 0) return s;
+    s.covered_by = record_path(o_.out_dir / "records", s.step, s.level, record_key(s.inputs));
+    s.step = step.step;
+    s.inputs["shard"] = fmt::format("{}/{}", shard.index, shard.count);
+    return s;
+  }
+
+  // validate's arguments for step `s`, with --shard I/N when it is a shard.
+  static std::vector<std::string> with_shard(std::vector<std::string> args, const Step& s) {
+    if (s.inputs.contains("shard")) args.insert(args.end(), {"--shard", s.inputs["shard"].get<std::string>()});
+    return args;
+  }
+
+  // "Q4_K_M", or "Q4_K_M (shard 2/3)": what a failure message names.
+  static std::string level_of(const Step& s) {
+    return s.inputs.contains("shard") ? fmt::format("{} (shard {})", s.level, s.inputs["shard"].get<std::string>()) : s.level;
+  }
+
+  // Where a step's samples go: named by the step, the level and the step's key.
+  fs::path samples_file(const Step& s) const {
+    return o_.out_dir / "samples" / fmt::format("{}-{}.jsonl", step_file_stem(s.step, s.level), record_key(s.inputs).substr(0, 16));
+  }
+
+  // A record that is there and stands: a model's while its file does, a merge's while its shards' records do.
+  std::optional<json> standing_record(const fs::path& path) const {
+    auto record = read_record(path);
+    if (!record || !merged_record_stands(*record, o_.out_dir / "records")) return std::nullopt;
+    if ((*record)["step"] == "model") {
+      std::error_code ec;
+      const json& file = (*record)["result"]["file"];
+      if (fs::file_size(file["path"].get<std::string>(), ec) != file["bytes"].get<uint64_t>() || ec) return std::nullopt;
+    }
+    return record;
   }
 
   fs::path level_file(const std::string& level) const {
@@ -194,34 +272,27 @@ class Sweep {
     return s;
   }
 
-  Step text_step(const std::string& level, const fs::path& logits, const std::string& reference_key) {
-    Step s{"text", level, base_inputs("text", level), {}};
-    s.inputs.update({{"model_sha256", shas_.at(level)}, {"reference_key", reference_key}});
+  Step text_step(const SweepStep& step, const fs::path& logits, const std::string& reference_key) {
+    Step s = quality_step(step, {{"model_sha256", shas_.at(step.level)}, {"reference_key", reference_key}});
     s.run = [=, this] {
-      return validate({"validate", files_.at(level).string(), "--metrics", "perplexity,kld", "--reference-logits", logits.string()},
-                      "perplexity and KL-divergence of " + level, true);
+      return validate(with_shard({"validate", files_.at(s.level).string(), "--metrics", "perplexity,kld", "--reference-logits",
+                                  logits.string()}, s),
+                      "perplexity and KL-divergence of " + level_of(s), true);
     };
     return s;
   }
 
-  Step mc_step(const std::string& level) {
-    Step s{"mc", level, base_inputs("mc", level), {}};
-    s.inputs.update({{"model_sha256", shas_.at(level)}, {"subset", suite_.mc_subset}, {"scoring", suite_.mc_scoring},
-                     {"data_dir", o_.data_dir.empty() ? "default" : o_.data_dir.string()}});
+  Step mc_step(const SweepStep& step) {
+    Step s = quality_step(step, {{"model_sha256", shas_.at(step.level)}, {"subset", suite_.mc_subset}, {"scoring", suite_.mc_scoring},
+                                 {"data_dir", o_.data_dir.empty() ? "default" : o_.data_dir.string()}});
     s.run = [=, this] {
-      const std::string key = record_key(s.inputs).substr(0, 16);
-      const fs::path samples = o_.out_dir / "samples" / fmt::format("mc-{}-{}.jsonl", level, key);
-      std::vector<std::string> args = {"validate", files_.at(level).string(), "--metrics", "mmlu,arc_challenge", "--subset",
+      const fs::path samples = samples_file(s);
+      std::vector<std::string> args = {"validate", files_.at(s.level).string(), "--metrics", "mmlu,arc_challenge", "--subset",
                                        std::string(suite_.mc_subset), "--mc-scoring", std::string(suite_.mc_scoring),
                                        "--samples", samples.string()};
       if (!o_.data_dir.empty()) args.insert(args.end(), {"--data-dir", o_.data_dir.string()});
-      json result = validate(args, "MMLU and ARC of " + level, false);
-      // Each question's rescored outcome travels in the record, so the report pairs levels on
-      // the same questions from records alone (merged from other machines, samples not needed).
-      json per_question = json::array();
-      for (const json& q : jsonl(samples))
-        if (q.contains("rescored_correct")) per_question.push_back({q["task"], q["id"], q["rescored_correct"].get<bool>() ? 1 : 0});
-      result["per_question"] = per_question;
+      json result = validate(with_shard(args, s), "MMLU and ARC of " + level_of(s), false);
+      result["per_question"] = rescored_per_question(samples);
       return result;
     };
     return s;
@@ -231,8 +302,7 @@ class Sweep {
     const fs::path prompts = prompts_path();
     Step s{"gen", level, base_inputs("gen", level), {}};
     s.inputs.update({{"model_sha256", shas_.at(level)}, {"baseline_sha256", base_sha}, {"prompts_sha256", sha256_hex(prompts_text_)}});
-    const std::string key = record_key(s.inputs).substr(0, 16);
-    const fs::path samples = o_.out_dir / "samples" / fmt::format("gen-{}-{}.jsonl", level, key);
+    const fs::path samples = samples_file(s);
     // Greedy answers are deterministic, so the baseline's are the same for every level: the
     // first gen step generates them, the others read them back from its samples (complete
     // whenever they exist: samples are written atomically). The record is the same either way.
@@ -263,8 +333,7 @@ class Sweep {
                      {"problems_sha256", content_sha256(problems_)},
                      {"prompt_format", "completion"}});
     s.run = [=, this] {
-      const std::string key = record_key(s.inputs).substr(0, 16);
-      const fs::path samples = o_.out_dir / "samples" / fmt::format("code-{}-{}.jsonl", level, key);
+      const fs::path samples = samples_file(s);
       const std::vector<std::string> args = {"validate", files_.at(level).string(), "--metrics", "humaneval",
                                              "--problems", problems_.string(), "--samples", samples.string()};
       json result = validate(args, "HumanEval of " + level, false);
@@ -331,18 +400,15 @@ class Sweep {
   // (when this sweep runs the step). Steps it does not run are only looked up.
   void run_step(const Step& s) {
     const std::string key = record_key(s.inputs);
-    const fs::path path = record_path(o_.out_dir / "records", s.step, s.level, key);
-    auto record = read_record(path);
-    if (record && s.step == "model") {
-      // A model record stands only while its file does.
-      std::error_code ec;
-      const json& file = (*record)["result"]["file"];
-      if (fs::file_size(file["path"].get<std::string>(), ec) != file["bytes"].get<uint64_t>() || ec) record.reset();
-    }
+    fs::path path = record_path(o_.out_dir / "records", s.step, s.level, key);
+    auto record = standing_record(path);
+    // A shard whose whole step's record stands (an unsharded sweep's, say) is not needed.
+    bool covered = false;
+    if (!record && !s.covered_by.empty() && (record = standing_record(s.covered_by))) covered = true, path = s.covered_by;
     // Two levels can be one model (a narrow model's Q3_K_S and Q2_K fall back to the same
     // tensors): it is measured once and the second level's records copy the first's.
     const std::string model_key =
-        s.step == "model" || !model_of_.count(s.level) ? std::string() : record_key(same_model_inputs(s));
+        s.step == "model" || covered || !model_of_.count(s.level) ? std::string() : record_key(same_model_inputs(s));
     if (is_selected({s.step, s.level})) {
       ++index_;
       StepEvent e{index_, total_, s.step, s.level, true, false, 0, seconds_since(start_), eta(), {}};
@@ -370,6 +436,7 @@ class Sweep {
         record = json{{"schema", kMatrixStepSchema}, {"step", s.step}, {"level", s.level}, {"key", key}, {"inputs", s.inputs},
                       {"context", context_},
                       {"finished_utc", validate::utc_timestamp_now()}, {"seconds", seconds}, {"result", std::move(result)}};
+        record->update(s.extra);
         write_record(path, *record);
         ++ran_;
         durations_[s.step].push_back(seconds);
@@ -381,7 +448,8 @@ class Sweep {
       }
     }
     states_.push_back({{s.step, s.level}, stage_, record.has_value(), path});
-    if (!record) return;
+    if (!record || covered) return;
+    if (split_shard_step(s.step).count > 0) shard_records_[SweepStep{s.step, s.level}.id()] = {path, *record};
     if (!model_key.empty() && !by_model_.count(model_key)) by_model_[model_key] = *record;
     if (s.step == "model") {
       const json& file = (*record)["result"]["file"];
@@ -448,6 +516,7 @@ class Sweep {
   std::map<std::string, std::vector<double>> durations_;
   std::map<std::string, std::string> model_of_;  // level -> sha256 of the first level holding its model
   std::map<std::string, json> by_model_;  // records by their inputs apart from the level
+  std::map<std::string, ShardRecord> shard_records_;  // by step id ("mc#2/3:Q4_K_M"): the shards' records there
   fs::path baseline_answers_;  // a gen step's samples: the baseline's answers to the prompts
   fs::path problems_;          // HumanEval's, when the sweep runs code steps
   size_t index_ = 0, total_ = 0, ran_ = 0, reused_ = 0, copied_ = 0;

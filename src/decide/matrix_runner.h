@@ -7,7 +7,8 @@
 // resident memory is its own) and leaves one record (matrix_records.h); a step whose record
 // exists is skipped, so a killed sweep resumes where it stopped. The steps are the sweep
 // graph's (sweep_graph.h): run_matrix runs them all here in stage order; run_matrix_step runs
-// one (what a Slurm job does) once the steps before it left their records.
+// one (what a Slurm job does) once the steps before it left their records. With --shards N a
+// level's text and mc steps are N `validate --shard` children and a merge (matrix_shards.h).
 #include <filesystem>
 #include <functional>
 #include <optional>

@@ -97,7 +97,8 @@ SlurmSubmission submit_missing_steps(const SweepFile& sweep, const std::vector<S
     for (const StepState& s : states)
       if (s.stage == stage && !s.done) steps.push_back(s.step.id());
     if (steps.empty()) continue;
-    std::string script = batch_header(sweep, stage, attempt, true, true);
+    // Merging shards reads records: no GPU, one CPU.
+    std::string script = batch_header(sweep, stage, attempt, true, stage != "merge");
     script += fmt::format("#SBATCH --array=0-{}{}\n", steps.size() - 1,
                           sweep.slurm.max_parallel > 0 ? fmt::format("%{}", sweep.slurm.max_parallel) : "");
     // A benchmark's speed is its own only on a machine nothing else runs on.

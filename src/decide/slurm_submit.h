@@ -1,6 +1,7 @@
 #pragma once
-// A sweep as Slurm jobs, with no scheduler of our own: each stage of the graph (sweep_graph.h)
-// with steps still missing a record becomes one job array (sbatch --array=0-N%K) that starts
+// A sweep as Slurm jobs, with no scheduler of our own: each stage of the graph (sweep_graph.h;
+// with --shards, the shards are quality tasks and their merges a stage of their own) with steps
+// still missing a record becomes one job array (sbatch --array=0-N%K) that starts
 // when the stage before it ended well (--dependency=afterok, --kill-on-invalid-dep so a failure
 // does not leave it waiting forever); each task runs `llama-pajamas matrix-step SWEEP STEP`,
 // which does what the local loop does for that step and writes its record into the shared

@@ -26,7 +26,8 @@ void write_sweep_file(const SweepFile& s) {
              {{"source", absolute_or_empty(m.source)}, {"out_dir", absolute_or_empty(m.out_dir)}, {"levels", m.levels},
               {"baseline", m.baseline}, {"baseline_why", m.baseline_why}, {"suite", m.suite}, {"threads", m.threads},
               {"data_dir", absolute_or_empty(m.data_dir)}, {"text", absolute_or_empty(m.text)},
-              {"code", m.code ? json(*m.code) : json(nullptr)}, {"problems", absolute_or_empty(m.problems)}}},
+              {"code", m.code ? json(*m.code) : json(nullptr)}, {"problems", absolute_or_empty(m.problems)},
+              {"shards", m.shards}}},
             {"report",
              {{"usd_per_hour", s.report.usd_per_hour}, {"cost_source", s.report.cost_source},
               {"deploy_ctx", s.report.deploy_ctx}, {"score_weights", s.report.score_weights},
@@ -58,6 +59,7 @@ SweepFile read_sweep_file(const std::filesystem::path& path) {
     s.matrix.text = m.at("text").get<std::string>();
     if (!m.at("code").is_null()) s.matrix.code = m.at("code").get<bool>();
     s.matrix.problems = m.at("problems").get<std::string>();
+    s.matrix.shards = m.value("shards", 1);  // absent from a sweep started before --shards: unsharded
     const json& r = j.at("report");
     s.report.usd_per_hour = r.at("usd_per_hour").get<double>();
     s.report.cost_source = r.at("cost_source").get<std::string>();

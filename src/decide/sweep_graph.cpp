@@ -13,20 +13,43 @@
 
 namespace lp::decide {
 
-std::vector<SweepStage> sweep_stages(const std::vector<std::string>& levels, const std::string& baseline, bool code) {
+std::vector<SweepStage> sweep_stages(const std::vector<std::string>& levels, const std::string& baseline, bool code,
+                                     int shards) {
   std::vector<SweepStage> stages = {{"model", {}, false}, {"reference", {{"reference", baseline}}, false},
-                                    {"quality", {}, false}, {"bench", {}, true}};
+                                    {"quality", {}, false}, {"merge", {}, false}, {"bench", {}, true}};
+  // A text or mc step: whole, or its shards now and their merge a stage later.
+  const auto quality = [&](const std::string& step, const std::string& level) {
+    if (shards <= 1) return stages[2].steps.push_back({step, level});
+    for (int i = 1; i <= shards; ++i) stages[2].steps.push_back({shard_step(step, i, shards), level});
+    stages[3].steps.push_back({step, level});
+  };
   for (const auto& level : levels) {
     const bool base = level == baseline;
     stages[0].steps.push_back({"model", level});
     // The baseline has no text step (it is the reference) and no gen step (it is what gen compares with).
-    if (!base) stages[2].steps.push_back({"text", level});
-    stages[2].steps.push_back({"mc", level});
+    if (!base) quality("text", level);
+    quality("mc", level);
     if (!base) stages[2].steps.push_back({"gen", level});
     if (code) stages[2].steps.push_back({"code", level});
-    stages[3].steps.push_back({"bench", level});
+    stages[4].steps.push_back({"bench", level});
   }
+  if (stages[3].steps.empty()) stages.erase(stages.begin() + 3);  // unsharded: the graph it always was
   return stages;
+}
+
+std::string shard_step(const std::string& step, int index, int count) { return fmt::format("{}#{}/{}", step, index, count); }
+
+ShardOf split_shard_step(const std::string& step) {
+  const auto hash = step.find('#'), slash = step.find('/');
+  if (hash == std::string::npos || slash == std::string::npos || slash < hash) return {step, 0, 0};
+  try {
+    size_t used_i = 0, used_n = 0;
+    const int i = std::stoi(step.substr(hash + 1, slash - hash - 1), &used_i), n = std::stoi(step.substr(slash + 1), &used_n);
+    if (used_i == slash - hash - 1 && used_n == step.size() - slash - 1 && n >= 2 && n <= kMaxShards && i >= 1 && i <= n)
+      return {step.substr(0, hash), i, n};
+  } catch (const std::exception&) {
+  }
+  return {step, 0, 0};
 }
 
 namespace {
@@ -64,6 +87,7 @@ size_t SweepPlan::step_count() const {
 SweepPlan plan_sweep(const MatrixOptions& o) {
   std::error_code ec;
   if (!std::filesystem::exists(o.source, ec)) fail("{} does not exist", o.source.string());
+  if (o.shards < 1 || o.shards > kMaxShards) fail("--shards must be from 1 to {}, not {}", kMaxShards, o.shards);
   const MatrixSuite& suite = matrix_suite(o.suite);
   SweepPlan p;
   p.levels = o.levels.empty() ? default_matrix_levels() : o.levels;
@@ -86,7 +110,7 @@ SweepPlan plan_sweep(const MatrixOptions& o) {
     }
     if (!std::filesystem::exists(p.problems)) fail("problems file {} does not exist", p.problems.string());
   }
-  p.stages = sweep_stages(p.levels, p.baseline, p.code);
+  p.stages = sweep_stages(p.levels, p.baseline, p.code, o.shards);
   return p;
 }
 
@@ -95,10 +119,12 @@ SweepStep parse_sweep_step(const std::string& id) {
   const auto colon = id.find(':');
   if (colon != std::string::npos && colon + 1 < id.size()) {
     const std::string step = id.substr(0, colon);
+    const ShardOf shard = split_shard_step(step);
     for (const char* s : kSteps)
-      if (step == s) return {step, id.substr(colon + 1)};
+      if (shard.step == s && (shard.count == 0 || shard.step == "text" || shard.step == "mc")) return {step, id.substr(colon + 1)};
   }
-  fail("\"{}\" is not a sweep step (STEP:LEVEL, STEP one of model, reference, text, mc, gen, code, bench)", id);
+  fail("\"{}\" is not a sweep step (STEP:LEVEL, STEP one of model, reference, text, mc, gen, code, bench, or a shard "
+       "of text or mc: text#I/N)", id);
 }
 
 }  // namespace lp::decide

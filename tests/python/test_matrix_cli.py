@@ -233,6 +233,8 @@ def test_levels_with_the_same_tensors_are_measured_once(lp_bin, smollm2_gguf, tm
     (["{model}", "--code", "--no-code"], "give --code or --no-code, not both"),
     (["{model}", "--code", "--problems", "/nonexistent.jsonl"], "problems file /nonexistent.jsonl does not exist"),
     (["{model}", "--problems", "/nonexistent.jsonl"], "--problems applies to HumanEval"),
+    (["{model}", "--shards", "0"], "--shards must be from 1 to 64, not 0"),
+    (["{model}", "--shards", "65"], "--shards must be from 1 to 64, not 65"),
 ])
 def test_bad_input_is_one_error_line(lp_bin, smollm2_gguf, tmp_path, args, message):
     args = [a.format(model=smollm2_gguf) for a in args]

@@ -2,8 +2,10 @@
 slurm-wlm: slurmctld and slurmd on localhost, from a slurm.conf generated in a temporary
 folder, stopped at the end): SmolLM2 at three levels of the quick suite (on a few MMLU
 subjects, ARC questions and WikiText windows, to stay short) gives the same report as the local
-loop; a job cancelled with scancel mid-sweep is submitted again by the sweep's finish job and
-nothing finished is computed again; a second submission submits nothing."""
+loop, with the text and mc steps in two shards each (array tasks, merged in a stage of their own);
+a job cancelled with scancel mid-sweep is submitted again by the sweep's finish job and nothing
+finished is computed again; a second submission submits nothing. Locally, the same sweep with
+--shards 3 merges to the unsharded records and report, and a lost shard reruns alone with its merge."""
 import json
 import os
 import pathlib
@@ -22,6 +24,10 @@ DATA = pathlib.Path(os.environ.get("LP_SHARED_DATA", pathlib.Path(__file__).reso
 SUBJECTS = ["abstract_algebra", "anatomy", "astronomy", "college_biology"]
 # A model, the reference, per level mc and bench, per level but the baseline text and gen.
 STEPS = 3 + 1 + 3 * 2 + 2 * 2
+# With --shards N, each of the 2 text and 3 mc steps is N shards and a merge.
+QUALITY = [("text", "Q8_0"), ("text", "Q4_K_M"), ("mc", "F16"), ("mc", "Q8_0"), ("mc", "Q4_K_M")]
+SLURM_SHARDS = 2
+SLURM_STEPS = STEPS + len(QUALITY) * SLURM_SHARDS
 SLURM_TOOLS = ["slurmctld", "slurmd", "sbatch", "squeue", "scontrol", "scancel", "sinfo"]
 
 
@@ -125,6 +131,11 @@ PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
             os.environ["SLURM_CONF"] = old
 
 
+def events(stderr):
+    """The JSON line matrix prints per finished step when stderr is not a terminal."""
+    return [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
+
+
 def status(lp_bin, out):
     return json.loads(run([lp_bin, "matrix", "--status", str(out), "--json"]).stdout)
 
@@ -158,8 +169,9 @@ def slurm_sweep(lp_bin, smollm2_gguf, small_data, cluster, tmp_path_factory):
     scancel. Returns the output folder and the records that existed right after the cancel."""
     out = tmp_path_factory.mktemp("slurm-sweep") / "out"
     t0 = time.time()
-    submitted = run(matrix_args(lp_bin, smollm2_gguf, out, small_data, "--scheduler", "slurm", "--max-parallel", "2"))
-    assert submitted.stdout.startswith(f"submitted {STEPS} of {STEPS} steps as Slurm jobs"), submitted.stdout
+    submitted = run(matrix_args(lp_bin, smollm2_gguf, out, small_data, "--scheduler", "slurm", "--max-parallel", "2",
+                                "--shards", str(SLURM_SHARDS)))
+    assert submitted.stdout.startswith(f"submitted {SLURM_STEPS} of {SLURM_STEPS} steps as Slurm jobs"), submitted.stdout
     cancelled, survivors = None, None
     deadline = time.time() + 600
     while time.time() < deadline and not (out / "report.json").exists():
@@ -195,19 +207,21 @@ def test_cancelled_step_is_resubmitted_and_nothing_finished_recomputed(lp_bin, s
     resubmitted = [s for j in second for s in j["steps"]]
     # The cancelled step went again, with what waited on it (the benchmarks), and nothing that had its record.
     assert cancelled["step"] in resubmitted
-    done_before = {"{}:{}".format(*n.split("-")[:2]) for n in survivors}
+    done_before = {"{}:{}".format(n.split("-")[0].replace("of", "/"), n.split("-")[1]) for n in survivors}
     assert not done_before & set(resubmitted)
     for name, mtime in survivors.items():
         assert (out / "records" / name).stat().st_mtime_ns == mtime, name
-    assert len(list((out / "records").glob("*.json"))) == STEPS
+    assert len(list((out / "records").glob("*.json"))) == SLURM_STEPS
     s = status(lp_bin, out)
-    assert s["scheduler"] == "slurm" and s["counts"] == {"done": STEPS} and s["report"]
+    assert s["scheduler"] == "slurm" and s["counts"] == {"done": SLURM_STEPS} and s["report"]
+    stages = {x["step"]: x["stage"] for x in s["steps"]}
+    assert stages["mc#2/2:Q8_0"] == "quality" and stages["mc:Q8_0"] == "merge"
 
 
 def test_resubmitting_a_finished_sweep_submits_nothing(lp_bin, smollm2_gguf, small_data, slurm_sweep):
     out, _, _ = slurm_sweep
     jobs_before = (out / "slurm" / "jobs.json").read_text()
-    again = run(matrix_args(lp_bin, smollm2_gguf, out, small_data, "--scheduler", "slurm"))
+    again = run(matrix_args(lp_bin, smollm2_gguf, out, small_data, "--scheduler", "slurm", "--shards", str(SLURM_SHARDS)))
     assert "nothing to submit" in again.stderr and again.stdout.startswith("report: ")
     assert (out / "slurm" / "jobs.json").read_text() == jobs_before
 
@@ -217,6 +231,77 @@ def test_status_of_a_local_sweep(lp_bin, local_sweep):
     assert s["scheduler"] == "local" and s["counts"] == {"done": STEPS}
     text = run([lp_bin, "matrix", "--status", str(local_sweep)]).stdout
     assert "mc:Q4_K_M" in text and f"{STEPS} steps: {STEPS} done" in text
+
+
+SHARDS = 3
+
+
+@pytest.fixture(scope="module")
+def sharded_sweep(lp_bin, smollm2_gguf, small_data, local_sweep, tmp_path_factory):
+    """The local sweep again with --shards 3, in a folder holding its records but the text and mc
+    ones (its models, reference logits, gen and benchmarks are reused): only shards and merges run."""
+    out = tmp_path_factory.mktemp("sharded") / "out"
+    (out / "records").mkdir(parents=True)
+    for p in (local_sweep / "records").glob("*.json"):
+        if not p.name.startswith(("text-", "mc-")):
+            shutil.copy2(p, out / "records")
+    os.symlink(local_sweep / "reference", out / "reference")
+    t0 = time.time()
+    result = subprocess.run(matrix_args(lp_bin, smollm2_gguf, out, small_data, "--shards", str(SHARDS)),
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    print(f"sharded quality steps: {time.time() - t0:.0f} s")
+    return out, result
+
+
+def comparable_result(result, *folders):
+    """A validate record less its timings and machine, the output folders' paths made one."""
+    r = {k: v for k, v in result.items() if k not in ("started_utc", "elapsed_seconds", "hardware")}
+    text = json.dumps(r, sort_keys=True)
+    for folder in folders:
+        text = text.replace(str(folder), "OUT")
+    return json.loads(text)
+
+
+def test_shards_merge_to_the_unsharded_records_and_report(local_sweep, sharded_sweep):
+    out, result = sharded_sweep
+    ran = {(e["step"], e["level"]) for e in events(result.stderr) if not e["reused"]}
+    assert ran == {(f"{s}#{i}/{SHARDS}", l) for s, l in QUALITY for i in range(1, SHARDS + 1)} | set(QUALITY)
+    names = lambda folder, pattern: sorted(p.name for p in (folder / "records").glob(pattern))
+    assert len(names(out, f"*#*of{SHARDS}-*.json")) == SHARDS * len(QUALITY)
+    # The merges are the unsharded records: the same names (keys), the same results but timings.
+    merged = names(out, "text-*") + names(out, "mc-*")
+    assert merged == names(local_sweep, "text-*") + names(local_sweep, "mc-*") and len(merged) == len(QUALITY)
+    for name in merged:
+        whole, joined = (json.loads((d / "records" / name).read_text()) for d in (local_sweep, out))
+        assert len(joined["merged_from"]) == SHARDS and joined["inputs"] == whole["inputs"]
+        assert comparable_result(joined["result"], out, local_sweep) == comparable_result(whole["result"], out, local_sweep)
+    for p in (local_sweep / "samples").glob("mc-*.jsonl"):  # the shards' samples joined in the unsharded order
+        assert (out / "samples" / p.name).read_bytes() == p.read_bytes()
+    local = json.loads((local_sweep / "report.json").read_text())
+    sharded = json.loads((out / "report.json").read_text())
+    assert without_timings(sharded) == without_timings(local)
+
+
+def test_a_lost_shard_reruns_alone_with_its_merge(lp_bin, smollm2_gguf, small_data, sharded_sweep):
+    out, _ = sharded_sweep
+    lost = next((out / "records").glob(f"mc#2of{SHARDS}-Q8_0-*.json"))
+    merge = next((out / "records").glob("mc-Q8_0-*.json"))
+    lost.unlink()
+    before = {p.name: p.stat().st_mtime_ns for p in (out / "records").glob("*.json")}
+    states = {s["step"]: (s["stage"], s["state"]) for s in status(lp_bin, out)["steps"]}
+    assert len(states) == STEPS + len(QUALITY) * SHARDS
+    assert states[f"mc#2/{SHARDS}:Q8_0"] == ("quality", "missing") and states["mc:Q8_0"] == ("merge", "missing")
+    assert states[f"mc#1/{SHARDS}:Q8_0"] == ("quality", "done") and states["mc:F16"] == ("merge", "done")
+    again = subprocess.run(matrix_args(lp_bin, smollm2_gguf, out, small_data, "--shards", str(SHARDS)),
+                           capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert {(e["step"], e["level"]) for e in events(again.stderr) if not e["reused"]} == {(f"mc#2/{SHARDS}", "Q8_0"),
+                                                                                          ("mc", "Q8_0")}
+    assert lost.exists() and merge.stat().st_mtime_ns != before[merge.name]
+    for name, mtime in before.items():
+        if name != merge.name:
+            assert (out / "records" / name).stat().st_mtime_ns == mtime, name
 
 
 @pytest.mark.parametrize("args, message", [
