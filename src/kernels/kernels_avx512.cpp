@@ -1,7 +1,7 @@
 // The x86 tile kernels built for AVX-512 F/BW/VL/VNNI (per-file flags in
 // src/CMakeLists.txt): VNNI's dpbusd/dpwssd replace the maddubs+madd pairs, and the 32
 // vector registers hold a whole token tile's accumulators; the K-quants also get panel
-// kernels for prefill (x86_panels.h), and Q4_K row-interleaved products (x86_interleaved.h).
+// kernels for prefill (x86_panels.h), and row-interleaved products (x86_interleaved.h).
 #include "kernels/x86_activation_quant.h"
 #include "kernels/x86_interleaved.h"
 #include "kernels/x86_panels.h"
