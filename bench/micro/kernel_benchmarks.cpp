@@ -166,7 +166,7 @@ void BM_PrefillChunk(benchmark::State& state, GgmlType type, bool panel) {
   const int64_t rows = 64, tokens = state.range(0);
   const BenchWeights& w = weights_of(type);
   const WeightKernels& kernels = *find_weight_kernels(type);
-  const KernelIsa isa = best_kernel_isa();
+  const KernelIsa isa = active_kernel_isa();  // the best, or LP_KERNELS's (avx2 on an AVX-512 CPU)
   const PanelGemmFn panel_fn = panel_for(kernels, isa);
   if (panel && panel_fn == nullptr) {
     state.SkipWithError("no panel kernel for this type on this CPU");
