@@ -169,7 +169,7 @@ void matvec_q6_kx8(int64_t n, const BlockQ6_Kx8* x, const BlockQ8_K* a, float* o
         const Q6KLevels levels = q6_kx8_levels(x[b], h, k);
         for (int run = 0; run < 4; ++run)
           sums[k / 4][run] = dot_u8_s8(sums[k / 4][run], levels.run[run],
-                                                 _mm256_set1_epi32(load_i32(a[b].qs + 128 * h + 32 * run + 4 * k)));
+                                       _mm256_set1_epi32(load_i32(a[b].qs + 128 * h + 32 * run + 4 * k)));
       }
       for (int part = 0; part < 2; ++part)
         for (int run = 0; run < 4; ++run) {
@@ -278,7 +278,7 @@ void matvec_q2_q3_kx8(int64_t n, const Grouped* x, const BlockQ8_K* a, float* ou
           q2_q3_kx8_levels(x[b], h, k, levels);
           for (int plane = 0; plane < 4; ++plane)
             sums[h][plane] = dot_u8_s8(sums[h][plane], levels[plane],
-                                                 _mm256_set1_epi32(load_i32(a[b].qs + 128 * h + 32 * plane + 4 * k)));
+                                       _mm256_set1_epi32(load_i32(a[b].qs + 128 * h + 32 * plane + 4 * k)));
         }
       for (int h = 0; h < 2; ++h)
         for (int plane = 0; plane < 4; ++plane)

@@ -184,6 +184,7 @@ void panel_times_tokens(const PanelSuperBlock* panel, int64_t blocks, const uint
       for (auto& v : isum) v = _mm256_setzero_si256();
       for (int g = j * kGroups; g < (j + 1) * kGroups; ++g) {
         const __m256i w = _mm256_load_si256(reinterpret_cast<const __m256i*>(p.levels[g]));
+        // Levels 0..63 at most (Q6_K's, stored + 32): a pair of products fits int16 without VNNI.
         for (int t = 0; t < NT; ++t)
           isum[t] = dot_u8_s8(isum[t], w, _mm256_set1_epi32(load_i32(a[t]->qs + 4 * g)));
       }
@@ -250,8 +251,7 @@ void panel_kquant(int64_t n, const uint8_t* weights, uint64_t row_bytes, int n_r
   const int64_t blocks = n / kQK_K;
   PanelSuperBlock* panel = panel_scratch(blocks);
   fill_panel<Block>(weights, row_bytes, n_rows, blocks, panel);
-  panel_times_all_tokens<kSub>(panel, blocks, act, stride, n_tokens, out, out_stride,
-                               n_rows);
+  panel_times_all_tokens<kSub>(panel, blocks, act, stride, n_tokens, out, out_stride, n_rows);
 }
 
 // ---- 32-value blocks against Q8_0 / Q8_1 (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0) ----
