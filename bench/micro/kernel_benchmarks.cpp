@@ -226,8 +226,8 @@ const GgmlType kTypes[] = {GgmlType::Q4_0, GgmlType::Q4_1, GgmlType::Q5_0, GgmlT
                                  KernelIsa::Avx512, kRows * kDramCopies, true)
         ->Unit(benchmark::kMillisecond)->Apply(with_min);
   }
-  for (const GgmlType type : {GgmlType::F16, GgmlType::Q8_0, GgmlType::Q2_K, GgmlType::Q3_K, GgmlType::Q4_K,
-                              GgmlType::Q5_K, GgmlType::Q6_K}) {
+  for (const GgmlType type : {GgmlType::F16, GgmlType::Q4_0, GgmlType::Q8_0, GgmlType::Q2_K, GgmlType::Q3_K,
+                              GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K}) {
     const std::string name(ggml_type_traits(type).name);
     benchmark::RegisterBenchmark(("prefill_panel/" + name).c_str(), BM_PrefillChunk, type, true)
         ->Arg(64)->Arg(512)->Unit(benchmark::kMillisecond)->Apply(with_min);
@@ -237,6 +237,9 @@ const GgmlType kTypes[] = {GgmlType::Q4_0, GgmlType::Q4_1, GgmlType::Q5_0, GgmlT
   for (const GgmlType type : {GgmlType::Q4_0, GgmlType::Q4_K, GgmlType::Q6_K, GgmlType::Q8_0}) {
     const std::string name(ggml_type_traits(type).name);
     benchmark::RegisterBenchmark(("matvec_avx2/" + name).c_str(), run_matmul, type, int64_t{1}, KernelIsa::Avx2, kRows, false)
+        ->Unit(benchmark::kMicrosecond)->Apply(with_min);
+    benchmark::RegisterBenchmark(("matvec_interleaved_avx2/" + name).c_str(), run_matmul, type, int64_t{1}, KernelIsa::Avx2,
+                                 kRows, true)
         ->Unit(benchmark::kMicrosecond)->Apply(with_min);
     benchmark::RegisterBenchmark(("matvec_scalar/" + name).c_str(), run_matmul, type, int64_t{1}, KernelIsa::Scalar, kRows, false)
         ->Unit(benchmark::kMicrosecond)->Apply(with_min);
