@@ -209,7 +209,7 @@ void panel_times_tokens(const PanelSuperBlock* panel, int64_t blocks, const uint
 
 // Tokens per pass over the panel: three accumulators per token stay in the 32 registers
 // (AVX-512), or in 12 of the 16 (AVX2, whose products also need a register for vpmaddubsw's
-// int16 result).
+// int16 result; 6 tokens measured the same there, 4 spill nothing).
 #if defined(__AVX512F__)
 constexpr int kPanelTokens = 6;
 #else
@@ -338,11 +338,13 @@ void panel_32_tokens(const PanelBlock32* panel, int64_t blocks, const FlippedAct
   for (int t = 0; t < NT; ++t) store_first_lanes(out + t * out_stride, total[t], n_rows);
 }
 
-// Tokens per pass: two accumulators per token (16 of the 32 registers; 8 of the 16 on AVX2).
+// Tokens per pass: two accumulators per token (16 of the 32 registers; 12 of the 16 on AVX2,
+// where 6 measured best: one core, LP_KERNELS=avx2 lp_kernel_benchmarks prefill_panel/Q4_0/64
+// 106, 127 and 116 GFLOP/s for 4, 6 and 8 tokens).
 #if defined(__AVX512F__)
 constexpr int kPanelTokens32 = 8;
 #else
-constexpr int kPanelTokens32 = 4;
+constexpr int kPanelTokens32 = 6;
 #endif
 
 template <class ActBlock, Dot32 kDot>
