@@ -2,9 +2,10 @@
 // of 1536 columns): matvec (one token, decode) and matmat (64 tokens, prefill) per weight
 // type, with the best kernels and, for comparison, the scalar reference; decode from rows
 // interleaved as the engine loads them (matvec_interleaved) and from 16 such matrices, past
-// the last-level cache (matvec_dram*); and one thread's 64-row prefill chunk through the panel
-// kernels against the tile kernels. Reports weight bytes read per second and multiply-adds
-// (2 flops each) per second.
+// the last-level cache (matvec_dram*), also with the AVX2 set (matvec_interleaved_avx2); and
+// one thread's 64-row prefill chunk through the panel kernels against the tile kernels, of the
+// active set (LP_KERNELS=avx2 compares AVX2's on an AVX-512 CPU). Reports weight bytes read
+// per second and multiply-adds (2 flops each) per second.
 //
 //   build/bench/lp_kernel_benchmarks [--benchmark_filter=Q4_K]   (LP_BENCH_THREADS, default 2)
 #include <benchmark/benchmark.h>
