@@ -300,8 +300,8 @@ void fill_panel_32(const uint8_t* weights, uint64_t row_bytes, int n_rows, int64
   }
 }
 
-// A group of tokens' activation blocks with their values made unsigned (as they are for
-// Dot32::Signed), and their d (and s) as floats.
+// A group of tokens' activation blocks with their values made unsigned (a + 128; left signed
+// for Dot32::Signed), and their d (and s) as floats.
 struct FlippedActivations {
   std::vector<uint8_t> values;  // [token][value]
   std::vector<float> scales;    // [token][block]
