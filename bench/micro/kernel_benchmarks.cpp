@@ -2,9 +2,10 @@
 // of 1536 columns): matvec (one token, decode) and matmat (64 tokens, prefill) per weight
 // type, with the best kernels and, for comparison, the scalar reference; decode from rows
 // interleaved as the engine loads them (matvec_interleaved) and from 16 such matrices, past
-// the last-level cache (matvec_dram*); and one thread's 64-row prefill chunk through the panel
-// kernels against the tile kernels. Reports weight bytes read per second and multiply-adds
-// (2 flops each) per second.
+// the last-level cache (matvec_dram*), also with the AVX2 set (matvec_interleaved_avx2); and
+// one thread's 64-row prefill chunk through the panel kernels against the tile kernels, of the
+// active set (LP_KERNELS=avx2 compares AVX2's on an AVX-512 CPU). Reports weight bytes read
+// per second and multiply-adds (2 flops each) per second.
 //
 //   build/bench/lp_kernel_benchmarks [--benchmark_filter=Q4_K]   (LP_BENCH_THREADS, default 2)
 #include <benchmark/benchmark.h>
@@ -166,7 +167,7 @@ void BM_PrefillChunk(benchmark::State& state, GgmlType type, bool panel) {
   const int64_t rows = 64, tokens = state.range(0);
   const BenchWeights& w = weights_of(type);
   const WeightKernels& kernels = *find_weight_kernels(type);
-  const KernelIsa isa = best_kernel_isa();
+  const KernelIsa isa = active_kernel_isa();  // the best, or LP_KERNELS's (avx2 on an AVX-512 CPU)
   const PanelGemmFn panel_fn = panel_for(kernels, isa);
   if (panel && panel_fn == nullptr) {
     state.SkipWithError("no panel kernel for this type on this CPU");
@@ -226,8 +227,8 @@ const GgmlType kTypes[] = {GgmlType::Q4_0, GgmlType::Q4_1, GgmlType::Q5_0, GgmlT
                                  KernelIsa::Avx512, kRows * kDramCopies, true)
         ->Unit(benchmark::kMillisecond)->Apply(with_min);
   }
-  for (const GgmlType type : {GgmlType::F16, GgmlType::Q8_0, GgmlType::Q2_K, GgmlType::Q3_K, GgmlType::Q4_K,
-                              GgmlType::Q5_K, GgmlType::Q6_K}) {
+  for (const GgmlType type : {GgmlType::F16, GgmlType::Q4_0, GgmlType::Q8_0, GgmlType::Q2_K, GgmlType::Q3_K,
+                              GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K}) {
     const std::string name(ggml_type_traits(type).name);
     benchmark::RegisterBenchmark(("prefill_panel/" + name).c_str(), BM_PrefillChunk, type, true)
         ->Arg(64)->Arg(512)->Unit(benchmark::kMillisecond)->Apply(with_min);
@@ -237,6 +238,9 @@ const GgmlType kTypes[] = {GgmlType::Q4_0, GgmlType::Q4_1, GgmlType::Q5_0, GgmlT
   for (const GgmlType type : {GgmlType::Q4_0, GgmlType::Q4_K, GgmlType::Q6_K, GgmlType::Q8_0}) {
     const std::string name(ggml_type_traits(type).name);
     benchmark::RegisterBenchmark(("matvec_avx2/" + name).c_str(), run_matmul, type, int64_t{1}, KernelIsa::Avx2, kRows, false)
+        ->Unit(benchmark::kMicrosecond)->Apply(with_min);
+    benchmark::RegisterBenchmark(("matvec_interleaved_avx2/" + name).c_str(), run_matmul, type, int64_t{1}, KernelIsa::Avx2,
+                                 kRows, true)
         ->Unit(benchmark::kMicrosecond)->Apply(with_min);
     benchmark::RegisterBenchmark(("matvec_scalar/" + name).c_str(), run_matmul, type, int64_t{1}, KernelIsa::Scalar, kRows, false)
         ->Unit(benchmark::kMicrosecond)->Apply(with_min);

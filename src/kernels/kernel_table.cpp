@@ -68,18 +68,24 @@ void add_simd_column(std::array<WeightKernels, kWeightTypes>& table, KernelIsa i
       if (k.activation == simd.activation) k.quantizers[static_cast<int>(isa)] = simd.quantize;
 }
 
+void add_panel_column(std::array<WeightKernels, kWeightTypes>& table, KernelIsa isa, std::span<const SimdPanel> panels,
+                      std::span<const SimdInterleaved> interleaved) {
+  for (const SimdPanel& simd : panels)
+    for (WeightKernels& k : table)
+      if (k.weight == simd.weight) k.panels[static_cast<int>(isa)] = simd.panel;
+  for (const SimdInterleaved& simd : interleaved)
+    for (WeightKernels& k : table)
+      if (k.weight == simd.weight) k.interleaved_gemms[static_cast<int>(isa)] = simd.gemm;
+}
+
 const std::array<WeightKernels, kWeightTypes>& table() {
   static const std::array<WeightKernels, kWeightTypes> kernels = [] {
     auto t = scalar_table();
 #ifdef LP_X86_KERNELS
     add_simd_column(t, KernelIsa::Avx2, avx2_tiles(), avx2_quantizers());
     add_simd_column(t, KernelIsa::Avx512, avx512_tiles(), avx512_quantizers());
-    for (const SimdPanel& simd : avx512_panels())
-      for (WeightKernels& k : t)
-        if (k.weight == simd.weight) k.panels[static_cast<int>(KernelIsa::Avx512)] = simd.panel;
-    for (const SimdInterleaved& simd : avx512_interleaved())
-      for (WeightKernels& k : t)
-        if (k.weight == simd.weight) k.interleaved_gemms[static_cast<int>(KernelIsa::Avx512)] = simd.gemm;
+    add_panel_column(t, KernelIsa::Avx2, avx2_panels(), avx2_interleaved());
+    add_panel_column(t, KernelIsa::Avx512, avx512_panels(), avx512_interleaved());
 #endif
 #ifdef LP_ARM_KERNELS
     add_simd_column(t, KernelIsa::Neon, neon_tiles(), neon_quantizers());

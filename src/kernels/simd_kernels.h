@@ -41,8 +41,10 @@ std::span<const SimdTile> avx2_tiles();    // AVX2 + FMA + F16C
 std::span<const SimdTile> avx512_tiles();  // AVX-512 F/BW/VL/VNNI (+ the AVX2 set)
 std::span<const SimdQuantizer> avx2_quantizers();
 std::span<const SimdQuantizer> avx512_quantizers();
-std::span<const SimdPanel> avx512_panels();  // F16, the 32-value quants and the K-quants (VNNI)
-std::span<const SimdInterleaved> avx512_interleaved();  // Q2_K..Q6_K, Q4_0, Q8_0 (VNNI)
+std::span<const SimdPanel> avx2_panels();    // the 32-value quants and the K-quants
+std::span<const SimdPanel> avx512_panels();  // the same and F16 (VNNI)
+std::span<const SimdInterleaved> avx2_interleaved();    // Q2_K..Q6_K, Q4_0, Q8_0
+std::span<const SimdInterleaved> avx512_interleaved();  // the same (VNNI)
 #endif
 
 // LP_ARM_KERNELS: the 64-bit ARM units.

@@ -1,7 +1,10 @@
 #pragma once
-// AVX-512 VNNI products with row-interleaved K-quants, Q4_0 and Q8_0 (layouts in
-// interleaved_q2_q3_k.h, interleaved_q4_q5_k.h, interleaved_q6_k.h, interleaved_q4_0_q8_0.h).
-// Included only by the AVX-512 unit, after x86_panels.h, whose panel kernels take batches.
+// Products with row-interleaved K-quants, Q4_0 and Q8_0 (layouts in interleaved_q2_q3_k.h,
+// interleaved_q4_q5_k.h, interleaved_q6_k.h, interleaved_q4_0_q8_0.h), after x86_panels.h,
+// whose panel kernels take batches. Compiled once per x86 unit, AVX-512 VNNI and AVX2: the
+// few instructions AVX2 lacks go through x86_simd_helpers.h (dot_u8_s8 for vpdpbusd, whose
+// int16 pairs every level here fits: at most 63 against |a| <= 127; select_bits for
+// vpternlogd), the rest is 256-bit already.
 //
 // One token (decode): per super-block and 32-byte piece, the levels of eight rows meet the
 // token's four activation bytes (broadcast) in one vpdpbusd; each sub-block has its own
@@ -58,10 +61,9 @@ inline void kx8_levels(const Grouped& x, int c, int k, __m256i& low, __m256i& hi
   const __m256i q = load256(x.pieces[k].qs[c]);
   if constexpr (std::is_same_v<Grouped, BlockQ5_Kx8>) {
     const __m256i bits = load256(x.pieces[k].qh), five_bits = _mm256_set1_epi8(0x1F);
-    constexpr int kSelectByC = 0xE4;  // (A & C) | (B & ~C): the nibble from A, bits 4-7 from B
-    low = _mm256_and_si256(_mm256_ternarylogic_epi32(q, bit_at_4(bits, 2 * c), nibble, kSelectByC), five_bits);
-    high = _mm256_and_si256(
-        _mm256_ternarylogic_epi32(_mm256_srli_epi16(q, 4), bit_at_4(bits, 2 * c + 1), nibble, kSelectByC), five_bits);
+    // The nibble from q, bits 4-7 from the shifted qh.
+    low = _mm256_and_si256(select_bits(q, bit_at_4(bits, 2 * c), nibble), five_bits);
+    high = _mm256_and_si256(select_bits(_mm256_srli_epi16(q, 4), bit_at_4(bits, 2 * c + 1), nibble), five_bits);
   } else {
     low = _mm256_and_si256(q, nibble);
     high = _mm256_and_si256(_mm256_srli_epi16(q, 4), nibble);
@@ -79,8 +81,8 @@ void matvec_q4_q5_kx8(int64_t n, const Grouped* x, const BlockQ8_K* a, float* ou
       for (int c = 0; c < 4; ++c) {
         __m256i low_levels, high_levels;
         kx8_levels(x[b], c, k, low_levels, high_levels);
-        low[c] = _mm256_dpbusd_epi32(low[c], low_levels, _mm256_set1_epi32(load_i32(a[b].qs + 64 * c + 4 * k)));
-        high[c] = _mm256_dpbusd_epi32(high[c], high_levels, _mm256_set1_epi32(load_i32(a[b].qs + 64 * c + 32 + 4 * k)));
+        low[c] = dot_u8_s8(low[c], low_levels, _mm256_set1_epi32(load_i32(a[b].qs + 64 * c + 4 * k)));
+        high[c] = dot_u8_s8(high[c], high_levels, _mm256_set1_epi32(load_i32(a[b].qs + 64 * c + 32 + 4 * k)));
       }
     }
     RowScalesMins u;
@@ -139,11 +141,10 @@ struct Q6KLevels {
 
 inline Q6KLevels q6_kx8_levels(const BlockQ6_Kx8& x, int h, int k) {
   const __m256i low4 = _mm256_set1_epi8(0x0F), six_bits = _mm256_set1_epi8(0x3F);
-  constexpr int kSelectByC = 0xE4;
   const BlockQ6_Kx8::Piece& piece = x.pieces[h][k];
   const __m256i first = load256(piece.ql[0]), second = load256(piece.ql[1]), high = load256(piece.qh);
   const auto join = [&](__m256i nibbles, __m256i pair_at_4) {
-    return _mm256_and_si256(_mm256_ternarylogic_epi32(nibbles, pair_at_4, low4, kSelectByC), six_bits);
+    return _mm256_and_si256(select_bits(nibbles, pair_at_4, low4), six_bits);
   };
   return {{join(first, _mm256_slli_epi16(high, 4)), join(second, _mm256_slli_epi16(high, 2)),
            join(_mm256_srli_epi16(first, 4), high), join(_mm256_srli_epi16(second, 4), _mm256_srli_epi16(high, 2))}};
@@ -167,8 +168,8 @@ void matvec_q6_kx8(int64_t n, const BlockQ6_Kx8* x, const BlockQ8_K* a, float* o
       for (int k = 0; k < 8; ++k) {
         const Q6KLevels levels = q6_kx8_levels(x[b], h, k);
         for (int run = 0; run < 4; ++run)
-          sums[k / 4][run] = _mm256_dpbusd_epi32(sums[k / 4][run], levels.run[run],
-                                                 _mm256_set1_epi32(load_i32(a[b].qs + 128 * h + 32 * run + 4 * k)));
+          sums[k / 4][run] = dot_u8_s8(sums[k / 4][run], levels.run[run],
+                                       _mm256_set1_epi32(load_i32(a[b].qs + 128 * h + 32 * run + 4 * k)));
       }
       for (int part = 0; part < 2; ++part)
         for (int run = 0; run < 4; ++run) {
@@ -220,9 +221,8 @@ inline void q2_q3_kx8_levels(const Grouped& x, int h, int k, __m256i (&levels)[4
   for (int plane = 0; plane < 4; ++plane) {
     const __m256i pair = plane == 0 ? q : _mm256_srli_epi16(q, 2 * plane);
     if constexpr (std::is_same_v<Grouped, BlockQ3_Kx8>) {
-      constexpr int kSelectByC = 0xE4;
       const __m256i third = bit_at_2(load256(x.pieces[k].hmask), 4 * h + plane);
-      levels[plane] = _mm256_and_si256(_mm256_ternarylogic_epi32(pair, third, two_bits, kSelectByC), _mm256_set1_epi8(7));
+      levels[plane] = _mm256_and_si256(select_bits(pair, third, two_bits), _mm256_set1_epi8(7));
     } else {
       levels[plane] = _mm256_and_si256(pair, two_bits);
     }
@@ -277,8 +277,8 @@ void matvec_q2_q3_kx8(int64_t n, const Grouped* x, const BlockQ8_K* a, float* ou
           __m256i levels[4];
           q2_q3_kx8_levels(x[b], h, k, levels);
           for (int plane = 0; plane < 4; ++plane)
-            sums[h][plane] = _mm256_dpbusd_epi32(sums[h][plane], levels[plane],
-                                                 _mm256_set1_epi32(load_i32(a[b].qs + 128 * h + 32 * plane + 4 * k)));
+            sums[h][plane] = dot_u8_s8(sums[h][plane], levels[plane],
+                                       _mm256_set1_epi32(load_i32(a[b].qs + 128 * h + 32 * plane + 4 * k)));
         }
       for (int h = 0; h < 2; ++h)
         for (int plane = 0; plane < 4; ++plane)
@@ -347,7 +347,7 @@ void matvec_q8_0x8(int64_t n, const BlockQ8_0x8* x, const BlockQ8_0* a, float* o
     for (int k = 0; k < 8; ++k) {
       const __m256i w = load256(x[b].qs[k]);
       const __m256i activation = _mm256_set1_epi32(load_i32(a[b].qs + 4 * k));
-      sums[k % 2] = _mm256_dpbusd_epi32(sums[k % 2], _mm256_abs_epi8(w), _mm256_sign_epi8(activation, w));
+      sums[k % 2] = dot_s8_s8(sums[k % 2], activation, w);
     }
     const __m256 scales = _mm256_mul_ps(_mm256_cvtph_ps(load128(x[b].d)), _mm256_set1_ps(fp16_to_float(a[b].d)));
     acc[b % 2] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(sums[0], sums[1])), scales, acc[b % 2]);
@@ -356,7 +356,8 @@ void matvec_q8_0x8(int64_t n, const BlockQ8_0x8* x, const BlockQ8_0* a, float* o
 }
 
 // A batch: the panel's levels are the stored values; each row's bias is -128 times its
-// block sum (the panel takes the activations as a + 128).
+// block sum where the panel takes the activations as a + 128 (kQ8_0Dot), none where it takes
+// them signed.
 void fill_panel_q8_0x8(const BlockQ8_0x8* x, int64_t blocks, PanelBlock32* panel) {
   const __m256i ones = _mm256_set1_epi8(1);
   for (int64_t b = 0; b < blocks; ++b) {
@@ -365,9 +366,9 @@ void fill_panel_q8_0x8(const BlockQ8_0x8* x, int64_t blocks, PanelBlock32* panel
     for (int k = 0; k < 8; ++k) {
       const __m256i w = load256(x[b].qs[k]);
       store256(p.levels[k], w);
-      sum = _mm256_dpbusd_epi32(sum, ones, w);
+      sum = dot_u8_s8(sum, ones, w);
     }
-    store256(p.bias, _mm256_mullo_epi32(sum, _mm256_set1_epi32(-128)));
+    store256(p.bias, kQ8_0Dot == Dot32::Signed ? _mm256_setzero_si256() : _mm256_mullo_epi32(sum, _mm256_set1_epi32(-128)));
     _mm256_store_ps(p.scale, _mm256_cvtph_ps(load128(x[b].d)));
   }
 }
@@ -381,11 +382,11 @@ void matvec_q4_0x8(int64_t n, const BlockQ4_0x8* x, const BlockQ8_0* a, float* o
     __m256i sums[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};
     for (int k = 0; k < 4; ++k) {
       const __m256i q = load256(x[b].qs[k]);
-      sums[0] = _mm256_dpbusd_epi32(sums[0], _mm256_and_si256(q, nibble), _mm256_set1_epi32(load_i32(a[b].qs + 4 * k)));
-      sums[1] = _mm256_dpbusd_epi32(sums[1], _mm256_and_si256(_mm256_srli_epi16(q, 4), nibble),
+      sums[0] = dot_u8_s8(sums[0], _mm256_and_si256(q, nibble), _mm256_set1_epi32(load_i32(a[b].qs + 4 * k)));
+      sums[1] = dot_u8_s8(sums[1], _mm256_and_si256(_mm256_srli_epi16(q, 4), nibble),
                                     _mm256_set1_epi32(load_i32(a[b].qs + 16 + 4 * k)));
     }
-    __m256i activation_sum = _mm256_dpbusd_epi32(_mm256_setzero_si256(), ones, load256(a[b].qs));
+    __m256i activation_sum = dot_u8_s8(_mm256_setzero_si256(), ones, load256(a[b].qs));
     activation_sum = _mm256_add_epi32(activation_sum, _mm256_permute2x128_si256(activation_sum, activation_sum, 1));
     activation_sum = _mm256_add_epi32(activation_sum, _mm256_shuffle_epi32(activation_sum, 0x4E));
     activation_sum = _mm256_add_epi32(activation_sum, _mm256_shuffle_epi32(activation_sum, 0xB1));
@@ -407,7 +408,7 @@ void fill_panel_q4_0x8(const BlockQ4_0x8* x, int64_t blocks, PanelBlock32* panel
       const __m256i high = _mm256_sub_epi8(_mm256_and_si256(_mm256_srli_epi16(q, 4), nibble), eight);
       store256(p.levels[k], low);
       store256(p.levels[4 + k], high);
-      sum = _mm256_dpbusd_epi32(_mm256_dpbusd_epi32(sum, ones, low), ones, high);
+      sum = dot_u8_s8(dot_u8_s8(sum, ones, low), ones, high);
     }
     store256(p.bias, _mm256_mullo_epi32(sum, _mm256_set1_epi32(-128)));
     _mm256_store_ps(p.scale, _mm256_cvtph_ps(load128(x[b].d)));
@@ -426,14 +427,15 @@ void gemm_interleaved(int64_t n, const uint8_t* group, const uint8_t* act, uint6
       const int64_t blocks = n / kQK;
       PanelBlock32* panel = panel_32_scratch(blocks);
       fill(x, blocks, panel);
-      panel_32_times_all_tokens<false>(panel, blocks, act, stride, n_tokens, out, out_stride, 0xFF);
+      constexpr Dot32 kDot = std::is_same_v<Block, BlockQ8_0x8> ? kQ8_0Dot : Dot32::Flipped;
+      panel_32_times_all_tokens<kDot>(panel, blocks, act, stride, n_tokens, out, out_stride, kInterleavedRows);
     } else {
       constexpr int kSub =  // values per scale
           std::is_same_v<Block, BlockQ4_Kx8> || std::is_same_v<Block, BlockQ5_Kx8> ? 32 : 16;
       const int64_t blocks = n / kQK_K;
       PanelSuperBlock* panel = panel_scratch(blocks);
       fill(x, blocks, panel);
-      panel_times_all_tokens<kSub>(panel, blocks, act, stride, n_tokens, out, out_stride, 0xFF);
+      panel_times_all_tokens<kSub>(panel, blocks, act, stride, n_tokens, out, out_stride, kInterleavedRows);
     }
     return;
   }

@@ -1,14 +1,17 @@
 #pragma once
 // Panel kernels (see panel_gemm.h) for the K-quants against Q8_K, the 32-value types against
-// Q8_0/Q8_1 and F16 against float32 (further down), for AVX-512 VNNI: eight
-// weight rows are unpacked once per call so that 32-bit lane r of a vector holds four
-// consecutive levels of row r. One vpdpbusd then takes four products for each of the eight
-// rows against one token's four activation bytes (broadcast from memory), one float
-// multiply-add applies a sub-block's scales to all eight rows, and the offsets (a type's
-// minimums, or the bias that makes signed levels unsigned) come from the activation's bsums
-// through vpdpwssd on the rows' integer coefficients. Integer sums per sub-block are exact,
-// as in the scalar reference; only the order of the float additions differs from it.
-// Included only by the AVX-512 unit (needs VNNI and mask registers).
+// Q8_0/Q8_1 and F16 against float32 (further down): eight weight rows are unpacked once per
+// call so that 32-bit lane r of a vector holds four consecutive levels of row r. One vpdpbusd
+// then takes four products for each of the eight rows against one token's four activation
+// bytes (broadcast from memory), one float multiply-add applies a sub-block's scales to all
+// eight rows, and the offsets (a type's minimums, or the bias that makes signed levels
+// unsigned) come from the activation's bsums through vpdpwssd on the rows' integer
+// coefficients. Integer sums per sub-block are exact, as in the scalar reference; only the
+// order of the float additions differs from it.
+// Compiled once per x86 unit: the AVX-512 one (VNNI, 32 registers) and the AVX2 one, where
+// the helpers of x86_simd_helpers.h stand in for VNNI (vpmaddubsw + vpmaddwd: int16 pairs,
+// see dot_u8_s8 for the ranges that keeps exact), fewer tokens share a pass (16 registers),
+// and the F16 panel is left out (it is built on 512-bit registers).
 #include <algorithm>
 #include <type_traits>
 #include <vector>
@@ -166,7 +169,7 @@ void fill_panel(const uint8_t* weights, uint64_t row_bytes, int n_rows, int64_t 
 // NT tokens against the panel: kSub values per sub-block (16 or 32).
 template <int NT, int kSub>
 void panel_times_tokens(const PanelSuperBlock* panel, int64_t blocks, const uint8_t* act, uint64_t stride, float* out,
-                        int64_t out_stride, __mmask8 rows) {
+                        int64_t out_stride, int n_rows) {
   constexpr int kGroups = kSub / 4;  // vectors of four levels per row in a sub-block
   __m256 total[NT];
   for (auto& v : total) v = _mm256_setzero_ps();
@@ -181,8 +184,9 @@ void panel_times_tokens(const PanelSuperBlock* panel, int64_t blocks, const uint
       for (auto& v : isum) v = _mm256_setzero_si256();
       for (int g = j * kGroups; g < (j + 1) * kGroups; ++g) {
         const __m256i w = _mm256_load_si256(reinterpret_cast<const __m256i*>(p.levels[g]));
+        // Levels 0..63 at most (Q6_K's, stored + 32): a pair of products fits int16 without VNNI.
         for (int t = 0; t < NT; ++t)
-          isum[t] = _mm256_dpbusd_epi32(isum[t], w, _mm256_set1_epi32(load_i32(a[t]->qs + 4 * g)));
+          isum[t] = dot_u8_s8(isum[t], w, _mm256_set1_epi32(load_i32(a[t]->qs + 4 * g)));
       }
       const __m256 scale = _mm256_load_ps(p.scale[j]);
       for (int t = 0; t < NT; ++t) sum[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[t]), scale, sum[t]);
@@ -192,7 +196,7 @@ void panel_times_tokens(const PanelSuperBlock* panel, int64_t blocks, const uint
     for (int k2 = 0; k2 < 8; ++k2) {
       const __m256i coef = _mm256_load_si256(reinterpret_cast<const __m256i*>(p.offset_coef[k2]));
       for (int t = 0; t < NT; ++t)
-        offset[t] = _mm256_dpwssd_epi32(offset[t], coef, _mm256_set1_epi32(load_i32(a[t]->bsums + 2 * k2)));
+        offset[t] = dot_s16_s16(offset[t], coef, _mm256_set1_epi32(load_i32(a[t]->bsums + 2 * k2)));
     }
     const __m256 offset_scale = _mm256_load_ps(p.offset_scale);
     for (int t = 0; t < NT; ++t) {
@@ -200,18 +204,24 @@ void panel_times_tokens(const PanelSuperBlock* panel, int64_t blocks, const uint
       total[t] = _mm256_fmadd_ps(sum[t], _mm256_set1_ps(a[t]->d), total[t]);
     }
   }
-  for (int t = 0; t < NT; ++t) _mm256_mask_storeu_ps(out + t * out_stride, rows, total[t]);
+  for (int t = 0; t < NT; ++t) store_first_lanes(out + t * out_stride, total[t], n_rows);
 }
 
-// Tokens per pass over the panel: three accumulators per token stay in the 32 registers.
+// Tokens per pass over the panel: three accumulators per token stay in the 32 registers
+// (AVX-512), or in 12 of the 16 (AVX2, whose products also need a register for vpmaddubsw's
+// int16 result; 6 tokens measured the same there, 4 spill nothing).
+#if defined(__AVX512F__)
 constexpr int kPanelTokens = 6;
+#else
+constexpr int kPanelTokens = 4;
+#endif
 
 template <int kSub, int NT>
 void panel_remainder(const PanelSuperBlock* panel, int64_t blocks, const uint8_t* act, uint64_t stride, int n_tokens,
-                     float* out, int64_t out_stride, __mmask8 rows) {
+                     float* out, int64_t out_stride, int n_rows) {
   if constexpr (NT > 0) {
-    if (n_tokens == NT) panel_times_tokens<NT, kSub>(panel, blocks, act, stride, out, out_stride, rows);
-    else panel_remainder<kSub, NT - 1>(panel, blocks, act, stride, n_tokens, out, out_stride, rows);
+    if (n_tokens == NT) panel_times_tokens<NT, kSub>(panel, blocks, act, stride, out, out_stride, n_rows);
+    else panel_remainder<kSub, NT - 1>(panel, blocks, act, stride, n_tokens, out, out_stride, n_rows);
   }
 }
 
@@ -225,14 +235,14 @@ inline PanelSuperBlock* panel_scratch(int64_t blocks) {
 // Every token of the batch against a filled panel, kPanelTokens at a time.
 template <int kSub>
 void panel_times_all_tokens(const PanelSuperBlock* panel, int64_t blocks, const uint8_t* act, uint64_t stride,
-                            int64_t n_tokens, float* out, int64_t out_stride, __mmask8 rows) {
+                            int64_t n_tokens, float* out, int64_t out_stride, int n_rows) {
   int64_t t = 0;
   for (; t + kPanelTokens <= n_tokens; t += kPanelTokens)
     panel_times_tokens<kPanelTokens, kSub>(panel, blocks, act + static_cast<uint64_t>(t) * stride, stride,
-                                           out + t * out_stride, out_stride, rows);
+                                           out + t * out_stride, out_stride, n_rows);
   if (t < n_tokens)
     panel_remainder<kSub, kPanelTokens - 1>(panel, blocks, act + static_cast<uint64_t>(t) * stride, stride,
-                                            static_cast<int>(n_tokens - t), out + t * out_stride, out_stride, rows);
+                                            static_cast<int>(n_tokens - t), out + t * out_stride, out_stride, n_rows);
 }
 
 template <class Block, int kSub>
@@ -241,8 +251,7 @@ void panel_kquant(int64_t n, const uint8_t* weights, uint64_t row_bytes, int n_r
   const int64_t blocks = n / kQK_K;
   PanelSuperBlock* panel = panel_scratch(blocks);
   fill_panel<Block>(weights, row_bytes, n_rows, blocks, panel);
-  panel_times_all_tokens<kSub>(panel, blocks, act, stride, n_tokens, out, out_stride,
-                               static_cast<__mmask8>((1u << n_rows) - 1));
+  panel_times_all_tokens<kSub>(panel, blocks, act, stride, n_tokens, out, out_stride, n_rows);
 }
 
 // ---- 32-value blocks against Q8_0 / Q8_1 (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0) ----
@@ -250,15 +259,29 @@ void panel_kquant(int64_t n, const uint8_t* weights, uint64_t row_bytes, int n_r
 // offset m for Q4_1, Q5_1). The activations take the unsigned side of vpdpbusd as a + 128
 // (a ^ 0x80), so each row's sum starts at -128 * (sum of its levels in the block); the offset
 // types add m * s, s being the activation block's stored d * sum.
+// Without VNNI the pairs of products go through int16: a + 128 (up to 255) against Q8_0's
+// levels (up to 127 in magnitude) would saturate, so there Q8_0 keeps the activations signed
+// and multiplies them as |w| against a with w's sign (dot_s8_s8, no bias). Q4_0 and Q5_0
+// (|w| <= 16) and Q4_1 and Q5_1 (w <= 31) stay within int16 flipped.
+enum class Dot32 {
+  Flipped,        // signed levels, activations + 128, a bias per row
+  FlippedOffset,  // unsigned levels and an offset m (Q8_1 activations)
+  Signed,         // signed levels against signed activations, by magnitude and sign
+};
+#if defined(__AVX512VNNI__) && defined(__AVX512VL__)
+constexpr Dot32 kQ8_0Dot = Dot32::Flipped;
+#else
+constexpr Dot32 kQ8_0Dot = Dot32::Signed;
+#endif
 
 struct alignas(32) PanelBlock32 {
   int8_t levels[kQK / 4][kPanelRows][4];  // [group of four values][row][value]
   float scale[kPanelRows];
-  int32_t bias[kPanelRows];
-  float offset[kPanelRows];  // m (offset types only)
+  int32_t bias[kPanelRows];  // -128 * the levels' sum (Flipped), zero otherwise
+  float offset[kPanelRows];  // m (FlippedOffset only)
 };
 
-template <class Block, __m256i (*unpack)(const Block&), bool kOffset>
+template <class Block, __m256i (*unpack)(const Block&), Dot32 kDot>
 void fill_panel_32(const uint8_t* weights, uint64_t row_bytes, int n_rows, int64_t blocks, PanelBlock32* panel) {
   alignas(32) int8_t levels[kQK];
   for (int r = 0; r < kPanelRows; ++r) {
@@ -271,23 +294,23 @@ void fill_panel_32(const uint8_t* weights, uint64_t row_bytes, int n_rows, int64
       for (int g = 0; g < kQK / 4; ++g) std::memcpy(p.levels[g][r], levels + 4 * g, 4);
       for (int i = 0; i < kQK; ++i) sum += levels[i];
       p.scale[r] = fp16_to_float(row[b].d);
-      p.bias[r] = -128 * sum;
-      if constexpr (kOffset) p.offset[r] = fp16_to_float(row[b].m);
+      p.bias[r] = kDot == Dot32::Signed ? 0 : -128 * sum;
+      if constexpr (kDot == Dot32::FlippedOffset) p.offset[r] = fp16_to_float(row[b].m);
     }
   }
 }
 
-// A group of tokens' activation blocks with their values made unsigned, and their d (and s)
-// as floats.
+// A group of tokens' activation blocks with their values made unsigned (a + 128; left signed
+// for Dot32::Signed), and their d (and s) as floats.
 struct FlippedActivations {
   std::vector<uint8_t> values;  // [token][value]
   std::vector<float> scales;    // [token][block]
   std::vector<float> sums;      // [token][block]: s of Q8_1 activations
 };
 
-template <int NT, bool kOffset>
+template <int NT, Dot32 kDot>
 void panel_32_tokens(const PanelBlock32* panel, int64_t blocks, const FlippedActivations& act, float* out,
-                     int64_t out_stride, __mmask8 rows) {
+                     int64_t out_stride, int n_rows) {
   const int64_t n = blocks * kQK;
   __m256 total[NT];
   for (auto& v : total) v = _mm256_setzero_ps();
@@ -298,27 +321,36 @@ void panel_32_tokens(const PanelBlock32* panel, int64_t blocks, const FlippedAct
     for (auto& v : isum) v = bias;
     for (int g = 0; g < kQK / 4; ++g) {
       const __m256i w = _mm256_load_si256(reinterpret_cast<const __m256i*>(p.levels[g]));
-      for (int t = 0; t < NT; ++t)
-        isum[t] = _mm256_dpbusd_epi32(isum[t], _mm256_set1_epi32(load_i32(act.values.data() + t * n + b * kQK + 4 * g)), w);
+      for (int t = 0; t < NT; ++t) {
+        const __m256i a = _mm256_set1_epi32(load_i32(act.values.data() + t * n + b * kQK + 4 * g));
+        isum[t] = kDot == Dot32::Signed ? dot_s8_s8(isum[t], a, w) : dot_u8_s8(isum[t], a, w);
+      }
     }
     const __m256 scale = _mm256_load_ps(p.scale);
     for (int t = 0; t < NT; ++t) {
       const size_t at = static_cast<size_t>(t * blocks + b);
       const __m256 both = _mm256_mul_ps(scale, _mm256_set1_ps(act.scales[at]));
       total[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[t]), both, total[t]);
-      if constexpr (kOffset) total[t] = _mm256_fmadd_ps(_mm256_load_ps(p.offset), _mm256_set1_ps(act.sums[at]), total[t]);
+      if constexpr (kDot == Dot32::FlippedOffset)
+        total[t] = _mm256_fmadd_ps(_mm256_load_ps(p.offset), _mm256_set1_ps(act.sums[at]), total[t]);
     }
   }
-  for (int t = 0; t < NT; ++t) _mm256_mask_storeu_ps(out + t * out_stride, rows, total[t]);
+  for (int t = 0; t < NT; ++t) store_first_lanes(out + t * out_stride, total[t], n_rows);
 }
 
-// Tokens per pass: two accumulators per token.
+// Tokens per pass: two accumulators per token (16 of the 32 registers; 12 of the 16 on AVX2,
+// where 6 measured best: one core, LP_KERNELS=avx2 lp_kernel_benchmarks prefill_panel/Q4_0/64
+// 106, 127 and 116 GFLOP/s for 4, 6 and 8 tokens).
+#if defined(__AVX512F__)
 constexpr int kPanelTokens32 = 8;
+#else
+constexpr int kPanelTokens32 = 6;
+#endif
 
-template <class ActBlock>
+template <class ActBlock, Dot32 kDot>
 void flip_activations(const uint8_t* act, uint64_t stride, int n_tokens, int64_t blocks, FlippedActivations& out) {
   const int64_t n = blocks * kQK;
-  const __m256i top = _mm256_set1_epi8(static_cast<char>(0x80));
+  const __m256i top = _mm256_set1_epi8(static_cast<char>(kDot == Dot32::Signed ? 0 : 0x80));
   for (int t = 0; t < n_tokens; ++t) {
     for (int64_t b = 0; b < blocks; ++b) {
       const ActBlock& a = act_block<ActBlock>(act, stride, t, b);
@@ -329,12 +361,12 @@ void flip_activations(const uint8_t* act, uint64_t stride, int n_tokens, int64_t
   }
 }
 
-template <int NT, bool kOffset>
+template <int NT, Dot32 kDot>
 void panel_32_remainder(const PanelBlock32* panel, int64_t blocks, const FlippedActivations& act, int n_tokens,
-                        float* out, int64_t out_stride, __mmask8 rows) {
+                        float* out, int64_t out_stride, int n_rows) {
   if constexpr (NT > 0) {
-    if (n_tokens == NT) panel_32_tokens<NT, kOffset>(panel, blocks, act, out, out_stride, rows);
-    else panel_32_remainder<NT - 1, kOffset>(panel, blocks, act, n_tokens, out, out_stride, rows);
+    if (n_tokens == NT) panel_32_tokens<NT, kDot>(panel, blocks, act, out, out_stride, n_rows);
+    else panel_32_remainder<NT - 1, kDot>(panel, blocks, act, n_tokens, out, out_stride, n_rows);
   }
 }
 
@@ -346,10 +378,10 @@ inline PanelBlock32* panel_32_scratch(int64_t blocks) {
 }
 
 // Every token of the batch against a filled panel, kPanelTokens32 at a time.
-template <bool kOffset>
+template <Dot32 kDot>
 void panel_32_times_all_tokens(const PanelBlock32* panel, int64_t blocks, const uint8_t* act, uint64_t stride,
-                               int64_t n_tokens, float* out, int64_t out_stride, __mmask8 rows) {
-  using ActBlock = std::conditional_t<kOffset, BlockQ8_1, BlockQ8_0>;
+                               int64_t n_tokens, float* out, int64_t out_stride, int n_rows) {
+  using ActBlock = std::conditional_t<kDot == Dot32::FlippedOffset, BlockQ8_1, BlockQ8_0>;
   const int64_t n = blocks * kQK;
   thread_local FlippedActivations flipped;
   flipped.values.resize(static_cast<size_t>(kPanelTokens32 * n));
@@ -357,25 +389,27 @@ void panel_32_times_all_tokens(const PanelBlock32* panel, int64_t blocks, const 
   flipped.sums.resize(static_cast<size_t>(kPanelTokens32 * blocks));
   for (int64_t t = 0; t < n_tokens; t += kPanelTokens32) {
     const int tokens = static_cast<int>(std::min<int64_t>(kPanelTokens32, n_tokens - t));
-    flip_activations<ActBlock>(act + static_cast<uint64_t>(t) * stride, stride, tokens, blocks, flipped);
+    flip_activations<ActBlock, kDot>(act + static_cast<uint64_t>(t) * stride, stride, tokens, blocks, flipped);
     if (tokens == kPanelTokens32)
-      panel_32_tokens<kPanelTokens32, kOffset>(panel, blocks, flipped, out + t * out_stride, out_stride, rows);
+      panel_32_tokens<kPanelTokens32, kDot>(panel, blocks, flipped, out + t * out_stride, out_stride, n_rows);
     else
-      panel_32_remainder<kPanelTokens32 - 1, kOffset>(panel, blocks, flipped, tokens, out + t * out_stride, out_stride,
-                                                       rows);
+      panel_32_remainder<kPanelTokens32 - 1, kDot>(panel, blocks, flipped, tokens, out + t * out_stride, out_stride,
+                                                    n_rows);
   }
 }
 
-template <class Block, __m256i (*unpack)(const Block&), bool kOffset>
+template <class Block, __m256i (*unpack)(const Block&), Dot32 kDot>
 void panel_32(int64_t n, const uint8_t* weights, uint64_t row_bytes, int n_rows, const uint8_t* act, uint64_t stride,
               int64_t n_tokens, float* out, int64_t out_stride) {
   const int64_t blocks = n / kQK;
   PanelBlock32* panel = panel_32_scratch(blocks);
-  fill_panel_32<Block, unpack, kOffset>(weights, row_bytes, n_rows, blocks, panel);
-  panel_32_times_all_tokens<kOffset>(panel, blocks, act, stride, n_tokens, out, out_stride,
-                                     static_cast<__mmask8>((1u << n_rows) - 1));
+  fill_panel_32<Block, unpack, kDot>(weights, row_bytes, n_rows, blocks, panel);
+  panel_32_times_all_tokens<kDot>(panel, blocks, act, stride, n_tokens, out, out_stride, n_rows);
 }
 
+// 512-bit registers only: the same tile for AVX2 (8 lanes, 16 registers) was no faster than
+// the AVX2 tile kernels (bench/RESULTS.md), so AVX2 machines keep the tiles for F16.
+#if defined(__AVX512F__)
 // ---- F16 against float32 ----
 // Register tiles of kF16TileRows rows by up to kF16TileTokens tokens with the column index in
 // the vector lanes: each step converts 16 halves of every row to floats in a register (the
@@ -459,14 +493,22 @@ void panel_f16(int64_t n, const uint8_t* weights, uint64_t row_bytes, int n_rows
     }
   }
 }
+#endif  // __AVX512F__
 
 constexpr SimdPanel kX86Panels[] = {
-    {GgmlType::Q2_K, panel_kquant<BlockQ2_K, 16>}, {GgmlType::Q3_K, panel_kquant<BlockQ3_K, 16>},
-    {GgmlType::Q4_K, panel_kquant<BlockQ4_K, 32>}, {GgmlType::Q5_K, panel_kquant<BlockQ5_K, 32>},
-    {GgmlType::Q6_K, panel_kquant<BlockQ6_K, 16>}, {GgmlType::Q8_0, panel_32<BlockQ8_0, unpack_q8_0, false>},
-    {GgmlType::Q4_0, panel_32<BlockQ4_0, unpack_q4_0, false>}, {GgmlType::Q5_0, panel_32<BlockQ5_0, unpack_q5_0, false>},
-    {GgmlType::Q4_1, panel_32<BlockQ4_1, unpack_q4_1, true>},  {GgmlType::Q5_1, panel_32<BlockQ5_1, unpack_q5_1, true>},
+    {GgmlType::Q2_K, panel_kquant<BlockQ2_K, 16>},
+    {GgmlType::Q3_K, panel_kquant<BlockQ3_K, 16>},
+    {GgmlType::Q4_K, panel_kquant<BlockQ4_K, 32>},
+    {GgmlType::Q5_K, panel_kquant<BlockQ5_K, 32>},
+    {GgmlType::Q6_K, panel_kquant<BlockQ6_K, 16>},
+    {GgmlType::Q8_0, panel_32<BlockQ8_0, unpack_q8_0, kQ8_0Dot>},
+    {GgmlType::Q4_0, panel_32<BlockQ4_0, unpack_q4_0, Dot32::Flipped>},
+    {GgmlType::Q5_0, panel_32<BlockQ5_0, unpack_q5_0, Dot32::Flipped>},
+    {GgmlType::Q4_1, panel_32<BlockQ4_1, unpack_q4_1, Dot32::FlippedOffset>},
+    {GgmlType::Q5_1, panel_32<BlockQ5_1, unpack_q5_1, Dot32::FlippedOffset>},
+#if defined(__AVX512F__)
     {GgmlType::F16, panel_f16},
+#endif
 };
 
 }  // namespace

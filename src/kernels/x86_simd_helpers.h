@@ -45,6 +45,45 @@ inline __m256i scaled_dot_u8_s8(__m256i acc, __m256i u, __m256i s, __m256i scale
 #endif
 }
 
+// acc + a[2i] * b[2i] + a[2i + 1] * b[2i + 1] per int32 lane (int16 inputs): vpdpwssd with
+// VNNI, vpmaddwd and an add without. Both are exact (no saturation; vpmaddwd's one overflow,
+// two products of -32768 * -32768, needs operands no caller has).
+inline __m256i dot_s16_s16(__m256i acc, __m256i a, __m256i b) {
+#if defined(__AVX512VNNI__) && defined(__AVX512VL__)
+  return _mm256_dpwssd_epi32(acc, a, b);
+#else
+  return _mm256_add_epi32(acc, _mm256_madd_epi16(a, b));
+#endif
+}
+
+// acc + sums of four adjacent products a[i] * w[i], both signed bytes, as |w| against a with
+// w's sign, so that the unsigned-by-signed dot_u8_s8 applies. Safe without VNNI too: a pair
+// is at most 2 * 128 * 127 (|w| <= 128), within int16. Needs a != -128 (negating it wraps),
+// which the activation quantizers never produce (they round to -127..127).
+inline __m256i dot_s8_s8(__m256i acc, __m256i a, __m256i w) {
+  return dot_u8_s8(acc, _mm256_abs_epi8(w), _mm256_sign_epi8(a, w));
+}
+
+// (a & mask) | (b & ~mask), bitwise: one vpternlogd with AVX-512 VL, three operations without.
+inline __m256i select_bits(__m256i a, __m256i b, __m256i mask) {
+#if defined(__AVX512F__) && defined(__AVX512VL__)
+  constexpr int kSelectByC = 0xE4;  // the truth table of (A & C) | (B & ~C)
+  return _mm256_ternarylogic_epi32(a, b, mask, kSelectByC);
+#else
+  return _mm256_or_si256(_mm256_and_si256(a, mask), _mm256_andnot_si256(mask, b));
+#endif
+}
+
+// Stores lanes [0, n) of v (n = 1..8); memory past them is not touched.
+inline void store_first_lanes(float* out, __m256 v, int n) {
+#if defined(__AVX512F__) && defined(__AVX512VL__)
+  _mm256_mask_storeu_ps(out, static_cast<__mmask8>((1u << n) - 1), v);
+#else
+  if (n == 8) return _mm256_storeu_ps(out, v);
+  _mm256_maskstore_ps(out, _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)), v);
+#endif
+}
+
 // Scales s and s + 1 (s even) of the sixteen int16 in `scales16`, spread for a 32-byte run:
 // scale s for bytes 0-15, scale s + 1 for bytes 16-31. Two shuffles, no scalar work.
 inline __m256i scale_pair(__m256i scales16, int s) {

@@ -43,6 +43,19 @@ std::vector<float> random_values(size_t n, uint32_t seed, float scale = 1.0f) {
   return v;
 }
 
+// Values of one magnitude with random signs: every activation quantizes to +-127 and every
+// weight to its type's extreme levels (Q8_0 +-127, Q4_0 -8 and 7, Q6_K 0 and 63 stored...),
+// so that a kernel whose pairs of products overflow int16 (vpmaddubsw, the AVX2 stand-in for
+// VNNI's vpdpbusd) gives wrong sums here, where random values would rarely reach that far.
+std::vector<float> extreme_values(size_t n, uint32_t seed, float scale = 1.0f) {
+  std::mt19937 rng(seed);
+  std::vector<float> v(n);
+  for (auto& x : v) x = (rng() & 1) != 0 ? scale : -scale;
+  return v;
+}
+
+using ValuesFn = std::vector<float> (*)(size_t, uint32_t, float);
+
 // Rows of `cols` values quantized to `type` with the tool's own quantizer.
 std::vector<uint8_t> quantized_rows(GgmlType type, const std::vector<float>& values, int64_t cols) {
   const auto& traits = ggml_type_traits(type);
@@ -247,12 +260,12 @@ TEST(KernelSimd, TilesEqualScalarReferenceForEveryTypeAndTokenCount) {
   }
 }
 
-// The panel kernels (prefill) against the scalar reference for every panel height, token
-// counts around the kernels' token group (6) and odd numbers of super-blocks.
-TEST(KernelSimd, PanelsEqualScalarReferenceForEveryRowAndTokenCount) {
-  int panels_seen = 0;
-  // 93: a float row whose length is not a multiple of the 8-column transpose.
-  for (const int64_t cols : {93, 96, 256, 288, 768, 2304}) {
+// The panel kernels (prefill) of every instruction set this CPU runs against the scalar
+// reference for every panel height, token counts around the kernels' token groups (4 and 6
+// for the K-quants, 4 and 8 for the 32-value types) and odd numbers of super-blocks.
+// Counts the (type, set, width) panels checked in `panels_seen` (a void function: ASSERT_*).
+void check_panels(std::initializer_list<int64_t> widths, ValuesFn values, int& panels_seen) {
+  for (const int64_t cols : widths) {
     for (const GgmlType type : kernel_types()) {
       if (cols % ggml_type_traits(type).block_size != 0) continue;
       const WeightKernels* kernels = find_weight_kernels(type);
@@ -261,21 +274,21 @@ TEST(KernelSimd, PanelsEqualScalarReferenceForEveryRowAndTokenCount) {
         if (panel == nullptr) continue;
         ++panels_seen;
         const int64_t rows = kPanelRows;
-        const auto weights = quantized_rows(type, random_values(static_cast<size_t>(cols * rows), 60 + static_cast<uint32_t>(cols), 0.05f), cols);
+        const auto weights = quantized_rows(type, values(static_cast<size_t>(cols * rows), 60 + static_cast<uint32_t>(cols), 0.05f), cols);
         const uint64_t row_bytes = *ggml_row_bytes(type, static_cast<uint64_t>(cols));
         const uint64_t stride = activation_row_bytes(*kernels, cols);
         const int64_t max_tokens = 19;  // 13 and 19: remainders after whole token groups (6 or 8)
         std::vector<uint8_t> acts(stride * max_tokens);
         std::vector<double> magnitude(static_cast<size_t>(max_tokens * rows));
         for (int64_t t = 0; t < max_tokens; ++t) {
-          const auto x = random_values(static_cast<size_t>(cols), 70 + static_cast<uint32_t>(t));
+          const auto x = values(static_cast<size_t>(cols), 70 + static_cast<uint32_t>(t), 1.0f);
           const auto act = activation_row(*kernels, x.data(), cols);
           std::memcpy(acts.data() + t * stride, act.data(), stride);
           for (int64_t r = 0; r < rows; ++r)
             magnitude[static_cast<size_t>(t * rows + r)] = reference_dot(type, *kernels, weights.data() + r * row_bytes, act, cols).magnitude;
         }
         for (int n_rows = 1; n_rows <= kPanelRows; ++n_rows) {
-          for (const int64_t n_tokens : {1, 5, 6, 7, 13, 19}) {
+          for (const int64_t n_tokens : {1, 4, 5, 6, 7, 8, 13, 19}) {
             const int64_t out_stride = 11;  // rows of the output are further apart than the panel is high
             std::vector<float> out(static_cast<size_t>(n_tokens * out_stride), -1.0f);
             panel(cols, weights.data(), row_bytes, n_rows, acts.data(), stride, n_tokens, out.data(), out_stride);
@@ -297,8 +310,28 @@ TEST(KernelSimd, PanelsEqualScalarReferenceForEveryRowAndTokenCount) {
       }
     }
   }
+}
+
+TEST(KernelSimd, PanelsEqualScalarReferenceForEveryRowAndTokenCount) {
+  // 93: a float row whose length is not a multiple of the 8-column transpose.
+  int panels_seen = 0;
+  check_panels({93, 96, 256, 288, 768, 2304}, random_values, panels_seen);
+  // F16 (6 widths), the 32-value types (5 each) and Q2_K..Q6_K (3 each) have AVX-512 panels;
+  // AVX2 has the same but F16.
+  const int avx2 = 5 * 5 + 3 * 5, avx512 = 6 + avx2;
   if (best_kernel_isa() == KernelIsa::Avx512) {
-    EXPECT_EQ(panels_seen, 6 + 5 * 5 + 3 * 5) << "F16 (6 widths), the 32-value types (5 each) and Q2_K..Q6_K (3 each) have AVX-512 panels";
+    EXPECT_EQ(panels_seen, avx2 + avx512);
+  }
+  if (best_kernel_isa() == KernelIsa::Avx2) {
+    EXPECT_EQ(panels_seen, avx2);
+  }
+}
+
+TEST(KernelSimd, PanelsEqualScalarReferenceAtTheExtremesOfLevelsAndActivations) {
+  int panels_seen = 0;
+  check_panels({256, 288}, extreme_values, panels_seen);
+  if (best_kernel_isa() == KernelIsa::Avx2 || best_kernel_isa() == KernelIsa::Avx512) {
+    EXPECT_GT(panels_seen, 0);
   }
 }
 
@@ -474,9 +507,9 @@ struct InterleavedCase {
   WeightMatrix plain_matrix, matrix;
 };
 
-InterleavedCase interleaved_case(GgmlType type, int64_t cols, int64_t rows, uint32_t seed) {
+InterleavedCase interleaved_case(GgmlType type, int64_t cols, int64_t rows, uint32_t seed, ValuesFn values = random_values) {
   InterleavedCase c;
-  c.plain = quantized_rows(type, random_values(static_cast<size_t>(cols * rows), seed, 0.05f), cols);
+  c.plain = quantized_rows(type, values(static_cast<size_t>(cols * rows), seed, 0.05f), cols);
   c.plain_matrix = WeightMatrix{type, cols, rows, *ggml_row_bytes(type, static_cast<uint64_t>(cols)), c.plain.data()};
   const InterleavedFormat& format = *find_weight_kernels(type)->interleaved;
   c.interleaved.resize(format.group_bytes(cols) * static_cast<uint64_t>(rows / kInterleavedRows));
@@ -502,17 +535,17 @@ TEST(KernelInterleaved, RowsReadBackAsTheTypesOwnDequantization) {
 
 // The scalar product (the format's reference) against the type's scalar vec_dot on the plain
 // rows, and every SIMD product against it, for decode, small batches and panel-sized ones.
-void check_interleaved_products(GgmlType type) {
+void check_interleaved_products(GgmlType type, ValuesFn values) {
   const WeightKernels& kernels = *find_weight_kernels(type);
   ASSERT_NE(kernels.interleaved, nullptr) << name_of(type);
   for (const int64_t cols : {256, 768, 2304}) {
-    const InterleavedCase c = interleaved_case(type, cols, kInterleavedRows, 90 + static_cast<uint32_t>(cols));
+    const InterleavedCase c = interleaved_case(type, cols, kInterleavedRows, 90 + static_cast<uint32_t>(cols), values);
     const uint64_t stride = activation_row_bytes(kernels, cols);
     const int64_t max_tokens = 23;
     std::vector<uint8_t> acts(stride * max_tokens);
     std::vector<double> magnitude(static_cast<size_t>(max_tokens * kInterleavedRows));
     for (int64_t t = 0; t < max_tokens; ++t) {
-      const auto x = random_values(static_cast<size_t>(cols), 95 + static_cast<uint32_t>(t));
+      const auto x = values(static_cast<size_t>(cols), 95 + static_cast<uint32_t>(t), 1.0f);
       const auto act = activation_row(kernels, x.data(), cols);
       std::memcpy(acts.data() + t * stride, act.data(), stride);
       for (int r = 0; r < kInterleavedRows; ++r)
@@ -521,8 +554,8 @@ void check_interleaved_products(GgmlType type) {
     }
     for (const KernelIsa isa : runnable_isas()) {
       const InterleavedGemmFn gemm = interleaved_gemm_for(kernels, isa);
-      if (isa == KernelIsa::Avx512) {
-        EXPECT_NE(gemm, kernels.interleaved->scalar) << name_of(type) << " has an AVX-512 product";
+      if (isa == KernelIsa::Avx2 || isa == KernelIsa::Avx512) {
+        EXPECT_NE(gemm, kernels.interleaved->scalar) << name_of(type) << " has a " << kernel_isa_name(isa) << " product";
       }
       for (const int64_t n_tokens : {int64_t{1}, int64_t{2}, kPanelMinTokens - 1, kPanelMinTokens, max_tokens}) {
         const int64_t out_stride = 11;
@@ -546,7 +579,11 @@ void check_interleaved_products(GgmlType type) {
 }
 
 TEST(KernelInterleaved, ProductsEqualTheScalarReference) {
-  for (const GgmlType type : kInterleavedTypes) check_interleaved_products(type);
+  for (const GgmlType type : kInterleavedTypes) check_interleaved_products(type, random_values);
+}
+
+TEST(KernelInterleaved, ProductsEqualTheScalarReferenceAtTheExtremesOfLevelsAndActivations) {
+  for (const GgmlType type : kInterleavedTypes) check_interleaved_products(type, extreme_values);
 }
 
 // matmul on the interleaved matrix equals matmul on the plain rows: within rounding for
@@ -583,6 +620,11 @@ TEST(KernelInterleaved, OnlyTypesAndShapesThatPayAreInterleaved) {
   set_kernel_isa(before);
   if (best_kernel_isa() == KernelIsa::Avx512 && before == KernelIsa::Avx512) {
     EXPECT_EQ(interleaved_bytes(q4k), 16u * 144u) << "interleaved rows take the bytes the plain rows take";
+  }
+  if (best_kernel_isa() == KernelIsa::Avx512 || best_kernel_isa() == KernelIsa::Avx2) {
+    set_kernel_isa(KernelIsa::Avx2);
+    EXPECT_EQ(interleaved_bytes(q4k), 16u * 144u) << "AVX2 has interleaved products too";
+    set_kernel_isa(before);
   }
 }
 
