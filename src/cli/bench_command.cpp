@@ -64,15 +64,13 @@ std::vector<int32_t> random_tokens(const SequenceEvaluator& session, int64_t n, 
 // tokens in batches, then `n_gen` tokens one at a time. Token ids are random, as llama-bench's are.
 double run_once(SequenceEvaluator& session, int64_t depth, int64_t n_prompt, int64_t n_gen, std::mt19937& rng,
                 std::vector<float>& logits) {
-  std::uniform_int_distribution<int32_t> token(0, static_cast<int32_t>(session.vocab_size() - 1));
+  // Drawn before the clock starts, in the order they are fed (the same ids as drawing each in turn).
   const std::vector<int32_t> prompt = random_tokens(session, n_prompt, rng);
+  const std::vector<int32_t> generated = random_tokens(session, n_gen, rng);
   session.rewind(depth);
   const auto start = std::chrono::steady_clock::now();
   if (n_prompt > 0) session.eval(prompt, logits, false);
-  for (int64_t i = 0; i < n_gen; ++i) {
-    const int32_t t = token(rng);
-    session.eval(std::span(&t, 1), logits, false);
-  }
+  for (const int32_t& t : generated) session.eval(std::span(&t, 1), logits, false);
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
