@@ -1,7 +1,7 @@
 #pragma once
 // The small per-token operations of the forward pass; the matrix products are in kernels/.
 // The loops over whole rows are written so the compiler vectorizes them, and are built for
-// AVX-512, AVX2 and baseline x86-64 (chosen at load time) where the compiler supports it.
+// AVX-512, AVX2 + FMA and the baseline (kernels/row_ops.h), chosen per call like the kernels.
 #include <cmath>
 #include <cstdint>
 
