@@ -96,8 +96,10 @@ MemoryEstimate estimate_memory(const ModelSummary& model, const MemorySettings& 
   check_kv_cache_fits(s.kv_type, static_cast<int64_t>(key_dim), static_cast<int64_t>(value_dim));
   const std::optional<uint64_t> key_row = ggml_row_bytes(s.kv_type, key_dim), value_row = ggml_row_bytes(s.kv_type, value_dim);
   const uint64_t ctx = static_cast<uint64_t>(s.ctx_size);
+  // F16 keys take whole tiles of 64 positions (kernels/kv_rows.h).
+  const auto key_positions = static_cast<uint64_t>(kv_key_positions(s.kv_type, s.ctx_size));
   const uint64_t per_layer_position = h.head_count_kv * (*key_row + *value_row);
-  const uint64_t kv = h.block_count * ctx * per_layer_position;
+  const uint64_t kv = h.block_count * h.head_count_kv * (key_positions * *key_row + ctx * *value_row);
   e.terms.push_back({"kv_cache", kv,
                      fmt::format("{} layers x {} KV heads x {} positions x ({} + {} bytes: K and V rows of {} and {} values in {})",
                                  h.block_count, h.head_count_kv, ctx, *key_row, *value_row, key_dim, value_dim,
@@ -105,7 +107,7 @@ MemoryEstimate estimate_memory(const ModelSummary& model, const MemorySettings& 
   uint64_t windowed = kv;
   if (h.sliding_window > 0 && h.sliding_window_pattern > 0) {
     const uint64_t local_layers = h.block_count - h.block_count / h.sliding_window_pattern;
-    windowed = (h.block_count - local_layers) * ctx * per_layer_position +
+    windowed = kv - local_layers * ctx * per_layer_position +
                local_layers * std::min<uint64_t>(ctx, h.sliding_window) * per_layer_position;
   }
   e.kv_cache_windowed_bytes = windowed;

@@ -82,9 +82,13 @@ void CachedAttention::run_unit(const AttentionShape& s, const float* q, int64_t 
 
   for (int64_t j0 = begin; j0 < end; j0 += kTile) {
     const int64_t jn = std::min(kTile, end - j0);
-    // Keys of the tile transposed: keys_t[d * kTile + jj]; F16 converted on the way, quantized
-    // rows dequantized first.
-    if (kv.type == GgmlType::F16) {
+    // Keys of the tile transposed, keys[d * kTile + jj]: as stored for tiled F16 keys (j0 is a
+    // tile's first position then), else transposed into scratch, F16 converted on the way,
+    // quantized rows dequantized first.
+    const uint16_t* key_tile = nullptr;
+    if (kv.key_tiles) {
+      key_tile = reinterpret_cast<const uint16_t*>(kv.k + j0 / kTile * kv.k_stride + kvh * kv.k_head_stride);
+    } else if (kv.type == GgmlType::F16) {
       const uint8_t* rows = kv.k + j0 * kv.k_stride + kvh * kv.k_head_stride;
       transpose_keys_f16(reinterpret_cast<const uint16_t*>(rows), kv.k_stride / 2, jn, dk, keys_t);
     } else {
@@ -92,14 +96,16 @@ void CachedAttention::run_unit(const AttentionShape& s, const float* q, int64_t 
           head_rows_as_float(kv.type, kv.k, kv.k_stride, kvh * kv.k_head_stride, j0, jn, dk, scratch.keys.data());
       transpose_keys_f32(keys, key_stride, jn, dk, keys_t);
     }
-    const auto [values, v_stride] =
-        head_rows_as_float(kv.type, kv.v, kv.v_stride, kvh * kv.v_head_stride, j0, jn, dv, scratch.values.data());
     // Scores of every row (rows padded to a multiple of 4 repeat the last query).
     float* scores = scratch.scores.data();
     for (int64_t r = 0; r < rows; r += 4) {
       const float* qs[4] = {q_row(r), q_row(std::min(r + 1, rows - 1)), q_row(std::min(r + 2, rows - 1)),
                             q_row(std::min(r + 3, rows - 1))};
-      attention_scores_4x64(keys_t, qs, dk, scores + r * kTile);
+      if (key_tile) {
+        attention_scores_4x64_f16(key_tile, qs, dk, scores + r * kTile);
+      } else {
+        attention_scores_4x64(keys_t, qs, dk, scores + r * kTile);
+      }
     }
     for (int64_t r = 0; r < padded; ++r) {
       float* sc = scores + r * kTile;
@@ -126,11 +132,22 @@ void CachedAttention::run_unit(const AttentionShape& s, const float* q, int64_t 
       std::fill(sc, sc + lo, 0.0f);
       std::fill(sc + hi, sc + jn, 0.0f);
     }
-    // Weighted values, four rows at a time (padding rows write to scratch).
+    // Weighted values, four rows at a time (padding rows write to scratch): F16 rows converted
+    // in registers, other types as float rows.
+    const uint8_t* value_rows = kv.v + j0 * kv.v_stride + kvh * kv.v_head_stride;
+    std::pair<const float*, int64_t> values{nullptr, 0};
+    if (kv.type != GgmlType::F16) {
+      values = head_rows_as_float(kv.type, kv.v, kv.v_stride, kvh * kv.v_head_stride, j0, jn, dv, scratch.values.data());
+    }
     for (int64_t r = 0; r < rows; r += 4) {
       float* outs[4];
       for (int64_t i = 0; i < 4; ++i) outs[i] = r + i < rows ? out_row(r + i) : scratch.pad_out.data() + i * dv;
-      attention_values_4(scores + r * kTile, kTile, values, v_stride, jn, outs, dv);
+      if (kv.type == GgmlType::F16) {
+        attention_values_4_f16(scores + r * kTile, kTile, reinterpret_cast<const uint16_t*>(value_rows), kv.v_stride / 2, jn, outs,
+                               dv);
+      } else {
+        attention_values_4(scores + r * kTile, kTile, values.first, values.second, jn, outs, dv);
+      }
     }
   }
   if (m_out) {
@@ -163,6 +180,10 @@ void CachedAttention::run(const AttentionShape& s, const float* q, int64_t n, in
   const int64_t token_blocks = (n + tokens_per_unit - 1) / tokens_per_unit;
   const int64_t units = token_blocks * s.n_head_kv * blocks;
 
+  // Tiled keys are read a whole tile at a time, so a unit's positions start on a tile's first
+  // (those before what a row sees are masked like any others).
+  const auto unit_start = [&](int64_t j) { return kv.key_tiles ? j / kTile * kTile : j; };
+
   // Units are handed out by a counter, the last tokens (which see the most positions) first.
   std::atomic<int64_t> next{0};
   pool.run([&](unsigned ti, unsigned) {
@@ -173,12 +194,13 @@ void CachedAttention::run(const AttentionShape& s, const float* q, int64_t n, in
       const int64_t t0 = tb * tokens_per_unit, t1 = std::min(n, t0 + tokens_per_unit);
       if (blocks == 1) {
         const int64_t begin = s.window > 0 ? std::max<int64_t>(0, n_past + t0 - s.window + 1) : 0;
-        run_unit(s, q, n_past, t0, t1, kvh, begin, n_past + t1, kv, scratch, out, nullptr, nullptr);
+        run_unit(s, q, n_past, t0, t1, kvh, unit_start(begin), n_past + t1, kv, scratch, out, nullptr, nullptr);
         continue;
       }
       // One token (t0): split the positions it sees.
       const int64_t pos = n_past + t0, start = s.window > 0 ? std::max<int64_t>(0, pos - s.window + 1) : 0, len = pos - start + 1;
-      run_unit(s, q, n_past, t0, t1, kvh, start + len * b / blocks, start + len * (b + 1) / blocks, kv, scratch,
+      const int64_t block_end = b + 1 == blocks ? start + len : unit_start(start + len * (b + 1) / blocks);
+      run_unit(s, q, n_past, t0, t1, kvh, unit_start(start + len * b / blocks), block_end, kv, scratch,
                partial_out_.data() + u * group_ * dv, partial_m_.data() + u * group_, partial_l_.data() + u * group_);
     }
   });

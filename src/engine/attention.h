@@ -2,9 +2,10 @@
 // Causal attention of a batch of queries over the KV cache, fused and parallel. A work unit
 // is a block of tokens and one KV head: all their query heads (the heads sharing that KV
 // head, for every token of the block) go over the cached positions together, a tile of
-// positions at a time, so each K and V row is read and converted from float16 once per unit;
-// keys are laid out transposed so the scores of a tile are vector FMAs without horizontal
-// sums; an online softmax (a running maximum and sum per query; what was accumulated is
+// positions at a time, so each K and V row is read once per unit; keys are laid out
+// transposed so the scores of a tile are vector FMAs without horizontal sums (the session's
+// float16 keys are stored that way, kernels/kv_rows.h, and float16 is converted in registers
+// as it is multiplied; other types are converted or transposed per tile); an online softmax (a running maximum and sum per query; what was accumulated is
 // rescaled when the maximum grows) means one pass and no score row as long as the context.
 // When there are fewer (token, KV head) pairs than the threads can share (decoding one token
 // of a model with one or two KV heads), each pair's positions are split into blocks whose
@@ -31,13 +32,16 @@ struct AttentionShape {
 // One layer's cache: the key of position j for KV head h (a row of head_dim values) at byte
 // k + j * k_stride + h * k_head_stride, values likewise, all rows of `type` (F32, F16, Q8_0 or
 // Q4_0: kernels/kv_rows.h). When one head's positions are stored together (k_stride is one row's
-// bytes) a tile of keys is one contiguous run, converted to float in one call.
+// bytes) a tile of keys is one contiguous run, converted to float in one call. With key_tiles
+// (F16 only, the session's layout) keys are in kv_rows.h's transposed tiles instead: tile t of
+// head h at byte k + t * k_stride + h * k_head_stride, multiplied as stored.
 struct KvLayerView {
   GgmlType type = GgmlType::F16;
   const uint8_t* k = nullptr;
   const uint8_t* v = nullptr;
   int64_t k_stride = 0, v_stride = 0;  // bytes
   int64_t k_head_stride = 0, v_head_stride = 0;  // bytes
+  bool key_tiles = false;
 };
 
 class CachedAttention {

@@ -78,10 +78,11 @@ InferenceSession::InferenceSession(const LoadedModel& model, const SessionOption
   check_kv_cache_fits(options_.kv_type, head_dim_, head_dim_v_);
   k_row_bytes_ = static_cast<int64_t>(*ggml_row_bytes(options_.kv_type, static_cast<uint64_t>(head_dim_)));
   v_row_bytes_ = static_cast<int64_t>(*ggml_row_bytes(options_.kv_type, static_cast<uint64_t>(head_dim_v_)));
-  const auto rows = static_cast<size_t>(options_.sequences * options_.ctx_size * n_head_kv_);
+  key_positions_ = kv_key_positions(options_.kv_type, options_.ctx_size);
+  const auto heads = static_cast<size_t>(options_.sequences * n_head_kv_);
   for (size_t l = 0; l < layers; ++l) {
-    k_cache_.emplace_back(rows * static_cast<size_t>(k_row_bytes_));
-    v_cache_.emplace_back(rows * static_cast<size_t>(v_row_bytes_));
+    k_cache_.emplace_back(heads * static_cast<size_t>(key_positions_ * k_row_bytes_));
+    v_cache_.emplace_back(heads * static_cast<size_t>(options_.ctx_size * v_row_bytes_));
   }
   const auto b = static_cast<size_t>(options_.batch_size);
   x_.resize(b * n_embd_);
@@ -410,10 +411,12 @@ void InferenceSession::mixture_of_experts(const LayerWeights& L, int64_t n) {
   }
 }
 
-// The cache keeps each KV head's positions together (sequence s, KV head h, position p at
-// ((s * n_head_kv + h) * ctx_size + p) * head_dim), so attention reads a tile of one head as one run.
+// The cache keeps each KV head's positions together (sequence s, KV head h: values of position p
+// in row (s * n_head_kv + h) * ctx_size + p; keys likewise with key_positions_ per head, in
+// tiles of 64 positions for F16, kernels/kv_rows.h), so attention reads a tile of one head as one run.
 void InferenceSession::store_kv(size_t layer, std::span<const SequenceRun> runs) {
   const int64_t n_k = n_head_kv_ * head_dim_, n_v = n_head_kv_ * head_dim_v_, ctx = options_.ctx_size;
+  const bool tiles = keys_in_tiles(options_.kv_type);
   int64_t t = 0;
   for (const SequenceRun& r : runs) {
     for (int64_t i = 0; i < r.count; ++i, ++t) {
@@ -421,9 +424,15 @@ void InferenceSession::store_kv(size_t layer, std::span<const SequenceRun> runs)
       for (int64_t h = 0; h < n_head_kv_; ++h) {
         const float* k = &k_[t * n_k + h * head_dim_];
         const float* v = &v_[t * n_v + h * head_dim_v_];
-        const int64_t slot = (r.sequence * n_head_kv_ + h) * ctx + pos;
-        kv_row_from_f32(options_.kv_type, k, &k_cache_[layer][static_cast<size_t>(slot * k_row_bytes_)], head_dim_);
-        kv_row_from_f32(options_.kv_type, v, &v_cache_[layer][static_cast<size_t>(slot * v_row_bytes_)], head_dim_v_);
+        const int64_t head = r.sequence * n_head_kv_ + h, key_slot = head * key_positions_ + pos;
+        if (tiles) {
+          // The tile's first position's slot: a tile is 64 rows' bytes.
+          auto* tile = reinterpret_cast<uint16_t*>(&k_cache_[layer][static_cast<size_t>((key_slot - pos % kKeyTile) * k_row_bytes_)]);
+          store_key_in_tile(k, tile, pos % kKeyTile, head_dim_);
+        } else {
+          kv_row_from_f32(options_.kv_type, k, &k_cache_[layer][static_cast<size_t>(key_slot * k_row_bytes_)], head_dim_);
+        }
+        kv_row_from_f32(options_.kv_type, v, &v_cache_[layer][static_cast<size_t>((head * ctx + pos) * v_row_bytes_)], head_dim_v_);
       }
     }
   }
@@ -438,15 +447,17 @@ void InferenceSession::attention(size_t layer, std::span<const SequenceRun> runs
   const int64_t ctx = options_.ctx_size;
   int64_t row = 0;
   for (const SequenceRun& r : runs) {
-    // The sequence's region: its KV heads' rows, each head's ctx_size positions together.
-    const int64_t first_row = r.sequence * n_head_kv_ * ctx;
+    // The sequence's region: its KV heads' rows, each head's positions together.
+    const int64_t heads = r.sequence * n_head_kv_;
+    const bool tiles = keys_in_tiles(options_.kv_type);
     KvLayerView kv{.type = options_.kv_type,
-                   .k = k_cache_[layer].data() + first_row * k_row_bytes_,
-                   .v = v_cache_[layer].data() + first_row * v_row_bytes_,
-                   .k_stride = k_row_bytes_,
+                   .k = k_cache_[layer].data() + heads * key_positions_ * k_row_bytes_,
+                   .v = v_cache_[layer].data() + heads * ctx * v_row_bytes_,
+                   .k_stride = tiles ? kKeyTile * k_row_bytes_ : k_row_bytes_,
                    .v_stride = v_row_bytes_,
-                   .k_head_stride = ctx * k_row_bytes_,
-                   .v_head_stride = ctx * v_row_bytes_};
+                   .k_head_stride = key_positions_ * k_row_bytes_,
+                   .v_head_stride = ctx * v_row_bytes_,
+                   .key_tiles = tiles};
     // The rows' positions were taken before n_past_ moved on: the run's first row's is its start.
     attention_.run(shape, q_.data() + row * n_head_ * head_dim_, r.count, row_position_[static_cast<size_t>(row)], kv,
                    attn_.data() + row * n_head_ * head_dim_v_, pool_);

@@ -101,6 +101,7 @@ class InferenceSession final : public SequenceEvaluator {
 
   // KV cache, per layer: per sequence, per KV head, ctx_size rows of kv_type (head_dim values).
   std::vector<std::vector<uint8_t>> k_cache_, v_cache_;
+  int64_t key_positions_ = 0;  // per sequence and KV head: ctx_size, rounded up to whole tiles for F16 keys
   int64_t k_row_bytes_ = 0, v_row_bytes_ = 0;
 
   // Scratch, sized for batch_size tokens.

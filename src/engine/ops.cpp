@@ -63,5 +63,12 @@ void attention_values_4(const float* p, int64_t p_stride, const float* v, int64_
                         int64_t dv) {
   row_ops().attention_values_4(p, p_stride, v, v_stride, n, out, dv);
 }
+void attention_scores_4x64_f16(const uint16_t* kt, const float* const q[4], int64_t d, float* out) {
+  row_ops().attention_scores_4x64_f16(kt, q, d, out);
+}
+void attention_values_4_f16(const float* p, int64_t p_stride, const uint16_t* v, int64_t v_stride, int64_t n,
+                            float* const out[4], int64_t dv) {
+  row_ops().attention_values_4_f16(p, p_stride, v, v_stride, n, out, dv);
+}
 
 }  // namespace lp

@@ -50,5 +50,11 @@ void attention_scores_4x64(const float* kt, const float* const q[4], int64_t d, 
 // Values: out[r][c] += sum_j p[r * p_stride + j] * v[j * v_stride + c] for r < 4, j < n, c < dv.
 void attention_values_4(const float* p, int64_t p_stride, const float* v, int64_t v_stride, int64_t n, float* const out[4],
                         int64_t dv);
+// The same over a float16 cache, converted in registers as it is read (no float copy): keys in
+// the cache's transposed tiles (kt[i * 64 + j] as float16 bits), values as rows (v_stride in
+// values).
+void attention_scores_4x64_f16(const uint16_t* kt, const float* const q[4], int64_t d, float* out);
+void attention_values_4_f16(const float* p, int64_t p_stride, const uint16_t* v, int64_t v_stride, int64_t n,
+                            float* const out[4], int64_t dv);
 
 }  // namespace lp

@@ -38,6 +38,16 @@ void check_kv_cache_fits(GgmlType type, int64_t key_dim, int64_t value_dim) {
   }
 }
 
+bool keys_in_tiles(GgmlType type) { return type == GgmlType::F16; }
+
+int64_t kv_key_positions(GgmlType type, int64_t ctx) {
+  return keys_in_tiles(type) ? (ctx + kKeyTile - 1) / kKeyTile * kKeyTile : ctx;
+}
+
+void store_key_in_tile(const float* key, uint16_t* tile, int64_t column, int64_t width) {
+  for (int64_t i = 0; i < width; ++i) tile[i * kKeyTile + column] = f32_to_f16(key[i]);
+}
+
 void quantize_row_q4_0_nearest(const float* src, uint8_t* dst, int64_t n) {
   auto* blocks = reinterpret_cast<BlockQ4_0*>(dst);
   for (int64_t i = 0; i < n / kQK; ++i) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/ggml_types.h"
+#include "kernels/key_transpose.h"
 
 namespace lp {
 
@@ -27,6 +28,16 @@ void check_kv_cache_fits(GgmlType type, int64_t key_dim, int64_t value_dim);
 void kv_row_from_f32(GgmlType type, const float* src, uint8_t* dst, int64_t n);
 // `n` values of `type` back to float (exactly the type's dequantization).
 void kv_row_to_f32(GgmlType type, const uint8_t* src, float* dst, int64_t n);
+
+// F16 keys are kept transposed, in tiles of kKeyTile positions, so attention multiplies a tile
+// as it is stored, converting in registers (engine/attention.cpp): no transpose per query
+// block. A KV head's tile t holds positions [64 t, 64 t + 64): value i of position j at
+// [i * 64 + j % 64]. The other types keep one row per position.
+bool keys_in_tiles(GgmlType type);
+// The positions a KV head's keys take room for in a cache of `ctx`: whole tiles when tiled.
+int64_t kv_key_positions(GgmlType type, int64_t ctx);
+// One key (`width` floats) into its column of a tile of F16 keys (rounded as kv_row_from_f32).
+void store_key_in_tile(const float* key, uint16_t* tile, int64_t column, int64_t width);
 
 // ggml's quantize_row_q4_0_ref: d = (the value of largest magnitude) / -8, q = x / d + 8.5
 // truncated, at most 15.

@@ -23,6 +23,9 @@ struct RowOps {
   void (*attention_scores_4x64)(const float* kt, const float* const q[4], int64_t d, float* out);
   void (*attention_values_4)(const float* p, int64_t p_stride, const float* v, int64_t v_stride, int64_t n,
                              float* const out[4], int64_t dv);
+  void (*attention_scores_4x64_f16)(const uint16_t* kt, const float* const q[4], int64_t d, float* out);
+  void (*attention_values_4_f16)(const float* p, int64_t p_stride, const uint16_t* v, int64_t v_stride, int64_t n,
+                                 float* const out[4], int64_t dv);
 };
 
 // The loops for `isa`: its own build where there is one (AVX2 + FMA + F16C, AVX-512), the

@@ -8,6 +8,13 @@
 #include <bit>
 #include <cstring>
 
+#if defined(__F16C__)
+#include <immintrin.h>
+#elif defined(__ARM_NEON)
+#include <arm_neon.h>
+#endif
+
+#include "core/float_convert.h"
 #include "kernels/row_ops.h"
 
 namespace lp {
@@ -139,6 +146,41 @@ typedef float F32x16 __attribute__((vector_size(64)));
     const F32x16 lp_stored_ = (v);                 \
     std::memcpy((p), &lp_stored_, sizeof(F32x16)); \
   } while (0)
+// Sixteen float16 values at p (uint16_t bits) as an F32x16: vcvtph2ps where the unit has F16C
+// (one AVX-512 or two AVX2 conversions), four NEON conversions on ARM, scalar otherwise.
+#if defined(__AVX512F__)
+#define LP_LOAD16_F16(p) ((F32x16)_mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))))
+#elif defined(__F16C__)
+#define LP_LOAD16_F16(p)                                                                          \
+  __extension__({                                                                                 \
+    const uint16_t* lp_h_ = (p);                                                                  \
+    const __m256 lp_lo_ = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(lp_h_))); \
+    const __m256 lp_hi_ = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(lp_h_ + 8))); \
+    F32x16 lp_v_;                                                                                 \
+    std::memcpy(&lp_v_, &lp_lo_, sizeof(lp_lo_));                                                 \
+    std::memcpy(reinterpret_cast<char*>(&lp_v_) + sizeof(lp_lo_), &lp_hi_, sizeof(lp_hi_));        \
+    lp_v_;                                                                                        \
+  })
+#elif defined(__ARM_NEON)
+#define LP_LOAD16_F16(p)                                                                          \
+  __extension__({                                                                                 \
+    const uint16_t* lp_h_ = (p);                                                                  \
+    F32x16 lp_v_;                                                                                 \
+    for (int lp_q_ = 0; lp_q_ < 4; ++lp_q_) {                                                     \
+      const float32x4_t lp_f_ = vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(lp_h_ + 4 * lp_q_))); \
+      std::memcpy(reinterpret_cast<char*>(&lp_v_) + 16 * lp_q_, &lp_f_, 16);                     \
+    }                                                                                             \
+    lp_v_;                                                                                        \
+  })
+#else
+#define LP_LOAD16_F16(p)                                         \
+  __extension__({                                                \
+    const uint16_t* lp_h_ = (p);                                 \
+    F32x16 lp_v_;                                                \
+    for (int lp_k_ = 0; lp_k_ < 16; ++lp_k_) lp_v_[lp_k_] = f16_to_f32(lp_h_[lp_k_]); \
+    lp_v_;                                                       \
+  })
+#endif
 namespace {
 
 // How many 16-float columns the attention products carry per query row at once: four rows x
@@ -206,9 +248,76 @@ void attention_values_4(const float* p, int64_t p_stride, const float* v, int64_
   }
 }
 
-constexpr RowOps kRowOps{exp_row,  silu_mul,  gelu_tanh_mul, swiglu_oai,           dot_row,
-                         axpy_row, scale_row, scale_max_row, exp_shifted_sum_row, attention_scores_4x64,
-                         attention_values_4};
+// The same products over a float16 cache, converted in registers as they are read: keys in
+// the cache's transposed tiles (kt[i * 64 + j], kernels/kv_rows.h), values as rows.
+void attention_scores_4x64_f16(const uint16_t* kt, const float* const q[4], int64_t d, float* out) {
+  for (int c0 = 0; c0 < 64; c0 += 16 * kColumnBlocks) {
+    F32x16 acc[4][kColumnBlocks] = {};
+    for (int64_t i = 0; i < d; ++i) {
+      F32x16 k[kColumnBlocks];
+      for (int c = 0; c < kColumnBlocks; ++c) k[c] = LP_LOAD16_F16(kt + i * 64 + c0 + c * 16);
+      for (int r = 0; r < 4; ++r) {
+        const float qr = q[r][i];
+        for (int c = 0; c < kColumnBlocks; ++c) acc[r][c] += qr * k[c];
+      }
+    }
+    for (int r = 0; r < 4; ++r) {
+      for (int c = 0; c < kColumnBlocks; ++c) LP_STORE16(out + r * 64 + c0 + c * 16, acc[r][c]);
+    }
+  }
+}
+
+void attention_values_4_f16(const float* p, int64_t p_stride, const uint16_t* v, int64_t v_stride, int64_t n,
+                            float* const out[4], int64_t dv) {
+  constexpr int64_t kWidth = 16 * kColumnBlocks;
+  int64_t c0 = 0;
+  for (; c0 + kWidth <= dv; c0 += kWidth) {
+    F32x16 acc[4][kColumnBlocks];
+    for (int r = 0; r < 4; ++r) {
+      for (int c = 0; c < kColumnBlocks; ++c) acc[r][c] = LP_LOAD16(out[r] + c0 + c * 16);
+    }
+    for (int64_t j = 0; j < n; ++j) {
+      const uint16_t* vj = v + j * v_stride + c0;
+      F32x16 x[kColumnBlocks];
+      for (int c = 0; c < kColumnBlocks; ++c) x[c] = LP_LOAD16_F16(vj + c * 16);
+      for (int r = 0; r < 4; ++r) {
+        const float pr = p[r * p_stride + j];
+        for (int c = 0; c < kColumnBlocks; ++c) acc[r][c] += pr * x[c];
+      }
+    }
+    for (int r = 0; r < 4; ++r) {
+      for (int c = 0; c < kColumnBlocks; ++c) LP_STORE16(out[r] + c0 + c * 16, acc[r][c]);
+    }
+  }
+  for (; c0 + 16 <= dv; c0 += 16) {
+    F32x16 acc[4];
+    for (int r = 0; r < 4; ++r) acc[r] = LP_LOAD16(out[r] + c0);
+    for (int64_t j = 0; j < n; ++j) {
+      const F32x16 x = LP_LOAD16_F16(v + j * v_stride + c0);
+      for (int r = 0; r < 4; ++r) acc[r] += p[r * p_stride + j] * x;
+    }
+    for (int r = 0; r < 4; ++r) LP_STORE16(out[r] + c0, acc[r]);
+  }
+  for (; c0 < dv; ++c0) {
+    for (int r = 0; r < 4; ++r) {
+      for (int64_t j = 0; j < n; ++j) out[r][c0] += p[r * p_stride + j] * f16_to_f32(v[j * v_stride + c0]);
+    }
+  }
+}
+
+constexpr RowOps kRowOps{exp_row,
+                         silu_mul,
+                         gelu_tanh_mul,
+                         swiglu_oai,
+                         dot_row,
+                         axpy_row,
+                         scale_row,
+                         scale_max_row,
+                         exp_shifted_sum_row,
+                         attention_scores_4x64,
+                         attention_values_4,
+                         attention_scores_4x64_f16,
+                         attention_values_4_f16};
 
 }  // namespace
 }  // namespace lp

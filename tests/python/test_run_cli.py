@@ -132,7 +132,8 @@ def test_bench_at_depth_is_llama_benchs_d(lp_bin, tiny):
     assert [(r["test"], r["n_depth"]) for r in rows] == [("pp8", 0), ("tg4", 0), ("pp8 @ d24", 24), ("tg4 @ d24", 24)]
     config = json.loads((tiny / "config.json").read_text())
     layers, kv_heads, head_dim = config["num_hidden_layers"], config["num_key_value_heads"], config["head_dim"]
-    assert rows[0]["kv_cache_bytes"] == 2 * layers * (24 + 8) * kv_heads * head_dim * 2
+    # f16 values of 24 + 8 positions; f16 keys in whole tiles of 64 positions (kernels/kv_rows.h).
+    assert rows[0]["kv_cache_bytes"] == layers * (64 + 24 + 8) * kv_heads * head_dim * 2
     # Decoding at depth 24 reads positions 25..28 (one more per token) where depth 0 reads 1..4.
     per_position = layers * kv_heads * 2 * head_dim * 2
     extra = (sum(range(25, 29)) - sum(range(1, 5))) / 4 * per_position
@@ -168,6 +169,7 @@ def test_bench_reports_memory_and_the_bandwidth_ceiling(lp_bin, tiny):
         assert pct == pytest.approx(100 * n / seconds / ceiling, rel=1e-9)
     assert tg["pct_of_ceiling"] == pytest.approx(statistics.median(tg["pct_of_ceiling_samples"]), rel=1e-9)
     assert "decode_bytes_per_token" not in pp and "read_bandwidth_gbs" not in pp
-    # The cache holds the longest test's positions (16), K and V, float16.
-    assert tg["kv_cache_bytes"] == 2 * layers * 16 * kv_heads * head_dim * 2
+    # The cache holds the longest test's positions (16) of float16 values, and float16 keys in
+    # whole tiles of 64 positions.
+    assert tg["kv_cache_bytes"] == layers * (64 + 16) * kv_heads * head_dim * 2
     assert tg["peak_rss_bytes"] > tg["kv_cache_bytes"] and pp["peak_rss_bytes"] == tg["peak_rss_bytes"]

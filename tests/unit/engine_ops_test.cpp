@@ -382,6 +382,27 @@ void check_attention_tile_kernels_equal_plain_sums() {
         ASSERT_NEAR(out[r * d + c], e, 1e-4) << d << " " << r << " " << c;
       }
     }
+    // The float16 forms, on the same values rounded to float16: the same sums.
+    std::vector<uint16_t> kt_half(kt.size()), v_half(v.size());
+    f32_to_f16_row(kt.data(), kt_half.data(), static_cast<int64_t>(kt.size()));
+    f32_to_f16_row(v.data(), v_half.data(), static_cast<int64_t>(v.size()));
+    attention_scores_4x64_f16(kt_half.data(), qs, d, scores.data());
+    for (int r = 0; r < 4; ++r) {
+      for (int j = 0; j < 64; ++j) {
+        double e = 0;
+        for (int64_t i = 0; i < d; ++i) e += static_cast<double>(qs[r][i]) * f16_to_f32(kt_half[static_cast<size_t>(i * 64 + j)]);
+        ASSERT_NEAR(scores[r * 64 + j], e, 1e-4) << "f16 " << d << " " << r << " " << j;
+      }
+    }
+    out = before;
+    attention_values_4_f16(p.data(), 64, v_half.data(), stride, n, outs, d);
+    for (int r = 0; r < 4; ++r) {
+      for (int64_t c = 0; c < d; ++c) {
+        double e = before[r * d + c];
+        for (int64_t j = 0; j < n; ++j) e += static_cast<double>(p[r * 64 + j]) * f16_to_f32(v_half[static_cast<size_t>(j * stride + c)]);
+        ASSERT_NEAR(out[r * d + c], e, 1e-4) << "f16 " << d << " " << r << " " << c;
+      }
+    }
   }
 }
 
@@ -477,6 +498,21 @@ TEST(EngineAttention, FusedAttentionEqualsPlainSoftmaxAttention) {
                               .k_head_stride = positions * 32, .v_head_stride = positions * 32},
                   out.data(), pool);
     for (size_t i = 0; i < out.size(); ++i) ASSERT_NEAR(out[i], expected_f16[i], 2e-5) << "head-major case n_past " << c.n_past << " at " << i;
+    // The session's F16 layout: keys in transposed tiles of 64 positions (kernels/kv_rows.h).
+    const int64_t tiled_positions = kv_key_positions(GgmlType::F16, positions);
+    std::vector<uint16_t> k_tiles(static_cast<size_t>(c.n_head_kv * tiled_positions * 16), 0x7e00);  // NaN where nothing is stored
+    for (int64_t h = 0; h < c.n_head_kv; ++h) {
+      for (int64_t j = 0; j < positions; ++j) {
+        uint16_t* tile = &k_tiles[static_cast<size_t>((h * tiled_positions + j / kKeyTile * kKeyTile) * 16)];
+        store_key_in_tile(&k[static_cast<size_t>(j * row + h * 16)], tile, j % kKeyTile, 16);
+      }
+    }
+    attention.run(s, q.data(), c.n, c.n_past,
+                  KvLayerView{.type = GgmlType::F16, .k = reinterpret_cast<const uint8_t*>(k_tiles.data()),
+                              .v = reinterpret_cast<const uint8_t*>(v_heads.data()), .k_stride = kKeyTile * 32, .v_stride = 32,
+                              .k_head_stride = tiled_positions * 32, .v_head_stride = positions * 32, .key_tiles = true},
+                  out.data(), pool);
+    for (size_t i = 0; i < out.size(); ++i) ASSERT_NEAR(out[i], expected_f16[i], 2e-5) << "tiled keys case n_past " << c.n_past << " at " << i;
   }
 }
 
