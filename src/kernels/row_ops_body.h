@@ -2,8 +2,8 @@
 // The bodies of the engine's row loops (row_ops.h), included by one unit per instruction set
 // (row_ops_{baseline,avx2,avx512}.cpp), each compiled with that set's flags: the compiler
 // vectorizes the same loops for each, and everything here sits in an anonymous namespace so
-// the units' copies stay apart. Only the attention products' register blocking differs
-// between the sets (kColumnBlocks).
+// the units' copies stay apart. Only the attention products' vector width and register
+// blocking differ between the sets (kLanes, kColumnBlocks).
 #include <algorithm>
 #include <bit>
 #include <cstring>
@@ -128,181 +128,140 @@ float exp_shifted_sum_row(float* x, float shift, int64_t n) {
   return sum;
 }
 
-// GCC/Clang vector of 16 floats: one AVX-512 register, two AVX2 or four SSE registers.
-typedef float F32x16 __attribute__((vector_size(64)));
+// The attention products work on GCC/Clang vectors of one register's width (F32xN): a wider
+// generic vector than the unit's registers is lowered through memory (GCC 12 keeps a 16-float
+// vector's halves on the stack in an AVX2 unit: 5x slower). Four query rows x kColumnBlocks
+// accumulators, plus kColumnBlocks loaded vectors, must fit the register file: AVX-512 16 + 4
+// of 32 zmm registers, AVX2 8 + 2 of 16 ymm, 64-bit ARM 16 + 4 of 32, SSE 8 + 2 of 16.
+#if defined(__AVX512F__)
+constexpr int kLanes = 16, kColumnBlocks = 4;
+#elif defined(__AVX2__)
+constexpr int kLanes = 8, kColumnBlocks = 2;
+#elif defined(__aarch64__)
+constexpr int kLanes = 4, kColumnBlocks = 4;
+#else
+constexpr int kLanes = 4, kColumnBlocks = 2;
+#endif
+constexpr int kPass = kLanes * kColumnBlocks;  // positions (scores) or value columns (values) per pass
+static_assert(64 % kPass == 0, "a tile of 64 positions is crossed in whole passes");
+typedef float F32xN __attribute__((vector_size(kLanes * sizeof(float))));
 
 }  // namespace
 // Loads and stores of such vectors are statement expressions, not functions: a function taking
-// or returning one would cross an ABI boundary that differs between the units' instruction
-// sets (GCC warns, Clang refuses). __extension__ says the GNU extension is meant.
-#define LP_LOAD16(p)                               \
-  __extension__({                                  \
-    F32x16 lp_loaded_;                             \
-    std::memcpy(&lp_loaded_, (p), sizeof(F32x16)); \
-    lp_loaded_;                                    \
+// or returning one would cross an ABI boundary that differs between instruction sets (GCC
+// warns, Clang refuses). __extension__ says the GNU extension is meant.
+#define LP_LOADV(p)                               \
+  __extension__({                                 \
+    F32xN lp_loaded_;                             \
+    std::memcpy(&lp_loaded_, (p), sizeof(F32xN)); \
+    lp_loaded_;                                   \
   })
-#define LP_STORE16(p, v)                           \
-  do {                                             \
-    const F32x16 lp_stored_ = (v);                 \
-    std::memcpy((p), &lp_stored_, sizeof(F32x16)); \
+#define LP_STOREV(p, v)                           \
+  do {                                            \
+    const F32xN lp_stored_ = (v);                 \
+    std::memcpy((p), &lp_stored_, sizeof(F32xN)); \
   } while (0)
-// Sixteen float16 values at p (uint16_t bits) as an F32x16: vcvtph2ps where the unit has F16C
-// (one AVX-512 or two AVX2 conversions), four NEON conversions on ARM, scalar otherwise.
+// kLanes float16 values at p (uint16_t bits) as an F32xN: vcvtph2ps where the unit has F16C,
+// NEON's conversion on ARM, scalar otherwise.
 #if defined(__AVX512F__)
-#define LP_LOAD16_F16(p) ((F32x16)_mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))))
+// (The zero-masked form: GCC 12 warns that the plain one's undefined pass-through register "may
+// be used uninitialized".)
+#define LP_LOADV_F16(p) ((F32xN)_mm512_maskz_cvtph_ps(0xFFFF, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))))
 #elif defined(__F16C__)
-#define LP_LOAD16_F16(p)                                                                          \
-  __extension__({                                                                                 \
-    const uint16_t* lp_h_ = (p);                                                                  \
-    const __m256 lp_lo_ = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(lp_h_))); \
-    const __m256 lp_hi_ = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(lp_h_ + 8))); \
-    F32x16 lp_v_;                                                                                 \
-    std::memcpy(&lp_v_, &lp_lo_, sizeof(lp_lo_));                                                 \
-    std::memcpy(reinterpret_cast<char*>(&lp_v_) + sizeof(lp_lo_), &lp_hi_, sizeof(lp_hi_));        \
-    lp_v_;                                                                                        \
-  })
+#define LP_LOADV_F16(p) ((F32xN)_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))))
 #elif defined(__ARM_NEON)
-#define LP_LOAD16_F16(p)                                                                          \
-  __extension__({                                                                                 \
-    const uint16_t* lp_h_ = (p);                                                                  \
-    F32x16 lp_v_;                                                                                 \
-    for (int lp_q_ = 0; lp_q_ < 4; ++lp_q_) {                                                     \
-      const float32x4_t lp_f_ = vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(lp_h_ + 4 * lp_q_))); \
-      std::memcpy(reinterpret_cast<char*>(&lp_v_) + 16 * lp_q_, &lp_f_, 16);                     \
-    }                                                                                             \
-    lp_v_;                                                                                        \
-  })
+#define LP_LOADV_F16(p) ((F32xN)vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(p))))
 #else
-#define LP_LOAD16_F16(p)                                         \
-  __extension__({                                                \
-    const uint16_t* lp_h_ = (p);                                 \
-    F32x16 lp_v_;                                                \
-    for (int lp_k_ = 0; lp_k_ < 16; ++lp_k_) lp_v_[lp_k_] = f16_to_f32(lp_h_[lp_k_]); \
-    lp_v_;                                                       \
+#define LP_LOADV_F16(p)                                                             \
+  __extension__({                                                                   \
+    const uint16_t* lp_h_ = (p);                                                    \
+    F32xN lp_v_;                                                                    \
+    for (int lp_k_ = 0; lp_k_ < kLanes; ++lp_k_) lp_v_[lp_k_] = f16_to_f32(lp_h_[lp_k_]); \
+    lp_v_;                                                                          \
   })
 #endif
 namespace {
 
-// How many 16-float columns the attention products carry per query row at once: four rows x
-// that many accumulators, plus that many loaded vectors, must fit the register file. AVX-512:
-// 16 + 4 of 32 registers. With 16 registers (AVX2, SSE) four columns would spill every
-// accumulator, so one: 8 + 2 ymm registers, and the tile is crossed in four passes.
-#if defined(__AVX512F__)
-constexpr int kColumnBlocks = 4;
-#else
-constexpr int kColumnBlocks = 1;
-#endif
-
-void attention_scores_4x64(const float* kt, const float* const q[4], int64_t d, float* out) {
-  for (int c0 = 0; c0 < 64; c0 += 16 * kColumnBlocks) {
-    F32x16 acc[4][kColumnBlocks] = {};
+// The products of attention over a tile of 64 positions (engine/ops.h), for keys and values
+// stored as float (LOAD = LP_LOADV) or float16 (LP_LOADV_F16, converted in registers).
+template <typename Key, typename LoadKey>
+void scores_4x64(const Key* kt, const float* const q[4], int64_t d, float* out, LoadKey load) {
+  for (int c0 = 0; c0 < 64; c0 += kPass) {
+    F32xN acc[4][kColumnBlocks] = {};
     for (int64_t i = 0; i < d; ++i) {
-      F32x16 k[kColumnBlocks];
-      for (int c = 0; c < kColumnBlocks; ++c) k[c] = LP_LOAD16(kt + i * 64 + c0 + c * 16);
+      F32xN k[kColumnBlocks];
+      for (int c = 0; c < kColumnBlocks; ++c) k[c] = load(kt + i * 64 + c0 + c * kLanes);
       for (int r = 0; r < 4; ++r) {
         const float qr = q[r][i];
         for (int c = 0; c < kColumnBlocks; ++c) acc[r][c] += qr * k[c];
       }
     }
     for (int r = 0; r < 4; ++r) {
-      for (int c = 0; c < kColumnBlocks; ++c) LP_STORE16(out + r * 64 + c0 + c * 16, acc[r][c]);
+      for (int c = 0; c < kColumnBlocks; ++c) LP_STOREV(out + r * 64 + c0 + c * kLanes, acc[r][c]);
     }
   }
+}
+
+template <typename Value, typename LoadValue, typename ToFloat>
+void values_4(const float* p, int64_t p_stride, const Value* v, int64_t v_stride, int64_t n, float* const out[4], int64_t dv,
+              LoadValue load, ToFloat to_float) {
+  int64_t c0 = 0;
+  for (; c0 + kPass <= dv; c0 += kPass) {
+    F32xN acc[4][kColumnBlocks];
+    for (int r = 0; r < 4; ++r) {
+      for (int c = 0; c < kColumnBlocks; ++c) acc[r][c] = LP_LOADV(out[r] + c0 + c * kLanes);
+    }
+    for (int64_t j = 0; j < n; ++j) {
+      const Value* vj = v + j * v_stride + c0;
+      F32xN x[kColumnBlocks];
+      for (int c = 0; c < kColumnBlocks; ++c) x[c] = load(vj + c * kLanes);
+      for (int r = 0; r < 4; ++r) {
+        const float pr = p[r * p_stride + j];
+        for (int c = 0; c < kColumnBlocks; ++c) acc[r][c] += pr * x[c];
+      }
+    }
+    for (int r = 0; r < 4; ++r) {
+      for (int c = 0; c < kColumnBlocks; ++c) LP_STOREV(out[r] + c0 + c * kLanes, acc[r][c]);
+    }
+  }
+  for (; c0 + kLanes <= dv; c0 += kLanes) {
+    F32xN acc[4];
+    for (int r = 0; r < 4; ++r) acc[r] = LP_LOADV(out[r] + c0);
+    for (int64_t j = 0; j < n; ++j) {
+      const F32xN x = load(v + j * v_stride + c0);
+      for (int r = 0; r < 4; ++r) acc[r] += p[r * p_stride + j] * x;
+    }
+    for (int r = 0; r < 4; ++r) LP_STOREV(out[r] + c0, acc[r]);
+  }
+  for (; c0 < dv; ++c0) {
+    for (int r = 0; r < 4; ++r) {
+      for (int64_t j = 0; j < n; ++j) out[r][c0] += p[r * p_stride + j] * to_float(v[j * v_stride + c0]);
+    }
+  }
+}
+
+// Lambdas returning F32xN are inlined into their one caller: no call crosses an ABI boundary.
+constexpr auto kLoadFloats = [](const float* x) { return LP_LOADV(x); };
+constexpr auto kLoadHalves = [](const uint16_t* x) { return LP_LOADV_F16(x); };
+constexpr auto kFloat = [](float x) { return x; };
+constexpr auto kHalf = [](uint16_t x) { return f16_to_f32(x); };
+
+void attention_scores_4x64(const float* kt, const float* const q[4], int64_t d, float* out) {
+  scores_4x64(kt, q, d, out, kLoadFloats);
 }
 
 void attention_values_4(const float* p, int64_t p_stride, const float* v, int64_t v_stride, int64_t n, float* const out[4],
                         int64_t dv) {
-  constexpr int64_t kWidth = 16 * kColumnBlocks;
-  int64_t c0 = 0;
-  for (; c0 + kWidth <= dv; c0 += kWidth) {
-    F32x16 acc[4][kColumnBlocks];
-    for (int r = 0; r < 4; ++r) {
-      for (int c = 0; c < kColumnBlocks; ++c) acc[r][c] = LP_LOAD16(out[r] + c0 + c * 16);
-    }
-    for (int64_t j = 0; j < n; ++j) {
-      const float* vj = v + j * v_stride + c0;
-      F32x16 x[kColumnBlocks];
-      for (int c = 0; c < kColumnBlocks; ++c) x[c] = LP_LOAD16(vj + c * 16);
-      for (int r = 0; r < 4; ++r) {
-        const float pr = p[r * p_stride + j];
-        for (int c = 0; c < kColumnBlocks; ++c) acc[r][c] += pr * x[c];
-      }
-    }
-    for (int r = 0; r < 4; ++r) {
-      for (int c = 0; c < kColumnBlocks; ++c) LP_STORE16(out[r] + c0 + c * 16, acc[r][c]);
-    }
-  }
-  for (; c0 + 16 <= dv; c0 += 16) {
-    F32x16 acc[4];
-    for (int r = 0; r < 4; ++r) acc[r] = LP_LOAD16(out[r] + c0);
-    for (int64_t j = 0; j < n; ++j) {
-      const F32x16 x = LP_LOAD16(v + j * v_stride + c0);
-      for (int r = 0; r < 4; ++r) acc[r] += p[r * p_stride + j] * x;
-    }
-    for (int r = 0; r < 4; ++r) LP_STORE16(out[r] + c0, acc[r]);
-  }
-  for (; c0 < dv; ++c0) {
-    for (int r = 0; r < 4; ++r) {
-      for (int64_t j = 0; j < n; ++j) out[r][c0] += p[r * p_stride + j] * v[j * v_stride + c0];
-    }
-  }
+  values_4(p, p_stride, v, v_stride, n, out, dv, kLoadFloats, kFloat);
 }
 
-// The same products over a float16 cache, converted in registers as they are read: keys in
-// the cache's transposed tiles (kt[i * 64 + j], kernels/kv_rows.h), values as rows.
 void attention_scores_4x64_f16(const uint16_t* kt, const float* const q[4], int64_t d, float* out) {
-  for (int c0 = 0; c0 < 64; c0 += 16 * kColumnBlocks) {
-    F32x16 acc[4][kColumnBlocks] = {};
-    for (int64_t i = 0; i < d; ++i) {
-      F32x16 k[kColumnBlocks];
-      for (int c = 0; c < kColumnBlocks; ++c) k[c] = LP_LOAD16_F16(kt + i * 64 + c0 + c * 16);
-      for (int r = 0; r < 4; ++r) {
-        const float qr = q[r][i];
-        for (int c = 0; c < kColumnBlocks; ++c) acc[r][c] += qr * k[c];
-      }
-    }
-    for (int r = 0; r < 4; ++r) {
-      for (int c = 0; c < kColumnBlocks; ++c) LP_STORE16(out + r * 64 + c0 + c * 16, acc[r][c]);
-    }
-  }
+  scores_4x64(kt, q, d, out, kLoadHalves);
 }
 
 void attention_values_4_f16(const float* p, int64_t p_stride, const uint16_t* v, int64_t v_stride, int64_t n,
                             float* const out[4], int64_t dv) {
-  constexpr int64_t kWidth = 16 * kColumnBlocks;
-  int64_t c0 = 0;
-  for (; c0 + kWidth <= dv; c0 += kWidth) {
-    F32x16 acc[4][kColumnBlocks];
-    for (int r = 0; r < 4; ++r) {
-      for (int c = 0; c < kColumnBlocks; ++c) acc[r][c] = LP_LOAD16(out[r] + c0 + c * 16);
-    }
-    for (int64_t j = 0; j < n; ++j) {
-      const uint16_t* vj = v + j * v_stride + c0;
-      F32x16 x[kColumnBlocks];
-      for (int c = 0; c < kColumnBlocks; ++c) x[c] = LP_LOAD16_F16(vj + c * 16);
-      for (int r = 0; r < 4; ++r) {
-        const float pr = p[r * p_stride + j];
-        for (int c = 0; c < kColumnBlocks; ++c) acc[r][c] += pr * x[c];
-      }
-    }
-    for (int r = 0; r < 4; ++r) {
-      for (int c = 0; c < kColumnBlocks; ++c) LP_STORE16(out[r] + c0 + c * 16, acc[r][c]);
-    }
-  }
-  for (; c0 + 16 <= dv; c0 += 16) {
-    F32x16 acc[4];
-    for (int r = 0; r < 4; ++r) acc[r] = LP_LOAD16(out[r] + c0);
-    for (int64_t j = 0; j < n; ++j) {
-      const F32x16 x = LP_LOAD16_F16(v + j * v_stride + c0);
-      for (int r = 0; r < 4; ++r) acc[r] += p[r * p_stride + j] * x;
-    }
-    for (int r = 0; r < 4; ++r) LP_STORE16(out[r] + c0, acc[r]);
-  }
-  for (; c0 < dv; ++c0) {
-    for (int r = 0; r < 4; ++r) {
-      for (int64_t j = 0; j < n; ++j) out[r][c0] += p[r * p_stride + j] * f16_to_f32(v[j * v_stride + c0]);
-    }
-  }
+  values_4(p, p_stride, v, v_stride, n, out, dv, kLoadHalves, kHalf);
 }
 
 constexpr RowOps kRowOps{exp_row,
