@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The 64-bit ARM kernels on this x86-64 machine: cross-compiles the unit tests for aarch64
-# (cmake/aarch64-linux-gnu.cmake) and runs the kernel tests (and those of attention's F16
-# vector operations) under qemu-user twice: as a CPU with the dot product extension (-cpu
+# (cmake/aarch64-linux-gnu.cmake) and runs the kernel tests (and those of the engine's row loops
+# and attention's F16 vector operations) under qemu-user twice: as a CPU with the dot product extension (-cpu
 # max: the scalar, NEON and NEON dot-product sets are all tested against the scalar
 # reference) and as one without it (-cpu cortex-a53: run-time detection must fall back to
 # plain NEON).
@@ -21,7 +21,7 @@ cmake --build "$BUILD" --target lp_unit_tests -j"$(nproc)"
 shared=$(aarch64-linux-gnu-nm -C --defined-only --extern-only \
   "$BUILD/src/CMakeFiles/lp_core.dir/kernels/kernels_neon_dotprod.cpp.o" | grep -v 'neon_dotprod_tiles()' || true)
 [ -z "$shared" ] || { echo "kernels_neon_dotprod.cpp defines shared code: $shared"; exit 1; }
-FILTER='KernelSimd.*:KernelScalar.*:KernelActivations.*:KernelScales.*:QuantLanes.*:KernelMatmul.TypesWithoutKernelsAreRefused:EngineOps.HalfVector*'
+FILTER='KernelSimd.*:KernelScalar.*:KernelActivations.*:KernelScales.*:QuantLanes.*:KernelMatmul.TypesWithoutKernelsAreRefused:EngineOps.HalfVector*:EngineOps.Row*:EngineOps.SoftmaxRowSteps*:EngineOps.AttentionTileKernels*'
 for cpu_and_isa in "max neon-dotprod" "cortex-a53 neon"; do
   read -r cpu isa <<< "$cpu_and_isa"
   echo "==> aarch64 kernel tests under qemu-aarch64 -cpu $cpu"

@@ -101,9 +101,11 @@ MemoryEstimate estimate_memory(const ModelSummary& model, const MemorySettings& 
   const uint64_t per_layer_position = h.head_count_kv * (*key_row + *value_row);
   const uint64_t kv = h.block_count * h.head_count_kv * (key_positions * *key_row + ctx * *value_row);
   e.terms.push_back({"kv_cache", kv,
-                     fmt::format("{} layers x {} KV heads x {} positions x ({} + {} bytes: K and V rows of {} and {} values in {})",
+                     fmt::format("{} layers x {} KV heads x {} positions x ({} + {} bytes: K and V rows of {} and {} values in {}){}",
                                  h.block_count, h.head_count_kv, ctx, *key_row, *value_row, key_dim, value_dim,
-                                 kv_cache_type_name(s.kv_type))});
+                                 kv_cache_type_name(s.kv_type),
+                                 key_positions != ctx ? fmt::format("; keys in whole tiles of 64: {} positions", key_positions)
+                                                      : std::string())});
   uint64_t windowed = kv;
   if (h.sliding_window > 0 && h.sliding_window_pattern > 0) {
     const uint64_t local_layers = h.block_count - h.block_count / h.sliding_window_pattern;

@@ -246,6 +246,14 @@ struct IsaGuard {
   KernelIsa saved = active_kernel_isa();
 };
 
+void on_every_row_loop_isa(void (*check)()) {
+  for (KernelIsa isa : row_loop_isas()) {
+    const IsaGuard guard(isa);
+    SCOPED_TRACE(kernel_isa_name(isa));
+    check();
+  }
+}
+
 void check_row_exp_and_gated_activations_match_the_scalar_functions() {
   std::vector<float> x;
   for (float v = -100.0f; v <= 100.0f; v += 0.0137f) x.push_back(v);
@@ -280,11 +288,7 @@ void check_row_exp_and_gated_activations_match_the_scalar_functions() {
 }
 
 TEST(EngineOps, RowExpAndGatedActivationsMatchTheScalarFunctions) {
-  for (KernelIsa isa : row_loop_isas()) {
-    const IsaGuard guard(isa);
-    SCOPED_TRACE(kernel_isa_name(isa));
-    check_row_exp_and_gated_activations_match_the_scalar_functions();
-  }
+  on_every_row_loop_isa(check_row_exp_and_gated_activations_match_the_scalar_functions);
 }
 
 void check_row_dot_axpy_and_scale_on_lengths_around_the_vector_width() {
@@ -305,11 +309,7 @@ void check_row_dot_axpy_and_scale_on_lengths_around_the_vector_width() {
 }
 
 TEST(EngineOps, RowDotAxpyAndScaleOnLengthsAroundTheVectorWidth) {
-  for (KernelIsa isa : row_loop_isas()) {
-    const IsaGuard guard(isa);
-    SCOPED_TRACE(kernel_isa_name(isa));
-    check_row_dot_axpy_and_scale_on_lengths_around_the_vector_width();
-  }
+  on_every_row_loop_isa(check_row_dot_axpy_and_scale_on_lengths_around_the_vector_width);
 }
 
 // The online softmax's row steps against plain loops: the scaled row and its maximum exactly,
@@ -342,11 +342,7 @@ void check_softmax_row_steps_equal_plain_loops() {
 }
 
 TEST(EngineOps, SoftmaxRowStepsEqualPlainLoops) {
-  for (KernelIsa isa : row_loop_isas()) {
-    const IsaGuard guard(isa);
-    SCOPED_TRACE(kernel_isa_name(isa));
-    check_softmax_row_steps_equal_plain_loops();
-  }
+  on_every_row_loop_isa(check_softmax_row_steps_equal_plain_loops);
 }
 
 void check_attention_tile_kernels_equal_plain_sums() {
@@ -407,11 +403,7 @@ void check_attention_tile_kernels_equal_plain_sums() {
 }
 
 TEST(EngineOps, AttentionTileKernelsEqualPlainSums) {
-  for (KernelIsa isa : row_loop_isas()) {
-    const IsaGuard guard(isa);
-    SCOPED_TRACE(kernel_isa_name(isa));
-    check_attention_tile_kernels_equal_plain_sums();
-  }
+  on_every_row_loop_isa(check_attention_tile_kernels_equal_plain_sums);
 }
 
 // Plain softmax attention, one query head at a time, in double.
