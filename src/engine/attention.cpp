@@ -134,17 +134,18 @@ void CachedAttention::run_unit(const AttentionShape& s, const float* q, int64_t 
     }
     // Weighted values, four rows at a time (padding rows write to scratch): F16 rows converted
     // in registers, other types as float rows.
-    const uint8_t* value_rows = kv.v + j0 * kv.v_stride + kvh * kv.v_head_stride;
+    const uint16_t* value_halves = nullptr;
     std::pair<const float*, int64_t> values{nullptr, 0};
-    if (kv.type != GgmlType::F16) {
+    if (kv.type == GgmlType::F16) {
+      value_halves = reinterpret_cast<const uint16_t*>(kv.v + j0 * kv.v_stride + kvh * kv.v_head_stride);
+    } else {
       values = head_rows_as_float(kv.type, kv.v, kv.v_stride, kvh * kv.v_head_stride, j0, jn, dv, scratch.values.data());
     }
     for (int64_t r = 0; r < rows; r += 4) {
       float* outs[4];
       for (int64_t i = 0; i < 4; ++i) outs[i] = r + i < rows ? out_row(r + i) : scratch.pad_out.data() + i * dv;
-      if (kv.type == GgmlType::F16) {
-        attention_values_4_f16(scores + r * kTile, kTile, reinterpret_cast<const uint16_t*>(value_rows), kv.v_stride / 2, jn, outs,
-                               dv);
+      if (value_halves) {
+        attention_values_4_f16(scores + r * kTile, kTile, value_halves, kv.v_stride / 2, jn, outs, dv);
       } else {
         attention_values_4(scores + r * kTile, kTile, values.first, values.second, jn, outs, dv);
       }
