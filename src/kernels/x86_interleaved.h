@@ -124,7 +124,8 @@ void fill_panel_q4_q5_kx8(const Grouped* x, int64_t blocks, PanelSuperBlock* pan
     RowScalesMins u;
     unpack_row_scales(x[b].scales, u);
     const __m256 d = _mm256_cvtph_ps(load128(x[b].d));
-    for (int j = 0; j < 8; ++j) _mm256_store_ps(p.scale[j], _mm256_mul_ps(d, _mm256_cvtepi32_ps(scales_of_rows(u.scales[j]))));
+    _mm256_store_ps(p.d, d);
+    for (int j = 0; j < 8; ++j) set_sub_block_scales(p, j, scales_of_rows(u.scales[j]), d);
     for (int j = 0; j < 8; ++j)
       for (int r = 0; r < kInterleavedRows; ++r) p.offset_coef[j][r][0] = p.offset_coef[j][r][1] = u.mins[j][r];
     _mm256_store_ps(p.offset_scale, _mm256_sub_ps(_mm256_setzero_ps(), _mm256_cvtph_ps(load128(x[b].dmin))));
@@ -199,8 +200,8 @@ void fill_panel_q6_kx8(const BlockQ6_Kx8* x, int64_t blocks, PanelSuperBlock* pa
         for (int run = 0; run < 4; ++run) store256(p.levels[32 * h + 8 * run + k], levels.run[run]);
       }
     const __m256 d = _mm256_cvtph_ps(load128(x[b].d));
-    for (int s = 0; s < 16; ++s)
-      _mm256_store_ps(p.scale[s], _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(load64(x[b].scales[s])))));
+    _mm256_store_ps(p.d, d);
+    for (int s = 0; s < 16; ++s) set_sub_block_scales(p, s, _mm256_cvtepi8_epi32(load64(x[b].scales[s])), d);
     for (int pair = 0; pair < 8; ++pair)
       store256(p.offset_coef[pair], scale_pairs_of_rows(x[b].scales[2 * pair], x[b].scales[2 * pair + 1]));
     _mm256_store_ps(p.offset_scale, _mm256_mul_ps(_mm256_set1_ps(-32.0f), d));
@@ -319,17 +320,17 @@ void fill_panel_q2_q3_kx8(const Grouped* x, int64_t blocks, PanelSuperBlock* pan
         for (int plane = 0; plane < 4; ++plane) store256(p.levels[32 * h + 8 * plane + k], levels[plane]);
       }
     const __m256 d = _mm256_cvtph_ps(load128(x[b].d));
+    _mm256_store_ps(p.d, d);
     if constexpr (kQ3) {
       Q3KRowScales q3;
       unpack_q3_k_row_scales(x[b].scales, q3);
-      for (int s = 0; s < 16; ++s)
-        _mm256_store_ps(p.scale[s], _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(load64(q3.scales[s])))));
+      for (int s = 0; s < 16; ++s) set_sub_block_scales(p, s, _mm256_cvtepi8_epi32(load64(q3.scales[s])), d);
       for (int pair = 0; pair < 8; ++pair)
         store256(p.offset_coef[pair], _mm256_cvtepi8_epi16(byte_pairs_of_rows(q3.scales[2 * pair], q3.scales[2 * pair + 1])));
       _mm256_store_ps(p.offset_scale, _mm256_mul_ps(_mm256_set1_ps(-4.0f), d));
     } else {
       for (int s = 0; s < 16; ++s)
-        _mm256_store_ps(p.scale[s], _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_and_si128(load64(x[b].scales[s]), low4)))));
+        set_sub_block_scales(p, s, _mm256_cvtepu8_epi32(_mm_and_si128(load64(x[b].scales[s]), low4)), d);
       for (int pair = 0; pair < 8; ++pair)
         store256(p.offset_coef[pair], _mm256_cvtepu8_epi16(_mm_and_si128(
                                           _mm_srli_epi16(byte_pairs_of_rows(x[b].scales[2 * pair], x[b].scales[2 * pair + 1]), 4), low4)));
@@ -416,7 +417,7 @@ void fill_panel_q4_0x8(const BlockQ4_0x8* x, int64_t blocks, PanelBlock32* panel
 }
 
 // One group against a batch: decode and small batches one token at a time; batches worth a
-// panel through the panel kernels (K-quants: kSub values per scale).
+// panel through the panel kernels.
 template <class Block, class ActBlock, void (*matvec)(int64_t, const Block*, const ActBlock*, float*), class Panel,
           void (*fill)(const Block*, int64_t, Panel*)>
 void gemm_interleaved(int64_t n, const uint8_t* group, const uint8_t* act, uint64_t stride, int64_t n_tokens, float* out,
@@ -427,15 +428,18 @@ void gemm_interleaved(int64_t n, const uint8_t* group, const uint8_t* act, uint6
       const int64_t blocks = n / kQK;
       PanelBlock32* panel = panel_32_scratch(blocks);
       fill(x, blocks, panel);
-      constexpr Dot32 kDot = std::is_same_v<Block, BlockQ8_0x8> ? kQ8_0Dot : Dot32::Flipped;
-      panel_32_times_all_tokens<kDot>(panel, blocks, act, stride, n_tokens, out, out_stride, kInterleavedRows);
+      constexpr Panel32 kShape = std::is_same_v<Block, BlockQ8_0x8> ? kQ8_0Panel : kQ4_0Panel;
+      panel_32_times_all_tokens<kShape>(panel, blocks, act, stride, n_tokens, out, out_stride, kInterleavedRows);
     } else {
-      constexpr int kSub =  // values per scale
-          std::is_same_v<Block, BlockQ4_Kx8> || std::is_same_v<Block, BlockQ5_Kx8> ? 32 : 16;
+      constexpr KQuantPanel kShape = std::is_same_v<Block, BlockQ2_Kx8>   ? kQ2KPanel
+                                     : std::is_same_v<Block, BlockQ3_Kx8> ? kQ3KPanel
+                                     : std::is_same_v<Block, BlockQ4_Kx8> ? kQ4KPanel
+                                     : std::is_same_v<Block, BlockQ5_Kx8> ? kQ5KPanel
+                                                                          : kQ6KPanel;
       const int64_t blocks = n / kQK_K;
       PanelSuperBlock* panel = panel_scratch(blocks);
       fill(x, blocks, panel);
-      panel_times_all_tokens<kSub>(panel, blocks, act, stride, n_tokens, out, out_stride, kInterleavedRows);
+      panel_times_all_tokens<kShape>(panel, blocks, act, stride, n_tokens, out, out_stride, kInterleavedRows);
     }
     return;
   }

@@ -26,25 +26,6 @@
 namespace lp {
 namespace {
 
-// One row's super-block unpacked in its natural order: unsigned levels, the float scale of
-// each sub-block (16 sub-blocks of 16 values, or 8 of 32), and the offset term as an integer
-// coefficient per 16 values times one float: value i = scale[i / sub] * level[i] +
-// offset_scale * offset_coef[i / 16].
-struct alignas(32) RowSuperBlock {
-  uint8_t levels[kQK_K];
-  float scale[16];
-  int16_t offset_coef[16];
-  float offset_scale;
-};
-
-// One super-block of kPanelRows rows, lanes = rows.
-struct alignas(32) PanelSuperBlock {
-  uint8_t levels[kQK_K / 4][kPanelRows][4];       // [group of four values][row][value]
-  float scale[16][kPanelRows];                    // [sub-block][row]
-  int16_t offset_coef[8][kPanelRows][2];          // [pair of 16-value groups][row][group in pair]
-  float offset_scale[kPanelRows];
-};
-
 inline void store256(void* p, __m256i v) { _mm256_storeu_si256(static_cast<__m256i*>(p), v); }
 
 inline int32_t load_i32(const void* p) {
@@ -53,12 +34,45 @@ inline int32_t load_i32(const void* p) {
   return v;
 }
 
+// One row's super-block unpacked in its natural order: unsigned levels, the integer scale of
+// each sub-block (16 sub-blocks of 16 values, or 8 of 32) and the super-block's d, and the
+// offset term as an integer coefficient per 16 values times one float: value i =
+// d * scale[i / sub] * level[i] + offset_scale * offset_coef[i / 16].
+struct alignas(32) RowSuperBlock {
+  uint8_t levels[kQK_K];
+  int16_t scale[16];
+  float d;
+  int16_t offset_coef[16];
+  float offset_scale;
+};
+
+// One super-block of kPanelRows rows, lanes = rows. The sub-block scales are kept twice: as
+// floats (d * scale) for the VNNI kernel, which scales every sub-block's int32 sum, and as
+// integers for the AVX2 one, which folds them into its int16-to-int32 widening (vpmaddwd)
+// and applies d once per super-block.
+struct alignas(32) PanelSuperBlock {
+  uint8_t levels[kQK_K / 4][kPanelRows][4];       // [group of four values][row][value]
+  float scale[16][kPanelRows];                    // [sub-block][row]: d * the integer scale
+  int16_t scale_pairs[16][kPanelRows][2];         // [sub-block][row][both halves of a vpmaddwd pair]
+  float d[kPanelRows];
+  int16_t offset_coef[8][kPanelRows][2];          // [pair of 16-value groups][row][group in pair]
+  float offset_scale[kPanelRows];
+};
+
+// Sub-block j's scales of the panel's rows (int32 lanes, each within int16) and the rows' d:
+// the float and the integer forms.
+inline void set_sub_block_scales(PanelSuperBlock& p, int j, __m256i scales, __m256 d) {
+  _mm256_store_ps(p.scale[j], _mm256_mul_ps(d, _mm256_cvtepi32_ps(scales)));
+  // Each lane's low half copied into its high half: the pair vpmaddwd multiplies.
+  store256(p.scale_pairs[j], _mm256_blend_epi16(scales, _mm256_slli_epi32(scales, 16), 0xAA));
+}
+
 // ---- One row's super-block, per type (the same level arithmetic as the tile kernels) ----
 
 inline void unpack_super_block(const BlockQ2_K& b, RowSuperBlock& u) {
-  const float d = fp16_to_float(b.d);
+  u.d = fp16_to_float(b.d);
   for (int k = 0; k < 16; ++k) {
-    u.scale[k] = d * static_cast<float>(b.scales[k] & 0x0F);
+    u.scale[k] = static_cast<int16_t>(b.scales[k] & 0x0F);
     u.offset_coef[k] = static_cast<int16_t>(b.scales[k] >> 4);
   }
   u.offset_scale = -fp16_to_float(b.dmin);
@@ -75,12 +89,9 @@ inline void unpack_super_block(const BlockQ3_K& b, RowSuperBlock& u) {
   const Q3KScaleWords words = unpack_scales_q3_k_words(b.scales);
   int8_t scales[16];
   std::memcpy(scales, words.words, sizeof scales);
-  const float d = fp16_to_float(b.d);
-  for (int k = 0; k < 16; ++k) {
-    u.scale[k] = d * static_cast<float>(scales[k]);
-    u.offset_coef[k] = scales[k];
-  }
-  u.offset_scale = -4.0f * d;
+  u.d = fp16_to_float(b.d);
+  for (int k = 0; k < 16; ++k) u.scale[k] = u.offset_coef[k] = scales[k];
+  u.offset_scale = -4.0f * u.d;
   const __m256i two_bits = _mm256_set1_epi8(3);
   const __m256i high = load256(b.hmask);
   for (int half = 0; half < 2; ++half) {
@@ -101,9 +112,9 @@ inline void unpack_q4_q5_super_block(const Block& b, RowSuperBlock& u) {
   std::memcpy(scales + 4, &words.scales_high, 4);
   std::memcpy(mins, &words.mins_low, 4);
   std::memcpy(mins + 4, &words.mins_high, 4);
-  const float d = fp16_to_float(b.d);
+  u.d = fp16_to_float(b.d);
   for (int j = 0; j < 8; ++j) {
-    u.scale[j] = d * static_cast<float>(scales[j]);
+    u.scale[j] = scales[j];
     u.offset_coef[2 * j] = u.offset_coef[2 * j + 1] = mins[j];
   }
   u.offset_scale = -fp16_to_float(b.dmin);
@@ -128,12 +139,9 @@ inline void unpack_super_block(const BlockQ5_K& b, RowSuperBlock& u) { unpack_q4
 
 // Levels l - 32 stored as l (0..63); the -32 goes to the offset: -32 * d * scale per 16 values.
 inline void unpack_super_block(const BlockQ6_K& b, RowSuperBlock& u) {
-  const float d = fp16_to_float(b.d);
-  for (int k = 0; k < 16; ++k) {
-    u.scale[k] = d * static_cast<float>(b.scales[k]);
-    u.offset_coef[k] = b.scales[k];
-  }
-  u.offset_scale = -32.0f * d;
+  u.d = fp16_to_float(b.d);
+  for (int k = 0; k < 16; ++k) u.scale[k] = u.offset_coef[k] = b.scales[k];
+  u.offset_scale = -32.0f * u.d;
   const __m256i nibble = _mm256_set1_epi8(0x0F), two_bits = _mm256_set1_epi8(3);
   for (int half = 0; half < 2; ++half) {
     const __m256i low_a = load256(b.ql + 64 * half), low_b = load256(b.ql + 64 * half + 32);
@@ -159,17 +167,90 @@ void fill_panel(const uint8_t* weights, uint64_t row_bytes, int n_rows, int64_t 
       unpack_super_block(row[b], u);
       PanelSuperBlock& p = panel[b];
       for (int g = 0; g < kQK_K / 4; ++g) std::memcpy(p.levels[g][r], u.levels + 4 * g, 4);
-      for (int k = 0; k < 16; ++k) p.scale[k][r] = u.scale[k];
+      for (int k = 0; k < 16; ++k) {
+        p.scale[k][r] = u.d * static_cast<float>(u.scale[k]);
+        p.scale_pairs[k][r][0] = p.scale_pairs[k][r][1] = u.scale[k];
+      }
+      p.d[r] = u.d;
       for (int k = 0; k < 16; ++k) p.offset_coef[k / 2][r][k % 2] = u.offset_coef[k];
       p.offset_scale[r] = u.offset_scale;
     }
   }
 }
 
-// NT tokens against the panel: kSub values per sub-block (16 or 32).
-template <int NT, int kSub>
-void panel_times_tokens(const PanelSuperBlock* panel, int64_t blocks, const uint8_t* act, uint64_t stride, float* out,
-                        int64_t out_stride, int n_rows) {
+// A K-quant's panel shape: values per sub-block scale (16 or 32) and its largest level as the
+// panel stores it (unsigned: Q2_K 3, Q3_K 7, Q4_K 15, Q5_K 31, Q6_K 63).
+struct KQuantPanel {
+  int sub;
+  int max_level;
+};
+constexpr KQuantPanel kQ2KPanel{16, 3}, kQ3KPanel{16, 7}, kQ4KPanel{32, 15}, kQ5KPanel{32, 31}, kQ6KPanel{16, 63};
+
+// The largest activation magnitude of Q8_K (the quantizer rounds to -127..127; 128 leaves the
+// bounds below valid for any byte).
+constexpr int kMaxActivation = 128;
+
+// Without VNNI: NT tokens against the panel with each sub-block's products summed in int16
+// lanes (vpmaddubsw, vpaddw) and widened a few vectors at a time by one vpmaddwd against the
+// rows' integer sub-block scales, so a super-block's scaled sum stays in int32 (at most
+// 256 * 63 * 128 * 128 for Q6_K, far within it) and d is applied once per super-block. Per
+// four values and token: two operations instead of the three of dot_u8_s8 plus a float
+// multiply-add per sub-block.
+template <int NT, KQuantPanel kShape>
+void panel_times_tokens_int16(const PanelSuperBlock* panel, int64_t blocks, const uint8_t* act, uint64_t stride,
+                              float* out, int64_t out_stride, int n_rows) {
+  constexpr int kGroups = kShape.sub / 4;  // vectors of four levels per row in a sub-block
+  constexpr int kPerWidening = products_per_widening(kShape.max_level, kMaxActivation, kGroups);
+  static_assert(2 * kShape.max_level * kMaxActivation <= 32767, "a pair of products must fit int16");
+  __m256 total[NT];
+  for (auto& v : total) v = _mm256_setzero_ps();
+  for (int64_t b = 0; b < blocks; ++b) {
+    const PanelSuperBlock& p = panel[b];
+    const BlockQ8_K* a[NT];
+    for (int t = 0; t < NT; ++t) a[t] = &act_block<BlockQ8_K>(act, stride, t, b);
+    __m256i scaled[NT];
+    for (auto& v : scaled) v = _mm256_setzero_si256();
+    for (int j = 0; j < kQK_K / kShape.sub; ++j) {
+      const __m256i scale = _mm256_load_si256(reinterpret_cast<const __m256i*>(p.scale_pairs[j]));
+      for (int g0 = j * kGroups; g0 < (j + 1) * kGroups; g0 += kPerWidening) {
+        __m256i pairs[NT];
+        for (auto& v : pairs) v = _mm256_setzero_si256();
+        for (int g = g0; g < g0 + kPerWidening; ++g) {
+          const __m256i w = _mm256_load_si256(reinterpret_cast<const __m256i*>(p.levels[g]));
+          for (int t = 0; t < NT; ++t) {
+            pairs[t] = add_pair_products(pairs[t], w, _mm256_set1_epi32(load_i32(a[t]->qs + 4 * g)));
+            // Keep each token's sum a running one: left alone, g++ reassociates the int16 adds
+            // into a tree over all the group's products, which needs 32 registers and spills
+            // (no faster than widening every product).
+            __asm__("" : "+x"(pairs[t]));
+          }
+        }
+        for (int t = 0; t < NT; ++t) scaled[t] = dot_s16_s16(scaled[t], pairs[t], scale);
+      }
+    }
+    __m256i offset[NT];
+    for (auto& v : offset) v = _mm256_setzero_si256();
+    for (int k2 = 0; k2 < 8; ++k2) {
+      const __m256i coef = _mm256_load_si256(reinterpret_cast<const __m256i*>(p.offset_coef[k2]));
+      for (int t = 0; t < NT; ++t)
+        offset[t] = dot_s16_s16(offset[t], coef, _mm256_set1_epi32(load_i32(a[t]->bsums + 2 * k2)));
+    }
+    const __m256 d = _mm256_load_ps(p.d), offset_scale = _mm256_load_ps(p.offset_scale);
+    for (int t = 0; t < NT; ++t) {
+      const __m256 sum = _mm256_fmadd_ps(_mm256_cvtepi32_ps(offset[t]), offset_scale,
+                                         _mm256_mul_ps(_mm256_cvtepi32_ps(scaled[t]), d));
+      total[t] = _mm256_fmadd_ps(sum, _mm256_set1_ps(a[t]->d), total[t]);
+    }
+  }
+  for (int t = 0; t < NT; ++t) store_first_lanes(out + t * out_stride, total[t], n_rows);
+}
+
+// With VNNI: NT tokens against the panel, each sub-block's products straight into int32
+// (vpdpbusd) and its float scale applied per sub-block.
+template <int NT, KQuantPanel kShape>
+void panel_times_tokens_vnni(const PanelSuperBlock* panel, int64_t blocks, const uint8_t* act, uint64_t stride,
+                             float* out, int64_t out_stride, int n_rows) {
+  constexpr int kSub = kShape.sub;
   constexpr int kGroups = kSub / 4;  // vectors of four levels per row in a sub-block
   __m256 total[NT];
   for (auto& v : total) v = _mm256_setzero_ps();
@@ -184,7 +265,6 @@ void panel_times_tokens(const PanelSuperBlock* panel, int64_t blocks, const uint
       for (auto& v : isum) v = _mm256_setzero_si256();
       for (int g = j * kGroups; g < (j + 1) * kGroups; ++g) {
         const __m256i w = _mm256_load_si256(reinterpret_cast<const __m256i*>(p.levels[g]));
-        // Levels 0..63 at most (Q6_K's, stored + 32): a pair of products fits int16 without VNNI.
         for (int t = 0; t < NT; ++t)
           isum[t] = dot_u8_s8(isum[t], w, _mm256_set1_epi32(load_i32(a[t]->qs + 4 * g)));
       }
@@ -207,6 +287,13 @@ void panel_times_tokens(const PanelSuperBlock* panel, int64_t blocks, const uint
   for (int t = 0; t < NT; ++t) store_first_lanes(out + t * out_stride, total[t], n_rows);
 }
 
+template <int NT, KQuantPanel kShape>
+void panel_times_tokens(const PanelSuperBlock* panel, int64_t blocks, const uint8_t* act, uint64_t stride, float* out,
+                        int64_t out_stride, int n_rows) {
+  if constexpr (kHasVnni) panel_times_tokens_vnni<NT, kShape>(panel, blocks, act, stride, out, out_stride, n_rows);
+  else panel_times_tokens_int16<NT, kShape>(panel, blocks, act, stride, out, out_stride, n_rows);
+}
+
 // Tokens per pass over the panel: three accumulators per token stay in the 32 registers
 // (AVX-512), or in 12 of the 16 (AVX2, whose products also need a register for vpmaddubsw's
 // int16 result; 6 tokens measured the same there, 4 spill nothing).
@@ -216,12 +303,12 @@ constexpr int kPanelTokens = 6;
 constexpr int kPanelTokens = 4;
 #endif
 
-template <int kSub, int NT>
+template <KQuantPanel kShape, int NT>
 void panel_remainder(const PanelSuperBlock* panel, int64_t blocks, const uint8_t* act, uint64_t stride, int n_tokens,
                      float* out, int64_t out_stride, int n_rows) {
   if constexpr (NT > 0) {
-    if (n_tokens == NT) panel_times_tokens<NT, kSub>(panel, blocks, act, stride, out, out_stride, n_rows);
-    else panel_remainder<kSub, NT - 1>(panel, blocks, act, stride, n_tokens, out, out_stride, n_rows);
+    if (n_tokens == NT) panel_times_tokens<NT, kShape>(panel, blocks, act, stride, out, out_stride, n_rows);
+    else panel_remainder<kShape, NT - 1>(panel, blocks, act, stride, n_tokens, out, out_stride, n_rows);
   }
 }
 
@@ -233,25 +320,25 @@ inline PanelSuperBlock* panel_scratch(int64_t blocks) {
 }
 
 // Every token of the batch against a filled panel, kPanelTokens at a time.
-template <int kSub>
+template <KQuantPanel kShape>
 void panel_times_all_tokens(const PanelSuperBlock* panel, int64_t blocks, const uint8_t* act, uint64_t stride,
                             int64_t n_tokens, float* out, int64_t out_stride, int n_rows) {
   int64_t t = 0;
   for (; t + kPanelTokens <= n_tokens; t += kPanelTokens)
-    panel_times_tokens<kPanelTokens, kSub>(panel, blocks, act + static_cast<uint64_t>(t) * stride, stride,
+    panel_times_tokens<kPanelTokens, kShape>(panel, blocks, act + static_cast<uint64_t>(t) * stride, stride,
                                            out + t * out_stride, out_stride, n_rows);
   if (t < n_tokens)
-    panel_remainder<kSub, kPanelTokens - 1>(panel, blocks, act + static_cast<uint64_t>(t) * stride, stride,
+    panel_remainder<kShape, kPanelTokens - 1>(panel, blocks, act + static_cast<uint64_t>(t) * stride, stride,
                                             static_cast<int>(n_tokens - t), out + t * out_stride, out_stride, n_rows);
 }
 
-template <class Block, int kSub>
+template <class Block, KQuantPanel kShape>
 void panel_kquant(int64_t n, const uint8_t* weights, uint64_t row_bytes, int n_rows, const uint8_t* act,
                   uint64_t stride, int64_t n_tokens, float* out, int64_t out_stride) {
   const int64_t blocks = n / kQK_K;
   PanelSuperBlock* panel = panel_scratch(blocks);
   fill_panel<Block>(weights, row_bytes, n_rows, blocks, panel);
-  panel_times_all_tokens<kSub>(panel, blocks, act, stride, n_tokens, out, out_stride, n_rows);
+  panel_times_all_tokens<kShape>(panel, blocks, act, stride, n_tokens, out, out_stride, n_rows);
 }
 
 // ---- 32-value blocks against Q8_0 / Q8_1 (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0) ----
@@ -268,11 +355,17 @@ enum class Dot32 {
   FlippedOffset,  // unsigned levels and an offset m (Q8_1 activations)
   Signed,         // signed levels against signed activations, by magnitude and sign
 };
-#if defined(__AVX512VNNI__) && defined(__AVX512VL__)
-constexpr Dot32 kQ8_0Dot = Dot32::Flipped;
-#else
-constexpr Dot32 kQ8_0Dot = Dot32::Signed;
-#endif
+constexpr Dot32 kQ8_0Dot = kHasVnni ? Dot32::Flipped : Dot32::Signed;
+
+// A 32-value type's panel: its products and the largest magnitude of a level as the panel
+// stores it (the signed operand of vpmaddubsw, against activations + 128 up to 255, or for
+// Dot32::Signed |w| up to 128 against activations up to 127).
+struct Panel32 {
+  Dot32 dot;
+  int max_level;
+};
+constexpr Panel32 kQ4_0Panel{Dot32::Flipped, 8}, kQ5_0Panel{Dot32::Flipped, 16}, kQ4_1Panel{Dot32::FlippedOffset, 15},
+    kQ5_1Panel{Dot32::FlippedOffset, 31}, kQ8_0Panel{kQ8_0Dot, 128};
 
 struct alignas(32) PanelBlock32 {
   int8_t levels[kQK / 4][kPanelRows][4];  // [group of four values][row][value]
@@ -308,10 +401,18 @@ struct FlippedActivations {
   std::vector<float> sums;      // [token][block]: s of Q8_1 activations
 };
 
-template <int NT, Dot32 kDot>
+template <int NT, Panel32 kShape>
 void panel_32_tokens(const PanelBlock32* panel, int64_t blocks, const FlippedActivations& act, float* out,
                      int64_t out_stride, int n_rows) {
+  constexpr Dot32 kDot = kShape.dot;
+  // Without VNNI, vpmaddubsw's int16 pairs of a few groups are added before one vpmaddwd widens
+  // them (all eight of a block for Q4_0: pairs up to 2 * 255 * 8); Q8_0 widens every group.
+  constexpr int kUnsigned = kDot == Dot32::Signed ? kShape.max_level : 255;
+  constexpr int kSigned = kDot == Dot32::Signed ? 127 : kShape.max_level;
+  static_assert(kHasVnni || 2 * kUnsigned * kSigned <= 32767, "a pair of products must fit int16");
+  constexpr int kPerWidening = products_per_widening(kUnsigned, kSigned, kQK / 4);
   const int64_t n = blocks * kQK;
+  const __m256i ones16 = _mm256_set1_epi16(1);
   __m256 total[NT];
   for (auto& v : total) v = _mm256_setzero_ps();
   for (int64_t b = 0; b < blocks; ++b) {
@@ -319,11 +420,30 @@ void panel_32_tokens(const PanelBlock32* panel, int64_t blocks, const FlippedAct
     const __m256i bias = _mm256_load_si256(reinterpret_cast<const __m256i*>(p.bias));
     __m256i isum[NT];
     for (auto& v : isum) v = bias;
-    for (int g = 0; g < kQK / 4; ++g) {
-      const __m256i w = _mm256_load_si256(reinterpret_cast<const __m256i*>(p.levels[g]));
-      for (int t = 0; t < NT; ++t) {
-        const __m256i a = _mm256_set1_epi32(load_i32(act.values.data() + t * n + b * kQK + 4 * g));
-        isum[t] = kDot == Dot32::Signed ? dot_s8_s8(isum[t], a, w) : dot_u8_s8(isum[t], a, w);
+    const auto activation = [&](int t, int g) {
+      return _mm256_set1_epi32(load_i32(act.values.data() + t * n + b * kQK + 4 * g));
+    };
+    if constexpr (kHasVnni) {
+      for (int g = 0; g < kQK / 4; ++g) {
+        const __m256i w = _mm256_load_si256(reinterpret_cast<const __m256i*>(p.levels[g]));
+        for (int t = 0; t < NT; ++t)
+          isum[t] = kDot == Dot32::Signed ? dot_s8_s8(isum[t], activation(t, g), w) : dot_u8_s8(isum[t], activation(t, g), w);
+      }
+    } else {
+      for (int g0 = 0; g0 < kQK / 4; g0 += kPerWidening) {
+        __m256i pairs[NT];
+        for (auto& v : pairs) v = _mm256_setzero_si256();
+        for (int g = g0; g < g0 + kPerWidening; ++g) {
+          const __m256i w = _mm256_load_si256(reinterpret_cast<const __m256i*>(p.levels[g]));
+          const __m256i magnitude = kDot == Dot32::Signed ? _mm256_abs_epi8(w) : w;
+          for (int t = 0; t < NT; ++t) {
+            const __m256i a = activation(t, g);
+            pairs[t] = kDot == Dot32::Signed ? add_pair_products(pairs[t], magnitude, _mm256_sign_epi8(a, w))
+                                             : add_pair_products(pairs[t], a, w);
+            if constexpr (kPerWidening > 1) __asm__("" : "+x"(pairs[t]));  // a running sum, as in panel_times_tokens_int16
+          }
+        }
+        for (int t = 0; t < NT; ++t) isum[t] = dot_s16_s16(isum[t], pairs[t], ones16);
       }
     }
     const __m256 scale = _mm256_load_ps(p.scale);
@@ -361,12 +481,12 @@ void flip_activations(const uint8_t* act, uint64_t stride, int n_tokens, int64_t
   }
 }
 
-template <int NT, Dot32 kDot>
+template <int NT, Panel32 kShape>
 void panel_32_remainder(const PanelBlock32* panel, int64_t blocks, const FlippedActivations& act, int n_tokens,
                         float* out, int64_t out_stride, int n_rows) {
   if constexpr (NT > 0) {
-    if (n_tokens == NT) panel_32_tokens<NT, kDot>(panel, blocks, act, out, out_stride, n_rows);
-    else panel_32_remainder<NT - 1, kDot>(panel, blocks, act, n_tokens, out, out_stride, n_rows);
+    if (n_tokens == NT) panel_32_tokens<NT, kShape>(panel, blocks, act, out, out_stride, n_rows);
+    else panel_32_remainder<NT - 1, kShape>(panel, blocks, act, n_tokens, out, out_stride, n_rows);
   }
 }
 
@@ -378,10 +498,10 @@ inline PanelBlock32* panel_32_scratch(int64_t blocks) {
 }
 
 // Every token of the batch against a filled panel, kPanelTokens32 at a time.
-template <Dot32 kDot>
+template <Panel32 kShape>
 void panel_32_times_all_tokens(const PanelBlock32* panel, int64_t blocks, const uint8_t* act, uint64_t stride,
                                int64_t n_tokens, float* out, int64_t out_stride, int n_rows) {
-  using ActBlock = std::conditional_t<kDot == Dot32::FlippedOffset, BlockQ8_1, BlockQ8_0>;
+  using ActBlock = std::conditional_t<kShape.dot == Dot32::FlippedOffset, BlockQ8_1, BlockQ8_0>;
   const int64_t n = blocks * kQK;
   thread_local FlippedActivations flipped;
   flipped.values.resize(static_cast<size_t>(kPanelTokens32 * n));
@@ -389,22 +509,22 @@ void panel_32_times_all_tokens(const PanelBlock32* panel, int64_t blocks, const 
   flipped.sums.resize(static_cast<size_t>(kPanelTokens32 * blocks));
   for (int64_t t = 0; t < n_tokens; t += kPanelTokens32) {
     const int tokens = static_cast<int>(std::min<int64_t>(kPanelTokens32, n_tokens - t));
-    flip_activations<ActBlock, kDot>(act + static_cast<uint64_t>(t) * stride, stride, tokens, blocks, flipped);
+    flip_activations<ActBlock, kShape.dot>(act + static_cast<uint64_t>(t) * stride, stride, tokens, blocks, flipped);
     if (tokens == kPanelTokens32)
-      panel_32_tokens<kPanelTokens32, kDot>(panel, blocks, flipped, out + t * out_stride, out_stride, n_rows);
+      panel_32_tokens<kPanelTokens32, kShape>(panel, blocks, flipped, out + t * out_stride, out_stride, n_rows);
     else
-      panel_32_remainder<kPanelTokens32 - 1, kDot>(panel, blocks, flipped, tokens, out + t * out_stride, out_stride,
+      panel_32_remainder<kPanelTokens32 - 1, kShape>(panel, blocks, flipped, tokens, out + t * out_stride, out_stride,
                                                     n_rows);
   }
 }
 
-template <class Block, __m256i (*unpack)(const Block&), Dot32 kDot>
+template <class Block, __m256i (*unpack)(const Block&), Panel32 kShape>
 void panel_32(int64_t n, const uint8_t* weights, uint64_t row_bytes, int n_rows, const uint8_t* act, uint64_t stride,
               int64_t n_tokens, float* out, int64_t out_stride) {
   const int64_t blocks = n / kQK;
   PanelBlock32* panel = panel_32_scratch(blocks);
-  fill_panel_32<Block, unpack, kDot>(weights, row_bytes, n_rows, blocks, panel);
-  panel_32_times_all_tokens<kDot>(panel, blocks, act, stride, n_tokens, out, out_stride, n_rows);
+  fill_panel_32<Block, unpack, kShape.dot>(weights, row_bytes, n_rows, blocks, panel);
+  panel_32_times_all_tokens<kShape>(panel, blocks, act, stride, n_tokens, out, out_stride, n_rows);
 }
 
 // 512-bit registers only: the same tile for AVX2 (8 lanes, 16 registers) was no faster than
@@ -496,16 +616,16 @@ void panel_f16(int64_t n, const uint8_t* weights, uint64_t row_bytes, int n_rows
 #endif  // __AVX512F__
 
 constexpr SimdPanel kX86Panels[] = {
-    {GgmlType::Q2_K, panel_kquant<BlockQ2_K, 16>},
-    {GgmlType::Q3_K, panel_kquant<BlockQ3_K, 16>},
-    {GgmlType::Q4_K, panel_kquant<BlockQ4_K, 32>},
-    {GgmlType::Q5_K, panel_kquant<BlockQ5_K, 32>},
-    {GgmlType::Q6_K, panel_kquant<BlockQ6_K, 16>},
-    {GgmlType::Q8_0, panel_32<BlockQ8_0, unpack_q8_0, kQ8_0Dot>},
-    {GgmlType::Q4_0, panel_32<BlockQ4_0, unpack_q4_0, Dot32::Flipped>},
-    {GgmlType::Q5_0, panel_32<BlockQ5_0, unpack_q5_0, Dot32::Flipped>},
-    {GgmlType::Q4_1, panel_32<BlockQ4_1, unpack_q4_1, Dot32::FlippedOffset>},
-    {GgmlType::Q5_1, panel_32<BlockQ5_1, unpack_q5_1, Dot32::FlippedOffset>},
+    {GgmlType::Q2_K, panel_kquant<BlockQ2_K, kQ2KPanel>},
+    {GgmlType::Q3_K, panel_kquant<BlockQ3_K, kQ3KPanel>},
+    {GgmlType::Q4_K, panel_kquant<BlockQ4_K, kQ4KPanel>},
+    {GgmlType::Q5_K, panel_kquant<BlockQ5_K, kQ5KPanel>},
+    {GgmlType::Q6_K, panel_kquant<BlockQ6_K, kQ6KPanel>},
+    {GgmlType::Q8_0, panel_32<BlockQ8_0, unpack_q8_0, kQ8_0Panel>},
+    {GgmlType::Q4_0, panel_32<BlockQ4_0, unpack_q4_0, kQ4_0Panel>},
+    {GgmlType::Q5_0, panel_32<BlockQ5_0, unpack_q5_0, kQ5_0Panel>},
+    {GgmlType::Q4_1, panel_32<BlockQ4_1, unpack_q4_1, kQ4_1Panel>},
+    {GgmlType::Q5_1, panel_32<BlockQ5_1, unpack_q5_1, kQ5_1Panel>},
 #if defined(__AVX512F__)
     {GgmlType::F16, panel_f16},
 #endif

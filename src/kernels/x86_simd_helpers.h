@@ -23,6 +23,29 @@ inline float horizontal_sum(__m256 v) {
   return _mm_cvtss_f32(s);
 }
 
+#if defined(__AVX512VNNI__) && defined(__AVX512VL__)
+constexpr bool kHasVnni = true;
+#else
+constexpr bool kHasVnni = false;
+#endif
+
+// Without VNNI, vpmaddubsw gives int16 pairs of products (unsigned operand at most
+// max_unsigned, signed one at most max_signed in magnitude); int16 lanes can add this many of
+// them (a power of two, at most `groups`) before one vpmaddwd must widen the sums to int32.
+// Widening once per several products instead of once per product takes a vpmaddwd and a
+// vpaddd off most of them: the main saving of the AVX2 panel kernels on small levels.
+constexpr int products_per_widening(int max_unsigned, int max_signed, int groups) {
+  int n = 1;
+  while (2 * n <= groups && 2 * n * (2 * max_unsigned * max_signed) <= 32767) n *= 2;
+  return n;
+}
+
+// acc16 + the pairs of products u[2i] * s[2i] + u[2i + 1] * s[2i + 1] (int16 lanes, wrapping):
+// exact while the caller keeps the sum within int16 (products_per_widening).
+inline __m256i add_pair_products(__m256i acc16, __m256i u, __m256i s) {
+  return _mm256_add_epi16(acc16, _mm256_maddubs_epi16(u, s));
+}
+
 // acc + sums of four adjacent products u[i] * s[i] (u unsigned, s signed bytes), per int32
 // lane. Without VNNI the pairs go through int16 (maddubs saturates): every caller keeps a
 // pair of products within int16 (u <= 128 against |s| <= 127).
