@@ -2,16 +2,19 @@
 // Products with row-interleaved K-quants, Q4_0 and Q8_0 (layouts in interleaved_q2_q3_k.h,
 // interleaved_q4_q5_k.h, interleaved_q6_k.h, interleaved_q4_0_q8_0.h), after x86_panels.h,
 // whose panel kernels take batches. Compiled once per x86 unit, AVX-512 VNNI and AVX2: the
-// few instructions AVX2 lacks go through x86_simd_helpers.h (dot_u8_s8 for vpdpbusd, whose
-// int16 pairs every level here fits: at most 63 against |a| <= 127; select_bits for
-// vpternlogd), the rest is 256-bit already.
+// few instructions AVX2 lacks go through x86_simd_helpers.h (accumulate_products and
+// dot_u8_s8 for vpdpbusd, whose int16 pairs every level here fits: at most 63 against
+// |a| <= 127; select_bits for vpternlogd), the rest is 256-bit already.
 //
 // One token (decode): per super-block and 32-byte piece, the levels of eight rows meet the
 // token's four activation bytes (broadcast) in one vpdpbusd; each sub-block has its own
 // accumulator (independent chains). A sub-block's integer sums then meet the eight rows'
 // scales in one vpmulld, offsets (the K-quants' mins or level biases) come from the
-// activation's bsums through vpmaddwd, and the rows' d are one vector. Integer sums per super-block are exact,
-// as in the scalar reference; only the float additions' order differs.
+// activation's bsums through vpmaddwd, and the rows' d are one vector. Without VNNI the
+// sub-block sums are int16 (vpmaddubsw, vpaddw) and meet the scales in a vpmaddwd, once per
+// sub-block or, for the wider levels, per part of one (accumulate_products, fold_scaled).
+// Integer sums per super-block are exact, as in the scalar reference; only the float
+// additions' order differs.
 #include <type_traits>
 
 #include "kernels/interleaved_q2_q3_k.h"
@@ -72,25 +75,28 @@ inline void kx8_levels(const Grouped& x, int c, int k, __m256i& low, __m256i& hi
 
 template <class Grouped>
 void matvec_q4_q5_kx8(int64_t n, const Grouped* x, const BlockQ8_K* a, float* out) {
+  constexpr int kPerFold = pieces_per_fold(std::is_same_v<Grouped, BlockQ5_Kx8> ? 31 : 15, 8);
   __m256 acc = _mm256_setzero_ps();
   for (int64_t b = 0; b < n / kQK_K; ++b) {
-    __m256i low[4], high[4];
-    for (int c = 0; c < 4; ++c) low[c] = high[c] = _mm256_setzero_si256();
-#pragma GCC unroll 8
-    for (int k = 0; k < 8; ++k) {
-      for (int c = 0; c < 4; ++c) {
-        __m256i low_levels, high_levels;
-        kx8_levels(x[b], c, k, low_levels, high_levels);
-        low[c] = dot_u8_s8(low[c], low_levels, _mm256_set1_epi32(load_i32(a[b].qs + 64 * c + 4 * k)));
-        high[c] = dot_u8_s8(high[c], high_levels, _mm256_set1_epi32(load_i32(a[b].qs + 64 * c + 32 + 4 * k)));
-      }
-    }
     RowScalesMins u;
     unpack_row_scales(x[b].scales, u);
     __m256i scaled = _mm256_setzero_si256();
-    for (int c = 0; c < 4; ++c) {
-      scaled = _mm256_add_epi32(scaled, _mm256_mullo_epi32(low[c], scales_of_rows(u.scales[2 * c])));
-      scaled = _mm256_add_epi32(scaled, _mm256_mullo_epi32(high[c], scales_of_rows(u.scales[2 * c + 1])));
+    for (int k0 = 0; k0 < 8; k0 += kPerFold) {
+      __m256i low[4], high[4];
+      for (int c = 0; c < 4; ++c) low[c] = high[c] = _mm256_setzero_si256();
+#pragma GCC unroll 8
+      for (int k = k0; k < k0 + kPerFold; ++k) {
+        for (int c = 0; c < 4; ++c) {
+          __m256i low_levels, high_levels;
+          kx8_levels(x[b], c, k, low_levels, high_levels);
+          low[c] = accumulate_products(low[c], low_levels, _mm256_set1_epi32(load_i32(a[b].qs + 64 * c + 4 * k)));
+          high[c] = accumulate_products(high[c], high_levels, _mm256_set1_epi32(load_i32(a[b].qs + 64 * c + 32 + 4 * k)));
+        }
+      }
+      for (int c = 0; c < 4; ++c) {
+        scaled = fold_scaled(scaled, low[c], scales_of_rows(u.scales[2 * c]));
+        scaled = fold_scaled(scaled, high[c], scales_of_rows(u.scales[2 * c + 1]));
+      }
     }
     // Sub-blocks 2p and 2p + 1 per vpmaddwd: each row's two mins against the activation's
     // sums over those sub-blocks (two bsums each, at most 2 * 16 * 127 in magnitude: int16).
@@ -157,26 +163,25 @@ inline __m256i scale_pairs_of_rows(const int8_t (&first)[kInterleavedRows], cons
 }
 
 void matvec_q6_kx8(int64_t n, const BlockQ6_Kx8* x, const BlockQ8_K* a, float* out) {
+  constexpr int kPerFold = pieces_per_fold(63, 4);  // pieces 0-3 and 4-7 are a run's two sub-blocks of 16
   __m256 acc = _mm256_setzero_ps();
   for (int64_t b = 0; b < n / kQK_K; ++b) {
     __m256i total = _mm256_setzero_si256();
     for (int h = 0; h < 2; ++h) {
-      __m256i sums[2][4];  // [pieces 0-3 | 4-7 (the run's two sub-blocks of 16)][run]
-      for (auto& half : sums)
-        for (auto& s : half) s = _mm256_setzero_si256();
-      // Unrolled so the eight accumulators stay in registers (indexed by k / 4 otherwise).
 #pragma GCC unroll 8
-      for (int k = 0; k < 8; ++k) {
-        const Q6KLevels levels = q6_kx8_levels(x[b], h, k);
-        for (int run = 0; run < 4; ++run)
-          sums[k / 4][run] = dot_u8_s8(sums[k / 4][run], levels.run[run],
-                                       _mm256_set1_epi32(load_i32(a[b].qs + 128 * h + 32 * run + 4 * k)));
-      }
-      for (int part = 0; part < 2; ++part)
-        for (int run = 0; run < 4; ++run) {
-          const __m256i scales = _mm256_cvtepi8_epi32(load64(x[b].scales[8 * h + 2 * run + part]));
-          total = _mm256_add_epi32(total, _mm256_mullo_epi32(sums[part][run], scales));
+      for (int k0 = 0; k0 < 8; k0 += kPerFold) {
+        __m256i sums[4];  // [run]
+        for (auto& s : sums) s = _mm256_setzero_si256();
+#pragma GCC unroll 4
+        for (int k = k0; k < k0 + kPerFold; ++k) {
+          const Q6KLevels levels = q6_kx8_levels(x[b], h, k);
+          for (int run = 0; run < 4; ++run)
+            sums[run] = accumulate_products(sums[run], levels.run[run],
+                                            _mm256_set1_epi32(load_i32(a[b].qs + 128 * h + 32 * run + 4 * k)));
         }
+        for (int run = 0; run < 4; ++run)
+          total = fold_scaled(total, sums[run], _mm256_cvtepi8_epi32(load64(x[b].scales[8 * h + 2 * run + k0 / 4])));
+      }
     }
     // Levels are stored + 32: take 32 * sum over sub-blocks of scale * (activation sum).
     __m256i bias = _mm256_setzero_si256();
@@ -278,12 +283,12 @@ void matvec_q2_q3_kx8(int64_t n, const Grouped* x, const BlockQ8_K* a, float* ou
           __m256i levels[4];
           q2_q3_kx8_levels(x[b], h, k, levels);
           for (int plane = 0; plane < 4; ++plane)
-            sums[h][plane] = dot_u8_s8(sums[h][plane], levels[plane],
-                                       _mm256_set1_epi32(load_i32(a[b].qs + 128 * h + 32 * plane + 4 * k)));
+            sums[h][plane] = accumulate_products(sums[h][plane], levels[plane],
+                                                 _mm256_set1_epi32(load_i32(a[b].qs + 128 * h + 32 * plane + 4 * k)));
         }
+      static_assert(pieces_per_fold(7, 4) == 4, "a sub-block's sums fit int16 without a fold");
       for (int h = 0; h < 2; ++h)
-        for (int plane = 0; plane < 4; ++plane)
-          total = _mm256_add_epi32(total, _mm256_mullo_epi32(sums[h][plane], scales_of(8 * h + 2 * plane + part)));
+        for (int plane = 0; plane < 4; ++plane) total = fold_scaled(total, sums[h][plane], scales_of(8 * h + 2 * plane + part));
     }
     // Offsets per pair of 16-value sub-blocks: Q2_K's mins (the high nibbles), Q3_K's 4 * scale.
     __m256i offset = _mm256_setzero_si256();
@@ -381,12 +386,14 @@ void matvec_q4_0x8(int64_t n, const BlockQ4_0x8* x, const BlockQ8_0* a, float* o
   __m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};  // even and odd blocks: two chains
   for (int64_t b = 0; b < n / kQK; ++b) {
     __m256i sums[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};
+    static_assert(pieces_per_fold(15, 4) == 4, "four pieces of nibbles fit an int16 sum");
     for (int k = 0; k < 4; ++k) {
       const __m256i q = load256(x[b].qs[k]);
-      sums[0] = dot_u8_s8(sums[0], _mm256_and_si256(q, nibble), _mm256_set1_epi32(load_i32(a[b].qs + 4 * k)));
-      sums[1] = dot_u8_s8(sums[1], _mm256_and_si256(_mm256_srli_epi16(q, 4), nibble),
+      sums[0] = accumulate_products(sums[0], _mm256_and_si256(q, nibble), _mm256_set1_epi32(load_i32(a[b].qs + 4 * k)));
+      sums[1] = accumulate_products(sums[1], _mm256_and_si256(_mm256_srli_epi16(q, 4), nibble),
                                     _mm256_set1_epi32(load_i32(a[b].qs + 16 + 4 * k)));
     }
+    for (auto& s : sums) s = widen_sum(s);
     __m256i activation_sum = dot_u8_s8(_mm256_setzero_si256(), ones, load256(a[b].qs));
     activation_sum = _mm256_add_epi32(activation_sum, _mm256_permute2x128_si256(activation_sum, activation_sum, 1));
     activation_sum = _mm256_add_epi32(activation_sum, _mm256_shuffle_epi32(activation_sum, 0x4E));

@@ -9,9 +9,10 @@
 // coefficients. Integer sums per sub-block are exact, as in the scalar reference; only the
 // order of the float additions differs from it.
 // Compiled once per x86 unit: the AVX-512 one (VNNI, 32 registers) and the AVX2 one, where
-// the helpers of x86_simd_helpers.h stand in for VNNI (vpmaddubsw + vpmaddwd: int16 pairs,
-// see dot_u8_s8 for the ranges that keeps exact), fewer tokens share a pass (16 registers),
-// and the F16 panel is left out (it is built on 512-bit registers).
+// products go through int16 instead of VNNI (vpmaddubsw pairs summed in int16 lanes over as
+// many groups as the levels' range allows, then one vpmaddwd: products_per_widening), fewer
+// tokens share a pass (16 registers), and the F16 panel is left out (it is built on 512-bit
+// registers).
 #include <algorithm>
 #include <type_traits>
 #include <vector>
@@ -217,13 +218,8 @@ void panel_times_tokens_int16(const PanelSuperBlock* panel, int64_t blocks, cons
         for (auto& v : pairs) v = _mm256_setzero_si256();
         for (int g = g0; g < g0 + kPerWidening; ++g) {
           const __m256i w = _mm256_load_si256(reinterpret_cast<const __m256i*>(p.levels[g]));
-          for (int t = 0; t < NT; ++t) {
+          for (int t = 0; t < NT; ++t)
             pairs[t] = add_pair_products(pairs[t], w, _mm256_set1_epi32(load_i32(a[t]->qs + 4 * g)));
-            // Keep each token's sum a running one: left alone, g++ reassociates the int16 adds
-            // into a tree over all the group's products, which needs 32 registers and spills
-            // (no faster than widening every product).
-            __asm__("" : "+x"(pairs[t]));
-          }
         }
         for (int t = 0; t < NT; ++t) scaled[t] = dot_s16_s16(scaled[t], pairs[t], scale);
       }
@@ -440,7 +436,6 @@ void panel_32_tokens(const PanelBlock32* panel, int64_t blocks, const FlippedAct
             const __m256i a = activation(t, g);
             pairs[t] = kDot == Dot32::Signed ? add_pair_products(pairs[t], magnitude, _mm256_sign_epi8(a, w))
                                              : add_pair_products(pairs[t], a, w);
-            if constexpr (kPerWidening > 1) __asm__("" : "+x"(pairs[t]));  // a running sum, as in panel_times_tokens_int16
           }
         }
         for (int t = 0; t < NT; ++t) isum[t] = dot_s16_s16(isum[t], pairs[t], ones16);

@@ -43,7 +43,12 @@ constexpr int products_per_widening(int max_unsigned, int max_signed, int groups
 // acc16 + the pairs of products u[2i] * s[2i] + u[2i + 1] * s[2i + 1] (int16 lanes, wrapping):
 // exact while the caller keeps the sum within int16 (products_per_widening).
 inline __m256i add_pair_products(__m256i acc16, __m256i u, __m256i s) {
-  return _mm256_add_epi16(acc16, _mm256_maddubs_epi16(u, s));
+  __m256i sum = _mm256_add_epi16(acc16, _mm256_maddubs_epi16(u, s));
+  // Keep the sum a running one: left alone, g++ reassociates a kernel's unrolled int16 adds
+  // into trees over all of its products, which need more registers than there are and spill
+  // (the first AVX2 panel with int16 sums was no faster than widening every product).
+  __asm__("" : "+v"(sum));
+  return sum;
 }
 
 // acc + sums of four adjacent products u[i] * s[i] (u unsigned, s signed bytes), per int32
@@ -66,6 +71,34 @@ inline __m256i scaled_dot_u8_s8(__m256i acc, __m256i u, __m256i s, __m256i scale
 #else
   return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), scale16));
 #endif
+}
+
+// Each int32 lane's low half copied into its high half (lanes within int16): a per-row
+// coefficient as the pair vpmaddwd multiplies.
+inline __m256i int16_pairs(__m256i v) { return _mm256_blend_epi16(v, _mm256_slli_epi32(v, 16), 0xAA); }
+
+// A sub-block's running sum of products for the eight rows of an interleaved group, and its
+// fold into a super-block's scaled int32 total. With VNNI the sum is int32 lanes (vpdpbusd)
+// and a fold multiplies it by the rows' scales (vpmulld), once per sub-block. Without, the sum
+// is int16 pairs (vpmaddubsw, vpaddw: no widening per product) and a fold is one vpmaddwd
+// against the scales, as often as the levels' range needs (pieces_per_fold).
+inline __m256i accumulate_products(__m256i acc, __m256i u, __m256i s) {
+  if constexpr (kHasVnni) return dot_u8_s8(acc, u, s);
+  else return add_pair_products(acc, u, s);
+}
+inline __m256i fold_scaled(__m256i total, __m256i sum, __m256i scales32) {
+  if constexpr (kHasVnni) return _mm256_add_epi32(total, _mm256_mullo_epi32(sum, scales32));
+  else return _mm256_add_epi32(total, _mm256_madd_epi16(sum, int16_pairs(scales32)));
+}
+// A running sum of accumulate_products as int32 lanes (a vpmaddwd against ones without VNNI).
+inline __m256i widen_sum(__m256i sum) {
+  if constexpr (kHasVnni) return sum;
+  else return _mm256_madd_epi16(sum, _mm256_set1_epi16(1));
+}
+// Pieces of four values per row (levels up to max_level against activations up to 128) one
+// running sum takes before a fold, out of a sub-block's `pieces`.
+constexpr int pieces_per_fold(int max_level, int pieces) {
+  return kHasVnni ? pieces : products_per_widening(max_level, 128, pieces);
 }
 
 // acc + a[2i] * b[2i] + a[2i + 1] * b[2i + 1] per int32 lane (int16 inputs): vpdpwssd with
