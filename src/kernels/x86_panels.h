@@ -64,8 +64,7 @@ struct alignas(32) PanelSuperBlock {
 // the float and the integer forms.
 inline void set_sub_block_scales(PanelSuperBlock& p, int j, __m256i scales, __m256 d) {
   _mm256_store_ps(p.scale[j], _mm256_mul_ps(d, _mm256_cvtepi32_ps(scales)));
-  // Each lane's low half copied into its high half: the pair vpmaddwd multiplies.
-  store256(p.scale_pairs[j], _mm256_blend_epi16(scales, _mm256_slli_epi32(scales, 16), 0xAA));
+  store256(p.scale_pairs[j], int16_pairs(scales));
 }
 
 // ---- One row's super-block, per type (the same level arithmetic as the tile kernels) ----
@@ -195,8 +194,8 @@ constexpr int kMaxActivation = 128;
 // lanes (vpmaddubsw, vpaddw) and widened a few vectors at a time by one vpmaddwd against the
 // rows' integer sub-block scales, so a super-block's scaled sum stays in int32 (at most
 // 256 * 63 * 128 * 128 for Q6_K, far within it) and d is applied once per super-block. Per
-// four values and token: two operations instead of the three of dot_u8_s8 plus a float
-// multiply-add per sub-block.
+// vector of 32 products: two operations (vpmaddubsw, vpaddw) instead of dot_u8_s8's three,
+// and no float multiply-add per sub-block.
 template <int NT, KQuantPanel kShape>
 void panel_times_tokens_int16(const PanelSuperBlock* panel, int64_t blocks, const uint8_t* act, uint64_t stride,
                               float* out, int64_t out_stride, int n_rows) {
