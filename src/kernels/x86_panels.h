@@ -178,6 +178,30 @@ void fill_panel(const uint8_t* weights, uint64_t row_bytes, int n_rows, int64_t 
   }
 }
 
+// Super-block b of each of NT tokens' activations.
+template <int NT>
+struct TokensBlock {
+  const BlockQ8_K* token[NT];
+  const BlockQ8_K* operator[](int t) const { return token[t]; }
+};
+template <int NT>
+inline TokensBlock<NT> super_block_of_tokens(const uint8_t* act, uint64_t stride, int64_t b) {
+  TokensBlock<NT> a;
+  for (int t = 0; t < NT; ++t) a.token[t] = &act_block<BlockQ8_K>(act, stride, t, b);
+  return a;
+}
+
+// A super-block's offset term for NT tokens, as integers: each row's coefficients (a type's
+// minimums or its level bias) against the activation's bsums, two 16-value groups per vpmaddwd.
+template <int NT>
+inline void offset_sums(const PanelSuperBlock& p, const TokensBlock<NT>& a, __m256i (&offset)[NT]) {
+  for (auto& v : offset) v = _mm256_setzero_si256();
+  for (int k2 = 0; k2 < 8; ++k2) {
+    const __m256i coef = _mm256_load_si256(reinterpret_cast<const __m256i*>(p.offset_coef[k2]));
+    for (int t = 0; t < NT; ++t) offset[t] = dot_s16_s16(offset[t], coef, _mm256_set1_epi32(load_i32(a[t]->bsums + 2 * k2)));
+  }
+}
+
 // A K-quant's panel shape: values per sub-block scale (16 or 32) and its largest level as the
 // panel stores it (unsigned: Q2_K 3, Q3_K 7, Q4_K 15, Q5_K 31, Q6_K 63).
 struct KQuantPanel {
@@ -206,8 +230,7 @@ void panel_times_tokens_int16(const PanelSuperBlock* panel, int64_t blocks, cons
   for (auto& v : total) v = _mm256_setzero_ps();
   for (int64_t b = 0; b < blocks; ++b) {
     const PanelSuperBlock& p = panel[b];
-    const BlockQ8_K* a[NT];
-    for (int t = 0; t < NT; ++t) a[t] = &act_block<BlockQ8_K>(act, stride, t, b);
+    const auto a = super_block_of_tokens<NT>(act, stride, b);
     __m256i scaled[NT];
     for (auto& v : scaled) v = _mm256_setzero_si256();
     for (int j = 0; j < kQK_K / kShape.sub; ++j) {
@@ -224,12 +247,7 @@ void panel_times_tokens_int16(const PanelSuperBlock* panel, int64_t blocks, cons
       }
     }
     __m256i offset[NT];
-    for (auto& v : offset) v = _mm256_setzero_si256();
-    for (int k2 = 0; k2 < 8; ++k2) {
-      const __m256i coef = _mm256_load_si256(reinterpret_cast<const __m256i*>(p.offset_coef[k2]));
-      for (int t = 0; t < NT; ++t)
-        offset[t] = dot_s16_s16(offset[t], coef, _mm256_set1_epi32(load_i32(a[t]->bsums + 2 * k2)));
-    }
+    offset_sums(p, a, offset);
     const __m256 d = _mm256_load_ps(p.d), offset_scale = _mm256_load_ps(p.offset_scale);
     for (int t = 0; t < NT; ++t) {
       const __m256 sum = _mm256_fmadd_ps(_mm256_cvtepi32_ps(offset[t]), offset_scale,
@@ -251,8 +269,7 @@ void panel_times_tokens_vnni(const PanelSuperBlock* panel, int64_t blocks, const
   for (auto& v : total) v = _mm256_setzero_ps();
   for (int64_t b = 0; b < blocks; ++b) {
     const PanelSuperBlock& p = panel[b];
-    const BlockQ8_K* a[NT];
-    for (int t = 0; t < NT; ++t) a[t] = &act_block<BlockQ8_K>(act, stride, t, b);
+    const auto a = super_block_of_tokens<NT>(act, stride, b);
     __m256 sum[NT];
     for (auto& v : sum) v = _mm256_setzero_ps();
     for (int j = 0; j < kQK_K / kSub; ++j) {
@@ -267,12 +284,7 @@ void panel_times_tokens_vnni(const PanelSuperBlock* panel, int64_t blocks, const
       for (int t = 0; t < NT; ++t) sum[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[t]), scale, sum[t]);
     }
     __m256i offset[NT];
-    for (auto& v : offset) v = _mm256_setzero_si256();
-    for (int k2 = 0; k2 < 8; ++k2) {
-      const __m256i coef = _mm256_load_si256(reinterpret_cast<const __m256i*>(p.offset_coef[k2]));
-      for (int t = 0; t < NT; ++t)
-        offset[t] = dot_s16_s16(offset[t], coef, _mm256_set1_epi32(load_i32(a[t]->bsums + 2 * k2)));
-    }
+    offset_sums(p, a, offset);
     const __m256 offset_scale = _mm256_load_ps(p.offset_scale);
     for (int t = 0; t < NT; ++t) {
       sum[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(offset[t]), offset_scale, sum[t]);
