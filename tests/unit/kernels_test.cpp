@@ -609,13 +609,13 @@ TEST(KernelInterleaved, ProductsEqualTheScalarReferenceAtTheExtremesOfLevelsAndA
   for (const GgmlType type : kInterleavedTypes) check_interleaved_products(type, extreme_values);
 }
 
-// matmul on the interleaved matrix equals matmul on the plain rows: within rounding for
-// 8-bit activations, exactly for float activations (the same dequantized rows).
 TEST(KernelInterleaved, ProductsEqualTheScalarReferenceWhenEveryProductHasOneSign) {
   for (const GgmlType type : kInterleavedTypes) check_interleaved_products(type, positive_values);
   for (const GgmlType type : kInterleavedTypes) check_interleaved_products(type, negative_values);
 }
 
+// matmul on the interleaved matrix equals matmul on the plain rows: within rounding for
+// 8-bit activations, exactly for float activations (the same dequantized rows).
 TEST(KernelInterleaved, MatmulEqualsThePlainRows) {
   ThreadPool pool(3);
   const int64_t cols = 512, rows = 40;
