@@ -210,10 +210,6 @@ struct KQuantPanel {
 };
 constexpr KQuantPanel kQ2KPanel{16, 3}, kQ3KPanel{16, 7}, kQ4KPanel{32, 15}, kQ5KPanel{32, 31}, kQ6KPanel{16, 63};
 
-// The largest activation magnitude of Q8_K (the quantizer rounds to -127..127; 128 leaves the
-// bounds below valid for any byte).
-constexpr int kMaxActivation = 128;
-
 // Without VNNI: NT tokens against the panel with each sub-block's products summed in int16
 // lanes (vpmaddubsw, vpaddw) and widened a few vectors at a time by one vpmaddwd against the
 // rows' integer sub-block scales, so a super-block's scaled sum stays in int32 (at most
@@ -419,7 +415,6 @@ void panel_32_tokens(const PanelBlock32* panel, int64_t blocks, const FlippedAct
   static_assert(kHasVnni || 2 * kUnsigned * kSigned <= 32767, "a pair of products must fit int16");
   constexpr int kPerWidening = products_per_widening(kUnsigned, kSigned, kQK / 4);
   const int64_t n = blocks * kQK;
-  const __m256i ones16 = _mm256_set1_epi16(1);
   __m256 total[NT];
   for (auto& v : total) v = _mm256_setzero_ps();
   for (int64_t b = 0; b < blocks; ++b) {
@@ -449,7 +444,7 @@ void panel_32_tokens(const PanelBlock32* panel, int64_t blocks, const FlippedAct
                                              : add_pair_products(pairs[t], a, w);
           }
         }
-        for (int t = 0; t < NT; ++t) isum[t] = dot_s16_s16(isum[t], pairs[t], ones16);
+        for (int t = 0; t < NT; ++t) isum[t] = _mm256_add_epi32(isum[t], widen_sum(pairs[t]));
       }
     }
     const __m256 scale = _mm256_load_ps(p.scale);

@@ -29,6 +29,10 @@ constexpr bool kHasVnni = true;
 constexpr bool kHasVnni = false;
 #endif
 
+// The largest activation magnitude of Q8_0 / Q8_K (the quantizers round to -127..127; 128 keeps
+// the bounds below valid for any byte).
+constexpr int kMaxActivation = 128;
+
 // Without VNNI, vpmaddubsw gives int16 pairs of products (unsigned operand at most
 // max_unsigned, signed one at most max_signed in magnitude); int16 lanes can add this many of
 // them (a power of two, at most `groups`) before one vpmaddwd must widen the sums to int32.
@@ -95,10 +99,10 @@ inline __m256i widen_sum(__m256i sum) {
   if constexpr (kHasVnni) return sum;
   else return _mm256_madd_epi16(sum, _mm256_set1_epi16(1));
 }
-// Pieces of four values per row (levels up to max_level against activations up to 128) one
-// running sum takes before a fold, out of a sub-block's `pieces`.
+// Pieces of four values per row (levels up to max_level against activations up to
+// kMaxActivation) one running sum takes before a fold, out of a sub-block's `pieces`.
 constexpr int pieces_per_fold(int max_level, int pieces) {
-  return kHasVnni ? pieces : products_per_widening(max_level, 128, pieces);
+  return kHasVnni ? pieces : products_per_widening(max_level, kMaxActivation, pieces);
 }
 
 // acc + a[2i] * b[2i] + a[2i + 1] * b[2i + 1] per int32 lane (int16 inputs): vpdpwssd with
