@@ -128,10 +128,11 @@ class WeightBinder {
     std::vector<WeightMatrix> result;
     for (uint64_t s = 0; s < slices; ++s) result.push_back({t.type, cols, rows, *row_bytes, t.bytes.data() + s * slice_bytes});
     // Types whose products run faster on interleaved rows get a regrouped copy in place of
-    // the file's bytes, whose pages are then released (memory holds one of the two).
+    // the file's bytes, whose pages are then released (memory holds one of the two). The copy
+    // is on huge pages: decode streams it every token.
     const uint64_t interleaved = interleaved_bytes(result.front());
     if (interleaved == 0) return result;
-    auto& copy = m_.owned_.emplace_back(interleaved * slices);
+    auto& copy = m_.interleaved_.emplace_back(interleaved * slices);
     for (uint64_t s = 0; s < slices; ++s) result[s] = interleave_rows(result[s], copy.data() + s * interleaved);
     if (t.file_mapped) {
       release_mapped_pages(t.bytes);

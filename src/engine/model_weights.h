@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "core/huge_page_buffer.h"
 #include "kernels/matmul.h"
 #include "model/hparams.h"
 
@@ -83,7 +84,8 @@ class LoadedModel {
   ModelWeights weights_;
   std::unique_ptr<GgufModel> gguf_;
   std::unique_ptr<QuantSource> hf_source_;
-  std::vector<std::vector<uint8_t>> owned_;  // tensors we had to produce (Hugging Face source, F32 vectors, interleaved rows)
+  std::vector<std::vector<uint8_t>> owned_;  // tensors we had to produce (Hugging Face source, F32 vectors)
+  std::vector<HugePageBuffer> interleaved_;  // the interleaved copies of weight matrices, read every token
   uint64_t weight_bytes_ = 0;
   uint64_t parameters_ = 0;
   uint64_t inactive_expert_parameters_ = 0, inactive_expert_bytes_ = 0;
