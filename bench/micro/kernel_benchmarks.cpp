@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "core/ggml_types.h"
+#include "core/huge_page_buffer.h"
 #include "core/thread_pool.h"
 #include "kernels/kernel_table.h"
 #include "kernels/matmul.h"
@@ -44,7 +45,8 @@ ThreadPool& pool() {
 // A weight matrix of `type`: 64 distinct rows quantized with the tool's quantizer, repeated
 // (quantizing 13.8M values per type would dominate the run; the bytes read are the same).
 struct BenchWeights {
-  std::vector<uint8_t> bytes, interleaved_bytes;
+  std::vector<uint8_t> bytes;
+  HugePageBuffer interleaved_bytes{0};  // on huge pages, as the engine holds it
   WeightMatrix matrix, interleaved;  // `interleaved`: the rows regrouped as the engine loads them (if it does)
 };
 
@@ -66,8 +68,8 @@ const BenchWeights& weights_of(GgmlType type, int64_t rows = kRows) {
   for (int64_t r = 0; r < rows; ++r)
     std::copy_n(distinct.data() + (r % 64) * row_bytes, row_bytes, w->bytes.data() + r * row_bytes);
   w->matrix = WeightMatrix{type, kCols, rows, row_bytes, w->bytes.data()};
-  w->interleaved_bytes.resize(interleaved_bytes(w->matrix));
-  w->interleaved = w->interleaved_bytes.empty() ? w->matrix : interleave_rows(w->matrix, w->interleaved_bytes.data());
+  w->interleaved_bytes = HugePageBuffer(interleaved_bytes(w->matrix));
+  w->interleaved = w->interleaved_bytes.size() == 0 ? w->matrix : interleave_rows(w->matrix, w->interleaved_bytes.data());
   cache.emplace_back(std::pair{type, rows}, w);
   return *w;
 }
