@@ -98,6 +98,33 @@ void run_matmul(benchmark::State& state, GgmlType type, int64_t tokens, KernelIs
                                                  benchmark::Counter::kIsRate);
 }
 
+// The decode kernel alone: one interleaved group of eight rows (under 10 KB: the first-level
+// cache) against one token, called in a loop. What one core can compute, with no memory and
+// no matmul around it, to set against what it reads from memory (matvec_dram_interleaved).
+void BM_InterleavedGroup(benchmark::State& state, GgmlType type, KernelIsa isa) {
+  const BenchWeights& w = weights_of(type);
+  const WeightKernels& kernels = *find_weight_kernels(type);
+  const InterleavedGemmFn gemm = interleaved_gemm_for(kernels, std::min(isa, best_kernel_isa()));
+  const QuantizeActivationsFn quantize = quantizer_for(kernels, std::min(isa, best_kernel_isa()));
+  if (w.interleaved_bytes.size() == 0 || gemm == nullptr || quantize == nullptr) {
+    state.SkipWithError("no interleaved layout for this type on this CPU");
+    return;
+  }
+  std::vector<float> x(kCols), y(8);
+  std::mt19937 rng(5);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  for (auto& v : x) v = normal(rng);
+  std::vector<uint8_t> act(activation_row_bytes(kernels, kCols));
+  quantize(x.data(), act.data(), kCols);
+  for (auto _ : state) {
+    gemm(kCols, w.interleaved.group(0), act.data(), act.size(), 1, y.data(), 8);
+    benchmark::DoNotOptimize(y.data());
+  }
+  const double bytes = static_cast<double>(w.interleaved.group_bytes);
+  state.counters["GB/s"] = benchmark::Counter(static_cast<double>(state.iterations()) * bytes / 1e9, benchmark::Counter::kIsRate);
+  state.SetLabel(kernel_isa_name(std::min(isa, best_kernel_isa())));
+}
+
 // Other processes share this machine's cores: rates are per CPU second of the calling
 // thread (which does its share of the rows), and repetitions report their minimum.
 void with_min(benchmark::internal::Benchmark* b) {
@@ -239,6 +266,10 @@ const GgmlType kTypes[] = {GgmlType::Q4_0, GgmlType::Q4_1, GgmlType::Q5_0, GgmlT
   }
   for (const GgmlType type : {GgmlType::Q4_0, GgmlType::Q4_K, GgmlType::Q6_K, GgmlType::Q8_0}) {
     const std::string name(ggml_type_traits(type).name);
+    benchmark::RegisterBenchmark(("interleaved_group/" + name).c_str(), BM_InterleavedGroup, type, KernelIsa::Avx512)
+        ->Apply(with_min);
+    benchmark::RegisterBenchmark(("interleaved_group_avx2/" + name).c_str(), BM_InterleavedGroup, type, KernelIsa::Avx2)
+        ->Apply(with_min);
     benchmark::RegisterBenchmark(("matvec_avx2/" + name).c_str(), run_matmul, type, int64_t{1}, KernelIsa::Avx2, kRows, false)
         ->Unit(benchmark::kMicrosecond)->Apply(with_min);
     benchmark::RegisterBenchmark(("matvec_interleaved_avx2/" + name).c_str(), run_matmul, type, int64_t{1}, KernelIsa::Avx2,
