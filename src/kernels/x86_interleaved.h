@@ -49,6 +49,12 @@ inline __m128i load64(const void* p) { return _mm_loadl_epi64(static_cast<const 
 
 inline __m256i scales_of_rows(const uint8_t (&scales)[kInterleavedRows]) { return _mm256_cvtepu8_epi32(load64(scales)); }
 
+// Int32 lane p of `pairs` in every lane: a pair of int16 activation sums, the operand a
+// vpmaddwd against the rows' pairs of coefficients takes (one shuffle of the sums, loaded once
+// per super-block, instead of two scalars joined and broadcast: measured no faster, the
+// decode kernels' time being the products and the unpacking of levels).
+inline __m256i pair_in_every_lane(__m256i pairs, int p) { return _mm256_permutevar8x32_epi32(pairs, _mm256_set1_epi32(p)); }
+
 // Bit `bit` of every byte moved to bit 4 (16-bit shifts of at most 4 bring bit 4 of a byte
 // from the same byte); the other bits are not cleared.
 inline __m256i bit_at_4(__m256i v, int bit) {
@@ -100,12 +106,13 @@ void matvec_q4_q5_kx8(int64_t n, const Grouped* x, const BlockQ8_K* a, float* ou
     }
     // Sub-blocks 2p and 2p + 1 per vpmaddwd: each row's two mins against the activation's
     // sums over those sub-blocks (two bsums each, at most 2 * 16 * 127 in magnitude: int16).
+    // Adjacent bsums added: lane 0 holds the sums of sub-blocks 0-3 (pairs in int32 lanes 0,
+    // 1), lane 1 those of 4-7 (int32 lanes 4, 5).
+    const __m256i bsums = load256(a[b].bsums), sub_block_sums = _mm256_hadd_epi16(bsums, bsums);
     __m256i mins = _mm256_setzero_si256();
     for (int p = 0; p < 4; ++p) {
-      const int16_t* bs = a[b].bsums + 4 * p;
-      const auto first = static_cast<uint16_t>(bs[0] + bs[1]), second = static_cast<uint16_t>(bs[2] + bs[3]);
       const __m256i row_mins = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(load64(u.mins[2 * p]), load64(u.mins[2 * p + 1])));
-      mins = _mm256_add_epi32(mins, _mm256_madd_epi16(row_mins, _mm256_set1_epi32(static_cast<int32_t>(first | (uint32_t{second} << 16)))));
+      mins = _mm256_add_epi32(mins, _mm256_madd_epi16(row_mins, pair_in_every_lane(sub_block_sums, p < 2 ? p : p + 2)));
     }
     const __m256 ad = _mm256_set1_ps(a[b].d);
     acc = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_cvtph_ps(load128(x[b].d)), ad), _mm256_cvtepi32_ps(scaled), acc);
@@ -192,12 +199,11 @@ void matvec_q6_kx8(int64_t n, const BlockQ6_Kx8* x, const BlockQ8_K* a, float* o
       }
     }
     // Levels are stored + 32: take 32 * sum over sub-blocks of scale * (activation sum).
+    const __m256i bsums = load256(a[b].bsums);  // int32 lane p: the sums of sub-blocks 2p, 2p + 1
     __m256i bias = _mm256_setzero_si256();
-    for (int p = 0; p < 8; ++p) {
-      const auto first = static_cast<uint16_t>(a[b].bsums[2 * p]), second = static_cast<uint16_t>(a[b].bsums[2 * p + 1]);
+    for (int p = 0; p < 8; ++p)
       bias = _mm256_add_epi32(bias, _mm256_madd_epi16(scale_pairs_of_rows(x[b].scales[2 * p], x[b].scales[2 * p + 1]),
-                                                      _mm256_set1_epi32(static_cast<int32_t>(first | (uint32_t{second} << 16)))));
-    }
+                                                      pair_in_every_lane(bsums, p)));
     total = _mm256_sub_epi32(total, _mm256_slli_epi32(bias, 5));
     acc = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_cvtph_ps(load128(x[b].d)), _mm256_set1_ps(a[b].d)), _mm256_cvtepi32_ps(total), acc);
   }
@@ -299,10 +305,10 @@ void matvec_q2_q3_kx8(int64_t n, const Grouped* x, const BlockQ8_K* a, float* ou
         for (int plane = 0; plane < 4; ++plane) total = fold_scaled(total, sums[h][plane], scales_of(8 * h + 2 * plane + part));
     }
     // Offsets per pair of 16-value sub-blocks: Q2_K's mins (the high nibbles), Q3_K's 4 * scale.
+    const __m256i bsums = load256(a[b].bsums);  // int32 lane p: the sums of sub-blocks 2p, 2p + 1
     __m256i offset = _mm256_setzero_si256();
     for (int p = 0; p < 8; ++p) {
-      const auto first = static_cast<uint16_t>(a[b].bsums[2 * p]), second = static_cast<uint16_t>(a[b].bsums[2 * p + 1]);
-      const __m256i sums_pair = _mm256_set1_epi32(static_cast<int32_t>(first | (uint32_t{second} << 16)));
+      const __m256i sums_pair = pair_in_every_lane(bsums, p);
       __m256i coef;
       if constexpr (kQ3) coef = _mm256_cvtepi8_epi16(byte_pairs_of_rows(q3.scales[2 * p], q3.scales[2 * p + 1]));
       else coef = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(byte_pairs_of_rows(x[b].scales[2 * p], x[b].scales[2 * p + 1]), 4), low4));
