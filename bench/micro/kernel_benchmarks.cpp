@@ -104,8 +104,9 @@ void run_matmul(benchmark::State& state, GgmlType type, int64_t tokens, KernelIs
 void BM_InterleavedGroup(benchmark::State& state, GgmlType type, KernelIsa isa) {
   const BenchWeights& w = weights_of(type);
   const WeightKernels& kernels = *find_weight_kernels(type);
-  const InterleavedGemmFn gemm = interleaved_gemm_for(kernels, std::min(isa, best_kernel_isa()));
-  const QuantizeActivationsFn quantize = quantizer_for(kernels, std::min(isa, best_kernel_isa()));
+  const KernelIsa used = std::min(isa, best_kernel_isa());
+  const InterleavedGemmFn gemm = interleaved_gemm_for(kernels, used);
+  const QuantizeActivationsFn quantize = quantizer_for(kernels, used);
   if (w.interleaved_bytes.size() == 0 || gemm == nullptr || quantize == nullptr) {
     state.SkipWithError("no interleaved layout for this type on this CPU");
     return;
@@ -122,7 +123,7 @@ void BM_InterleavedGroup(benchmark::State& state, GgmlType type, KernelIsa isa) 
   }
   const double bytes = static_cast<double>(w.interleaved.group_bytes);
   state.counters["GB/s"] = benchmark::Counter(static_cast<double>(state.iterations()) * bytes / 1e9, benchmark::Counter::kIsRate);
-  state.SetLabel(kernel_isa_name(std::min(isa, best_kernel_isa())));
+  state.SetLabel(kernel_isa_name(used));
 }
 
 // Other processes share this machine's cores: rates are per CPU second of the calling

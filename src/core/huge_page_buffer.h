@@ -25,9 +25,10 @@ class HugePageBuffer {
   size_t size() const { return size_; }
 
  private:
+  void unmap();  // releases the mapping (size_ rounded up to whole pages), if any
+
   uint8_t* data_ = nullptr;
   size_t size_ = 0;
-  size_t mapped_ = 0;  // size_ rounded up to whole pages: what munmap releases
 };
 
 }  // namespace lp
