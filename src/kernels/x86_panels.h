@@ -396,35 +396,33 @@ void fill_panel_32(const uint8_t* weights, uint64_t row_bytes, int n_rows, int64
   }
 }
 
-// A group of tokens' activation blocks with their values made unsigned (a + 128; left signed
-// for Dot32::Signed), and their d (and s) as floats.
-struct FlippedActivations {
-  std::vector<uint8_t> values;  // [token][value]
-  std::vector<float> scales;    // [token][block]
-  std::vector<float> sums;      // [token][block]: s of Q8_1 activations
-};
+// The activation blocks the panel multiplies: Q8_1 for the offset types, Q8_0 otherwise.
+template <Dot32 kDot>
+using PanelActivation = std::conditional_t<kDot == Dot32::FlippedOffset, BlockQ8_1, BlockQ8_0>;
 
+// NT tokens' activation rows (`stride` bytes apart) against the panel: for Dot32::Signed the
+// quantized rows themselves, otherwise a copy with the values made unsigned (a + 128).
 template <int NT, Panel32 kShape>
-void panel_32_tokens(const PanelBlock32* panel, int64_t blocks, const FlippedActivations& act, float* out,
+void panel_32_tokens(const PanelBlock32* panel, int64_t blocks, const uint8_t* act, uint64_t stride, float* out,
                      int64_t out_stride, int n_rows) {
   constexpr Dot32 kDot = kShape.dot;
+  using ActBlock = PanelActivation<kDot>;
   // Without VNNI, vpmaddubsw's int16 pairs of a few groups are added before one vpmaddwd widens
   // them (all eight of a block for Q4_0: pairs up to 2 * 255 * 8); Q8_0 widens every group.
   constexpr int kUnsigned = kDot == Dot32::Signed ? kShape.max_level : 255;
   constexpr int kSigned = kDot == Dot32::Signed ? 127 : kShape.max_level;
   static_assert(kHasVnni || 2 * kUnsigned * kSigned <= 32767, "a pair of products must fit int16");
   constexpr int kPerWidening = products_per_widening(kUnsigned, kSigned, kQK / 4);
-  const int64_t n = blocks * kQK;
   __m256 total[NT];
   for (auto& v : total) v = _mm256_setzero_ps();
   for (int64_t b = 0; b < blocks; ++b) {
     const PanelBlock32& p = panel[b];
+    const ActBlock* a[NT];
+    for (int t = 0; t < NT; ++t) a[t] = &act_block<ActBlock>(act, stride, t, b);
     const __m256i bias = _mm256_load_si256(reinterpret_cast<const __m256i*>(p.bias));
     __m256i isum[NT];
     for (auto& v : isum) v = bias;
-    const auto activation = [&](int t, int g) {
-      return _mm256_set1_epi32(load_i32(act.values.data() + t * n + b * kQK + 4 * g));
-    };
+    const auto activation = [&](int t, int g) { return _mm256_set1_epi32(load_i32(a[t]->qs + 4 * g)); };
     if constexpr (kHasVnni) {
       for (int g = 0; g < kQK / 4; ++g) {
         const __m256i w = _mm256_load_si256(reinterpret_cast<const __m256i*>(p.levels[g]));
@@ -439,9 +437,9 @@ void panel_32_tokens(const PanelBlock32* panel, int64_t blocks, const FlippedAct
           const __m256i w = _mm256_load_si256(reinterpret_cast<const __m256i*>(p.levels[g]));
           const __m256i magnitude = kDot == Dot32::Signed ? _mm256_abs_epi8(w) : w;
           for (int t = 0; t < NT; ++t) {
-            const __m256i a = activation(t, g);
-            pairs[t] = kDot == Dot32::Signed ? add_pair_products(pairs[t], magnitude, _mm256_sign_epi8(a, w))
-                                             : add_pair_products(pairs[t], a, w);
+            const __m256i at = activation(t, g);
+            pairs[t] = kDot == Dot32::Signed ? add_pair_products(pairs[t], magnitude, _mm256_sign_epi8(at, w))
+                                             : add_pair_products(pairs[t], at, w);
           }
         }
         for (int t = 0; t < NT; ++t) isum[t] = _mm256_add_epi32(isum[t], widen_sum(pairs[t]));
@@ -449,11 +447,10 @@ void panel_32_tokens(const PanelBlock32* panel, int64_t blocks, const FlippedAct
     }
     const __m256 scale = _mm256_load_ps(p.scale);
     for (int t = 0; t < NT; ++t) {
-      const size_t at = static_cast<size_t>(t * blocks + b);
-      const __m256 both = _mm256_mul_ps(scale, _mm256_set1_ps(act.scales[at]));
+      const __m256 both = _mm256_mul_ps(scale, _mm256_set1_ps(fp16_to_float(a[t]->d)));
       total[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[t]), both, total[t]);
       if constexpr (kDot == Dot32::FlippedOffset)
-        total[t] = _mm256_fmadd_ps(_mm256_load_ps(p.offset), _mm256_set1_ps(act.sums[at]), total[t]);
+        total[t] = _mm256_fmadd_ps(_mm256_load_ps(p.offset), _mm256_set1_ps(fp16_to_float(a[t]->s)), total[t]);
     }
   }
   for (int t = 0; t < NT; ++t) store_first_lanes(out + t * out_stride, total[t], n_rows);
@@ -468,26 +465,26 @@ constexpr int kPanelTokens32 = 8;
 constexpr int kPanelTokens32 = 6;
 #endif
 
-template <class ActBlock, Dot32 kDot>
-void flip_activations(const uint8_t* act, uint64_t stride, int n_tokens, int64_t blocks, FlippedActivations& out) {
-  const int64_t n = blocks * kQK;
-  const __m256i top = _mm256_set1_epi8(static_cast<char>(kDot == Dot32::Signed ? 0 : 0x80));
+// A copy of n_tokens activation rows with every value made unsigned (a ^ 0x80 = a + 128) and
+// the blocks' d (and s) as they are.
+template <class ActBlock>
+void flip_activations(const uint8_t* act, uint64_t stride, int n_tokens, int64_t blocks, ActBlock* out) {
+  const __m256i top = _mm256_set1_epi8(static_cast<char>(0x80));
   for (int t = 0; t < n_tokens; ++t) {
-    for (int64_t b = 0; b < blocks; ++b) {
+    for (int64_t b = 0; b < blocks; ++b, ++out) {
       const ActBlock& a = act_block<ActBlock>(act, stride, t, b);
-      store256(out.values.data() + t * n + b * kQK, _mm256_xor_si256(load256(a.qs), top));
-      out.scales[static_cast<size_t>(t * blocks + b)] = fp16_to_float(a.d);
-      if constexpr (std::is_same_v<ActBlock, BlockQ8_1>) out.sums[static_cast<size_t>(t * blocks + b)] = fp16_to_float(a.s);
+      *out = a;
+      store256(out->qs, _mm256_xor_si256(load256(a.qs), top));
     }
   }
 }
 
 template <int NT, Panel32 kShape>
-void panel_32_remainder(const PanelBlock32* panel, int64_t blocks, const FlippedActivations& act, int n_tokens,
+void panel_32_remainder(const PanelBlock32* panel, int64_t blocks, const uint8_t* act, uint64_t stride, int n_tokens,
                         float* out, int64_t out_stride, int n_rows) {
   if constexpr (NT > 0) {
-    if (n_tokens == NT) panel_32_tokens<NT, kShape>(panel, blocks, act, out, out_stride, n_rows);
-    else panel_32_remainder<NT - 1, kShape>(panel, blocks, act, n_tokens, out, out_stride, n_rows);
+    if (n_tokens == NT) panel_32_tokens<NT, kShape>(panel, blocks, act, stride, out, out_stride, n_rows);
+    else panel_32_remainder<NT - 1, kShape>(panel, blocks, act, stride, n_tokens, out, out_stride, n_rows);
   }
 }
 
@@ -498,24 +495,31 @@ inline PanelBlock32* panel_32_scratch(int64_t blocks) {
   return scratch.data();
 }
 
-// Every token of the batch against a filled panel, kPanelTokens32 at a time.
+// Every token of the batch against a filled panel, kPanelTokens32 at a time. Dot32::Signed
+// reads the quantized rows in place; a copy of them per pass (once per panel and token, a
+// fifth of the Q8_0 product's time on AVX2, measured in bench/RESULTS.md) is made only where
+// the values must be flipped.
 template <Panel32 kShape>
 void panel_32_times_all_tokens(const PanelBlock32* panel, int64_t blocks, const uint8_t* act, uint64_t stride,
                                int64_t n_tokens, float* out, int64_t out_stride, int n_rows) {
-  using ActBlock = std::conditional_t<kShape.dot == Dot32::FlippedOffset, BlockQ8_1, BlockQ8_0>;
-  const int64_t n = blocks * kQK;
-  thread_local FlippedActivations flipped;
-  flipped.values.resize(static_cast<size_t>(kPanelTokens32 * n));
-  flipped.scales.resize(static_cast<size_t>(kPanelTokens32 * blocks));
-  flipped.sums.resize(static_cast<size_t>(kPanelTokens32 * blocks));
+  using ActBlock = PanelActivation<kShape.dot>;
+  thread_local std::vector<ActBlock> flipped;
+  flipped.resize(static_cast<size_t>(kPanelTokens32 * blocks));
+  const uint64_t flipped_stride = static_cast<uint64_t>(blocks) * sizeof(ActBlock);
   for (int64_t t = 0; t < n_tokens; t += kPanelTokens32) {
     const int tokens = static_cast<int>(std::min<int64_t>(kPanelTokens32, n_tokens - t));
-    flip_activations<ActBlock, kShape.dot>(act + static_cast<uint64_t>(t) * stride, stride, tokens, blocks, flipped);
+    const uint8_t* rows = act + static_cast<uint64_t>(t) * stride;
+    uint64_t rows_stride = stride;
+    if constexpr (kShape.dot != Dot32::Signed) {
+      flip_activations(rows, stride, tokens, blocks, flipped.data());
+      rows = reinterpret_cast<const uint8_t*>(flipped.data());
+      rows_stride = flipped_stride;
+    }
     if (tokens == kPanelTokens32)
-      panel_32_tokens<kPanelTokens32, kShape>(panel, blocks, flipped, out + t * out_stride, out_stride, n_rows);
+      panel_32_tokens<kPanelTokens32, kShape>(panel, blocks, rows, rows_stride, out + t * out_stride, out_stride, n_rows);
     else
-      panel_32_remainder<kPanelTokens32 - 1, kShape>(panel, blocks, flipped, tokens, out + t * out_stride, out_stride,
-                                                    n_rows);
+      panel_32_remainder<kPanelTokens32 - 1, kShape>(panel, blocks, rows, rows_stride, tokens, out + t * out_stride,
+                                                    out_stride, n_rows);
   }
 }
 
