@@ -208,7 +208,8 @@ void BM_PrefillChunk(benchmark::State& state, GgmlType type, bool panel) {
   std::mt19937 rng(4);
   std::normal_distribution<float> normal(0.0f, 1.0f);
   std::vector<float> x(kCols);
-  const QuantizeActivationsFn quantize = quantizer_for(kernels, isa);
+  // The panel reads its own batch quantizer's rows (panel_gemm.h), quantized once as matmul does.
+  const QuantizeActivationsFn quantize = panel ? panel_quantizer_for(kernels, isa) : quantizer_for(kernels, isa);
   for (int64_t t = 0; t < tokens; ++t) {
     for (auto& v : x) v = normal(rng);
     if (quantize) quantize(x.data(), act.data() + static_cast<uint64_t>(t) * stride, kCols);

@@ -30,6 +30,8 @@ constexpr WeightKernels row(GgmlType weight, GgmlType activation, QuantizeActiva
                        {tile_of_vec_dots<dot>},
                        {quantize},
                        {},
+                       {},
+                       {},
                        format,
                        {format ? format->scalar : nullptr}};
 }
@@ -72,10 +74,16 @@ void add_panel_column(std::array<WeightKernels, kWeightTypes>& table, KernelIsa 
                       std::span<const SimdInterleaved> interleaved) {
   for (const SimdPanel& simd : panels)
     for (WeightKernels& k : table)
-      if (k.weight == simd.weight) k.panels[static_cast<int>(isa)] = simd.panel;
+      if (k.weight == simd.weight) {
+        k.panels[static_cast<int>(isa)] = simd.panel;
+        k.panel_quantizers[static_cast<int>(isa)] = simd.batch_quantize;
+      }
   for (const SimdInterleaved& simd : interleaved)
     for (WeightKernels& k : table)
-      if (k.weight == simd.weight) k.interleaved_gemms[static_cast<int>(isa)] = simd.gemm;
+      if (k.weight == simd.weight) {
+        k.interleaved_gemms[static_cast<int>(isa)] = simd.gemm;
+        k.interleaved_batch_quantizers[static_cast<int>(isa)] = simd.batch_quantize;
+      }
 }
 
 const std::array<WeightKernels, kWeightTypes>& table() {
@@ -196,10 +204,27 @@ bool interleaving_pays(const WeightKernels& kernels, KernelIsa isa) {
   return kernels.interleaved != nullptr && isa != KernelIsa::Scalar && kernels.interleaved_gemms[static_cast<int>(isa)] != nullptr;
 }
 
-InterleavedGemmFn interleaved_gemm_for(const WeightKernels& kernels, KernelIsa isa) {
+namespace {
+// The set whose interleaved product interleaved_gemm_for gives (0, the scalar reference, last).
+int interleaved_isa(const WeightKernels& kernels, KernelIsa isa) {
   for (int i = static_cast<int>(isa); i > 0; --i)
-    if (kernels.interleaved_gemms[i] != nullptr) return kernels.interleaved_gemms[i];
-  return kernels.interleaved_gemms[0];
+    if (kernels.interleaved_gemms[i] != nullptr) return i;
+  return 0;
+}
+}  // namespace
+
+InterleavedGemmFn interleaved_gemm_for(const WeightKernels& kernels, KernelIsa isa) {
+  return kernels.interleaved_gemms[interleaved_isa(kernels, isa)];
+}
+
+QuantizeActivationsFn panel_quantizer_for(const WeightKernels& kernels, KernelIsa isa) {
+  const QuantizeActivationsFn own = kernels.panel_quantizers[static_cast<int>(isa)];
+  return own != nullptr ? own : quantizer_for(kernels, isa);
+}
+
+QuantizeActivationsFn interleaved_quantizer_for(const WeightKernels& kernels, KernelIsa isa, int64_t n_tokens) {
+  const QuantizeActivationsFn own = kernels.interleaved_batch_quantizers[interleaved_isa(kernels, isa)];
+  return n_tokens >= kPanelMinTokens && own != nullptr ? own : quantizer_for(kernels, isa);
 }
 
 DotTileFn dot_tile_for(const WeightKernels& kernels, KernelIsa isa) {

@@ -26,6 +26,10 @@ struct WeightKernels {
   DotTileFn tiles[kKernelIsaCount]; // per KernelIsa; nullptr where that set has none
   QuantizeActivationsFn quantizers[kKernelIsaCount];  // per KernelIsa, same bytes as `quantize`
   PanelGemmFn panels[kKernelIsaCount];  // per KernelIsa; nullptr where that set has none (batches use the tiles)
+  // The quantizers whose rows a panel, and an interleaved product's batches, read where they
+  // are not the plain ones (nullptr: the plain quantizer's rows).
+  QuantizeActivationsFn panel_quantizers[kKernelIsaCount];
+  QuantizeActivationsFn interleaved_batch_quantizers[kKernelIsaCount];
   // Row-interleaved weights (interleaved_gemm.h): the format (nullptr for types without one)
   // and its products per KernelIsa (the scalar one is the format's reference).
   const InterleavedFormat* interleaved;
@@ -63,5 +67,11 @@ InterleavedGemmFn interleaved_gemm_for(const WeightKernels& kernels, KernelIsa i
 
 // The panel kernel of exactly `isa` (no fallback: a lower set's tiles beat no panel), or nullptr.
 PanelGemmFn panel_for(const WeightKernels& kernels, KernelIsa isa);
+
+// The quantizer whose rows panel_for(kernels, isa) reads, and the one whose rows
+// interleaved_gemm_for(kernels, isa) reads for a batch of n_tokens: the plain quantizer's
+// (quantizer_for) unless the kernel takes its activations otherwise (panel_gemm.h).
+QuantizeActivationsFn panel_quantizer_for(const WeightKernels& kernels, KernelIsa isa);
+QuantizeActivationsFn interleaved_quantizer_for(const WeightKernels& kernels, KernelIsa isa, int64_t n_tokens);
 
 }  // namespace lp

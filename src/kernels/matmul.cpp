@@ -26,21 +26,13 @@ const WeightKernels& kernels_for(const WeightMatrix& w) {
   return *kernels;
 }
 
-// Quantized activations, one buffer per distinct (input, activation type) a call needs
-// (Q8_0, Q8_1, Q8_K of each input). Kept per calling thread and grown as needed, so decode
+// Quantized activations, one buffer per distinct (input, quantizer) a call needs (Q8_0,
+// Q8_1, Q8_K of each input, and the rows some panel kernels read instead: panel_gemm.h). Kept per calling thread and grown as needed, so decode
 // (hundreds of calls per token) does not allocate after the first token.
 std::vector<uint8_t>& activation_scratch(size_t index) {
   thread_local std::deque<std::vector<uint8_t>> scratch;  // grows in place: buffers do not move
   while (scratch.size() <= index) scratch.emplace_back();
   return scratch[index];
-}
-
-int activation_slot(GgmlType activation) {
-  switch (activation) {
-    case GgmlType::Q8_0: return 0;
-    case GgmlType::Q8_1: return 1;
-    default: return 2;  // Q8_K
-  }
 }
 
 // Rows per work item: about 64 KiB of weights, so a chunk stays in L2 while every token tile
@@ -161,10 +153,10 @@ void matmul_tasks(std::span<const MatmulTask> tasks, int64_t n_tokens, ThreadPoo
   }();
   const unsigned threads = small ? 1u : pool.size();
 
-  // Every activation row is quantized once per input and activation type, not once per weight.
+  // Every activation row is quantized once per input and quantizer, not once per weight.
   struct Quantized {
     const float* x;
-    int slot;
+    QuantizeActivationsFn quantize;
     const uint8_t* rows;
   };
   thread_local std::vector<Quantized> quantized;
@@ -182,14 +174,22 @@ void matmul_tasks(std::span<const MatmulTask> tasks, int64_t n_tokens, ThreadPoo
     const float* x = o.x;
     Job job{&w, o.y, dot_tile_for(kernels, isa), reinterpret_cast<const uint8_t*>(x),
             static_cast<uint64_t>(cols) * sizeof(float), 0, n_chunks};
-    const QuantizeActivationsFn quantize = quantizer_for(kernels, isa);
+    QuantizeActivationsFn quantize = quantizer_for(kernels, isa);
     if (quantize != nullptr && precision == ActivationPrecision::float32) {
       job.dequantize = true;
       job.tile = dot_tile_for(*find_weight_kernels(GgmlType::F32), isa);
-    } else if (quantize != nullptr) {
-      const int slot = activation_slot(kernels.activation);
+    } else {
+      // The product's kernel decides how its activations are quantized (panel_gemm.h).
+      if (w.interleaved()) {
+        job.interleaved = interleaved_gemm_for(kernels, isa);
+        quantize = interleaved_quantizer_for(kernels, isa, n_tokens);
+      } else if (n_tokens >= kPanelMinTokens && (job.panel = panel_for(kernels, isa)) != nullptr) {
+        quantize = panel_quantizer_for(kernels, isa);
+      }
+    }
+    if (quantize != nullptr && !job.dequantize) {
       job.act_stride = activation_row_bytes(kernels, cols);
-      const auto known = std::ranges::find_if(quantized, [&](const Quantized& q) { return q.x == x && q.slot == slot; });
+      const auto known = std::ranges::find_if(quantized, [&](const Quantized& q) { return q.x == x && q.quantize == quantize; });
       if (known != quantized.end()) {
         job.act = known->rows;
       } else {
@@ -205,12 +205,10 @@ void matmul_tasks(std::span<const MatmulTask> tasks, int64_t n_tokens, ThreadPoo
             for (int64_t t = begin; t < end; ++t) quantize(x + t * cols, out + static_cast<uint64_t>(t) * stride, cols);
           });
         }
-        quantized.push_back({x, slot, out});
+        quantized.push_back({x, quantize, out});
         job.act = out;
       }
     }
-    if (w.interleaved() && !job.dequantize) job.interleaved = interleaved_gemm_for(kernels, isa);
-    else if (n_tokens >= kPanelMinTokens && !job.dequantize) job.panel = panel_for(kernels, isa);
     job.chunk_rows = rows_per_chunk(w, threads);
     const int64_t row_multiple = w.interleaved() ? kInterleavedRows : job.panel ? kPanelRows : 1;
     job.chunk_rows = (job.chunk_rows + row_multiple - 1) / row_multiple * row_multiple;

@@ -17,16 +17,20 @@ struct SimdTile {
   DotTileFn tile;
 };
 
-// A prefill panel kernel by weight type (only the types and sets that have one).
+// A prefill panel kernel by weight type (only the types and sets that have one), and the
+// quantizer whose rows it reads where those differ from the plain quantizer's (panel_gemm.h).
 struct SimdPanel {
   GgmlType weight;
   PanelGemmFn panel;
+  QuantizeActivationsFn batch_quantize = nullptr;
 };
 
-// A product with row-interleaved weights by weight type (see interleaved_gemm.h).
+// A product with row-interleaved weights by weight type (see interleaved_gemm.h), and the
+// quantizer whose rows its batches of kPanelMinTokens or more read, as for SimdPanel.
 struct SimdInterleaved {
   GgmlType weight;
   InterleavedGemmFn gemm;
+  QuantizeActivationsFn batch_quantize = nullptr;
 };
 
 // An activation quantizer (same bytes as the scalar one) by activation type.

@@ -478,8 +478,10 @@ constexpr SimdInterleaved kX86Interleaved[] = {
     {GgmlType::Q5_K, gemm_interleaved<BlockQ5_Kx8, BlockQ8_K, matvec_q4_q5_kx8<BlockQ5_Kx8>, PanelSuperBlock,
                                       fill_panel_q4_q5_kx8<BlockQ5_Kx8>>},
     {GgmlType::Q6_K, gemm_interleaved<BlockQ6_Kx8, BlockQ8_K, matvec_q6_kx8, PanelSuperBlock, fill_panel_q6_kx8>},
-    {GgmlType::Q4_0, gemm_interleaved<BlockQ4_0x8, BlockQ8_0, matvec_q4_0x8, PanelBlock32, fill_panel_q4_0x8>},
-    {GgmlType::Q8_0, gemm_interleaved<BlockQ8_0x8, BlockQ8_0, matvec_q8_0x8, PanelBlock32, fill_panel_q8_0x8>},
+    {GgmlType::Q4_0, gemm_interleaved<BlockQ4_0x8, BlockQ8_0, matvec_q4_0x8, PanelBlock32, fill_panel_q4_0x8>,
+     panel_32_quantizer<kQ4_0Panel.dot>()},
+    {GgmlType::Q8_0, gemm_interleaved<BlockQ8_0x8, BlockQ8_0, matvec_q8_0x8, PanelBlock32, fill_panel_q8_0x8>,
+     panel_32_quantizer<kQ8_0Panel.dot>()},
 };
 
 }  // namespace

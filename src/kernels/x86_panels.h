@@ -20,6 +20,7 @@
 #include "kernels/kquant_scales.h"
 #include "kernels/panel_gemm.h"
 #include "kernels/simd_kernels.h"
+#include "kernels/x86_activation_quant.h"
 #include "kernels/x86_simd_helpers.h"
 #include "kernels/x86_tiles.h"
 #include "quant/block_layouts.h"
@@ -400,8 +401,8 @@ void fill_panel_32(const uint8_t* weights, uint64_t row_bytes, int n_rows, int64
 template <Dot32 kDot>
 using PanelActivation = std::conditional_t<kDot == Dot32::FlippedOffset, BlockQ8_1, BlockQ8_0>;
 
-// NT tokens' activation rows (`stride` bytes apart) against the panel: for Dot32::Signed the
-// quantized rows themselves, otherwise a copy with the values made unsigned (a + 128).
+// NT tokens' activation rows (`stride` bytes apart) against the panel, as kShape's batch
+// quantizer writes them (panel_32_quantizer): values a + 128 but for Dot32::Signed.
 template <int NT, Panel32 kShape>
 void panel_32_tokens(const PanelBlock32* panel, int64_t blocks, const uint8_t* act, uint64_t stride, float* out,
                      int64_t out_stride, int n_rows) {
@@ -465,18 +466,23 @@ constexpr int kPanelTokens32 = 8;
 constexpr int kPanelTokens32 = 6;
 #endif
 
-// A copy of n_tokens activation rows with every value made unsigned (a ^ 0x80 = a + 128) and
-// the blocks' d (and s) as they are.
-template <class ActBlock>
-void flip_activations(const uint8_t* act, uint64_t stride, int n_tokens, int64_t blocks, ActBlock* out) {
+// The quantizer of a 32-value panel's activations: the plain rows with every value made
+// unsigned (a ^ 0x80 = a + 128) where the panel takes them so, once per call where a copy per
+// panel and pass of tokens took 30-40% of a Q8_0 prefill with VNNI (bench/RESULTS.md); the
+// blocks' d (and s) stay as they are. nullptr (the plain quantizer) for Dot32::Signed.
+template <class ActBlock, QuantizeActivationsFn quantize>
+void quantize_flipped(const float* src, uint8_t* dst, int64_t n) {
+  quantize(src, dst, n);
+  auto* blocks = reinterpret_cast<ActBlock*>(dst);
   const __m256i top = _mm256_set1_epi8(static_cast<char>(0x80));
-  for (int t = 0; t < n_tokens; ++t) {
-    for (int64_t b = 0; b < blocks; ++b, ++out) {
-      const ActBlock& a = act_block<ActBlock>(act, stride, t, b);
-      *out = a;
-      store256(out->qs, _mm256_xor_si256(load256(a.qs), top));
-    }
-  }
+  for (int64_t b = 0; b < n / kQK; ++b) store256(blocks[b].qs, _mm256_xor_si256(load256(blocks[b].qs), top));
+}
+
+template <Dot32 kDot>
+constexpr QuantizeActivationsFn panel_32_quantizer() {
+  if constexpr (kDot == Dot32::Signed) return nullptr;
+  else if constexpr (kDot == Dot32::FlippedOffset) return quantize_flipped<BlockQ8_1, quantize_activations_q8_1_x86>;
+  else return quantize_flipped<BlockQ8_0, quantize_activations_q8_0_x86>;
 }
 
 template <int NT, Panel32 kShape>
@@ -495,31 +501,19 @@ inline PanelBlock32* panel_32_scratch(int64_t blocks) {
   return scratch.data();
 }
 
-// Every token of the batch against a filled panel, kPanelTokens32 at a time. Dot32::Signed
-// reads the quantized rows in place; a copy of them per pass (once per panel and token, a
-// fifth of the Q8_0 product's time on AVX2, measured in bench/RESULTS.md) is made only where
-// the values must be flipped.
+// Every token of the batch (rows as panel_32_quantizer<kShape.dot> writes them) against a
+// filled panel, kPanelTokens32 at a time.
 template <Panel32 kShape>
 void panel_32_times_all_tokens(const PanelBlock32* panel, int64_t blocks, const uint8_t* act, uint64_t stride,
                                int64_t n_tokens, float* out, int64_t out_stride, int n_rows) {
-  using ActBlock = PanelActivation<kShape.dot>;
-  thread_local std::vector<ActBlock> flipped;
-  flipped.resize(static_cast<size_t>(kPanelTokens32 * blocks));
-  const uint64_t flipped_stride = static_cast<uint64_t>(blocks) * sizeof(ActBlock);
   for (int64_t t = 0; t < n_tokens; t += kPanelTokens32) {
     const int tokens = static_cast<int>(std::min<int64_t>(kPanelTokens32, n_tokens - t));
     const uint8_t* rows = act + static_cast<uint64_t>(t) * stride;
-    uint64_t rows_stride = stride;
-    if constexpr (kShape.dot != Dot32::Signed) {
-      flip_activations(rows, stride, tokens, blocks, flipped.data());
-      rows = reinterpret_cast<const uint8_t*>(flipped.data());
-      rows_stride = flipped_stride;
-    }
     if (tokens == kPanelTokens32)
-      panel_32_tokens<kPanelTokens32, kShape>(panel, blocks, rows, rows_stride, out + t * out_stride, out_stride, n_rows);
+      panel_32_tokens<kPanelTokens32, kShape>(panel, blocks, rows, stride, out + t * out_stride, out_stride, n_rows);
     else
-      panel_32_remainder<kPanelTokens32 - 1, kShape>(panel, blocks, rows, rows_stride, tokens, out + t * out_stride,
-                                                    out_stride, n_rows);
+      panel_32_remainder<kPanelTokens32 - 1, kShape>(panel, blocks, rows, stride, tokens, out + t * out_stride, out_stride,
+                                                    n_rows);
   }
 }
 
@@ -626,11 +620,11 @@ constexpr SimdPanel kX86Panels[] = {
     {GgmlType::Q4_K, panel_kquant<BlockQ4_K, kQ4KPanel>},
     {GgmlType::Q5_K, panel_kquant<BlockQ5_K, kQ5KPanel>},
     {GgmlType::Q6_K, panel_kquant<BlockQ6_K, kQ6KPanel>},
-    {GgmlType::Q8_0, panel_32<BlockQ8_0, unpack_q8_0, kQ8_0Panel>},
-    {GgmlType::Q4_0, panel_32<BlockQ4_0, unpack_q4_0, kQ4_0Panel>},
-    {GgmlType::Q5_0, panel_32<BlockQ5_0, unpack_q5_0, kQ5_0Panel>},
-    {GgmlType::Q4_1, panel_32<BlockQ4_1, unpack_q4_1, kQ4_1Panel>},
-    {GgmlType::Q5_1, panel_32<BlockQ5_1, unpack_q5_1, kQ5_1Panel>},
+    {GgmlType::Q8_0, panel_32<BlockQ8_0, unpack_q8_0, kQ8_0Panel>, panel_32_quantizer<kQ8_0Panel.dot>()},
+    {GgmlType::Q4_0, panel_32<BlockQ4_0, unpack_q4_0, kQ4_0Panel>, panel_32_quantizer<kQ4_0Panel.dot>()},
+    {GgmlType::Q5_0, panel_32<BlockQ5_0, unpack_q5_0, kQ5_0Panel>, panel_32_quantizer<kQ5_0Panel.dot>()},
+    {GgmlType::Q4_1, panel_32<BlockQ4_1, unpack_q4_1, kQ4_1Panel>, panel_32_quantizer<kQ4_1Panel.dot>()},
+    {GgmlType::Q5_1, panel_32<BlockQ5_1, unpack_q5_1, kQ5_1Panel>, panel_32_quantizer<kQ5_1Panel.dot>()},
 #if defined(__AVX512F__)
     {GgmlType::F16, panel_f16},
 #endif

@@ -88,6 +88,18 @@ std::vector<uint8_t> activation_row(const WeightKernels& kernels, const float* x
   return out;
 }
 
+// Rows of `tokens` activations (x holds them one after another) as `quantize` writes them,
+// `stride` bytes apart: float32 bytes where it is nullptr (float weights).
+std::vector<uint8_t> activation_rows(QuantizeActivationsFn quantize, const std::vector<float>& x, int64_t tokens,
+                                     int64_t cols, uint64_t stride) {
+  std::vector<uint8_t> out(stride * static_cast<uint64_t>(tokens));
+  for (int64_t t = 0; t < tokens; ++t) {
+    if (quantize) quantize(x.data() + t * cols, out.data() + t * stride, cols);
+    else std::memcpy(out.data() + t * stride, x.data() + t * cols, stride);
+  }
+  return out;
+}
+
 std::vector<float> dequantized_activations(const WeightKernels& kernels, const std::vector<uint8_t>& act, int64_t cols) {
   std::vector<float> out(static_cast<size_t>(cols));
   switch (kernels.activation) {
@@ -293,19 +305,23 @@ void check_panels(std::initializer_list<int64_t> widths, ValuesFn values, int& p
         const uint64_t stride = activation_row_bytes(*kernels, cols);
         const int64_t max_tokens = 19;  // 13 and 19: remainders after whole token groups (6 or 8)
         std::vector<uint8_t> acts(stride * max_tokens);
+        std::vector<float> xs;
         std::vector<double> magnitude(static_cast<size_t>(max_tokens * rows));
         for (int64_t t = 0; t < max_tokens; ++t) {
           const auto x = values(static_cast<size_t>(cols), 70 + static_cast<uint32_t>(t), 1.0f);
+          xs.insert(xs.end(), x.begin(), x.end());
           const auto act = activation_row(*kernels, x.data(), cols);
           std::memcpy(acts.data() + t * stride, act.data(), stride);
           for (int64_t r = 0; r < rows; ++r)
             magnitude[static_cast<size_t>(t * rows + r)] = reference_dot(type, *kernels, weights.data() + r * row_bytes, act, cols).magnitude;
         }
+        // The panel reads its own batch quantizer's rows (panel_gemm.h); the reference, the plain ones.
+        const auto panel_acts = activation_rows(panel_quantizer_for(*kernels, isa), xs, max_tokens, cols, stride);
         for (int n_rows = 1; n_rows <= kPanelRows; ++n_rows) {
           for (const int64_t n_tokens : {1, 4, 5, 6, 7, 8, 13, 19}) {
             const int64_t out_stride = 11;  // rows of the output are further apart than the panel is high
             std::vector<float> out(static_cast<size_t>(n_tokens * out_stride), -1.0f);
-            panel(cols, weights.data(), row_bytes, n_rows, acts.data(), stride, n_tokens, out.data(), out_stride);
+            panel(cols, weights.data(), row_bytes, n_rows, panel_acts.data(), stride, n_tokens, out.data(), out_stride);
             for (int64_t t = 0; t < n_tokens; ++t) {
               for (int64_t r = 0; r < out_stride; ++r) {
                 const float got = out[static_cast<size_t>(t * out_stride + r)];
@@ -393,6 +409,39 @@ TEST(KernelSimd, QuantizersGiveTheScalarBytes) {
       EXPECT_EQ(got, expected) << ggml_type_traits(kernels->activation).name << " " << kernel_isa_name(isa);
     }
   }
+}
+
+// A panel's own batch quantizer (panel_gemm.h) writes the plain rows with every value made
+// unsigned (a + 128, i.e. a ^ 0x80) and the blocks' d (and s) unchanged; kernels without one
+// read the plain rows. Where the 32-value panels take their values so: with VNNI (AVX-512)
+// all five types, on AVX2 all but Q8_0 (whose products there stay signed).
+TEST(KernelSimd, PanelBatchQuantizersFlipThePlainValues) {
+  const int64_t n = 256;
+  const auto x = random_values(n, 12);
+  int flipped_types = 0;
+  for (const KernelIsa isa : runnable_isas()) {
+    for (const GgmlType type : kernel_types()) {
+      const WeightKernels& kernels = *find_weight_kernels(type);
+      const QuantizeActivationsFn plain = quantizer_for(kernels, isa), batch = panel_quantizer_for(kernels, isa);
+      if (batch == plain) continue;
+      ++flipped_types;
+      const bool q8_1 = kernels.activation == GgmlType::Q8_1;
+      ASSERT_TRUE(q8_1 || kernels.activation == GgmlType::Q8_0) << name_of(type);
+      std::vector<uint8_t> expected(activation_row_bytes(kernels, n)), got(expected.size());
+      plain(x.data(), expected.data(), n);
+      batch(x.data(), got.data(), n);
+      const size_t block = q8_1 ? sizeof(BlockQ8_1) : sizeof(BlockQ8_0), values_at = block - 32;
+      for (size_t i = 0; i < expected.size(); ++i)
+        if (i % block >= values_at) expected[i] ^= 0x80;
+      EXPECT_EQ(got, expected) << name_of(type) << " " << kernel_isa_name(isa);
+      const InterleavedFormat* format = kernels.interleaved;
+      if (format != nullptr && interleaved_gemm_for(kernels, isa) != format->scalar) {
+        EXPECT_EQ(interleaved_quantizer_for(kernels, isa, kPanelMinTokens), batch) << name_of(type) << " batches";
+        EXPECT_EQ(interleaved_quantizer_for(kernels, isa, kPanelMinTokens - 1), plain) << name_of(type) << " decode";
+      }
+    }
+  }
+  if (best_kernel_isa() == KernelIsa::Avx512) EXPECT_EQ(flipped_types, 5 + 4) << "AVX-512: five types, AVX2: four";
 }
 
 // matmul over the pool against one scalar dot product per (token, row), for odd shapes.
@@ -566,9 +615,11 @@ void check_interleaved_products(GgmlType type, ValuesFn values) {
     const uint64_t stride = activation_row_bytes(kernels, cols);
     const int64_t max_tokens = 23;
     std::vector<uint8_t> acts(stride * max_tokens);
+    std::vector<float> xs;
     std::vector<double> magnitude(static_cast<size_t>(max_tokens * kInterleavedRows));
     for (int64_t t = 0; t < max_tokens; ++t) {
       const auto x = values(static_cast<size_t>(cols), 95 + static_cast<uint32_t>(t), 1.0f);
+      xs.insert(xs.end(), x.begin(), x.end());
       const auto act = activation_row(kernels, x.data(), cols);
       std::memcpy(acts.data() + t * stride, act.data(), stride);
       for (int r = 0; r < kInterleavedRows; ++r)
@@ -583,7 +634,10 @@ void check_interleaved_products(GgmlType type, ValuesFn values) {
       for (const int64_t n_tokens : {int64_t{1}, int64_t{2}, kPanelMinTokens - 1, kPanelMinTokens, max_tokens}) {
         const int64_t out_stride = 11;
         std::vector<float> out(static_cast<size_t>(n_tokens * out_stride), -1.0f);
-        gemm(cols, c.matrix.group(0), acts.data(), stride, n_tokens, out.data(), out_stride);
+        // The product reads its own quantizer's rows for this batch (panel_gemm.h).
+        const auto gemm_acts =
+            activation_rows(interleaved_quantizer_for(kernels, isa, n_tokens), xs, n_tokens, cols, stride);
+        gemm(cols, c.matrix.group(0), gemm_acts.data(), stride, n_tokens, out.data(), out_stride);
         for (int64_t t = 0; t < n_tokens; ++t)
           for (int64_t r = 0; r < out_stride; ++r) {
             const float got = out[static_cast<size_t>(t * out_stride + r)];
