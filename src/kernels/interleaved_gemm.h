@@ -17,7 +17,8 @@ namespace lp {
 constexpr int kInterleavedRows = 8;
 
 // out[t * out_stride + r] = dot(row r of the group, activation row t) for r < 8 and
-// t < n_tokens; activations as for DotTileFn.
+// t < n_tokens; activations as for DotTileFn, and for batches of kPanelMinTokens or more as
+// the product's batch quantizer writes them (interleaved_quantizer_for; see panel_gemm.h).
 using InterleavedGemmFn = void (*)(int64_t n, const uint8_t* group, const uint8_t* act, uint64_t act_stride,
                                    int64_t n_tokens, float* out, int64_t out_stride);
 

@@ -27,8 +27,9 @@ const WeightKernels& kernels_for(const WeightMatrix& w) {
 }
 
 // Quantized activations, one buffer per distinct (input, quantizer) a call needs (Q8_0,
-// Q8_1, Q8_K of each input, and the rows some panel kernels read instead: panel_gemm.h). Kept per calling thread and grown as needed, so decode
-// (hundreds of calls per token) does not allocate after the first token.
+// Q8_1, Q8_K of each input, and the rows some panel kernels read instead: panel_gemm.h).
+// Kept per calling thread and grown as needed, so decode (hundreds of calls per token) does
+// not allocate after the first token.
 std::vector<uint8_t>& activation_scratch(size_t index) {
   thread_local std::deque<std::vector<uint8_t>> scratch;  // grows in place: buffers do not move
   while (scratch.size() <= index) scratch.emplace_back();
@@ -183,7 +184,8 @@ void matmul_tasks(std::span<const MatmulTask> tasks, int64_t n_tokens, ThreadPoo
       if (w.interleaved()) {
         job.interleaved = interleaved_gemm_for(kernels, isa);
         quantize = interleaved_quantizer_for(kernels, isa, n_tokens);
-      } else if (n_tokens >= kPanelMinTokens && (job.panel = panel_for(kernels, isa)) != nullptr) {
+      } else if (n_tokens >= kPanelMinTokens) {
+        job.panel = panel_for(kernels, isa);  // nullptr: the tiles, and the plain quantizer
         quantize = panel_quantizer_for(kernels, isa);
       }
     }

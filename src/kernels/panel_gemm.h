@@ -19,9 +19,10 @@ constexpr int64_t kPanelMinTokens = 16;
 // out[t * out_stride + r] = dot(weight row r, activation row t) for r < n_rows
 // (1..kPanelRows) and t < n_tokens. Weight row r starts at weights + r * row_bytes;
 // activations are laid out as for DotTileFn, and written by the panel's batch quantizer
-// (panel_quantizer_for) where it has one: x86's 32-value panels with vpdpbusd take the values
-// as a + 128, quantized so once per call rather than copied so once per panel of eight rows
-// (the copy took 30-40% of a Q8_0 prefill, bench/RESULTS.md).
+// (panel_quantizer_for) where it has one: x86's 32-value panels take the values as a + 128
+// (all five types with VNNI, all but Q8_0 on AVX2), quantized so once per call rather than
+// copied so once per panel of eight rows (the copy took a third of a Q8_0 prefill with VNNI,
+// bench/RESULTS.md).
 using PanelGemmFn = void (*)(int64_t n, const uint8_t* weights, uint64_t row_bytes, int n_rows, const uint8_t* act,
                              uint64_t act_stride, int64_t n_tokens, float* out, int64_t out_stride);
 

@@ -467,9 +467,9 @@ constexpr int kPanelTokens32 = 6;
 #endif
 
 // The quantizer of a 32-value panel's activations: the plain rows with every value made
-// unsigned (a ^ 0x80 = a + 128) where the panel takes them so, once per call where a copy per
-// panel and pass of tokens took 30-40% of a Q8_0 prefill with VNNI (bench/RESULTS.md); the
-// blocks' d (and s) stay as they are. nullptr (the plain quantizer) for Dot32::Signed.
+// unsigned (a ^ 0x80 = a + 128) where the panel takes them so, once per call; a copy per panel
+// and pass of tokens took a third of a Q8_0 prefill with VNNI (bench/RESULTS.md). The blocks'
+// d (and s) stay as they are. nullptr (the plain quantizer) for Dot32::Signed.
 template <class ActBlock, QuantizeActivationsFn quantize>
 void quantize_flipped(const float* src, uint8_t* dst, int64_t n) {
   quantize(src, dst, n);
