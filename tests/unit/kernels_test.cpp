@@ -510,7 +510,9 @@ TEST(KernelMatmul, SameInputEqualsSeparateCalls) {
   ThreadPool pool(3);
   const int64_t cols = 512;
   const std::vector<std::pair<GgmlType, int64_t>> shapes = {
-      {GgmlType::Q4_K, 40}, {GgmlType::Q8_0, 7}, {GgmlType::F32, 3}, {GgmlType::Q4_1, 300}, {GgmlType::Q6_K, 1}};
+      {GgmlType::Q4_K, 40}, {GgmlType::Q8_0, 7}, {GgmlType::F32, 3}, {GgmlType::Q4_1, 300}, {GgmlType::Q6_K, 1},
+      // MXFP4 reads plain Q8_0 rows where the Q8_0 panel (VNNI) reads its own: one input, two quantizers.
+      {GgmlType::MXFP4, 9}};
   std::vector<std::vector<uint8_t>> bytes;
   std::vector<WeightMatrix> weights;
   for (const auto& [type, rows] : shapes) {
