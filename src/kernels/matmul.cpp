@@ -179,15 +179,12 @@ void matmul_tasks(std::span<const MatmulTask> tasks, int64_t n_tokens, ThreadPoo
     if (quantize != nullptr && precision == ActivationPrecision::float32) {
       job.dequantize = true;
       job.tile = dot_tile_for(*find_weight_kernels(GgmlType::F32), isa);
-    } else {
-      // The product's kernel decides how its activations are quantized (panel_gemm.h).
-      if (w.interleaved()) {
-        job.interleaved = interleaved_gemm_for(kernels, isa);
-        quantize = interleaved_quantizer_for(kernels, isa, n_tokens);
-      } else if (n_tokens >= kPanelMinTokens) {
-        job.panel = panel_for(kernels, isa);  // nullptr: the tiles, and the plain quantizer
-        quantize = panel_quantizer_for(kernels, isa);
-      }
+    } else if (w.interleaved()) {  // the product decides how its activations are quantized (panel_gemm.h)
+      job.interleaved = interleaved_gemm_for(kernels, isa);
+      quantize = interleaved_quantizer_for(kernels, isa, n_tokens);
+    } else if (n_tokens >= kPanelMinTokens) {
+      job.panel = panel_for(kernels, isa);  // nullptr: the tiles, and the plain quantizer
+      quantize = panel_quantizer_for(kernels, isa);
     }
     if (quantize != nullptr && !job.dequantize) {
       job.act_stride = activation_row_bytes(kernels, cols);

@@ -480,9 +480,10 @@ void quantize_flipped(const float* src, uint8_t* dst, int64_t n) {
 
 template <Dot32 kDot>
 constexpr QuantizeActivationsFn panel_32_quantizer() {
+  constexpr QuantizeActivationsFn plain =
+      kDot == Dot32::FlippedOffset ? quantize_activations_q8_1_x86 : quantize_activations_q8_0_x86;
   if constexpr (kDot == Dot32::Signed) return nullptr;
-  else if constexpr (kDot == Dot32::FlippedOffset) return quantize_flipped<BlockQ8_1, quantize_activations_q8_1_x86>;
-  else return quantize_flipped<BlockQ8_0, quantize_activations_q8_0_x86>;
+  else return quantize_flipped<PanelActivation<kDot>, plain>;
 }
 
 template <int NT, Panel32 kShape>

@@ -80,24 +80,21 @@ std::vector<uint8_t> quantized_rows(GgmlType type, const std::vector<float>& val
   return out;
 }
 
-// One activation row in the kernels' activation type (float32 bytes for float weights).
-std::vector<uint8_t> activation_row(const WeightKernels& kernels, const float* x, int64_t cols) {
-  std::vector<uint8_t> out(activation_row_bytes(kernels, cols));
-  if (kernels.quantize) kernels.quantize(x, out.data(), cols);
-  else std::memcpy(out.data(), x, out.size());
+// Rows of `tokens` activations (x holds them one after another) as `quantize` writes them,
+// `stride` bytes apart: float32 bytes where it is nullptr (float weights).
+std::vector<uint8_t> activation_rows(QuantizeActivationsFn quantize, const float* x, int64_t tokens, int64_t cols,
+                                     uint64_t stride) {
+  std::vector<uint8_t> out(stride * static_cast<uint64_t>(tokens));
+  for (int64_t t = 0; t < tokens; ++t) {
+    if (quantize) quantize(x + t * cols, out.data() + t * stride, cols);
+    else std::memcpy(out.data() + t * stride, x + t * cols, stride);
+  }
   return out;
 }
 
-// Rows of `tokens` activations (x holds them one after another) as `quantize` writes them,
-// `stride` bytes apart: float32 bytes where it is nullptr (float weights).
-std::vector<uint8_t> activation_rows(QuantizeActivationsFn quantize, const std::vector<float>& x, int64_t tokens,
-                                     int64_t cols, uint64_t stride) {
-  std::vector<uint8_t> out(stride * static_cast<uint64_t>(tokens));
-  for (int64_t t = 0; t < tokens; ++t) {
-    if (quantize) quantize(x.data() + t * cols, out.data() + t * stride, cols);
-    else std::memcpy(out.data() + t * stride, x.data() + t * cols, stride);
-  }
-  return out;
+// One activation row in the kernels' activation type, by the scalar reference quantizer.
+std::vector<uint8_t> activation_row(const WeightKernels& kernels, const float* x, int64_t cols) {
+  return activation_rows(kernels.quantize, x, 1, cols, activation_row_bytes(kernels, cols));
 }
 
 std::vector<float> dequantized_activations(const WeightKernels& kernels, const std::vector<uint8_t>& act, int64_t cols) {
@@ -316,7 +313,8 @@ void check_panels(std::initializer_list<int64_t> widths, ValuesFn values, int& p
             magnitude[static_cast<size_t>(t * rows + r)] = reference_dot(type, *kernels, weights.data() + r * row_bytes, act, cols).magnitude;
         }
         // The panel reads its own batch quantizer's rows (panel_gemm.h); the reference, the plain ones.
-        const auto panel_acts = activation_rows(panel_quantizer_for(*kernels, isa), xs, max_tokens, cols, stride);
+        const auto panel_acts =
+            activation_rows(panel_quantizer_for(*kernels, isa), xs.data(), max_tokens, cols, stride);
         for (int n_rows = 1; n_rows <= kPanelRows; ++n_rows) {
           for (const int64_t n_tokens : {1, 4, 5, 6, 7, 8, 13, 19}) {
             const int64_t out_stride = 11;  // rows of the output are further apart than the panel is high
@@ -638,7 +636,7 @@ void check_interleaved_products(GgmlType type, ValuesFn values) {
         std::vector<float> out(static_cast<size_t>(n_tokens * out_stride), -1.0f);
         // The product reads its own quantizer's rows for this batch (panel_gemm.h).
         const auto gemm_acts =
-            activation_rows(interleaved_quantizer_for(kernels, isa, n_tokens), xs, n_tokens, cols, stride);
+            activation_rows(interleaved_quantizer_for(kernels, isa, n_tokens), xs.data(), n_tokens, cols, stride);
         gemm(cols, c.matrix.group(0), gemm_acts.data(), stride, n_tokens, out.data(), out_stride);
         for (int64_t t = 0; t < n_tokens; ++t)
           for (int64_t r = 0; r < out_stride; ++r) {
